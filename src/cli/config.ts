@@ -1,0 +1,278 @@
+/**
+ * The relay's configuration: one table of options from which the parser, the environment
+ * variables and the --help text are all derived, so they cannot drift apart.
+ *
+ * Precedence: command-line flag > positional port > environment variable > default.
+ */
+import { parseArgs } from "node:util";
+import { ErrorCode, RelayError } from "../errors.ts";
+import { formatSize, parsePort, parseSeconds, parseSize } from "./units.ts";
+
+export const SLOW_CONSUMER_POLICIES = ["disconnect"] as const;
+export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
+
+export interface RelayConfig {
+  host: string;
+  pubPort: number;
+  subPort: number;
+  /** Longest message accepted from a publisher, in bytes, not counting the newline. */
+  maxLine: number;
+  /** Bytes a subscriber may have queued in the relay before it counts as a slow consumer. */
+  maxPending: number;
+  slowConsumer: SlowConsumerPolicy;
+  /** Seconds between stats lines; 0 turns them off. */
+  statsInterval: number;
+  /** Seconds shutdown waits for queued data to reach subscribers. */
+  shutdownTimeout: number;
+  /** No OPEN/CLOSE lines. */
+  quiet: boolean;
+}
+
+export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
+  host: "0.0.0.0",
+  pubPort: 7001,
+  subPort: 7002,
+  maxLine: 1024 * 1024,
+  maxPending: 8 * 1024 * 1024,
+  slowConsumer: "disconnect",
+  statsInterval: 60,
+  shutdownTimeout: 5,
+  quiet: false,
+};
+
+type Key = keyof RelayConfig;
+
+interface OptionSpec {
+  key: Key;
+  flag: string;
+  env: string;
+  kind: "string" | "boolean";
+  valueName?: string;
+  help: string;
+  parse?: (text: string) => unknown;
+  showDefault: (config: RelayConfig) => string;
+}
+
+function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new Error(`'${text}' is not one of: ${choices.join(", ")}`);
+  };
+}
+
+function nonNegative(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    const value = parse(text);
+    if (!(value >= 0)) throw new Error(`'${text}' must not be negative`);
+    return value;
+  };
+}
+
+function positive(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    const value = parse(text);
+    if (!(value > 0)) throw new Error(`'${text}' must be greater than zero`);
+    return value;
+  };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "host",
+    flag: "host",
+    env: "RELAY_HOST",
+    kind: "string",
+    valueName: "ADDR",
+    help: "address both ports listen on",
+    showDefault: (c) => c.host,
+  },
+  {
+    key: "pubPort",
+    flag: "pub-port",
+    env: "RELAY_PUB_PORT",
+    kind: "string",
+    valueName: "PORT",
+    help: "port publishers connect to (also the 1st positional argument)",
+    parse: parsePort,
+    showDefault: (c) => String(c.pubPort),
+  },
+  {
+    key: "subPort",
+    flag: "sub-port",
+    env: "RELAY_SUB_PORT",
+    kind: "string",
+    valueName: "PORT",
+    help: "port subscribers connect to (also the 2nd positional argument)",
+    parse: parsePort,
+    showDefault: (c) => String(c.subPort),
+  },
+  {
+    key: "maxLine",
+    flag: "max-line",
+    env: "RELAY_MAX_LINE",
+    kind: "string",
+    valueName: "SIZE",
+    help: "longest message a publisher may send; past it the publisher is disconnected",
+    parse: positive(parseSize),
+    showDefault: (c) => formatSize(c.maxLine),
+  },
+  {
+    key: "maxPending",
+    flag: "max-pending",
+    env: "RELAY_MAX_PENDING",
+    kind: "string",
+    valueName: "SIZE",
+    help: "bytes queued for one subscriber before it is a slow consumer",
+    parse: positive(parseSize),
+    showDefault: (c) => formatSize(c.maxPending),
+  },
+  {
+    key: "slowConsumer",
+    flag: "slow-consumer",
+    env: "RELAY_SLOW_CONSUMER",
+    kind: "string",
+    valueName: "POLICY",
+    help: `what happens to a slow consumer: ${SLOW_CONSUMER_POLICIES.join(" | ")}`,
+    parse: oneOf(SLOW_CONSUMER_POLICIES),
+    showDefault: (c) => c.slowConsumer,
+  },
+  {
+    key: "statsInterval",
+    flag: "stats-interval",
+    env: "RELAY_STATS_INTERVAL",
+    kind: "string",
+    valueName: "SECS",
+    help: "seconds between stats lines (0: none)",
+    parse: nonNegative(parseSeconds),
+    showDefault: (c) => String(c.statsInterval),
+  },
+  {
+    key: "shutdownTimeout",
+    flag: "shutdown-timeout",
+    env: "RELAY_SHUTDOWN_TIMEOUT",
+    kind: "string",
+    valueName: "SECS",
+    help: "on SIGINT/SIGTERM, how long to flush queued data before closing",
+    parse: nonNegative(parseSeconds),
+    showDefault: (c) => String(c.shutdownTimeout),
+  },
+  {
+    key: "quiet",
+    flag: "quiet",
+    env: "RELAY_QUIET",
+    kind: "boolean",
+    help: "no OPEN/CLOSE line per connection",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.quiet),
+  },
+];
+
+function parseBoolean(text: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off|)$/i.test(text)) return false;
+  throw new Error(`'${text}' is not a boolean (use 1/0, true/false)`);
+}
+
+/** What the command line asked for: run the relay with a config, or print help / version. */
+export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | { kind: "version" };
+
+function badArgument(reason: string): RelayError {
+  return new RelayError(ErrorCode.BadArgument, reason);
+}
+
+function applyValue(config: RelayConfig, spec: OptionSpec, text: string, source: string): void {
+  try {
+    const value = spec.parse ? spec.parse(text) : text;
+    (config as unknown as Record<string, unknown>)[spec.key] = value;
+  } catch (error) {
+    throw badArgument(`${source}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Parses the relay's command line (without the runtime and script names) and environment.
+ * Throws a RelayError with code RELAY_ERR_BAD_ARGUMENT and a one-line reason on bad input.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Command {
+  const parseOptions: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
+  for (const spec of OPTIONS) parseOptions[spec.flag] = { type: spec.kind };
+
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true });
+  } catch (error) {
+    // node:util's messages name the flag but may span lines and end in advice about `--`.
+    const lines = (error as Error).message
+      .split("\n")
+      .filter((line) => !line.startsWith("To specify"));
+    throw badArgument(lines.join(" ").replace(/\. To specify .*$/, "."));
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const config: RelayConfig = { ...DEFAULT_CONFIG };
+  for (const spec of OPTIONS) {
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined) applyValue(config, spec, fromEnv, spec.env);
+  }
+
+  const positionals = parsed.positionals;
+  if (positionals.length > 2) {
+    throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
+  }
+  const positionalKeys: Key[] = ["pubPort", "subPort"];
+  positionals.forEach((text, index) => {
+    const spec = OPTIONS.find((o) => o.key === positionalKeys[index]) as OptionSpec;
+    if (values[spec.flag] !== undefined) {
+      throw badArgument(
+        `the ${spec.key === "pubPort" ? "publisher" : "subscriber"} port is given twice (positional '${text}' and --${spec.flag})`,
+      );
+    }
+    applyValue(config, spec, text, `port argument ${index + 1}`);
+  });
+
+  for (const spec of OPTIONS) {
+    const value = values[spec.flag];
+    if (value === undefined) continue;
+    if (typeof value === "boolean") {
+      (config as unknown as Record<string, unknown>)[spec.key] = value;
+    } else {
+      applyValue(config, spec, value, `--${spec.flag}`);
+    }
+  }
+
+  if (config.pubPort !== 0 && config.pubPort === config.subPort) {
+    throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
+  }
+  return { kind: "run", config };
+}
+
+/** The --help text, built from the option table so it always matches what is parsed. */
+export function helpText(): string {
+  const rows = OPTIONS.map((spec) => {
+    const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
+    return `${left.padEnd(28)}${spec.help}\n${"".padEnd(28)}(default ${spec.showDefault(DEFAULT_CONFIG)}; env ${spec.env})`;
+  });
+  return [
+    "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
+    "every message is delivered to every subscriber connected to the other port.",
+    "",
+    "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
+    "",
+    "Options:",
+    ...rows,
+    `  ${"-h, --help".padEnd(26)}print this help and exit`,
+    `  ${"--version".padEnd(26)}print the version and exit`,
+    "",
+    "Sizes take k/KiB, m/MiB, g/GiB (binary) or kb/mb/gb (decimal); durations take ms, s, m, h.",
+    "Signals: SIGINT/SIGTERM stop accepting, flush queued data (up to --shutdown-timeout), exit 0.",
+    "Exit status: 0 after a clean shutdown, 1 when the relay cannot start, 2 on a bad argument.",
+  ].join("\n");
+}

@@ -1,0 +1,50 @@
+/**
+ * Error codes and close reasons shared by every part of the relay.
+ *
+ * Every error the relay reports carries a stable code, the peer it concerns (when there is one)
+ * and a human reason, so a log line, a metric label and a test can all name the same thing.
+ */
+
+/** Why a connection ended. Used in CLOSE log lines and counted per reason. */
+export const CloseReason = {
+  /** The peer closed cleanly (FIN). */
+  PeerClosed: "peer_closed",
+  /** The peer reset the connection (RST) or the socket errored. */
+  PeerReset: "peer_reset",
+  /** A subscriber fell more than --max-pending bytes behind. */
+  SlowConsumer: "slow_consumer",
+  /** A publisher sent a line longer than --max-line. */
+  LineTooLong: "line_too_long",
+  /** The relay is shutting down. */
+  Shutdown: "shutdown",
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+/** Stable error codes for everything the relay can refuse or fail at. */
+export const ErrorCode = {
+  BadArgument: "RELAY_ERR_BAD_ARGUMENT",
+  AddressInUse: "RELAY_ERR_ADDRESS_IN_USE",
+  ListenFailed: "RELAY_ERR_LISTEN_FAILED",
+  SlowConsumer: "RELAY_ERR_SLOW_CONSUMER",
+  LineTooLong: "RELAY_ERR_LINE_TOO_LONG",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error with a code, the peer address it concerns (if any) and a reason. */
+export class RelayError extends Error {
+  override readonly name = "RelayError";
+  constructor(
+    readonly code: ErrorCode,
+    readonly reason: string,
+    readonly peer?: string,
+    options?: ErrorOptions,
+  ) {
+    super(peer ? `${code}: ${peer}: ${reason}` : `${code}: ${reason}`, options);
+  }
+}
+
+/** Formats a socket's remote end as `host:port` (IPv6 in brackets), for logs and errors. */
+export function formatPeer(address: string | undefined, port: number | undefined): string {
+  const host = address ?? "?";
+  return host.includes(":") ? `[${host}]:${port ?? "?"}` : `${host}:${port ?? "?"}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Turns relay events into log lines, in the spirit of the Go relay's output: OPEN/CLOSE per
+ * connection with the peer address, a stats line per interval, and a line for every
+ * disconnect or loss the relay causes, which --quiet never hides.
+ */
+import { CloseReason } from "./errors.ts";
+import type { RelayEvent, StatsSnapshot } from "./relay/events.ts";
+
+export interface LogOptions {
+  /** Hide ordinary OPEN/CLOSE lines (not the ones for closes the relay forced). */
+  quiet: boolean;
+  write: (line: string) => void;
+}
+
+const ORDINARY_CLOSES: ReadonlySet<string> = new Set([
+  CloseReason.PeerClosed,
+  CloseReason.PeerReset,
+  CloseReason.Shutdown,
+]);
+
+function rate(count: number, seconds: number): string {
+  return (seconds > 0 ? count / seconds : 0).toFixed(2);
+}
+
+/** `Interval 60s | Recv: …` — the Go relay's stats line, plus what ours adds. */
+export function formatStats(stats: StatsSnapshot): string {
+  const s = stats.seconds;
+  return (
+    `Interval ${s.toFixed(0)}s | Recv: ${stats.messagesReceived} (${rate(stats.messagesReceived, s)}/s), ` +
+    `Sent: ${stats.messagesSent} (${rate(stats.messagesSent, s)}/s) | ` +
+    `SendConn=${stats.subscribers} RecvConn=${stats.publishers} | ` +
+    `SlowConsumers=${stats.slowConsumerDisconnects} LinesTooLong=${stats.linesTooLong} ` +
+    `Pending=${stats.pendingBytes}B`
+  );
+}
+
+/** The text of one event, or undefined when it is not logged with these options. */
+export function formatEvent(event: RelayEvent, quiet: boolean): string | undefined {
+  switch (event.type) {
+    case "listening":
+      return `LISTEN ${event.side}s on ${event.host}:${event.port}`;
+    case "open":
+      return quiet ? undefined : `OPEN ${event.side} ${event.peer}`;
+    case "close": {
+      const forced = !ORDINARY_CLOSES.has(event.reason) || event.droppedBytes > 0;
+      if (quiet && !forced) return undefined;
+      const detail = event.detail ? ` (${event.detail})` : "";
+      const dropped = event.droppedBytes > 0 ? ` dropped=${event.droppedBytes}B` : "";
+      return `CLOSE ${event.side} ${event.peer} reason=${event.reason}${dropped}${detail}`;
+    }
+    case "subscriber_input":
+      return `IGNORED ${event.bytes} B sent by subscriber ${event.peer} (total ${event.totalBytes} B; subscribers are not read)`;
+    case "stats":
+      return `STATS ${formatStats(event.stats)}`;
+    case "shutdown_started":
+      return `SHUTDOWN stopped accepting; flushing ${event.pendingBytes} B queued for subscribers (up to ${event.timeoutSeconds}s)`;
+    case "shutdown_finished": {
+      const flushed =
+        event.unflushedBytes === 0
+          ? "all queued data flushed"
+          : `${event.unflushedBytes} B could not be flushed in time`;
+      return `BYE ${flushed} | total ${formatStats(event.totals)}`;
+    }
+  }
+}
+
+/** An event listener that writes each logged event as one timestamped line. */
+export function textLogger(options: LogOptions): (event: RelayEvent) => void {
+  return (event) => {
+    const text = formatEvent(event, options.quiet);
+    if (text !== undefined) options.write(`${new Date().toISOString()} ${text}`);
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * The relay: two Bun.listen servers, publishers on one port and subscribers on the other,
+ * joined by a Hub. This file is the only one that touches sockets; line splitting, queuing
+ * and fan-out live in their own pure-ish modules.
+ *
+ * Handlers are declared once per listener and find their connection's state on
+ * `socket.data`, so no closure is made per connection.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import type { RelayConfig } from "../cli/config.ts";
+import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
+import type { RelayEvent, RelayEventListener, Side, StatsSnapshot } from "./events.ts";
+import { Hub } from "./hub.ts";
+import { LineSplitter } from "./line-splitter.ts";
+import { Subscriber } from "./subscriber.ts";
+
+/** Per-publisher state, on `socket.data`. */
+class Publisher {
+  readonly splitter: LineSplitter;
+  /** Set when the relay itself closes the connection, so the close handler reports why. */
+  closeReason: CloseReason | undefined;
+  closeDetail: string | undefined;
+  constructor(
+    readonly peer: string,
+    maxLine: number,
+  ) {
+    this.splitter = new LineSplitter(maxLine);
+  }
+}
+
+export interface ShutdownReport {
+  /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
+  unflushedBytes: number;
+  totals: StatsSnapshot;
+}
+
+function peerOf(socket: Socket<unknown>): string {
+  return formatPeer(socket.remoteAddress, socket.remotePort);
+}
+
+function listenError(side: Side, host: string, port: number, error: unknown): RelayError {
+  const code = (error as { code?: string }).code;
+  const where = `${host}:${port}`;
+  if (code === "EADDRINUSE") {
+    return new RelayError(ErrorCode.AddressInUse, `${side} port ${where} is already in use`);
+  }
+  const why = code ?? (error as Error).message ?? String(error);
+  return new RelayError(ErrorCode.ListenFailed, `cannot listen for ${side}s on ${where} (${why})`);
+}
+
+export class Relay {
+  readonly hub: Hub;
+  private readonly publishers = new Set<Socket<Publisher>>();
+  private readonly pubListener: TCPSocketListener<Publisher>;
+  private readonly subListener: TCPSocketListener<Subscriber>;
+  private readonly startedAt = performance.now();
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private lastStats = {
+    at: this.startedAt,
+    messagesReceived: 0,
+    messagesSent: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+  };
+  private shutdownPromise: Promise<ShutdownReport> | undefined;
+  /** Resolves the shutdown's wait once every backlog is empty. */
+  private onFlushed: (() => void) | undefined;
+
+  /**
+   * Starts listening on both ports. Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or
+   * RELAY_ERR_LISTEN_FAILED) when either port cannot be opened; nothing is left listening then.
+   */
+  constructor(
+    readonly config: RelayConfig,
+    private readonly emit: RelayEventListener = () => {},
+  ) {
+    this.hub = new Hub(config.maxPending, (subscriber, wanted) =>
+      this.closeSlowConsumer(subscriber, wanted),
+    );
+    this.pubListener = this.listenPublishers();
+    try {
+      this.subListener = this.listenSubscribers();
+    } catch (error) {
+      this.pubListener.stop(true);
+      throw error;
+    }
+    this.emit({ type: "listening", side: "publisher", host: config.host, port: this.pubPort });
+    this.emit({ type: "listening", side: "subscriber", host: config.host, port: this.subPort });
+    if (config.statsInterval > 0) {
+      this.statsTimer = setInterval(() => this.emitStats(), config.statsInterval * 1000);
+    }
+  }
+
+  get pubPort(): number {
+    return this.pubListener.port;
+  }
+
+  get subPort(): number {
+    return this.subListener.port;
+  }
+
+  get publisherCount(): number {
+    return this.publishers.size;
+  }
+
+  get subscriberCount(): number {
+    return this.hub.subscribers.length;
+  }
+
+  /** Totals since start. */
+  totals(): StatsSnapshot {
+    return this.snapshot((performance.now() - this.startedAt) / 1000, this.hub.counters);
+  }
+
+  /**
+   * Stops accepting, closes publishers (their unfinished lines are dropped), waits up to
+   * `timeoutSeconds` for every subscriber backlog to reach the kernel, then closes
+   * subscribers. Safe to call more than once: later calls get the same result.
+   */
+  shutdown(timeoutSeconds = this.config.shutdownTimeout): Promise<ShutdownReport> {
+    this.shutdownPromise ??= this.runShutdown(timeoutSeconds);
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(timeoutSeconds: number): Promise<ShutdownReport> {
+    clearInterval(this.statsTimer);
+    this.pubListener.stop(false);
+    this.subListener.stop(false);
+    for (const socket of this.publishers) {
+      socket.data.closeReason = CloseReason.Shutdown;
+      socket.end();
+    }
+    this.emit({ type: "shutdown_started", pendingBytes: this.hub.pendingBytes, timeoutSeconds });
+
+    if (this.hub.pendingBytes > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutSeconds * 1000);
+        this.onFlushed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onFlushed = undefined;
+    }
+
+    const unflushedBytes = this.hub.pendingBytes;
+    for (const subscriber of [...this.hub.subscribers]) {
+      subscriber.closeReason = CloseReason.Shutdown;
+      if (subscriber.backlog.length > 0) subscriber.closeDetail = "shutdown timeout ran out";
+      this.hub.remove(subscriber);
+      subscriber.socket.end();
+    }
+    const report = { unflushedBytes, totals: this.totals() };
+    this.emit({ type: "shutdown_finished", ...report });
+    return report;
+  }
+
+  private listenPublishers(): TCPSocketListener<Publisher> {
+    const relay = this;
+    const { host, pubPort, maxLine } = this.config;
+    try {
+      return Bun.listen<Publisher>({
+        hostname: host,
+        port: pubPort,
+        socket: {
+          binaryType: "uint8array",
+          open(socket) {
+            const publisher = new Publisher(peerOf(socket), maxLine);
+            socket.data = publisher;
+            relay.publishers.add(socket);
+            relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
+            if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
+          },
+          data(socket, chunk) {
+            relay.onPublisherData(socket, chunk);
+          },
+          close(socket, error) {
+            relay.onPublisherClose(socket, error);
+          },
+          error() {
+            // The close handler follows and reports the connection's end.
+          },
+        },
+      });
+    } catch (error) {
+      throw listenError("publisher", host, pubPort, error);
+    }
+  }
+
+  private listenSubscribers(): TCPSocketListener<Subscriber> {
+    const relay = this;
+    const { host, subPort } = this.config;
+    try {
+      return Bun.listen<Subscriber>({
+        hostname: host,
+        port: subPort,
+        socket: {
+          binaryType: "uint8array",
+          open(socket) {
+            const subscriber = new Subscriber(socket, peerOf(socket));
+            socket.data = subscriber;
+            relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
+            if (relay.shutdownPromise) {
+              subscriber.closeReason = CloseReason.Shutdown;
+              socket.end();
+              return;
+            }
+            relay.hub.add(subscriber);
+          },
+          data(socket, chunk) {
+            const subscriber = socket.data;
+            const report = subscriber.noteInput(chunk.length, performance.now());
+            if (report > 0) {
+              relay.emit({
+                type: "subscriber_input",
+                peer: subscriber.peer,
+                bytes: report,
+                totalBytes: subscriber.inputBytes,
+              });
+            }
+          },
+          drain(socket) {
+            relay.hub.flush(socket.data);
+            if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+          },
+          close(socket, error) {
+            const subscriber = socket.data;
+            relay.hub.remove(subscriber);
+            relay.emit({
+              type: "close",
+              side: "subscriber",
+              peer: subscriber.peer,
+              reason:
+                subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
+              ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
+              droppedBytes: subscriber.droppedBytes,
+            });
+            if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+          },
+          error() {
+            // The close handler follows and reports the connection's end.
+          },
+        },
+      });
+    } catch (error) {
+      throw listenError("subscriber", host, subPort, error);
+    }
+  }
+
+  private onPublisherData(socket: Socket<Publisher>, chunk: Uint8Array): void {
+    const publisher = socket.data;
+    if (publisher.closeReason) return;
+    const hub = this.hub;
+    hub.counters.bytesReceived += chunk.length;
+    const messages = publisher.splitter.push(chunk, hub);
+    if (messages > 0) hub.deliver(messages);
+    if (publisher.splitter.tooLong) {
+      hub.counters.linesTooLong++;
+      publisher.closeDetail = `line longer than --max-line ${this.config.maxLine} B`;
+      this.closePublisher(socket, CloseReason.LineTooLong);
+    }
+  }
+
+  private onPublisherClose(socket: Socket<Publisher>, error: Error | undefined): void {
+    const publisher = socket.data;
+    this.publishers.delete(socket);
+    const splitter = publisher.splitter;
+    const reason =
+      publisher.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed);
+    let droppedBytes = 0;
+    if (reason === CloseReason.PeerClosed) {
+      // A clean close ends the last message even without its newline.
+      const held = splitter.pendingBytes;
+      const messages = splitter.finish(this.hub);
+      if (messages > 0) this.hub.deliver(messages);
+      if (splitter.tooLong) {
+        this.hub.counters.linesTooLong++;
+        droppedBytes = held;
+        publisher.closeDetail = `last line longer than --max-line ${this.config.maxLine} B`;
+      }
+    } else {
+      droppedBytes = splitter.discard();
+      if (droppedBytes > 0 && !publisher.closeDetail) {
+        publisher.closeDetail = "unfinished line dropped";
+      }
+    }
+    this.emit({
+      type: "close",
+      side: "publisher",
+      peer: publisher.peer,
+      reason,
+      ...(publisher.closeDetail ? { detail: publisher.closeDetail } : {}),
+      droppedBytes,
+    });
+  }
+
+  private closePublisher(socket: Socket<Publisher>, reason: CloseReason): void {
+    socket.data.closeReason = reason;
+    socket.end();
+  }
+
+  private closeSlowConsumer(subscriber: Subscriber, wanted: number): void {
+    subscriber.closeReason = CloseReason.SlowConsumer;
+    subscriber.closeDetail = `backlog would reach ${wanted} B, over --max-pending ${this.config.maxPending} B`;
+    this.hub.remove(subscriber);
+    // A reset, not a FIN: the peer is not reading, so a FIN would wait behind unread data.
+    subscriber.socket.terminate();
+  }
+
+  private emitStats(): void {
+    const now = performance.now();
+    const counters = this.hub.counters;
+    const last = this.lastStats;
+    const delta = {
+      ...counters,
+      messagesReceived: counters.messagesReceived - last.messagesReceived,
+      messagesSent: counters.messagesSent - last.messagesSent,
+      bytesReceived: counters.bytesReceived - last.bytesReceived,
+      bytesSent: counters.bytesSent - last.bytesSent,
+    };
+    this.lastStats = { at: now, ...counters };
+    this.emit({ type: "stats", stats: this.snapshot((now - last.at) / 1000, delta) });
+  }
+
+  private snapshot(seconds: number, counters: Hub["counters"]): StatsSnapshot {
+    return {
+      seconds,
+      messagesReceived: counters.messagesReceived,
+      messagesSent: counters.messagesSent,
+      bytesReceived: counters.bytesReceived,
+      bytesSent: counters.bytesSent,
+      publishers: this.publishers.size,
+      subscribers: this.hub.subscribers.length,
+      slowConsumerDisconnects: counters.slowConsumerDisconnects,
+      linesTooLong: counters.linesTooLong,
+      pendingBytes: this.hub.pendingBytes,
+    };
+  }
+}
+
+export type { RelayEvent };

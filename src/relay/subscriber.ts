@@ -1,0 +1,92 @@
+/**
+ * One subscriber connection and its backlog.
+ *
+ * Bun's `socket.write` is one non-blocking send that returns how many bytes the kernel took;
+ * it keeps nothing. Whatever it does not take goes into this subscriber's ByteQueue and is
+ * written from the `drain` handler, the whole backlog in one write. While a backlog exists,
+ * new messages join its end so the order on the wire never changes.
+ */
+import type { Socket } from "bun";
+import type { CloseReason } from "../errors.ts";
+import { ByteQueue } from "./byte-queue.ts";
+
+/** Minimum seconds between two log lines about bytes a subscriber sent us. */
+const INPUT_LOG_INTERVAL_MS = 10_000;
+
+/** What became of bytes offered to a subscriber. */
+export const Offer = {
+  /** Handed to the kernel or queued within the bound. */
+  Accepted: 0,
+  /** The backlog would pass --max-pending: this subscriber is a slow consumer. */
+  OverLimit: 1,
+  /** The socket is already closed. */
+  Closed: 2,
+} as const;
+export type Offer = (typeof Offer)[keyof typeof Offer];
+
+export class Subscriber {
+  readonly backlog = new ByteQueue();
+  /** Position in the hub's subscriber array; -1 once removed. */
+  index = -1;
+  /** Set when the relay itself closes the connection, so the close handler reports why. */
+  closeReason: CloseReason | undefined;
+  closeDetail: string | undefined;
+  bytesSent = 0;
+  /** Queued bytes thrown away when the subscriber was removed. */
+  droppedBytes = 0;
+  inputBytes = 0;
+  private lastInputLogAt = Number.NEGATIVE_INFINITY;
+  private inputBytesAtLastLog = 0;
+
+  constructor(
+    readonly socket: Socket<Subscriber>,
+    readonly peer: string,
+  ) {}
+
+  /**
+   * Sends bytes `[start, start + length)` of `bytes`, or queues what the socket does not take.
+   * Refuses (queues nothing) when the backlog would pass `maxPending`.
+   */
+  offer(bytes: Uint8Array, start: number, length: number, maxPending: number): Offer {
+    const backlog = this.backlog;
+    let written = 0;
+    if (backlog.length === 0) {
+      written = this.socket.write(bytes, start, length);
+      if (written < 0) return Offer.Closed;
+      this.bytesSent += written;
+      if (written === length) return Offer.Accepted;
+    }
+    const rest = length - written;
+    if (backlog.length + rest > maxPending) return Offer.OverLimit;
+    backlog.append(bytes, start + written, start + length);
+    return Offer.Accepted;
+  }
+
+  /**
+   * Writes as much of the backlog as the socket takes now, in one write. Returns how many bytes
+   * left the backlog. Called from `drain`, which also fires when there is nothing to do.
+   */
+  flush(): number {
+    const backlog = this.backlog;
+    if (backlog.length === 0) return 0;
+    const written = this.socket.write(backlog.buffered, backlog.offset, backlog.length);
+    if (written <= 0) return 0;
+    backlog.consume(written);
+    this.bytesSent += written;
+    return written;
+  }
+
+  /**
+   * Counts bytes the subscriber sent (the protocol ignores them). Returns the bytes to report
+   * in a log line (all since the last line), or 0 when it is too soon for another line: the
+   * first input is reported at once, later input at most once every 10 seconds.
+   */
+  noteInput(bytes: number, nowMs: number): number {
+    this.inputBytes += bytes;
+    if (nowMs - this.lastInputLogAt < INPUT_LOG_INTERVAL_MS) return 0;
+    this.lastInputLogAt = nowMs;
+    const sinceLastLine = this.inputBytes - this.inputBytesAtLastLog;
+    this.inputBytesAtLastLog = this.inputBytes;
+    return sinceLastLine;
+  }
+}

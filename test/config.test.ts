@@ -1,0 +1,115 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_CONFIG, helpText, OPTIONS, parseCommandLine } from "../src/cli/config.ts";
+import { ErrorCode, RelayError } from "../src/errors.ts";
+
+function config(argv: string[], env: Record<string, string> = {}) {
+  const command = parseCommandLine(argv, env);
+  if (command.kind !== "run") throw new Error(`expected run, got ${command.kind}`);
+  return command.config;
+}
+
+function rejection(argv: string[], env: Record<string, string> = {}): RelayError {
+  try {
+    parseCommandLine(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).code).toBe(ErrorCode.BadArgument);
+    expect((error as RelayError).reason).not.toContain("\n");
+    return error as RelayError;
+  }
+  throw new Error(`expected ${JSON.stringify(argv)} to be rejected`);
+}
+
+describe("parseCommandLine", () => {
+  test("defaults match the Go relay: 0.0.0.0, ports 7001 and 7002", () => {
+    expect(config([])).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({ host: "0.0.0.0", pubPort: 7001, subPort: 7002 });
+    expect(DEFAULT_CONFIG.maxLine).toBe(1024 * 1024);
+    expect(DEFAULT_CONFIG.maxPending).toBe(8 * 1024 * 1024);
+  });
+
+  test("ports positionally, like the Go binary", () => {
+    expect(config(["7101", "7102"])).toMatchObject({ pubPort: 7101, subPort: 7102 });
+    expect(config(["7101"])).toMatchObject({ pubPort: 7101, subPort: 7002 });
+  });
+
+  test("flags, with sizes and durations in units", () => {
+    const parsed = config([
+      "--host=127.0.0.1",
+      "--pub-port",
+      "8001",
+      "--sub-port=8002",
+      "--max-line",
+      "64KiB",
+      "--max-pending=2m",
+      "--stats-interval",
+      "500ms",
+      "--shutdown-timeout=1m",
+      "--quiet",
+    ]);
+    expect(parsed).toEqual({
+      host: "127.0.0.1",
+      pubPort: 8001,
+      subPort: 8002,
+      maxLine: 64 * 1024,
+      maxPending: 2 * 1024 * 1024,
+      slowConsumer: "disconnect",
+      statsInterval: 0.5,
+      shutdownTimeout: 60,
+      quiet: true,
+    });
+  });
+
+  test("environment variables, overridden by flags and positionals", () => {
+    const env = {
+      RELAY_PUB_PORT: "9001",
+      RELAY_SUB_PORT: "9002",
+      RELAY_QUIET: "1",
+      RELAY_MAX_LINE: "100",
+    };
+    expect(config([], env)).toMatchObject({
+      pubPort: 9001,
+      subPort: 9002,
+      quiet: true,
+      maxLine: 100,
+    });
+    expect(config(["9101"], env)).toMatchObject({ pubPort: 9101, subPort: 9002 });
+    expect(config(["--sub-port", "9202"], env)).toMatchObject({ pubPort: 9001, subPort: 9202 });
+  });
+
+  test("help and version", () => {
+    expect(parseCommandLine(["--help"])).toEqual({ kind: "help" });
+    expect(parseCommandLine(["-h", "7101"]).kind).toBe("help");
+    expect(parseCommandLine(["--version"])).toEqual({ kind: "version" });
+  });
+
+  test.each([
+    [["--bogus"], "--bogus"],
+    [["--pub-port"], "--pub-port"],
+    [["--pub-port", "70000"], "out of range"],
+    [["--pub-port", "abc"], "not a port"],
+    [["abc"], "not a port"],
+    [["1", "2", "3"], "unexpected argument '3'"],
+    [["7101", "--pub-port", "7102"], "given twice"],
+    [["--max-line", "0"], "greater than zero"],
+    [["--max-pending", "lots"], "not a size"],
+    [["--slow-consumer", "explode"], "not one of: disconnect"],
+    [["--stats-interval", "-1"], "--stats-interval"],
+    [["--shutdown-timeout", "soon"], "not a duration"],
+    [["7005", "7005"], "both 7005"],
+  ])("rejects %j with a one-line reason", (argv, fragment) => {
+    expect(rejection(argv).reason).toContain(fragment);
+  });
+
+  test("rejects a bad environment value, naming the variable", () => {
+    expect(rejection([], { RELAY_MAX_PENDING: "x" }).reason).toContain("RELAY_MAX_PENDING");
+  });
+
+  test("--help lists every option with its default and environment variable", () => {
+    const help = helpText();
+    for (const option of OPTIONS) {
+      expect(help).toContain(`--${option.flag}`);
+      expect(help).toContain(option.env);
+    }
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * Test support: a relay in this process on 127.0.0.1 with ephemeral ports, and real client
+ * sockets for publishers and subscribers. Everything waits on events (relay events, socket
+ * callbacks), never on sleeps.
+ */
+import type { Socket } from "bun";
+import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
+import type { RelayEvent } from "../../src/relay/events.ts";
+import { Relay } from "../../src/relay/server.ts";
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+export function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+type Waiter<T> = { test: (value: T) => boolean; resolve: (value: T) => void };
+
+/** A relay plus its event log, with a way to wait for an event. */
+export class TestRelay {
+  readonly events: RelayEvent[] = [];
+  private waiters: Waiter<RelayEvent>[] = [];
+  readonly relay: Relay;
+
+  constructor(overrides: Partial<RelayConfig> = {}) {
+    const config: RelayConfig = {
+      ...DEFAULT_CONFIG,
+      host: "127.0.0.1",
+      pubPort: 0,
+      subPort: 0,
+      statsInterval: 0,
+      ...overrides,
+    };
+    this.relay = new Relay(config, (event) => this.record(event));
+  }
+
+  /** Resolves with the first event (already seen or to come) that satisfies `test`. */
+  waitFor(test: (event: RelayEvent) => boolean): Promise<RelayEvent> {
+    const seen = this.events.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  /** Resolves once `count` events satisfy `test`. */
+  async waitForCount(test: (event: RelayEvent) => boolean, count: number): Promise<void> {
+    let seen = 0;
+    await this.waitFor((event) => test(event) && ++seen >= count);
+  }
+
+  /** Connects `count` subscribers and waits until the relay has registered all of them. */
+  async subscribers(count: number): Promise<TestClient[]> {
+    const opened = this.events.filter(isSubscriberOpen).length;
+    const clients = await Promise.all(
+      Array.from({ length: count }, () => TestClient.connect(this.relay.subPort)),
+    );
+    await this.waitForCount(isSubscriberOpen, opened + count);
+    return clients;
+  }
+
+  publisher(): Promise<TestClient> {
+    return TestClient.connect(this.relay.pubPort);
+  }
+
+  async stop(): Promise<void> {
+    await this.relay.shutdown(0);
+  }
+
+  private record(event: RelayEvent): void {
+    this.events.push(event);
+    const pending = this.waiters;
+    this.waiters = [];
+    for (const waiter of pending) {
+      if (waiter.test(event)) waiter.resolve(event);
+      else this.waiters.push(waiter);
+    }
+  }
+}
+
+function isSubscriberOpen(event: RelayEvent): boolean {
+  return event.type === "open" && event.side === "subscriber";
+}
+
+/** A real TCP client: keeps what it receives, writes with backpressure, reports its close. */
+export class TestClient {
+  private chunks: Uint8Array[] = [];
+  private received = 0;
+  private byteWaiters: { count: number; resolve: () => void }[] = [];
+  private pendingWrites: { data: Uint8Array; offset: number; resolve: () => void }[] = [];
+  /** Resolves when the socket closes, with the error for a reset. */
+  readonly closed: Promise<Error | undefined>;
+  private resolveClosed!: (error: Error | undefined) => void;
+  private socket!: Socket<TestClient>;
+
+  private constructor() {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  static async connect(port: number, options: { paused?: boolean } = {}): Promise<TestClient> {
+    const client = new TestClient();
+    client.socket = await Bun.connect<TestClient>({
+      hostname: "127.0.0.1",
+      port,
+      data: client,
+      socket: {
+        binaryType: "uint8array",
+        open(socket) {
+          if (options.paused) socket.pause();
+        },
+        data(socket, chunk) {
+          socket.data.onData(chunk);
+        },
+        drain(socket) {
+          socket.data.onDrain();
+        },
+        close(socket, error) {
+          socket.data.resolveClosed(error);
+        },
+        error() {},
+      },
+    });
+    return client;
+  }
+
+  get receivedBytes(): number {
+    return this.received;
+  }
+
+  /** Everything received so far, as one buffer. */
+  bytes(): Uint8Array {
+    if (this.chunks.length > 1) this.chunks = [concat(this.chunks)];
+    return this.chunks[0] ?? new Uint8Array(0);
+  }
+
+  text(): string {
+    return decoder.decode(this.bytes());
+  }
+
+  /** Resolves once at least `count` bytes have arrived in total. */
+  waitForBytes(count: number): Promise<void> {
+    if (this.received >= count) return Promise.resolve();
+    return new Promise((resolve) => this.byteWaiters.push({ count, resolve }));
+  }
+
+  /** Writes everything, waiting for drain when the kernel takes less. */
+  write(data: Uint8Array | string): Promise<void> {
+    const buffer = typeof data === "string" ? bytes(data) : data;
+    return new Promise((resolve) => {
+      this.pendingWrites.push({ data: buffer, offset: 0, resolve });
+      if (this.pendingWrites.length === 1) this.onDrain();
+    });
+  }
+
+  /** Clean close (FIN). */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Abortive close (RST). */
+  reset(): void {
+    this.socket.terminate();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    this.byteWaiters = this.byteWaiters.filter((waiter) => {
+      if (this.received < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  private onDrain(): void {
+    while (this.pendingWrites.length > 0) {
+      const head = this.pendingWrites[0] as (typeof this.pendingWrites)[number];
+      const left = head.data.length - head.offset;
+      const written = this.socket.write(head.data, head.offset, left);
+      if (written < 0) throw new Error("write on a closed test socket");
+      head.offset += written;
+      if (written < left) return;
+      this.pendingWrites.shift();
+      head.resolve();
+    }
+  }
+}
