@@ -1,0 +1,155 @@
+/**
+ * The relay as users run it: `bun run src/main.ts …` in a child process, over real sockets.
+ */
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { Subprocess } from "bun";
+import { TestClient } from "./support/harness.ts";
+
+setDefaultTimeout(30_000);
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const children: Subprocess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+function spawnRelay(args: string[], env: Record<string, string> = {}) {
+  const child = Bun.spawn(["bun", "run", MAIN, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: { ...process.env, ...env },
+  });
+  children.push(child);
+  return child;
+}
+
+/** Reads a child's stdout line by line, waiting for lines that match. */
+class LineReader {
+  readonly lines: string[] = [];
+  private buffered = "";
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.reader = stream.getReader();
+  }
+
+  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
+    for (let seen = 0; ; ) {
+      for (; seen < this.lines.length; seen++) {
+        const match = pattern.exec(this.lines[seen] as string);
+        if (match) return match;
+      }
+      const { value, done } = await this.reader.read();
+      if (done) throw new Error(`stdout ended before ${pattern}; got:\n${this.lines.join("\n")}`);
+      this.buffered += this.decoder.decode(value, { stream: true });
+      const parts = this.buffered.split("\n");
+      this.buffered = parts.pop() ?? "";
+      this.lines.push(...parts);
+    }
+  }
+}
+
+async function runToExit(args: string[], env: Record<string, string> = {}) {
+  const child = spawnRelay(args, env);
+  const [status, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { status, stdout, stderr };
+}
+
+describe("bun run src/main.ts", () => {
+  test("--help prints usage with every flag and exits 0", async () => {
+    const { status, stdout } = await runToExit(["--help"]);
+    expect(status).toBe(0);
+    expect(stdout).toContain("Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]");
+    for (const flag of [
+      "--host",
+      "--pub-port",
+      "--sub-port",
+      "--max-line",
+      "--max-pending",
+      "--quiet",
+    ]) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  test("a bad flag is one line on stderr and exit status 2, no stack trace", async () => {
+    const { status, stdout, stderr } = await runToExit(["--max-pending", "huge"]);
+    expect(status).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      "bun-relay: --max-pending: 'huge' is not a size (examples: 65536, 64KiB, 8MiB)\n" +
+        "Try 'bun run src/main.ts --help'.\n",
+    );
+  });
+
+  test("a port already in use is one line on stderr and exit status 1", async () => {
+    const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const { status, stderr } = await runToExit([
+        "--host",
+        "127.0.0.1",
+        String(squatter.port),
+        "0",
+      ]);
+      expect(status).toBe(1);
+      expect(stderr).toBe(
+        `bun-relay: publisher port 127.0.0.1:${squatter.port} is already in use\n`,
+      );
+    } finally {
+      squatter.stop(true);
+    }
+  });
+
+  test("relays, logs OPEN/CLOSE, and on SIGTERM flushes, says BYE and exits 0", async () => {
+    const child = spawnRelay(["--host", "127.0.0.1", "0", "0"], { RELAY_STATS_INTERVAL: "0" });
+    const out = new LineReader(child.stdout);
+    const pubPort = Number((await out.waitFor(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
+    const subPort = Number((await out.waitFor(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+
+    const subscriber = await TestClient.connect(subPort);
+    await out.waitFor(/OPEN subscriber 127\.0\.0\.1:\d+/);
+    const publisher = await TestClient.connect(pubPort);
+    await publisher.write("from another process\r\n");
+    await subscriber.waitForBytes(21);
+    expect(subscriber.text()).toBe("from another process\n");
+    publisher.end();
+    await out.waitFor(/CLOSE publisher 127\.0\.0\.1:\d+ reason=peer_closed/);
+
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+    await out.waitFor(/BYE all queued data flushed \| total .*Recv: 1 .*Sent: 1 /);
+    expect(await subscriber.closed).toBeUndefined();
+  });
+
+  test("--quiet hides OPEN/CLOSE lines; the stats line still counts connections", async () => {
+    const child = spawnRelay([
+      "--host",
+      "127.0.0.1",
+      "--quiet",
+      "--stats-interval",
+      "50ms",
+      "0",
+      "0",
+    ]);
+    const out = new LineReader(child.stdout);
+    const pubPort = Number((await out.waitFor(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
+    const subPort = Number((await out.waitFor(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+    const subscriber = await TestClient.connect(subPort);
+    const publisher = await TestClient.connect(pubPort);
+    await out.waitFor(/STATS .*SendConn=1 RecvConn=1/);
+    subscriber.end();
+    publisher.end();
+    await out.waitFor(/STATS .*SendConn=0 RecvConn=0/);
+    child.kill("SIGINT");
+    expect(await child.exited).toBe(0);
+    await out.waitFor(/BYE/);
+    expect(out.lines.filter((line) => / (OPEN|CLOSE) /.test(line))).toEqual([]);
+  });
+});
