@@ -1,0 +1,173 @@
+/**
+ * Command-line flags. The first nine are the article's Go client's, with its
+ * defaults, so a command line written for one client works with the other;
+ * the rest are ours. Parsing is pure (argv in, options or an error out) so it
+ * is tested without a process.
+ */
+import { parseArgs } from "node:util";
+import { MIN_MSG_SIZE } from "./message.ts";
+
+export interface BenchOptions {
+  pubHost: string;
+  pubPort: number;
+  subHost: string;
+  subPort: number;
+  pubs: number;
+  subs: number;
+  /** Messages per second per publisher; 0 = as fast as the socket accepts. */
+  rate: number;
+  /** Bytes per message including the newline. */
+  msgSize: number;
+  /** Measured seconds. */
+  duration: number;
+  /** Seconds of sending before the measured window opens. */
+  warmup: number;
+  /** Seconds to wait after the window for in-flight messages. */
+  drain: number;
+  /** Worker threads for the client; undefined = one per core (at least 2). */
+  threads: number | undefined;
+  json: boolean;
+  hgrm: string | undefined;
+  plot: string | undefined;
+  noSpawn: boolean;
+  relayCmd: string | undefined;
+  allowLoss: boolean;
+  help: boolean;
+  /** Notes for stderr (e.g. a clamped value), never errors. */
+  notes: string[];
+}
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const USAGE = `Usage: bun run bench [flags]
+
+Open-loop pub/sub load against a line relay (publishers -> pub port,
+subscribers <- sub port). Prints the article's result block, then more.
+
+Go client flags (same defaults):
+  --pub-host HOST     publisher host (127.0.0.1)
+  --pub-port N        publisher port (7001)
+  --sub-host HOST     subscriber host (127.0.0.1)
+  --sub-port N        subscriber port (7002)
+  --pub N             publishers (1)
+  --sub N             subscribers (1)
+  --rate N            messages/s per publisher, 0 = saturate (1000)
+  --msg-size N        bytes per message incl. newline, min 16 (64)
+  --duration S        measured seconds (10)
+Ours:
+  --warmup S          seconds sent before measuring (1)
+  --drain S           seconds to wait for in-flight messages after (2)
+  --threads N         client worker threads (cores, at least 2)
+  --json              print one JSON object instead of text
+  --hgrm FILE         write the HdrHistogram percentile distribution
+  --plot FILE.svg     write a latency-by-percentile chart
+  --no-spawn          never start a relay; fail if none listens
+  --relay-cmd CMD     start this relay instead of ours; {pub} {sub} = ports
+  --allow-loss        exit 0 even if messages were lost
+  --help              this text
+
+If nothing listens on the publisher port, the bench starts this project's
+relay (bun run src/main.ts --pub-port {pub} --sub-port {sub} --quiet) and
+stops it afterwards.`;
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min) throw new UsageError(`--${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+function seconds(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} must be a number of seconds, got "${raw}"`);
+  }
+  if (value < min) throw new UsageError(`--${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+function port(name: string, raw: string | undefined, fallback: number): number {
+  const value = integer(name, raw, fallback, 1);
+  if (value > 65535) throw new UsageError(`--${name} must be a TCP port (1-65535), got ${value}`);
+  return value;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  let parsed: ReturnType<typeof parseWithNode>;
+  try {
+    parsed = parseWithNode(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const notes: string[] = [];
+  let msgSize = integer("msg-size", v["msg-size"], 64, 1);
+  if (msgSize < MIN_MSG_SIZE) {
+    notes.push(
+      `--msg-size ${msgSize} raised to the minimum, ${MIN_MSG_SIZE} (as the Go client does)`,
+    );
+    msgSize = MIN_MSG_SIZE;
+  }
+  const relayCmd = v["relay-cmd"];
+  if (relayCmd !== undefined && v["no-spawn"]) {
+    throw new UsageError("--relay-cmd and --no-spawn contradict each other");
+  }
+  const pubHost = v["pub-host"] ?? "127.0.0.1";
+  return {
+    pubHost,
+    pubPort: port("pub-port", v["pub-port"], 7001),
+    subHost: v["sub-host"] ?? "127.0.0.1",
+    subPort: port("sub-port", v["sub-port"], 7002),
+    pubs: integer("pub", v.pub, 1, 1),
+    subs: integer("sub", v.sub, 1, 1),
+    rate: integer("rate", v.rate, 1000, 0),
+    msgSize,
+    duration: seconds("duration", v.duration, 10, 0.1),
+    warmup: seconds("warmup", v.warmup, 1, 0),
+    drain: seconds("drain", v.drain, 2, 0.1),
+    threads: v.threads === undefined ? undefined : integer("threads", v.threads, 2, 1),
+    json: v.json ?? false,
+    hgrm: v.hgrm,
+    plot: v.plot,
+    noSpawn: v["no-spawn"] ?? false,
+    relayCmd,
+    allowLoss: v["allow-loss"] ?? false,
+    help: v.help ?? false,
+    notes,
+  };
+}
+
+function parseWithNode(argv: string[]) {
+  const text = { type: "string" } as const;
+  const flag = { type: "boolean" } as const;
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      "pub-host": text,
+      "pub-port": text,
+      "sub-host": text,
+      "sub-port": text,
+      pub: text,
+      sub: text,
+      rate: text,
+      "msg-size": text,
+      duration: text,
+      warmup: text,
+      drain: text,
+      threads: text,
+      json: flag,
+      hgrm: text,
+      plot: text,
+      "no-spawn": flag,
+      "relay-cmd": text,
+      "allow-loss": flag,
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}

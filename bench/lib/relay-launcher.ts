@@ -1,0 +1,118 @@
+/**
+ * Finds or starts the relay under test. If something already accepts on the
+ * publisher port it is used as is; otherwise the bench starts this project's
+ * relay (or `--relay-cmd`) on the chosen ports, waits until both ports accept,
+ * and stops it afterwards. Everything it says goes to stderr, so stdout keeps
+ * the article's block first (and `--json` keeps exactly one object).
+ */
+import path from "node:path";
+
+/** Root of this repository (bench/lib -> ../..). */
+export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
+
+export const OUR_RELAY_CMD = `${shellQuote(process.execPath)} run src/main.ts --pub-port {pub} --sub-port {sub} --quiet`;
+
+const START_TIMEOUT_MS = 10_000;
+
+export interface RelayHandle {
+  /** What is being measured, for the report. */
+  description: string;
+  spawned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface RelayRequest {
+  pubHost: string;
+  pubPort: number;
+  subHost: string;
+  subPort: number;
+  noSpawn: boolean;
+  relayCmd: string | undefined;
+}
+
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** Fills `{pub}` and `{sub}` in a relay command template. */
+export function relayCommand(template: string, pubPort: number, subPort: number): string {
+  return template.replaceAll("{pub}", String(pubPort)).replaceAll("{sub}", String(subPort));
+}
+
+/** True when a TCP connection to host:port succeeds (it is closed again at once). */
+export async function isListening(host: string, port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureRelay(
+  request: RelayRequest,
+  say: (line: string) => void,
+): Promise<RelayHandle> {
+  const where = `${request.pubHost}:${request.pubPort}`;
+  const listening = await isListening(request.pubHost, request.pubPort);
+  if (listening) {
+    if (request.relayCmd !== undefined) {
+      throw new Error(`${where} is already in use, so --relay-cmd cannot start a relay there`);
+    }
+    say(`bench: using the relay already listening on ${where}`);
+    return { description: `existing relay on ${where}`, spawned: false, stop: async () => {} };
+  }
+  if (request.noSpawn) throw new Error(`nothing listens on ${where} (and --no-spawn is set)`);
+
+  const template = request.relayCmd ?? OUR_RELAY_CMD;
+  if (
+    request.relayCmd === undefined &&
+    !(await Bun.file(path.join(REPO_ROOT, "src/main.ts")).exists())
+  ) {
+    throw new Error(
+      `nothing listens on ${where} and this project's relay (src/main.ts) does not exist yet; ` +
+        `pass --relay-cmd "<command with {pub} {sub}>"`,
+    );
+  }
+  const command = relayCommand(template, request.pubPort, request.subPort);
+  say(`bench: nothing listens on ${where}; starting: ${command}`);
+  // `exec` makes the relay the shell's process, so our signals reach it directly.
+  const child = Bun.spawn(["sh", "-c", `exec ${command}`], {
+    cwd: REPO_ROOT,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const stderrText = new Response(child.stderr).text();
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const exited = await Promise.race([
+      child.exited.then(() => true),
+      Bun.sleep(2000).then(() => false),
+    ]);
+    if (!exited) child.kill("SIGKILL");
+    await child.exited;
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = (await stderrText).trim().split("\n").slice(-10).join("\n");
+      throw new Error(
+        `the relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${tail}`,
+      );
+    }
+    const up =
+      (await isListening(request.pubHost, request.pubPort)) &&
+      (await isListening(request.subHost, request.subPort));
+    if (up) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the relay did not listen on ${where} within ${START_TIMEOUT_MS / 1000} s`);
+    }
+    await Bun.sleep(50);
+  }
+  return { description: command, spawned: true, stop };
+}

@@ -1,0 +1,204 @@
+/**
+ * One bench run: start the worker threads, connect every subscriber before any
+ * publisher sends, hand all workers one timeline, then gather and merge what
+ * they measured. The relay must already be listening.
+ *
+ *   subscribers connect -> publishers connect -> settle -> warmup -> window -> drain
+ *
+ * The settle pause lets the relay register the subscribers it has accepted
+ * (a connect completes in the kernel before the relay's accept handler runs),
+ * so seq 1 is not lost to a subscriber the relay does not know yet.
+ */
+import { Worker } from "node:worker_threads";
+import type {
+  PublisherReport,
+  PublisherSetup,
+  SubscriberSetup,
+  SubscriberWorkerReport,
+  Timeline,
+  WorkerToMain,
+} from "../workers/protocol.ts";
+import type { BenchOptions } from "./args.ts";
+import { epochMs } from "./clock.ts";
+import { type Histogram, mergeLatency } from "./latency-histogram.ts";
+import { type SequenceCounts, sumCounts } from "./sequence-tracker.ts";
+import { planThreads } from "./thread-plan.ts";
+
+const SETTLE_MS = 250;
+/** Workers get this long to connect before the run is abandoned. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface RunMeasurement {
+  threads: number;
+  /** The measured window, seconds: every counted message was stamped inside it. */
+  windowSec: number;
+  sent: number;
+  received: number;
+  sentTotal: number;
+  receivedTotal: number;
+  service: { histogram: Histogram; sumNs: number };
+  corrected: { histogram: Histogram; sumNs: number } | null;
+  sequence: SequenceCounts;
+  malformed: number;
+  foreign: number;
+  negative: number;
+  disconnected: number;
+  unflushedBytes: number;
+}
+
+export interface LiveCounters {
+  /** Messages sent and received so far, read by the progress line. */
+  sent(): number;
+  received(): number;
+}
+
+class WorkerHandle {
+  readonly worker: Worker;
+  private readonly waiting = new Map<string, (message: WorkerToMain) => void>();
+  /** Messages that came before anyone waited for them (one per kind is all the protocol sends). */
+  private readonly arrived = new Map<string, WorkerToMain>();
+  private failure: ((err: Error) => void) | undefined;
+  /** A failure reported while nobody was waiting; the next wait rejects with it at once. */
+  private failed: Error | undefined;
+
+  constructor(setup: PublisherSetup | SubscriberSetup) {
+    this.worker = new Worker(new URL(`../workers/${setup.role}-worker.ts`, import.meta.url), {
+      workerData: setup,
+    });
+    this.worker.on("message", (message: WorkerToMain) => {
+      if (message.kind === "failed") this.fail(new Error(message.message));
+      else {
+        const waiter = this.waiting.get(message.kind);
+        if (waiter === undefined) this.arrived.set(message.kind, message);
+        else waiter(message);
+      }
+    });
+    this.worker.on("error", (err: Error) => this.fail(err));
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    this.failure?.(err);
+  }
+
+  /** Resolves with the next message of `kind`; rejects if the worker fails or `timeoutMs` passes. */
+  next<K extends WorkerToMain["kind"]>(
+    kind: K,
+    timeoutMs: number,
+  ): Promise<Extract<WorkerToMain, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      if (this.failed !== undefined) return reject(this.failed);
+      const early = this.arrived.get(kind);
+      if (early !== undefined) {
+        this.arrived.delete(kind);
+        return resolve(early as Extract<WorkerToMain, { kind: K }>);
+      }
+      const timer = setTimeout(
+        () => reject(new Error(`worker gave no "${kind}" within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.failure = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      this.waiting.set(kind, (message) => {
+        clearTimeout(timer);
+        resolve(message as Extract<WorkerToMain, { kind: K }>);
+      });
+    });
+  }
+}
+
+export async function runBench(
+  options: BenchOptions,
+  threads: number,
+  onLive: (live: LiveCounters) => void,
+): Promise<RunMeasurement> {
+  const plan = planThreads(options.pubs, options.subs, threads);
+  const pubWorkers = plan.publisherIdsByWorker.length;
+  const progress = new SharedArrayBuffer(8 * plan.threads);
+  const counters = new Float64Array(progress);
+  const sum = (from: number, to: number) => {
+    let total = 0;
+    for (let i = from; i < to; i++) total += counters[i] as number;
+    return total;
+  };
+
+  const subscribers = plan.subscriberIdsByWorker.map(
+    (subscriberIds, i) =>
+      new WorkerHandle({
+        role: "subscriber",
+        endpoint: { host: options.subHost, port: options.subPort },
+        subscriberIds,
+        pubs: options.pubs,
+        rate: options.rate,
+        progress,
+        progressSlot: pubWorkers + i,
+      }),
+  );
+  const publishers = plan.publisherIdsByWorker.map(
+    (publisherIds, i) =>
+      new WorkerHandle({
+        role: "publisher",
+        endpoint: { host: options.pubHost, port: options.pubPort },
+        publisherIds,
+        rate: options.rate,
+        msgSize: options.msgSize,
+        progress,
+        progressSlot: i,
+      }),
+  );
+  const all = [...subscribers, ...publishers];
+  try {
+    await Promise.all(subscribers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
+    await Promise.all(publishers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
+    await Bun.sleep(SETTLE_MS);
+
+    const startMs = epochMs() + 20;
+    const measureStartMs = startMs + options.warmup * 1000;
+    const measureEndMs = measureStartMs + options.duration * 1000;
+    const timeline: Timeline = {
+      startMs,
+      measureStartMs,
+      measureEndMs,
+      drainUntilMs: measureEndMs + options.drain * 1000,
+    };
+    for (const w of all) w.worker.postMessage({ kind: "start", timeline });
+    onLive({ sent: () => sum(0, pubWorkers), received: () => sum(pubWorkers, plan.threads) });
+
+    const runMs = measureEndMs - epochMs();
+    const limitMs = runMs + options.drain * 1000 + 10_000;
+    const published = await Promise.all(publishers.map((w) => w.next("published", limitMs)));
+    const pubReports: PublisherReport[] = published.flatMap((m) => m.publishers);
+    const lastSeqs: number[] = new Array(options.pubs).fill(0);
+    for (const p of pubReports) lastSeqs[p.id] = p.lastSeq;
+
+    const receiving = subscribers.map((w) => w.next("received", options.drain * 1000 + 10_000));
+    for (const w of subscribers) w.worker.postMessage({ kind: "finish", lastSeqs });
+    const subReports: SubscriberWorkerReport[] = (await Promise.all(receiving)).map(
+      (m) => m.report,
+    );
+
+    return {
+      threads: plan.threads,
+      windowSec: (measureEndMs - measureStartMs) / 1000,
+      sent: pubReports.reduce((n, p) => n + p.sentInWindow, 0),
+      sentTotal: pubReports.reduce((n, p) => n + p.sentTotal, 0),
+      unflushedBytes: pubReports.reduce((n, p) => n + p.unflushedBytes, 0),
+      received: subReports.reduce((n, r) => n + r.receivedInWindow, 0),
+      receivedTotal: subReports.reduce((n, r) => n + r.receivedTotal, 0),
+      service: mergeLatency(subReports.map((r) => r.service)),
+      corrected:
+        options.rate > 0
+          ? mergeLatency(subReports.flatMap((r) => (r.corrected === null ? [] : [r.corrected])))
+          : null,
+      sequence: sumCounts(subReports.flatMap((r) => r.sequences)),
+      malformed: subReports.reduce((n, r) => n + r.malformed, 0),
+      foreign: subReports.reduce((n, r) => n + r.foreign, 0),
+      negative: subReports.reduce((n, r) => n + r.negative, 0),
+      disconnected: subReports.reduce((n, r) => n + r.disconnected, 0),
+    };
+  } finally {
+    await Promise.all(all.map((w) => w.worker.terminate()));
+  }
+}

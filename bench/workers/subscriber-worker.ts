@@ -1,0 +1,196 @@
+/**
+ * Subscriber thread: hosts one or more subscriber connections, splits what
+ * they receive into lines, and for each line reads only the three leading
+ * fields (publisher id, seq, send stamp). Every line feeds the sequence check;
+ * lines stamped inside the measured window also feed the latency histograms.
+ *
+ * The receive time is read once per chunk, not per line: all lines of a chunk
+ * arrived together, and the later ones only waited for our own parsing.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { epochMs, NS_PER_MS } from "../lib/clock.ts";
+import { createHistogram, encodeLatency } from "../lib/latency-histogram.ts";
+import { decoded, decodeLine, NEWLINE } from "../lib/message.ts";
+import { RateSchedule } from "../lib/rate-schedule.ts";
+import { SequenceTracker } from "../lib/sequence-tracker.ts";
+import type { MainToWorker, SubscriberSetup, Timeline, WorkerToMain } from "./protocol.ts";
+
+const setup = workerData as SubscriberSetup;
+const port = parentPort;
+if (port === null) throw new Error("subscriber-worker must run as a worker thread");
+const progress = new Float64Array(setup.progress);
+
+function send(message: WorkerToMain): void {
+  port?.postMessage(message);
+}
+
+const service = createHistogram();
+let serviceSumNs = 0;
+const corrected = createHistogram();
+let correctedSumNs = 0;
+let receivedTotal = 0;
+let receivedInWindow = 0;
+let malformed = 0;
+let foreign = 0;
+let negative = 0;
+let disconnected = 0;
+
+// Until `start` arrives nothing is measured: the window is empty.
+let measureStartMs = Number.POSITIVE_INFINITY;
+let measureEndMs = Number.NEGATIVE_INFINITY;
+let schedule: RateSchedule | undefined;
+
+class Subscriber {
+  /** The start of a line whose newline has not arrived yet. */
+  carry: Uint8Array | undefined;
+  closed = false;
+  readonly trackers: SequenceTracker[];
+
+  constructor(pubs: number) {
+    this.trackers = Array.from({ length: pubs }, () => new SequenceTracker());
+  }
+
+  /** A connection that ends before the run does is counted once, whichever handler sees it first. */
+  markClosed(): void {
+    if (!this.closed) disconnected++;
+    this.closed = true;
+  }
+
+  onData(chunk: Uint8Array): void {
+    const nowMs = epochMs();
+    let pos = 0;
+    if (this.carry !== undefined) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        this.carry = concat(this.carry, chunk);
+        return;
+      }
+      const line = concat(this.carry, chunk.subarray(0, newline));
+      this.carry = undefined;
+      this.onLine(line, 0, line.length, nowMs);
+      pos = newline + 1;
+    }
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, pos);
+      if (newline < 0) break;
+      this.onLine(chunk, pos, newline, nowMs);
+      pos = newline + 1;
+    }
+    // Bun hands each chunk over in its own buffer, so a view of the tail is safe to keep.
+    if (pos < chunk.length) this.carry = chunk.subarray(pos);
+  }
+
+  private onLine(bytes: Uint8Array, start: number, end: number, nowMs: number): void {
+    if (!decodeLine(bytes, start, end)) {
+      malformed++;
+      return;
+    }
+    const tracker = this.trackers[decoded.pubId];
+    if (tracker === undefined) {
+      foreign++;
+      return;
+    }
+    tracker.observe(decoded.seq);
+    receivedTotal++;
+    const stampMs = decoded.stampMs;
+    if (stampMs < measureStartMs || stampMs >= measureEndMs) return;
+    receivedInWindow++;
+    let latencyNs = Math.round((nowMs - stampMs) * NS_PER_MS);
+    if (latencyNs < 0) {
+      negative++;
+      latencyNs = 0;
+    }
+    service.recordValue(latencyNs);
+    serviceSumNs += latencyNs;
+    if (schedule !== undefined) {
+      // Latency from when the message was due, not from when it got sent (wrk2).
+      const fromScheduleNs = Math.max(
+        0,
+        Math.round((nowMs - schedule.scheduledMs(decoded.seq)) * NS_PER_MS),
+      );
+      corrected.recordValue(fromScheduleNs);
+      correctedSumNs += fromScheduleNs;
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+const subscribers = setup.subscriberIds.map(() => new Subscriber(setup.pubs));
+let timeline: Timeline | undefined;
+
+const progressTimer = setInterval(() => {
+  progress[setup.progressSlot] = receivedTotal;
+}, 200);
+
+/** Waits until every subscriber has every message up to `lastSeqs`, or the drain deadline. */
+function awaitDelivery(lastSeqs: number[]): void {
+  const complete = subscribers.every(
+    (s) => s.closed || s.trackers.every((t, pubId) => t.hasAllUpTo(lastSeqs[pubId] ?? 0)),
+  );
+  if (!complete && epochMs() < (timeline?.drainUntilMs ?? 0)) {
+    setTimeout(() => awaitDelivery(lastSeqs), 5);
+    return;
+  }
+  clearInterval(progressTimer);
+  progress[setup.progressSlot] = receivedTotal;
+  send({
+    kind: "received",
+    report: {
+      receivedTotal,
+      receivedInWindow,
+      service: encodeLatency(service, serviceSumNs),
+      corrected: schedule === undefined ? null : encodeLatency(corrected, correctedSumNs),
+      sequences: subscribers.flatMap((s) =>
+        s.trackers.map((t, pubId) => t.counts(lastSeqs[pubId] ?? 0)),
+      ),
+      malformed,
+      foreign,
+      negative,
+      disconnected,
+    },
+  });
+}
+
+port.on("message", (message: MainToWorker) => {
+  if (message.kind === "start") {
+    timeline = message.timeline;
+    measureStartMs = timeline.measureStartMs;
+    measureEndMs = timeline.measureEndMs;
+    schedule = setup.rate > 0 ? new RateSchedule(timeline.startMs, setup.rate) : undefined;
+  } else if (message.kind === "finish") {
+    awaitDelivery(message.lastSeqs);
+  }
+});
+
+Promise.all(
+  subscribers.map((sub) =>
+    Bun.connect({
+      hostname: setup.endpoint.host,
+      port: setup.endpoint.port,
+      socket: {
+        data(_socket, chunk) {
+          sub.onData(chunk);
+        },
+        close() {
+          sub.markClosed();
+        },
+        error() {
+          sub.markClosed();
+        },
+      },
+    }),
+  ),
+).then(
+  () => send({ kind: "ready" }),
+  (err: Error) =>
+    send({
+      kind: "failed",
+      message: `subscriber cannot connect to ${setup.endpoint.host}:${setup.endpoint.port}: ${err.message}`,
+    }),
+);
