@@ -1,0 +1,64 @@
+/**
+ * The relay's outbound hot path: src/relay/hub.ts handing one publisher chunk
+ * to N subscribers (one write each), and src/relay/byte-queue.ts coalescing
+ * what a slow socket did not take. Sockets are fakes that accept all, or half,
+ * of each write, so only the relay's own work is timed.
+ */
+import type { Socket } from "bun";
+import { bench, do_not_optimize, group, summary } from "mitata";
+import { ByteQueue } from "../../src/relay/byte-queue.ts";
+import { Hub } from "../../src/relay/hub.ts";
+import { LineSplitter } from "../../src/relay/line-splitter.ts";
+import { Subscriber } from "../../src/relay/subscriber.ts";
+import { MESSAGES_PER_64K, SEGMENTS_1460, WHOLE_LINES_64K } from "./fixtures.ts";
+
+function fakeSocket(accept: "all" | "half"): Socket<Subscriber> {
+  const write =
+    accept === "all"
+      ? (_b: Uint8Array, _o: number, length: number) => length
+      : (_b: Uint8Array, _o: number, length: number) => length >> 1;
+  return { write } as unknown as Socket<Subscriber>;
+}
+
+function hubWith(subscribers: number, accept: "all" | "half"): Hub {
+  const hub = new Hub(Number.MAX_SAFE_INTEGER, () => {});
+  for (let i = 0; i < subscribers; i++) hub.add(new Subscriber(fakeSocket(accept), `fake-${i}`));
+  return hub;
+}
+
+group(`fan-out of one 64 KiB chunk (${MESSAGES_PER_64K} messages)`, () => {
+  summary(() => {
+    for (const n of [1, 3, 16]) {
+      const hub = hubWith(n, "all");
+      const splitter = new LineSplitter(1 << 20);
+      bench(`split + deliver to ${n} subscriber(s), sockets take everything`, () => {
+        hub.deliver(splitter.push(WHOLE_LINES_64K, hub));
+      });
+    }
+    const pieces = hubWith(3, "all");
+    const pieceSplitter = new LineSplitter(1 << 20);
+    bench("split + deliver to 3, input in 1460 B segments", () => {
+      for (const piece of SEGMENTS_1460) pieces.deliver(pieceSplitter.push(piece, pieces));
+    });
+  });
+});
+
+group("backlog coalescing (slow subscribers)", () => {
+  summary(() => {
+    const hub = hubWith(3, "half");
+    const splitter = new LineSplitter(1 << 20);
+    bench("deliver to 3 sockets taking half, then drain each backlog", () => {
+      hub.deliver(splitter.push(WHOLE_LINES_64K, hub));
+      for (const s of hub.subscribers) hub.flush(s);
+      for (const s of hub.subscribers) s.backlog.clear();
+    });
+    const queue = new ByteQueue();
+    bench("ByteQueue: append 16 x 4 KiB then consume in 3 partial writes", () => {
+      for (let at = 0; at < 16 * 4096; at += 4096) queue.append(WHOLE_LINES_64K, at, at + 4096);
+      queue.consume(20_000);
+      queue.consume(20_000);
+      queue.consume(queue.length);
+      do_not_optimize(queue.capacity);
+    });
+  });
+});

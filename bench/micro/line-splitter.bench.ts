@@ -1,0 +1,43 @@
+/**
+ * The relay's inbound hot path: src/relay/line-splitter.ts cutting a
+ * publisher's stream into messages, against a bare indexOf loop (the floor
+ * for any newline scan). 819 messages per 64 KiB chunk.
+ */
+import { bench, do_not_optimize, group, summary } from "mitata";
+import { LineSplitter, type SegmentSink } from "../../src/relay/line-splitter.ts";
+import { CRLF_LINES_64K, MESSAGES_PER_64K, SEGMENTS_1460, WHOLE_LINES_64K } from "./fixtures.ts";
+
+const counting: SegmentSink & { bytes: number } = {
+  bytes: 0,
+  segment(_bytes, start, end) {
+    this.bytes += end - start;
+  },
+};
+
+group(`line splitting: 64 KiB read, ${MESSAGES_PER_64K} x 80 B messages`, () => {
+  summary(() => {
+    bench("floor: indexOf(10) loop only", () => {
+      let count = 0;
+      let at = WHOLE_LINES_64K.indexOf(10);
+      while (at !== -1) {
+        count++;
+        at = WHOLE_LINES_64K.indexOf(10, at + 1);
+      }
+      do_not_optimize(count);
+    });
+    bench("LineSplitter.push, whole lines (one zero-copy segment)", () => {
+      const splitter = new LineSplitter(1 << 20);
+      do_not_optimize(splitter.push(WHOLE_LINES_64K, counting));
+    });
+    bench("LineSplitter.push, same bytes as 1460 B segments (carry-over)", () => {
+      const splitter = new LineSplitter(1 << 20);
+      let messages = 0;
+      for (const piece of SEGMENTS_1460) messages += splitter.push(piece, counting);
+      do_not_optimize(messages);
+    });
+    bench("LineSplitter.push, \\r\\n lines (one segment per line)", () => {
+      const splitter = new LineSplitter(1 << 20);
+      do_not_optimize(splitter.push(CRLF_LINES_64K, counting));
+    });
+  });
+});
