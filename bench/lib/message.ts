@@ -31,6 +31,27 @@ function writeUint(buf: Uint8Array, pos: number, value: number): number {
   return pos + digits;
 }
 
+/**
+ * The digits of the last stamp encoded. A batch stamps all its messages with
+ * the same time, so the 19 digits are computed once per batch, not per message.
+ */
+const stampCache = { ms: Number.NaN, digits: new Uint8Array(32), length: 0 };
+
+function cacheStamp(stampMs: number): void {
+  const wholeMs = Math.floor(stampMs);
+  const subMsNs = Math.min(999_999, Math.floor((stampMs - wholeMs) * 1_000_000));
+  let at = writeUint(stampCache.digits, 0, wholeMs);
+  // Six zero-padded digits of nanoseconds within the millisecond.
+  let rest = subMsNs;
+  for (let i = at + 5; i >= at; i--) {
+    stampCache.digits[i] = DIGIT_0 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  at += 6;
+  stampCache.ms = stampMs;
+  stampCache.length = at;
+}
+
 /** Length of the `pubId,seq,timestampNs,` prefix, to size buffers before writing. */
 export function prefixLength(pubId: number, seq: number, stampMs: number): number {
   return String(pubId).length + String(seq).length + String(Math.floor(stampMs)).length + 6 + 3;
@@ -54,16 +75,10 @@ export function encodeMessage(
   buf[at++] = COMMA;
   at = writeUint(buf, at, seq);
   buf[at++] = COMMA;
-  const wholeMs = Math.floor(stampMs);
-  const subMsNs = Math.min(999_999, Math.floor((stampMs - wholeMs) * 1_000_000));
-  at = writeUint(buf, at, wholeMs);
-  // Six zero-padded digits of nanoseconds within the millisecond.
-  let rest = subMsNs;
-  for (let i = at + 5; i >= at; i--) {
-    buf[i] = DIGIT_0 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  at += 6;
+  if (stampMs !== stampCache.ms) cacheStamp(stampMs);
+  const digits = stampCache.digits;
+  // A byte loop: for 19 bytes it beats set(subarray()), which allocates a view per message.
+  for (let i = 0, n = stampCache.length; i < n; i++) buf[at++] = digits[i] as number;
   buf[at++] = COMMA;
   const end = pos + msgSize - 1;
   if (at < end) {

@@ -38,6 +38,17 @@ export class RateSchedule {
   }
 
   /**
+   * The seqs scheduled inside [fromMs, toMs), as an inclusive range `[first, last]`
+   * (empty when last < first). In rate mode these are the messages a run
+   * counts and measures: membership by schedule, not by when a message
+   * actually went out, so a stall at the window's edge cannot move messages
+   * in or out of it (it shows up as corrected latency instead).
+   */
+  seqsWithin(fromMs: number, toMs: number): { first: number; last: number } {
+    return { first: this.countBefore(fromMs) + 1, last: this.countBefore(toMs) };
+  }
+
+  /**
    * The seqs to send in one batch at `nowMs`, given the last seq already sent
    * and the end of the run: `(lastSent, upTo]`, possibly empty.
    */

@@ -71,11 +71,16 @@ class Publisher {
     for (let seq = this.seq + 1; seq <= upTo; seq++) {
       end = encodeMessage(this.scratch, end, this.id, seq, stampMs, this.msgSize);
     }
-    this.seq = upTo;
     this.sentTotal += count;
-    if (stampMs >= timeline.measureStartMs && stampMs < timeline.measureEndMs) {
+    if (measuredSeqs !== undefined) {
+      // Rate mode: the window holds the seqs scheduled inside it.
+      const overlap =
+        Math.min(upTo, measuredSeqs.last) - Math.max(this.seq + 1, measuredSeqs.first) + 1;
+      if (overlap > 0) this.sentInWindow += overlap;
+    } else if (stampMs >= timeline.measureStartMs && stampMs < timeline.measureEndMs) {
       this.sentInWindow += count;
     }
+    this.seq = upTo;
     this.offer(this.scratch, end);
   }
 
@@ -135,6 +140,8 @@ class Publisher {
 const publishers = setup.publisherIds.map((id) => new Publisher(id, setup.msgSize));
 let timeline: Timeline | undefined;
 let schedule: RateSchedule | undefined;
+/** Rate mode: the seqs the measured window holds. */
+let measuredSeqs: { first: number; last: number } | undefined;
 let pumpQueued = false;
 let publishing = false;
 
@@ -267,6 +274,7 @@ port.on("message", (message: MainToWorker) => {
   if (message.kind !== "start") return;
   timeline = message.timeline;
   schedule = setup.rate > 0 ? new RateSchedule(timeline.startMs, setup.rate) : undefined;
+  measuredSeqs = schedule?.seqsWithin(timeline.measureStartMs, timeline.measureEndMs);
   publishing = true;
   queuePump(Math.max(0, timeline.startMs - epochMs() - 1));
   // Whatever the pump is doing (blocked on drain at saturation), the window closes on time.

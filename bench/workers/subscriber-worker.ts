@@ -39,6 +39,8 @@ let disconnected = 0;
 let measureStartMs = Number.POSITIVE_INFINITY;
 let measureEndMs = Number.NEGATIVE_INFINITY;
 let schedule: RateSchedule | undefined;
+let firstMeasuredSeq = Number.POSITIVE_INFINITY;
+let lastMeasuredSeq = Number.NEGATIVE_INFINITY;
 
 class Subscriber {
   /** The start of a line whose newline has not arrived yet. */
@@ -93,7 +95,12 @@ class Subscriber {
     tracker.observe(decoded.seq);
     receivedTotal++;
     const stampMs = decoded.stampMs;
-    if (stampMs < measureStartMs || stampMs >= measureEndMs) return;
+    if (schedule !== undefined) {
+      // Rate mode: the window holds the seqs scheduled inside it (see RateSchedule.seqsWithin).
+      if (decoded.seq < firstMeasuredSeq || decoded.seq > lastMeasuredSeq) return;
+    } else if (stampMs < measureStartMs || stampMs >= measureEndMs) {
+      return;
+    }
     receivedInWindow++;
     let latencyNs = Math.round((nowMs - stampMs) * NS_PER_MS);
     if (latencyNs < 0) {
@@ -163,6 +170,11 @@ port.on("message", (message: MainToWorker) => {
     measureStartMs = timeline.measureStartMs;
     measureEndMs = timeline.measureEndMs;
     schedule = setup.rate > 0 ? new RateSchedule(timeline.startMs, setup.rate) : undefined;
+    if (schedule !== undefined) {
+      const seqs = schedule.seqsWithin(measureStartMs, measureEndMs);
+      firstMeasuredSeq = seqs.first;
+      lastMeasuredSeq = seqs.last;
+    }
   } else if (message.kind === "finish") {
     awaitDelivery(message.lastSeqs);
   }

@@ -66,3 +66,18 @@ describe("RateSchedule", () => {
     expect(() => new RateSchedule(START, 0)).toThrow(RangeError);
   });
 });
+
+describe("RateSchedule.seqsWithin", () => {
+  test("a 1 s warmup then a 15 s window at 10000/s holds seqs 10001..160000", () => {
+    const s = new RateSchedule(START, 10_000);
+    expect(s.seqsWithin(START + 1000, START + 16_000)).toEqual({ first: 10_001, last: 160_000 });
+  });
+
+  test("consecutive windows share no seq and miss none", () => {
+    const s = new RateSchedule(START, 333);
+    const a = s.seqsWithin(START, START + 1234.5);
+    const b = s.seqsWithin(START + 1234.5, START + 5000);
+    expect(b.first).toBe(a.last + 1);
+    expect(b.last - a.first + 1).toBe(s.countBefore(START + 5000));
+  });
+});
