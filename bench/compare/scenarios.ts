@@ -58,12 +58,14 @@ export function median(values: number[]): number {
 }
 
 /**
- * The order relays run in for round `round`: rotated each round and reversed
- * every other one (A B, B A, ...), so neither side always runs first on a warm
- * or a cold machine.
+ * The order relays run in for round `round`: A B, B A, B A, A B, ... (ABBA).
+ * Odd rounds reverse the even round before them, and the starting relay
+ * rotates every two rounds, so no relay always runs first, or always right
+ * after the same other one, on a warming or cooling machine.
  */
 export function roundOrder<T>(relays: readonly T[], round: number): T[] {
-  const rotated = relays.map((_, i) => relays[(i + round) % relays.length] as T);
+  const shift = Math.floor(round / 2);
+  const rotated = relays.map((_, i) => relays[(i + shift) % relays.length] as T);
   return round % 2 === 1 ? rotated.reverse() : rotated;
 }
 
