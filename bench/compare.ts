@@ -6,7 +6,7 @@
  * that starts its relay on fresh ports and stops it afterwards.
  *
  *   bun run bench:compare [--rounds 3] [--duration 5] [--peer-cmd CMD] [--ours-cmd CMD]
- *                         [--only NAME] [--ceiling] [--json]
+ *                         [--drain 5] [--only NAME] [--ceiling] [--json]
  *
  * --ceiling adds bench/sink-relay.ts, the trivial relay that shows the client's
  * own limit on this machine. Raw results go to bench/out/compare-*.json.
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
+    // Long enough for an overloaded relay's backlog (seconds deep) to arrive rather than count as lost.
+    drain: { type: "string", default: "5" },
     "peer-cmd": { type: "string" },
     "ours-cmd": { type: "string", default: OUR_RELAY_CMD },
     only: { type: "string" },
@@ -94,6 +96,8 @@ async function runOnce(args: string[], relay: Relay): Promise<BenchResult | unde
       values.duration,
       "--warmup",
       values.warmup,
+      "--drain",
+      values.drain,
       "--pub-port",
       String(pubPort),
       "--sub-port",
