@@ -17,6 +17,26 @@ export const CloseReason = {
   LineTooLong: "line_too_long",
   /** The relay is shutting down. */
   Shutdown: "shutdown",
+  /** forward/proxy: no upstream could be reached (every target refused or errored). */
+  ConnectFailed: "connect_failed",
+  /** forward/proxy: the upstream did not accept within --connect-timeout. */
+  ConnectTimeout: "connect_timeout",
+  /** forward: every target is marked down; the client was closed at once. */
+  AllTargetsDown: "all_targets_down",
+  /** forward/proxy: no byte either way for --idle-timeout. */
+  IdleTimeout: "idle_timeout",
+  /** forward/proxy: one side finished and the other stayed silent for --half-close-timeout. */
+  HalfCloseTimeout: "half_close_timeout",
+  /** forward/proxy: --max-conns connections were already open. */
+  MaxConns: "max_conns",
+  /** proxy: the request head was malformed, too large, or not CONNECT (400/405). */
+  BadRequest: "bad_request",
+  /** proxy: the request head did not arrive within its time limit (408). */
+  HeadTimeout: "head_timeout",
+  /** proxy: the CONNECT target is not allowed by --allow (403). */
+  Forbidden: "forbidden",
+  /** proxy: missing or wrong Proxy-Authorization (407). */
+  AuthRequired: "auth_required",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -27,6 +47,11 @@ export const ErrorCode = {
   ListenFailed: "RELAY_ERR_LISTEN_FAILED",
   SlowConsumer: "RELAY_ERR_SLOW_CONSUMER",
   LineTooLong: "RELAY_ERR_LINE_TOO_LONG",
+  ConnectFailed: "RELAY_ERR_CONNECT_FAILED",
+  ConnectTimeout: "RELAY_ERR_CONNECT_TIMEOUT",
+  NoTarget: "RELAY_ERR_NO_TARGET",
+  BadRequest: "RELAY_ERR_BAD_REQUEST",
+  OpenProxy: "RELAY_ERR_OPEN_PROXY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,0 +1,57 @@
+/**
+ * Everything `forward` and `proxy` report, as plain objects. The command line turns them into
+ * log lines (forward-log.ts); tests wait on them instead of sleeping.
+ */
+import type { CloseReason } from "../errors.ts";
+
+export type ForwardMode = "forward" | "proxy";
+
+/** Counters over one stats interval (or since start). */
+export interface ForwardStats {
+  seconds: number;
+  /** Connections open right now. */
+  open: number;
+  opened: number;
+  closed: number;
+  /** Clients refused before any upstream was tried (--max-conns, all targets down, proxy 4xx). */
+  refused: number;
+  bytesUp: number;
+  bytesDown: number;
+  /** Pool hand-outs and empty-pool dials; zero without --pool. */
+  poolHits: number;
+  poolMisses: number;
+  /** Targets not marked down, out of all targets. */
+  targetsUp: number;
+  targets: number;
+}
+
+export type ForwardEvent =
+  | { type: "listening"; mode: ForwardMode; host: string; port: number }
+  /** Both sockets are connected and the pipe runs. */
+  | {
+      type: "open";
+      mode: ForwardMode;
+      id: number;
+      client: string;
+      upstream: string;
+      pooled: boolean;
+    }
+  | {
+      type: "close";
+      mode: ForwardMode;
+      id: number;
+      client: string;
+      /** The target (or `-` when none was reached). */
+      upstream: string;
+      reason: CloseReason;
+      detail?: string;
+      bytesUp: number;
+      bytesDown: number;
+      seconds: number;
+    }
+  | { type: "target_down"; target: string; reason: string; retryInSeconds: number }
+  | { type: "target_up"; target: string }
+  | { type: "stats"; mode: ForwardMode; stats: ForwardStats }
+  | { type: "shutdown"; mode: ForwardMode; open: number };
+
+export type ForwardEventListener = (event: ForwardEvent) => void;

@@ -1,0 +1,210 @@
+/**
+ * `forward`: accepts TCP connections and pipes each one, both ways, to one of the --to
+ * targets, failing over to the next target when one refuses or times out, optionally from a
+ * pool of pre-dialed upstream sockets.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
+import { ConnectionTable, type TableSettings } from "./connection-table.ts";
+import { dialUpstream } from "./dialer.ts";
+import type { ForwardEventListener } from "./forward-events.ts";
+import { type Pipe, PipeEnd, pipeEndHandlers } from "./pipe.ts";
+import { UpstreamPool } from "./pool.ts";
+import { type BalancePolicy, Target, TargetSet } from "./targets.ts";
+
+export interface ForwardSettings extends TableSettings {
+  listenHost: string;
+  listenPort: number;
+  targets: readonly { host: string; port: number }[];
+  balance: BalancePolicy;
+  connectTimeout: number;
+  /** Idle pre-dialed sockets per target; 0: no pool. */
+  pool: number;
+  /** Seconds an idle pooled socket may wait before it is replaced; 0: forever. */
+  poolIdleTtl: number;
+}
+
+/** Bun.listen's failure as a RelayError with a code and the address. */
+export function listenError(mode: string, host: string, port: number, error: unknown): RelayError {
+  const code = (error as { code?: string }).code;
+  const where = formatPeer(host, port);
+  if (code === "EADDRINUSE") {
+    return new RelayError(ErrorCode.AddressInUse, `${mode}: ${where} is already in use`);
+  }
+  const why = code ?? (error as Error).message ?? String(error);
+  return new RelayError(ErrorCode.ListenFailed, `${mode}: cannot listen on ${where} (${why})`);
+}
+
+export class Forwarder {
+  readonly table: ConnectionTable;
+  readonly targets: TargetSet;
+  readonly pools: UpstreamPool[] = [];
+  private readonly poolOf = new Map<Target, UpstreamPool>();
+  private readonly listener: TCPSocketListener<PipeEnd>;
+  private stopped = false;
+
+  /** Starts listening; throws a RelayError when the address cannot be opened. */
+  constructor(
+    readonly settings: ForwardSettings,
+    private readonly emit: ForwardEventListener = () => {},
+  ) {
+    this.targets = new TargetSet(
+      settings.targets.map(({ host, port }) => new Target(host, port)),
+      settings.balance,
+    );
+    this.table = new ConnectionTable("forward", settings, emit, () => this.extraStats());
+    const forwarder = this;
+    try {
+      this.listener = Bun.listen<PipeEnd>({
+        hostname: settings.listenHost,
+        port: settings.listenPort,
+        allowHalfOpen: true,
+        socket: {
+          ...pipeEndHandlers,
+          open(socket) {
+            forwarder.accept(socket);
+          },
+        },
+      });
+    } catch (error) {
+      this.table.stop();
+      throw listenError("forward", settings.listenHost, settings.listenPort, error);
+    }
+    if (settings.pool > 0) {
+      for (const target of this.targets.targets) {
+        const pool = new UpstreamPool(
+          target,
+          settings.pool,
+          settings.poolIdleTtl,
+          settings.connectTimeout,
+          {
+            onPoolDialFailed: (failed, error) => this.markDown(failed, error.reason),
+            onPoolDialSucceeded: (succeeded) => this.markUp(succeeded),
+          },
+        );
+        this.pools.push(pool);
+        this.poolOf.set(target, pool);
+        pool.fill();
+      }
+    }
+    emit({ type: "listening", mode: "forward", host: settings.listenHost, port: this.port });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Stops accepting, empties the pools and closes every pipe. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.listener.stop(false);
+    for (const pool of this.pools) pool.stop();
+    this.table.stop();
+  }
+
+  private accept(socket: Socket<PipeEnd>): void {
+    const full = this.table.full;
+    const pipe = this.table.add();
+    const client = pipe.client;
+    client.socket = socket;
+    client.peerAddress = formatPeer(socket.remoteAddress, socket.remotePort);
+    socket.data = client;
+    if (this.stopped) {
+      pipe.close(CloseReason.Shutdown);
+    } else if (full) {
+      pipe.close(CloseReason.MaxConns, `--max-conns ${this.settings.maxConns} reached`);
+    } else {
+      void this.connect(pipe);
+    }
+  }
+
+  /** Tries targets in balance order until one connects; closes the client when none does. */
+  private async connect(pipe: Pipe): Promise<void> {
+    const tried = new Set<Target>();
+    let lastFailure: RelayError | undefined;
+    for (;;) {
+      const target = this.targets.pick(tried, performance.now());
+      if (target === undefined) {
+        this.giveUp(pipe, tried.size, lastFailure);
+        return;
+      }
+      tried.add(target);
+      pipe.targetLabel = target.label;
+      const pooled = this.poolOf.get(target)?.take();
+      if (pooled !== undefined) {
+        pipe.pooled = true;
+        this.join(pipe, target, pooled.socket, pooled.early);
+        return;
+      }
+      try {
+        const socket = await dialUpstream(
+          target.host,
+          target.port,
+          this.settings.connectTimeout,
+          new PipeEnd(pipe),
+        );
+        this.markUp(target);
+        this.join(pipe, target, socket, []);
+        return;
+      } catch (error) {
+        lastFailure = error as RelayError;
+        this.markDown(target, lastFailure.reason);
+        if (pipe.finished) return; // the client left meanwhile
+      }
+    }
+  }
+
+  private join(pipe: Pipe, target: Target, socket: Socket<PipeEnd>, early: Uint8Array[]): void {
+    if (pipe.finished) {
+      socket.end();
+      return;
+    }
+    target.active++;
+    pipe.countedIn = target; // the table gives it back when the pipe is done
+    pipe.attachUpstream(socket, early);
+    this.table.opened(pipe);
+  }
+
+  private giveUp(pipe: Pipe, triedCount: number, lastFailure: RelayError | undefined): void {
+    if (triedCount === 0) {
+      pipe.targetLabel = "-";
+      pipe.close(CloseReason.AllTargetsDown, "every target is marked down");
+      return;
+    }
+    const reason =
+      lastFailure?.code === ErrorCode.ConnectTimeout
+        ? CloseReason.ConnectTimeout
+        : CloseReason.ConnectFailed;
+    const detail = lastFailure
+      ? `${lastFailure.peer}: ${lastFailure.reason}${triedCount > 1 ? ` (after ${triedCount} targets)` : ""}`
+      : undefined;
+    pipe.close(reason, detail);
+  }
+
+  private markDown(target: Target, reason: string): number {
+    const backoffMs = this.targets.markDown(target, performance.now());
+    this.emit({
+      type: "target_down",
+      target: target.label,
+      reason,
+      retryInSeconds: backoffMs / 1000,
+    });
+    return backoffMs;
+  }
+
+  private markUp(target: Target): void {
+    if (this.targets.markUp(target)) this.emit({ type: "target_up", target: target.label });
+  }
+
+  private extraStats() {
+    let poolHits = 0;
+    let poolMisses = 0;
+    for (const pool of this.pools) {
+      poolHits += pool.counters.hits;
+      poolMisses += pool.counters.misses;
+    }
+    const targets = this.targets.targets.length;
+    return { poolHits, poolMisses, targetsUp: this.targets.upCount(performance.now()), targets };
+  }
+}

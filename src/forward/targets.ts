@@ -1,0 +1,108 @@
+/**
+ * The upstream targets of `forward`: which one a new client goes to (round-robin or
+ * least-connections), and which ones are marked down after a refusal or a connect timeout.
+ *
+ * A target that fails is skipped for a backoff that doubles with each consecutive failure
+ * (1 s, 2 s, 4 s … capped at 30 s) and comes back on its own when the backoff ends: the next
+ * client tries it again, and one success clears the count. Pure bookkeeping: no sockets here.
+ */
+import { ErrorCode, RelayError } from "../errors.ts";
+
+export const BALANCE_POLICIES = ["round-robin", "least-conn"] as const;
+export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
+
+export const FIRST_BACKOFF_MS = 1000;
+export const MAX_BACKOFF_MS = 30_000;
+
+/** One `--to host:port`. */
+export class Target {
+  /** Pipes currently open to this target (least-conn counts these). */
+  active = 0;
+  /** Consecutive failures; 0 when the target is up. */
+  failures = 0;
+  /** performance.now() before which the target is skipped. */
+  downUntil = 0;
+  readonly label: string;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.label = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  }
+
+  isDown(now: number): boolean {
+    return this.downUntil > now;
+  }
+}
+
+/** Parses `host:port` or `[v6]:port`. Throws a plain Error with the reason. */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new Error(`'${text}' is not host:port (examples: 10.0.0.5:80, [::1]:8080)`);
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+export class TargetSet {
+  private cursor = 0;
+
+  constructor(
+    readonly targets: readonly Target[],
+    readonly balance: BalancePolicy,
+  ) {
+    if (targets.length === 0) {
+      throw new RelayError(ErrorCode.NoTarget, "forward needs at least one --to host:port");
+    }
+  }
+
+  /**
+   * The next target for a client, skipping the ones it already tried and the ones marked
+   * down. Undefined when none is left: the caller closes the client.
+   */
+  pick(tried: ReadonlySet<Target>, now: number): Target | undefined {
+    const count = this.targets.length;
+    let best: Target | undefined;
+    let bestIndex = 0;
+    for (let step = 0; step < count; step++) {
+      const index = (this.cursor + step) % count;
+      const target = this.targets[index] as Target;
+      if (tried.has(target) || target.isDown(now)) continue;
+      if (this.balance === "round-robin") {
+        best = target;
+        bestIndex = index;
+        break;
+      }
+      if (best === undefined || target.active < best.active) {
+        best = target;
+        bestIndex = index;
+      }
+    }
+    // Start the next search after this one, so ties rotate.
+    if (best !== undefined) this.cursor = (bestIndex + 1) % count;
+    return best;
+  }
+
+  /** Records a failure; returns the backoff in milliseconds. */
+  markDown(target: Target, now: number): number {
+    target.failures++;
+    const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (target.failures - 1), MAX_BACKOFF_MS);
+    target.downUntil = now + backoff;
+    return backoff;
+  }
+
+  /** Records a success. Returns true when the target had been marked down. */
+  markUp(target: Target): boolean {
+    const wasDown = target.failures > 0;
+    target.failures = 0;
+    target.downUntil = 0;
+    return wasDown;
+  }
+
+  /** Targets not marked down right now. */
+  upCount(now: number): number {
+    return this.targets.filter((target) => !target.isDown(now)).length;
+  }
+}

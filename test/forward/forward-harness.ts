@@ -1,0 +1,315 @@
+/**
+ * Test support for `forward` and `proxy`: upstream servers written here (echo, greeter,
+ * silent), a client that can half-close and reset, and event waiting. Real sockets on
+ * 127.0.0.1 with ephemeral ports; everything waits on events, never on sleeps.
+ */
+
+import { dlopen, FFIType } from "bun:ffi";
+import type { Socket, TCPSocketListener } from "bun";
+import type { ForwardEvent } from "../../src/forward/forward-events.ts";
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+/** Keeps events and resolves waiters, like TestRelay in test/support/harness.ts. */
+export class EventLog {
+  readonly events: ForwardEvent[] = [];
+  private waiters: {
+    test: (event: ForwardEvent) => boolean;
+    resolve: (e: ForwardEvent) => void;
+  }[] = [];
+
+  readonly listener = (event: ForwardEvent): void => {
+    this.events.push(event);
+    const pending = this.waiters;
+    this.waiters = [];
+    for (const waiter of pending) {
+      if (waiter.test(event)) waiter.resolve(event);
+      else this.waiters.push(waiter);
+    }
+  };
+
+  waitFor<T extends ForwardEvent["type"]>(
+    type: T,
+    test: (event: Extract<ForwardEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<ForwardEvent, { type: T }>> {
+    const matches = (event: ForwardEvent) =>
+      event.type === type && test(event as Extract<ForwardEvent, { type: T }>);
+    const seen = this.events.find(matches);
+    if (seen) return Promise.resolve(seen as Extract<ForwardEvent, { type: T }>);
+    return new Promise((resolve) =>
+      this.waiters.push({ test: matches, resolve: resolve as (e: ForwardEvent) => void }),
+    );
+  }
+
+  closes(): Extract<ForwardEvent, { type: "close" }>[] {
+    return this.events.filter((e) => e.type === "close") as Extract<
+      ForwardEvent,
+      { type: "close" }
+    >[];
+  }
+}
+
+/** Per-connection state of a test server socket. */
+interface ServerConn {
+  outbox: Uint8Array[];
+  shutAfterFlush: boolean;
+}
+
+/**
+ * An echo upstream with backpressure: echoes every byte, answers FIN with FIN once its
+ * echo is out. `greeting` is sent on accept. Counts connections for the pool tests.
+ */
+export class EchoServer {
+  readonly listener: TCPSocketListener<ServerConn>;
+  readonly sockets = new Set<Socket<ServerConn>>();
+  accepted = 0;
+  private acceptWaiters: { count: number; resolve: () => void }[] = [];
+
+  constructor(options: { greeting?: string; port?: number } = {}) {
+    const server = this;
+    this.listener = Bun.listen<ServerConn>({
+      hostname: "127.0.0.1",
+      port: options.port ?? 0,
+      allowHalfOpen: true,
+      socket: {
+        binaryType: "uint8array",
+        open(socket) {
+          socket.data = { outbox: [], shutAfterFlush: false };
+          server.sockets.add(socket);
+          server.accepted++;
+          if (options.greeting) send(socket, encoder.encode(options.greeting));
+          server.acceptWaiters = server.acceptWaiters.filter((w) => {
+            if (server.accepted < w.count) return true;
+            w.resolve();
+            return false;
+          });
+        },
+        data(socket, chunk) {
+          send(socket, chunk);
+        },
+        drain(socket) {
+          flush(socket);
+        },
+        end(socket) {
+          socket.data.shutAfterFlush = true;
+          flush(socket);
+        },
+        close(socket) {
+          server.sockets.delete(socket);
+        },
+        error() {},
+      },
+    });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Resolves once `count` connections have been accepted in total. */
+  waitForAccepted(count: number): Promise<void> {
+    if (this.accepted >= count) return Promise.resolve();
+    return new Promise((resolve) => this.acceptWaiters.push({ count, resolve }));
+  }
+
+  /** Resets every open connection (an upstream dying mid-stream). */
+  resetAll(): void {
+    for (const socket of this.sockets) socket.terminate();
+  }
+
+  stop(): void {
+    this.listener.stop(true);
+  }
+}
+
+function send(socket: Socket<ServerConn>, chunk: Uint8Array): void {
+  const state = socket.data;
+  if (state.outbox.length > 0) {
+    state.outbox.push(chunk);
+    return;
+  }
+  const written = socket.write(chunk, 0, chunk.length);
+  if (written < chunk.length) {
+    state.outbox.push(chunk.subarray(Math.max(0, written)));
+    socket.pause();
+  }
+}
+
+function flush(socket: Socket<ServerConn>): void {
+  const state = socket.data;
+  while (state.outbox.length > 0) {
+    const head = state.outbox[0] as Uint8Array;
+    const written = socket.write(head, 0, head.length);
+    if (written < head.length) {
+      state.outbox[0] = head.subarray(Math.max(0, written));
+      return;
+    }
+    state.outbox.shift();
+  }
+  socket.resume();
+  if (state.shutAfterFlush) socket.end();
+}
+
+/**
+ * A client socket with half-close: receives into memory (or only hashes, for bulk tests),
+ * writes with backpressure, reports `end` (FIN received) and `close`.
+ */
+export class PipeClient {
+  private chunks: Uint8Array[] = [];
+  received = 0;
+  readonly hash = new Bun.CryptoHasher("sha256");
+  private waiters: { count: number; resolve: () => void }[] = [];
+  private writes: { data: Uint8Array; offset: number; resolve: () => void }[] = [];
+  readonly closed: Promise<Error | undefined>;
+  readonly ended: Promise<void>;
+  private resolveClosed!: (error: Error | undefined) => void;
+  private resolveEnded!: () => void;
+  private socket!: Socket<PipeClient>;
+
+  private constructor(private readonly keep: boolean) {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
+    });
+  }
+
+  static async connect(port: number, options: { keep?: boolean } = {}): Promise<PipeClient> {
+    const client = new PipeClient(options.keep ?? true);
+    client.socket = await Bun.connect<PipeClient>({
+      hostname: "127.0.0.1",
+      port,
+      allowHalfOpen: true,
+      data: client,
+      socket: {
+        binaryType: "uint8array",
+        data(socket, chunk) {
+          socket.data.onData(chunk);
+        },
+        drain(socket) {
+          socket.data.flush();
+        },
+        end(socket) {
+          socket.data.resolveEnded();
+        },
+        close(socket, error) {
+          socket.data.resolveEnded();
+          socket.data.resolveClosed(error);
+        },
+        error() {},
+      },
+    });
+    return client;
+  }
+
+  get localPort(): number {
+    return this.socket.localPort;
+  }
+
+  text(): string {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return decoder.decode(this.chunks[0] ?? new Uint8Array(0));
+  }
+
+  waitForBytes(count: number): Promise<void> {
+    if (this.received >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  write(data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    return new Promise((resolve) => {
+      this.writes.push({ data: bytes, offset: 0, resolve });
+      if (this.writes.length === 1) this.flush();
+    });
+  }
+
+  /** Half-close: FIN, keep reading. */
+  shutdown(): void {
+    this.socket.shutdown();
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  reset(): void {
+    this.socket.terminate();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.keep) this.chunks.push(chunk);
+    this.hash.update(chunk);
+    this.received += chunk.length;
+    this.waiters = this.waiters.filter((w) => {
+      if (this.received < w.count) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private flush(): void {
+    while (this.writes.length > 0) {
+      const head = this.writes[0] as (typeof this.writes)[number];
+      const left = head.data.length - head.offset;
+      const written = this.socket.write(head.data, head.offset, left);
+      if (written < 0) return;
+      head.offset += written;
+      if (written < left) return;
+      this.writes.shift();
+      head.resolve();
+    }
+  }
+}
+
+/** A port with nothing listening on it (bound, then released). */
+export function closedPort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/**
+ * A listening socket that never accepts, with its accept queue filled: the next connect to it
+ * stays in SYN_SENT, which is what an upstream slow to accept looks like. Bun.listen always
+ * accepts, so this uses the C library directly. Returns the port and a close function.
+ */
+export async function unacceptedPort(): Promise<{ port: number; close: () => void }> {
+  const libc = dlopen("libc.so.6", {
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+  });
+  const fd = libc.symbols.socket(2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+  const port = closedPort();
+  const address = new Uint8Array(16); // sockaddr_in: family, port (big-endian), 127.0.0.1
+  new DataView(address.buffer).setUint16(0, 2, true);
+  new DataView(address.buffer).setUint16(2, port, false);
+  address.set([127, 0, 0, 1], 4);
+  if (libc.symbols.bind(fd, address, 16) !== 0 || libc.symbols.listen(fd, 0) !== 0) {
+    throw new Error("cannot set up the unaccepted listener");
+  }
+  // Linux queues backlog + 1 connections: one filler makes the queue full, and from then on
+  // SYNs are dropped and connects hang until the caller's timeout.
+  const filler = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+  return {
+    port,
+    close: () => {
+      filler.terminate();
+      libc.symbols.close(fd);
+      libc.close();
+    },
+  };
+}
