@@ -13,6 +13,8 @@ export const CloseReason = {
   PeerReset: "peer_reset",
   /** A subscriber fell more than --max-pending bytes behind. */
   SlowConsumer: "slow_consumer",
+  /** A subscriber took no bytes for --write-timeout while data waited. */
+  WriteTimeout: "write_timeout",
   /** A publisher sent a line longer than --max-line. */
   LineTooLong: "line_too_long",
   /** The relay is shutting down. */

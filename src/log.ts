@@ -29,8 +29,9 @@ export function formatStats(stats: StatsSnapshot): string {
     `Interval ${s.toFixed(0)}s | Recv: ${stats.messagesReceived} (${rate(stats.messagesReceived, s)}/s), ` +
     `Sent: ${stats.messagesSent} (${rate(stats.messagesSent, s)}/s) | ` +
     `SendConn=${stats.subscribers} RecvConn=${stats.publishers} | ` +
-    `SlowConsumers=${stats.slowConsumerDisconnects} LinesTooLong=${stats.linesTooLong} ` +
-    `Pending=${stats.pendingBytes}B`
+    `SlowConsumers=${stats.slowConsumerDisconnects} WriteTimeouts=${stats.writeTimeouts} ` +
+    `Dropped=${stats.messagesDropped} Pauses=${stats.publisherPauses} ` +
+    `LinesTooLong=${stats.linesTooLong} Pending=${stats.pendingBytes}B`
   );
 }
 
@@ -50,6 +51,10 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
     }
     case "subscriber_input":
       return `IGNORED ${event.bytes} B sent by subscriber ${event.peer} (total ${event.totalBytes} B; subscribers are not read)`;
+    case "drop_episode":
+      return `DROP ${event.messages} messages (${event.bytes} B) for slow subscriber ${event.peer} (total ${event.totalMessages})`;
+    case "publishers_held":
+      return undefined; // can flip thousands of times a second at saturation: STATS counts it
     case "stats":
       return `STATS ${formatStats(event.stats)}`;
     case "shutdown_started":

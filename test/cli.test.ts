@@ -29,7 +29,7 @@ function spawnRelay(args: string[], env: Record<string, string> = {}) {
 class LineReader {
   readonly lines: string[] = [];
   private buffered = "";
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> };
   private readonly decoder = new TextDecoder();
 
   constructor(stream: ReadableStream<Uint8Array>) {
@@ -43,7 +43,8 @@ class LineReader {
         if (match) return match;
       }
       const { value, done } = await this.reader.read();
-      if (done) throw new Error(`stdout ended before ${pattern}; got:\n${this.lines.join("\n")}`);
+      if (done || !value)
+        throw new Error(`stdout ended before ${pattern}; got:\n${this.lines.join("\n")}`);
       this.buffered += this.decoder.decode(value, { stream: true });
       const parts = this.buffered.split("\n");
       this.buffered = parts.pop() ?? "";

@@ -1,38 +1,18 @@
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { RelayEvent } from "../src/relay/events.ts";
-import { bytes, concat, decoder, TestClient, TestRelay } from "./support/harness.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  bytes,
+  closeOf,
+  concat,
+  decoder,
+  relayPerTest,
+  seededRandom,
+  TestClient,
+} from "./support/harness.ts";
 
 // Real sockets on a shared 2-core machine: leave room, though each test takes milliseconds.
 setDefaultTimeout(20_000);
 
-let relay: TestRelay | undefined;
-afterEach(async () => {
-  await relay?.stop();
-  relay = undefined;
-});
-
-function start(overrides: ConstructorParameters<typeof TestRelay>[0] = {}): TestRelay {
-  relay = new TestRelay(overrides);
-  return relay;
-}
-
-const closeOf =
-  (side: "publisher" | "subscriber", reason?: string) =>
-  (event: RelayEvent): boolean =>
-    event.type === "close" &&
-    event.side === side &&
-    (reason === undefined || event.reason === reason);
-
-/** A deterministic xorshift generator, so random chunkings are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+const start = relayPerTest();
 
 describe("pub/sub relay over real sockets", () => {
   test("fans every message out to every subscriber, byte for byte", async () => {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { ErrorCode, RelayError } from "../errors.ts";
 import { formatSize, parsePort, parseSeconds, parseSize } from "./units.ts";
 
-export const SLOW_CONSUMER_POLICIES = ["disconnect"] as const;
+export const SLOW_CONSUMER_POLICIES = ["disconnect", "drop", "block"] as const;
 export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
 
 export interface RelayConfig {
@@ -20,6 +20,8 @@ export interface RelayConfig {
   /** Bytes a subscriber may have queued in the relay before it counts as a slow consumer. */
   maxPending: number;
   slowConsumer: SlowConsumerPolicy;
+  /** Seconds a subscriber may accept no bytes while data waits for it; 0 turns it off. */
+  writeTimeout: number;
   /** Seconds between stats lines; 0 turns them off. */
   statsInterval: number;
   /** Seconds shutdown waits for queued data to reach subscribers. */
@@ -35,6 +37,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxLine: 1024 * 1024,
   maxPending: 8 * 1024 * 1024,
   slowConsumer: "disconnect",
+  writeTimeout: 10,
   statsInterval: 60,
   shutdownTimeout: 5,
   quiet: false,
@@ -132,9 +135,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "RELAY_SLOW_CONSUMER",
     kind: "string",
     valueName: "POLICY",
-    help: `what happens to a slow consumer: ${SLOW_CONSUMER_POLICIES.join(" | ")}`,
+    help:
+      "a subscriber past --max-pending: disconnect (close it) | drop (drop whole messages " +
+      "for it) | block (hold all publishers from 3/4 of --max-pending down to 1/4; lossless)",
     parse: oneOf(SLOW_CONSUMER_POLICIES),
     showDefault: (c) => c.slowConsumer,
+  },
+  {
+    key: "writeTimeout",
+    flag: "write-timeout",
+    env: "RELAY_WRITE_TIMEOUT",
+    kind: "string",
+    valueName: "SECS",
+    help: "disconnect a subscriber that takes no bytes for this long while data waits (0: never)",
+    parse: nonNegative(parseSeconds),
+    showDefault: (c) => String(c.writeTimeout),
   },
   {
     key: "statsInterval",

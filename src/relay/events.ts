@@ -18,6 +18,11 @@ export interface StatsSnapshot {
   publishers: number;
   subscribers: number;
   slowConsumerDisconnects: number;
+  writeTimeouts: number;
+  /** Policy `drop`: message deliveries dropped. */
+  messagesDropped: number;
+  /** Policy `block`: times publishers were held. */
+  publisherPauses: number;
   linesTooLong: number;
   /** Bytes queued in the relay for subscribers, right now. */
   pendingBytes: number;
@@ -37,6 +42,21 @@ export type RelayEvent =
       droppedBytes: number;
     }
   | { type: "subscriber_input"; peer: string; bytes: number; totalBytes: number }
+  | {
+      /** Policy `drop`: one episode of drops for a subscriber, reported when it ends. */
+      type: "drop_episode";
+      peer: string;
+      messages: number;
+      bytes: number;
+      /** Messages dropped for this subscriber since it connected. */
+      totalMessages: number;
+    }
+  | {
+      /** Policy `block`: publishers are held (true) or released (false). Not logged: counted. */
+      type: "publishers_held";
+      held: boolean;
+      pendingBytes: number;
+    }
   | { type: "stats"; stats: StatsSnapshot }
   | { type: "shutdown_started"; pendingBytes: number; timeoutSeconds: number }
   | {

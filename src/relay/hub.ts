@@ -1,6 +1,6 @@
 /**
- * The fan-out: the set of subscribers, the batch of messages being published, and the
- * relay's counters.
+ * The fan-out: the set of subscribers, the batch of messages being published, the
+ * slow-consumer policy, and the relay's counters.
  *
  * A publisher's chunk goes through its LineSplitter into this hub (the hub is the splitter's
  * SegmentSink). The segments are gathered into one batch; `deliver` then hands the batch to
@@ -8,7 +8,15 @@
  * syscall per subscriber, not a thousand. The batch is zero-copy when the chunk yields one
  * segment (the usual case) and is copied once into a reusable scratch buffer otherwise.
  * Every subscriber gets the same bytes, so the batch is built once, whatever their number.
+ *
+ * Slow consumers (a backlog past --max-pending) are handled by the policy:
+ * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
+ * - `drop`: whole batches are dropped for that subscriber while it is over the bound; an
+ *   episode of drops is reported once, with its totals, when it ends.
+ * - `block`: a backlog past the high-water mark holds every publisher (`events.pressure`)
+ *   until it falls below the low-water mark. Nothing is dropped.
  */
+import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { SegmentSink } from "./line-splitter.ts";
 import { Offer, type Subscriber } from "./subscriber.ts";
 
@@ -23,7 +31,28 @@ export interface Counters {
   /** Bytes handed to subscribers (written, or queued in their backlog). */
   bytesSent: number;
   slowConsumerDisconnects: number;
+  writeTimeouts: number;
+  /** Policy `drop`: message deliveries dropped. */
+  messagesDropped: number;
+  /** Policy `block`: times publishers were held. */
+  publisherPauses: number;
   linesTooLong: number;
+}
+
+export interface HubLimits {
+  /** Bytes one subscriber may have queued. */
+  maxPending: number;
+  policy: SlowConsumerPolicy;
+}
+
+/** What the hub asks of the server, which owns the sockets. */
+export interface HubEvents {
+  /** Policy `disconnect`: `subscriber` passed the bound and must be closed. */
+  slowConsumer(subscriber: Subscriber, wantedBytes: number): void;
+  /** Policy `drop`: an episode of drops for `subscriber` ended (or it closed mid-episode). */
+  dropEpisode(subscriber: Subscriber, messages: number, bytes: number): void;
+  /** Policy `block`: hold (true) or release (false) every publisher. */
+  pressure(hold: boolean): void;
 }
 
 export class Hub implements SegmentSink {
@@ -34,24 +63,36 @@ export class Hub implements SegmentSink {
     bytesReceived: 0,
     bytesSent: 0,
     slowConsumerDisconnects: 0,
+    writeTimeouts: 0,
+    messagesDropped: 0,
+    publisherPauses: 0,
     linesTooLong: 0,
   };
   /** Bytes queued in the relay across all subscribers. */
   pendingBytes = 0;
+  /** Policy `block`: subscribers over the high-water mark; publishers are held while > 0. */
+  private holders = 0;
 
   private batch: Uint8Array = EMPTY;
   private batchStart = 0;
   private batchLength = 0;
   private scratch = new Uint8Array(64 * 1024);
+  private readonly highWater: number;
+  private readonly lowWater: number;
 
-  /**
-   * @param maxPending bytes one subscriber may have queued.
-   * @param onSlowConsumer called for a subscriber that passed the bound; it must close it.
-   */
   constructor(
-    private readonly maxPending: number,
-    private readonly onSlowConsumer: (subscriber: Subscriber, wanted: number) => void,
-  ) {}
+    private readonly limits: HubLimits,
+    private readonly events: HubEvents,
+  ) {
+    // As nats-server does, start pushing back on producers at 3/4 of the bound.
+    this.highWater = Math.floor((limits.maxPending * 3) / 4);
+    this.lowWater = Math.floor(limits.maxPending / 4);
+  }
+
+  /** Policy `block`: true while publishers are held. */
+  get holdingPublishers(): boolean {
+    return this.holders > 0;
+  }
 
   add(subscriber: Subscriber): void {
     subscriber.index = this.subscribers.length;
@@ -71,6 +112,8 @@ export class Hub implements SegmentSink {
     const dropped = subscriber.backlog.clear();
     subscriber.droppedBytes += dropped;
     this.pendingBytes -= dropped;
+    this.endDropEpisode(subscriber);
+    this.updatePressure(subscriber);
     return dropped;
   }
 
@@ -98,8 +141,8 @@ export class Hub implements SegmentSink {
 
   /**
    * Hands the batch, which holds `messages` complete messages, to every subscriber: one
-   * write each, or a queue append for those with a backlog. Subscribers past the bound are
-   * handed to `onSlowConsumer`.
+   * write each, or a queue append for those with a backlog; then applies the policy to
+   * subscribers past the bound.
    */
   deliver(messages: number): void {
     const bytes = this.batch;
@@ -107,32 +150,84 @@ export class Hub implements SegmentSink {
     const length = this.batchLength;
     this.batch = EMPTY;
     this.batchLength = 0;
-    this.counters.messagesReceived += messages;
+    const counters = this.counters;
+    counters.messagesReceived += messages;
     if (length === 0) return;
 
     const subscribers = this.subscribers;
-    const maxPending = this.maxPending;
+    const { maxPending, policy } = this.limits;
     let delivered = 0;
     // Backwards, because closing a slow consumer moves the last subscriber into its place.
     for (let i = subscribers.length - 1; i >= 0; i--) {
       const subscriber = subscribers[i] as Subscriber;
       const queuedBefore = subscriber.backlog.length;
-      const outcome = subscriber.offer(bytes, start, length, maxPending);
+      const outcome = subscriber.offer(bytes, start, length, maxPending, policy);
       if (outcome === Offer.Accepted) {
         delivered++;
-        this.pendingBytes += subscriber.backlog.length - queuedBefore;
+        const queued = subscriber.backlog.length;
+        this.pendingBytes += queued - queuedBefore;
+        if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
+        if (queued > this.highWater && policy === "block") this.updatePressure(subscriber);
+      } else if (outcome === Offer.Dropped) {
+        subscriber.episodeDroppedMessages += messages;
+        subscriber.episodeDroppedBytes += length;
+        subscriber.droppedMessages += messages;
+        counters.messagesDropped += messages;
       } else if (outcome === Offer.OverLimit) {
-        this.counters.slowConsumerDisconnects++;
-        this.onSlowConsumer(subscriber, queuedBefore + length);
+        counters.slowConsumerDisconnects++;
+        this.events.slowConsumer(subscriber, queuedBefore + length);
       }
     }
-    this.counters.messagesSent += messages * delivered;
-    this.counters.bytesSent += length * delivered;
+    counters.messagesSent += messages * delivered;
+    counters.bytesSent += length * delivered;
   }
 
   /** Drain: writes what the socket takes of a subscriber's backlog. */
   flush(subscriber: Subscriber): void {
     this.pendingBytes -= subscriber.flush();
+    if (subscriber.holdingPublishers) this.updatePressure(subscriber);
+  }
+
+  /**
+   * Called on a timer: returns the subscribers whose backlog has not moved for
+   * `maxStalledSweeps` calls in a row (the write timeout), without removing them.
+   */
+  stalledSubscribers(maxStalledSweeps: number): Subscriber[] {
+    const stalled: Subscriber[] = [];
+    for (const subscriber of this.subscribers) {
+      if (subscriber.backlog.length === 0 || subscriber.bytesSent !== subscriber.bytesSentAtSweep) {
+        subscriber.bytesSentAtSweep = subscriber.bytesSent;
+        subscriber.stalledSweeps = 0;
+      } else if (++subscriber.stalledSweeps >= maxStalledSweeps) {
+        stalled.push(subscriber);
+      }
+    }
+    return stalled;
+  }
+
+  /** Policy `block`: holds publishers above the high-water mark, releases below the low. */
+  private updatePressure(subscriber: Subscriber): void {
+    const over = subscriber.index >= 0 && subscriber.backlog.length > this.highWater;
+    const under = subscriber.index < 0 || subscriber.backlog.length <= this.lowWater;
+    if (over && !subscriber.holdingPublishers) {
+      subscriber.holdingPublishers = true;
+      if (this.holders++ === 0) {
+        this.counters.publisherPauses++;
+        this.events.pressure(true);
+      }
+    } else if (under && subscriber.holdingPublishers) {
+      subscriber.holdingPublishers = false;
+      if (--this.holders === 0) this.events.pressure(false);
+    }
+  }
+
+  private endDropEpisode(subscriber: Subscriber): void {
+    const messages = subscriber.episodeDroppedMessages;
+    if (messages === 0) return;
+    const bytes = subscriber.episodeDroppedBytes;
+    subscriber.episodeDroppedMessages = 0;
+    subscriber.episodeDroppedBytes = 0;
+    this.events.dropEpisode(subscriber, messages, bytes);
   }
 
   private ensureScratch(needed: number): void {

@@ -55,6 +55,7 @@ export class Relay {
   private readonly subListener: TCPSocketListener<Subscriber>;
   private readonly startedAt = performance.now();
   private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private writeTimer: ReturnType<typeof setInterval> | undefined;
   private lastStats = {
     at: this.startedAt,
     messagesReceived: 0,
@@ -74,8 +75,20 @@ export class Relay {
     readonly config: RelayConfig,
     private readonly emit: RelayEventListener = () => {},
   ) {
-    this.hub = new Hub(config.maxPending, (subscriber, wanted) =>
-      this.closeSlowConsumer(subscriber, wanted),
+    this.hub = new Hub(
+      { maxPending: config.maxPending, policy: config.slowConsumer },
+      {
+        slowConsumer: (subscriber, wanted) => this.closeSlowConsumer(subscriber, wanted),
+        dropEpisode: (subscriber, messages, bytes) =>
+          this.emit({
+            type: "drop_episode",
+            peer: subscriber.peer,
+            messages,
+            bytes,
+            totalMessages: subscriber.droppedMessages,
+          }),
+        pressure: (hold) => this.holdPublishers(hold),
+      },
     );
     this.pubListener = this.listenPublishers();
     try {
@@ -88,6 +101,12 @@ export class Relay {
     this.emit({ type: "listening", side: "subscriber", host: config.host, port: this.subPort });
     if (config.statsInterval > 0) {
       this.statsTimer = setInterval(() => this.emitStats(), config.statsInterval * 1000);
+    }
+    if (config.writeTimeout > 0) {
+      // Sweep a few times per timeout: a stall is caught between 3/4 and 1 timeout late.
+      const sweepMs = Math.min(1000, (config.writeTimeout * 1000) / 4);
+      const sweeps = Math.ceil((config.writeTimeout * 1000) / sweepMs);
+      this.writeTimer = setInterval(() => this.closeStalled(sweeps), sweepMs);
     }
   }
 
@@ -124,6 +143,7 @@ export class Relay {
 
   private async runShutdown(timeoutSeconds: number): Promise<ShutdownReport> {
     clearInterval(this.statsTimer);
+    clearInterval(this.writeTimer);
     this.pubListener.stop(false);
     this.subListener.stop(false);
     for (const socket of this.publishers) {
@@ -170,6 +190,7 @@ export class Relay {
             relay.publishers.add(socket);
             relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
             if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
+            else if (relay.hub.holdingPublishers) socket.pause();
           },
           data(socket, chunk) {
             relay.onPublisherData(socket, chunk);
@@ -300,11 +321,35 @@ export class Relay {
   }
 
   private closeSlowConsumer(subscriber: Subscriber, wanted: number): void {
-    subscriber.closeReason = CloseReason.SlowConsumer;
-    subscriber.closeDetail = `backlog would reach ${wanted} B, over --max-pending ${this.config.maxPending} B`;
+    const detail = `backlog would reach ${wanted} B, over --max-pending ${this.config.maxPending} B`;
+    this.cutSubscriber(subscriber, CloseReason.SlowConsumer, detail);
+  }
+
+  private closeStalled(maxStalledSweeps: number): void {
+    for (const subscriber of this.hub.stalledSubscribers(maxStalledSweeps)) {
+      this.hub.counters.writeTimeouts++;
+      const detail = `took no bytes for ${this.config.writeTimeout}s with ${subscriber.backlog.length} B waiting`;
+      this.cutSubscriber(subscriber, CloseReason.WriteTimeout, detail);
+    }
+  }
+
+  /** Closes a subscriber the relay gave up on; its backlog is dropped and reported. */
+  private cutSubscriber(subscriber: Subscriber, reason: CloseReason, detail: string): void {
+    subscriber.closeReason = reason;
+    subscriber.closeDetail = detail;
     this.hub.remove(subscriber);
     // A reset, not a FIN: the peer is not reading, so a FIN would wait behind unread data.
     subscriber.socket.terminate();
+  }
+
+  /** Policy `block`: stop (or restart) reading every publisher, so TCP pushes back on them. */
+  private holdPublishers(hold: boolean): void {
+    this.emit({ type: "publishers_held", held: hold, pendingBytes: this.hub.pendingBytes });
+    if (this.shutdownPromise) return; // publishers are being closed
+    for (const socket of this.publishers) {
+      if (hold) socket.pause();
+      else socket.resume();
+    }
   }
 
   private emitStats(): void {
@@ -332,6 +377,9 @@ export class Relay {
       publishers: this.publishers.size,
       subscribers: this.hub.subscribers.length,
       slowConsumerDisconnects: counters.slowConsumerDisconnects,
+      writeTimeouts: counters.writeTimeouts,
+      messagesDropped: counters.messagesDropped,
+      publisherPauses: counters.publisherPauses,
       linesTooLong: counters.linesTooLong,
       pendingBytes: this.hub.pendingBytes,
     };

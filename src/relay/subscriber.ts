@@ -7,20 +7,23 @@
  * new messages join its end so the order on the wire never changes.
  */
 import type { Socket } from "bun";
+import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { CloseReason } from "../errors.ts";
 import { ByteQueue } from "./byte-queue.ts";
 
 /** Minimum seconds between two log lines about bytes a subscriber sent us. */
 const INPUT_LOG_INTERVAL_MS = 10_000;
 
-/** What became of bytes offered to a subscriber. */
+/** What became of a batch offered to a subscriber. */
 export const Offer = {
-  /** Handed to the kernel or queued within the bound. */
+  /** Handed to the kernel, or queued. */
   Accepted: 0,
-  /** The backlog would pass --max-pending: this subscriber is a slow consumer. */
+  /** The backlog would pass --max-pending (policy `disconnect`): a slow consumer. */
   OverLimit: 1,
+  /** The backlog is over --max-pending (policy `drop`): the whole batch was dropped. */
+  Dropped: 2,
   /** The socket is already closed. */
-  Closed: 2,
+  Closed: 3,
 } as const;
 export type Offer = (typeof Offer)[keyof typeof Offer];
 
@@ -31,9 +34,20 @@ export class Subscriber {
   /** Set when the relay itself closes the connection, so the close handler reports why. */
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
+  /** Bytes the kernel took. */
   bytesSent = 0;
   /** Queued bytes thrown away when the subscriber was removed. */
   droppedBytes = 0;
+  /** Policy `drop`: messages and bytes dropped in the current episode (0 when none). */
+  episodeDroppedMessages = 0;
+  episodeDroppedBytes = 0;
+  /** Policy `drop`: messages dropped over the connection's life. */
+  droppedMessages = 0;
+  /** Policy `block`: this subscriber's backlog is over the high-water mark. */
+  holdingPublishers = false;
+  /** Write-timeout bookkeeping: bytesSent at the last sweep, and sweeps without progress. */
+  bytesSentAtSweep = 0;
+  stalledSweeps = 0;
   inputBytes = 0;
   private lastInputLogAt = Number.NEGATIVE_INFINITY;
   private inputBytesAtLastLog = 0;
@@ -44,10 +58,19 @@ export class Subscriber {
   ) {}
 
   /**
-   * Sends bytes `[start, start + length)` of `bytes`, or queues what the socket does not take.
-   * Refuses (queues nothing) when the backlog would pass `maxPending`.
+   * Sends bytes `[start, start + length)` of `bytes` (whole messages), or queues what the
+   * socket does not take. When the backlog would pass `maxPending`, `policy` decides:
+   * `disconnect` queues nothing and reports OverLimit; `drop` drops the whole batch unless
+   * part of it already went out (a message is never cut: the rest is queued); `block`
+   * queues anyway, since the hub stops publishers well before this.
    */
-  offer(bytes: Uint8Array, start: number, length: number, maxPending: number): Offer {
+  offer(
+    bytes: Uint8Array,
+    start: number,
+    length: number,
+    maxPending: number,
+    policy: SlowConsumerPolicy,
+  ): Offer {
     const backlog = this.backlog;
     let written = 0;
     if (backlog.length === 0) {
@@ -56,8 +79,10 @@ export class Subscriber {
       this.bytesSent += written;
       if (written === length) return Offer.Accepted;
     }
-    const rest = length - written;
-    if (backlog.length + rest > maxPending) return Offer.OverLimit;
+    if (backlog.length + length - written > maxPending) {
+      if (policy === "disconnect") return Offer.OverLimit;
+      if (policy === "drop" && written === 0) return Offer.Dropped;
+    }
     backlog.append(bytes, start + written, start + length);
     return Offer.Accepted;
   }

@@ -3,6 +3,7 @@
  * sockets for publishers and subscribers. Everything waits on events (relay events, socket
  * callbacks), never on sleeps.
  */
+import { afterEach } from "bun:test";
 import type { Socket } from "bun";
 import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
@@ -22,6 +23,52 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Registers an afterEach that shuts down the relay the test started; returns `start`, which
+ * starts a TestRelay with config overrides.
+ */
+export function relayPerTest(): (overrides?: Partial<RelayConfig>) => TestRelay {
+  let current: TestRelay | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return (overrides = {}) => {
+    current = new TestRelay(overrides);
+    return current;
+  };
+}
+
+/** Matches a close event of one side, and reason if given. */
+export const closeOf =
+  (side: "publisher" | "subscriber", reason?: string) =>
+  (event: RelayEvent): boolean =>
+    event.type === "close" &&
+    event.side === side &&
+    (reason === undefined || event.reason === reason);
+
+/** A deterministic xorshift generator, so random inputs are the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+/** `count` numbered lines of `size` bytes each (newline included), as one buffer. */
+export function numberedLines(count: number, size: number, tag = "m"): Uint8Array {
+  const out = new Uint8Array(count * size);
+  for (let i = 0; i < count; i++) {
+    const head = `${tag}${i}:`;
+    out.set(encoder.encode(head.padEnd(size - 1, ".")), i * size);
+    out[i * size + size - 1] = 10;
   }
   return out;
 }
@@ -109,7 +156,14 @@ export class TestClient {
     });
   }
 
-  static async connect(port: number, options: { paused?: boolean } = {}): Promise<TestClient> {
+  /**
+   * `paused`: start with reading paused (a subscriber that does not read).
+   * `trickleMs`: after each chunk, stop reading for that long (a slow reader that keeps moving).
+   */
+  static async connect(
+    port: number,
+    options: { paused?: boolean; trickleMs?: number } = {},
+  ): Promise<TestClient> {
     const client = new TestClient();
     client.socket = await Bun.connect<TestClient>({
       hostname: "127.0.0.1",
@@ -122,6 +176,10 @@ export class TestClient {
         },
         data(socket, chunk) {
           socket.data.onData(chunk);
+          if (options.trickleMs) {
+            socket.pause();
+            setTimeout(() => socket.resume(), options.trickleMs);
+          }
         },
         drain(socket) {
           socket.data.onDrain();

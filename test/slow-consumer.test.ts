@@ -1,0 +1,171 @@
+/**
+ * The slow-consumer policies (--slow-consumer disconnect|drop|block) and --write-timeout,
+ * over real sockets. A "stalled" subscriber is a real client that has paused reading, so
+ * the kernel's buffers fill and the relay's backlog for it grows.
+ */
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { RelayEvent } from "../src/relay/events.ts";
+import {
+  closeOf,
+  numberedLines,
+  relayPerTest,
+  TestClient,
+  type TestRelay,
+} from "./support/harness.ts";
+
+setDefaultTimeout(30_000);
+const start = relayPerTest();
+
+const LINE = 1024;
+const LINES_PER_BLOCK = 1024; // 1 MiB blocks
+
+async function stalledSubscriber(r: TestRelay): Promise<TestClient> {
+  const opened = r.events.filter((e) => e.type === "open" && e.side === "subscriber").length;
+  const client = await TestClient.connect(r.relay.subPort, { paused: true });
+  await r.waitForCount((e) => e.type === "open" && e.side === "subscriber", opened + 1);
+  return client;
+}
+
+/** Every line is whole and numbered; returns the numbers in arrival order. */
+function lineNumbers(client: TestClient): number[] {
+  const text = client.text();
+  expect(text.endsWith("\n")).toBe(true);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => {
+      expect(line.length).toBe(LINE - 1);
+      const match = /^m(\d+):\.*$/.exec(line);
+      expect(match).not.toBeNull();
+      return Number(match?.[1]);
+    });
+}
+
+describe("--slow-consumer drop", () => {
+  test("drops whole messages for the stalled subscriber, counts them, keeps it connected", async () => {
+    const r = start({ slowConsumer: "drop", maxPending: 128 * 1024 });
+    const [fast] = (await r.subscribers(1)) as [TestClient];
+    const stalled = await stalledSubscriber(r);
+    const publisher = await r.publisher();
+    const blocks = 16;
+    const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
+    const blockBytes = LINES_PER_BLOCK * LINE;
+    for (let i = 0; i < blocks; i++) {
+      await publisher.write(all.subarray(i * blockBytes, (i + 1) * blockBytes));
+      await fast.waitForBytes((i + 1) * blockBytes);
+    }
+    expect(r.relay.totals().messagesDropped).toBeGreaterThan(0);
+
+    // Let the stalled one read again: the drop episode ends with the next message it takes.
+    stalled.resume();
+    await publisher.write(numberedLines(1, LINE, "m999999"));
+    const episode = (await r.waitFor((e) => e.type === "drop_episode")) as Extract<
+      RelayEvent,
+      { type: "drop_episode" }
+    >;
+    const total = blocks * LINES_PER_BLOCK + 1;
+    await stalled.waitForBytes((total - r.relay.totals().messagesDropped) * LINE);
+
+    const seen = lineNumbers(stalled);
+    expect(seen.length + r.relay.totals().messagesDropped).toBe(total);
+    expect(episode.totalMessages).toBe(r.relay.totals().messagesDropped);
+    expect(episode.messages).toBe(episode.totalMessages);
+    // In order, with one gap where the episode was.
+    for (let i = 1; i < seen.length - 1; i++)
+      expect(seen[i] as number).toBeGreaterThan(seen[i - 1] as number);
+    expect(r.events.some(closeOf("subscriber"))).toBe(false);
+    expect(fast.receivedBytes).toBe(blocks * blockBytes + LINE);
+  });
+});
+
+describe("--slow-consumer block", () => {
+  test("holds publishers while a subscriber is behind, then delivers everything", async () => {
+    const maxPending = 512 * 1024;
+    const r = start({ slowConsumer: "block", maxPending });
+    const [fast] = (await r.subscribers(1)) as [TestClient];
+    const stalled = await stalledSubscriber(r);
+    const publisher = await r.publisher();
+    const total = 24 * LINES_PER_BLOCK;
+    const all = numberedLines(total, LINE);
+    const written = publisher.write(all); // cannot finish while publishers are held
+
+    await r.waitFor((e) => e.type === "publishers_held" && e.held);
+    // Held: memory stays near the bound (the chunk in flight is the only excess).
+    expect(r.relay.hub.pendingBytes).toBeLessThanOrEqual(maxPending + 512 * 1024);
+    stalled.resume();
+    await written;
+    await stalled.waitForBytes(all.length);
+    await fast.waitForBytes(all.length);
+    expect(stalled.bytes()).toEqual(all);
+    expect(fast.bytes()).toEqual(all);
+    const totals = r.relay.totals();
+    expect(totals.publisherPauses).toBeGreaterThan(0);
+    expect(totals).toMatchObject({ messagesDropped: 0, slowConsumerDisconnects: 0 });
+  });
+
+  test("a publisher that connects while others are held is held too", async () => {
+    const r = start({ slowConsumer: "block", maxPending: 256 * 1024 });
+    const stalled = await stalledSubscriber(r);
+    const first = await r.publisher();
+    const written = first.write(numberedLines(8 * LINES_PER_BLOCK, LINE));
+    await r.waitFor((e) => e.type === "publishers_held" && e.held);
+    const late = await r.publisher();
+    await r.waitForCount((e) => e.type === "open" && e.side === "publisher", 2);
+    const before = r.relay.totals().bytesReceived;
+    await late.write(numberedLines(64, LINE, "late"));
+    // While held, the relay reads nothing more; resuming the reader releases both.
+    expect(r.relay.totals().bytesReceived).toBe(before);
+    stalled.resume();
+    await written;
+    await stalled.waitForBytes((8 * LINES_PER_BLOCK + 64) * LINE);
+  });
+});
+
+describe("--write-timeout", () => {
+  test("disconnects a subscriber that takes nothing while data waits; block releases publishers", async () => {
+    const r = start({ slowConsumer: "block", maxPending: 256 * 1024, writeTimeout: 0.2 });
+    const [fast] = (await r.subscribers(1)) as [TestClient];
+    await stalledSubscriber(r);
+    const publisher = await r.publisher();
+    const all = numberedLines(8 * LINES_PER_BLOCK, LINE);
+    await publisher.write(all); // finishes only once the dead subscriber is cut
+    const close = await r.waitFor(closeOf("subscriber", "write_timeout"));
+    expect(close.type === "close" && close.detail).toMatch(
+      /took no bytes for 0.2s with \d+ B waiting/,
+    );
+    await fast.waitForBytes(all.length);
+    expect(fast.bytes()).toEqual(all);
+    expect(r.relay.totals()).toMatchObject({ writeTimeouts: 1, subscribers: 1 });
+  });
+
+  test("leaves a subscriber that is slow but moving alone", async () => {
+    const r = start({ maxPending: 64 * 1024 * 1024, writeTimeout: 0.2 });
+    // Reads a chunk every 50 ms: 8 MiB takes far longer than the timeout, but never stops.
+    const slow = await TestClient.connect(r.relay.subPort, { trickleMs: 50 });
+    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
+    const publisher = await r.publisher();
+    const all = numberedLines(8 * LINES_PER_BLOCK, LINE);
+    await publisher.write(all);
+    await slow.waitForBytes(all.length);
+    expect(slow.bytes()).toEqual(all);
+    expect(r.events.some(closeOf("subscriber"))).toBe(false);
+  });
+});
+
+describe("--slow-consumer disconnect", () => {
+  test("the backlog never passes --max-pending", async () => {
+    const maxPending = 200 * 1024;
+    const r = start({ maxPending });
+    const [fast] = (await r.subscribers(1)) as [TestClient];
+    await stalledSubscriber(r);
+    const publisher = await r.publisher();
+    let peak = 0;
+    for (let i = 0; i < 16; i++) {
+      await publisher.write(numberedLines(LINES_PER_BLOCK, LINE));
+      await fast.waitForBytes((i + 1) * LINES_PER_BLOCK * LINE);
+      peak = Math.max(peak, r.relay.hub.pendingBytes);
+    }
+    await r.waitFor(closeOf("subscriber", "slow_consumer"));
+    expect(peak).toBeLessThanOrEqual(maxPending);
+  });
+});
