@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import { parseHostPort, Target, TargetSet } from "../../src/forward/targets.ts";
+
+const three = () => [new Target("a", 1), new Target("b", 2), new Target("c", 3)];
+
+describe("TargetSet", () => {
+  test("round-robin visits every target in turn", () => {
+    const set = new TargetSet(three(), "round-robin");
+    const picks = Array.from({ length: 6 }, () => set.pick(new Set(), 0)?.host);
+    expect(picks).toEqual(["a", "b", "c", "a", "b", "c"]);
+  });
+
+  test("least-conn picks the fewest active, rotating among ties", () => {
+    const targets = three();
+    const set = new TargetSet(targets, "least-conn");
+    (targets[0] as Target).active = 2;
+    expect(set.pick(new Set(), 0)?.host).toBe("b");
+    expect(set.pick(new Set(), 0)?.host).toBe("c");
+    expect(set.pick(new Set(), 0)?.host).toBe("b");
+  });
+
+  test("skips tried targets and returns undefined when all were tried", () => {
+    const targets = three();
+    const set = new TargetSet(targets, "round-robin");
+    const tried = new Set<Target>(targets.slice(0, 2));
+    expect(set.pick(tried, 0)?.host).toBe("c");
+    tried.add(targets[2] as Target);
+    expect(set.pick(tried, 0)).toBeUndefined();
+  });
+
+  test("a failing target is skipped with a doubling backoff capped at 30 s, and comes back", () => {
+    const targets = three();
+    const set = new TargetSet(targets, "round-robin");
+    const a = targets[0] as Target;
+    expect([1, 2, 3, 4, 5, 6, 7].map(() => set.markDown(a, 0))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000, 30000,
+    ]);
+    expect(a.isDown(29_999)).toBe(true);
+    expect(set.upCount(29_999)).toBe(2);
+    expect(a.isDown(30_000)).toBe(false);
+    expect(set.markUp(a)).toBe(true);
+    expect(a.failures).toBe(0);
+    expect(set.markUp(a)).toBe(false);
+  });
+
+  test("needs at least one target", () => {
+    expect(() => new TargetSet([], "round-robin")).toThrow("RELAY_ERR_NO_TARGET");
+  });
+});
+
+describe("parseHostPort", () => {
+  test.each([
+    ["10.0.0.5:80", "10.0.0.5", 80],
+    ["example.com:443", "example.com", 443],
+    ["[::1]:8080", "::1", 8080],
+  ])("parses %s", (text, host, port) => {
+    expect(parseHostPort(text)).toEqual({ host, port });
+  });
+
+  test.each(["10.0.0.5", ":80", "host:0", "host:70000", "::1:80", "a b:1"])(
+    "rejects %s",
+    (text) => {
+      expect(() => parseHostPort(text)).toThrow("is not host:port");
+    },
+  );
+});
