@@ -19,6 +19,13 @@ function fail(error: unknown, status: number): never {
 }
 
 function main(argv: string[]): void {
+  if (argv[0] === "forward" || argv[0] === "proxy") {
+    // The TCP forwarding modes (docs/forwarding.md) load only when asked for.
+    import("./forward/forward-cli.ts").then(async (mode) =>
+      process.exit(await mode.runForwardingMode(argv)),
+    );
+    return;
+  }
   let command: ReturnType<typeof parseCommandLine>;
   try {
     command = parseCommandLine(argv, process.env);

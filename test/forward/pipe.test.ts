@@ -125,11 +125,14 @@ describe("forward pipe", () => {
     const { forwarder } = setUp();
     const client = await PipeClient.connect(forwarder.port, { keep: false });
     client.pause();
-    // Write 32 MiB: the echo comes back to a client that does not read, so everything
-    // backs up into kernel buffers and the write promise never completes.
-    const payload = new Uint8Array(32 * 1024 * 1024);
+    // Write 128 MiB, more than every kernel buffer on the way (~40 MiB with loopback
+    // autotuning): the echo comes back to a client that does not read, so everything backs up
+    // and the writes cannot all complete.
+    const block = new Uint8Array(1024 * 1024);
+    const total = 128 * block.length;
     let finished = false;
-    void client.write(payload).then(() => {
+    const writes = Array.from({ length: 128 }, () => client.write(block));
+    void Promise.all(writes).then(() => {
       finished = true;
     });
     // Wait until the upstream direction stalls too (nothing more arrives at the echo for a while).
@@ -145,9 +148,9 @@ describe("forward pipe", () => {
     // Memory held by the forwarder stays bounded: at most a chunk or so per direction.
     expect(pipe?.client.outboxBytes ?? 0).toBeLessThanOrEqual(1024 * 1024);
     expect(pipe?.upstream.outboxBytes ?? 0).toBeLessThanOrEqual(1024 * 1024);
-    expect(pipe?.bytesUp ?? 0).toBeLessThan(payload.length);
+    expect(pipe?.bytesUp ?? 0).toBeLessThan(total);
     client.resume();
-    await client.waitForBytes(payload.length);
+    await client.waitForBytes(total);
     expect(finished).toBe(true);
   }, 20_000);
 });

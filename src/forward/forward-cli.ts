@@ -1,0 +1,113 @@
+/**
+ * Runs `bun run src/main.ts forward …` or `… proxy …` until SIGINT/SIGTERM. src/main.ts loads
+ * this module only for these two modes and exits with the status returned here.
+ */
+import { ErrorCode, RelayError } from "../errors.ts";
+import { isLoopback } from "../proxy/proxy-policy.ts";
+import { ProxyServer } from "../proxy/proxy-server.ts";
+import {
+  type ForwardingConfig,
+  forwardingHelpText,
+  parseForwardingCommandLine,
+} from "./forward-config.ts";
+import { forwardTextLogger } from "./forward-log.ts";
+import { Forwarder } from "./forwarder.ts";
+
+/** What a running mode exposes to the runner. */
+interface Running {
+  stop(): void;
+}
+
+/**
+ * Refuses an open proxy: listening beyond loopback needs --allow patterns or --allow-any.
+ * Throws RELAY_ERR_OPEN_PROXY.
+ */
+export function checkNotOpenProxy(config: ForwardingConfig): void {
+  if (config.mode !== "proxy" || config.allowAny || config.allow.length > 0) return;
+  if (isLoopback(config.listen.host)) return;
+  throw new RelayError(
+    ErrorCode.OpenProxy,
+    `proxy: refusing to listen on ${config.listen.host} without --allow (anyone who can reach it could tunnel anywhere); add --allow HOST:PORT patterns or --allow-any`,
+  );
+}
+
+/** Starts the mode a config describes. Throws a RelayError when it cannot start. */
+export function startForwarding(
+  config: ForwardingConfig,
+  log: Parameters<typeof forwardTextLogger>[0]["write"],
+): Running {
+  checkNotOpenProxy(config);
+  const emit = forwardTextLogger({ quiet: config.quiet, write: log });
+  const common = {
+    listenHost: config.listen.host,
+    listenPort: config.listen.port,
+    connectTimeout: config.connectTimeout,
+    idleTimeout: config.idleTimeout,
+    halfCloseTimeout: config.halfCloseTimeout,
+    maxConns: config.maxConns,
+    statsInterval: config.statsInterval,
+  };
+  if (config.mode === "forward") {
+    return new Forwarder(
+      {
+        ...common,
+        targets: config.to,
+        balance: config.balance,
+        pool: config.pool,
+        poolIdleTtl: config.poolIdleTtl,
+      },
+      emit,
+    );
+  }
+  // With neither --allow nor --allow-any on loopback, only local users can reach the proxy,
+  // and they may go anywhere.
+  const allowAny = config.allowAny || config.allow.length === 0;
+  return new ProxyServer(
+    {
+      ...common,
+      allow: config.allow,
+      allowAny,
+      auth: config.auth,
+      maxHead: config.maxHead,
+      headTimeout: config.headTimeout,
+    },
+    emit,
+  );
+}
+
+function report(error: unknown, status: number, mode: string): number {
+  const message =
+    error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
+  process.stderr.write(`bun-relay: ${message}\n`);
+  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts ${mode} --help'.\n`);
+  return status;
+}
+
+/** Parses, starts, and resolves with the exit status once a signal has stopped the mode. */
+export async function runForwardingMode(argv: readonly string[]): Promise<number> {
+  let command: ReturnType<typeof parseForwardingCommandLine>;
+  try {
+    command = parseForwardingCommandLine(argv, process.env);
+  } catch (error) {
+    return report(error, 2, argv[0] ?? "forward");
+  }
+  if (command.kind === "help") {
+    process.stdout.write(`${forwardingHelpText(command.mode)}\n`);
+    return 0;
+  }
+  const config = command.config;
+  const write = (line: string) => console.log(line);
+  let running: Running;
+  try {
+    running = startForwarding(config, write);
+  } catch (error) {
+    return report(error, 1, config.mode);
+  }
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  write(`${new Date().toISOString()} SIGNAL ${signal} received, shutting down`);
+  running.stop();
+  return 0;
+}

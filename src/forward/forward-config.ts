@@ -1,0 +1,395 @@
+/**
+ * Configuration of the `forward` and `proxy` modes: one table of options from which the
+ * parser, the environment variables and the --help text are derived, built the same way as
+ * src/cli/config.ts (and reusing its unit parsers).
+ *
+ * Precedence: command-line flag > environment variable > default. Environment variables are
+ * named after the mode and the flag (`FORWARD_IDLE_TIMEOUT`, `PROXY_ALLOW`); repeatable flags
+ * take a comma-separated list there.
+ */
+import { parseArgs } from "node:util";
+import { formatSize, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
+import { ErrorCode, RelayError } from "../errors.ts";
+import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
+import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
+
+export type Mode = "forward" | "proxy";
+
+export interface ForwardingConfig {
+  mode: Mode;
+  listen: { host: string; port: number };
+  to: { host: string; port: number }[];
+  balance: BalancePolicy;
+  pool: number;
+  poolIdleTtl: number;
+  connectTimeout: number;
+  idleTimeout: number;
+  halfCloseTimeout: number;
+  maxConns: number;
+  statsInterval: number;
+  quiet: boolean;
+  allow: AllowPattern[];
+  allowAny: boolean;
+  auth: string | undefined;
+  maxHead: number;
+  headTimeout: number;
+}
+
+export function defaultConfig(mode: Mode): ForwardingConfig {
+  return {
+    mode,
+    listen:
+      mode === "forward" ? { host: "0.0.0.0", port: 8888 } : { host: "127.0.0.1", port: 8080 },
+    to: [],
+    balance: "round-robin",
+    pool: 0,
+    poolIdleTtl: 60,
+    connectTimeout: 5,
+    idleTimeout: 3600,
+    halfCloseTimeout: 60,
+    maxConns: 0,
+    statsInterval: 60,
+    quiet: false,
+    allow: [],
+    allowAny: false,
+    auth: undefined,
+    maxHead: 8 * 1024,
+    headTimeout: 10,
+  };
+}
+
+type Key = Exclude<keyof ForwardingConfig, "mode">;
+
+interface OptionSpec {
+  key: Key;
+  flag: string;
+  modes: readonly Mode[];
+  kind: "string" | "boolean";
+  /** Repeatable: each occurrence appends (env: comma-separated). */
+  multiple?: boolean;
+  valueName?: string;
+  help: string;
+  parse?: (text: string) => unknown;
+  showDefault: (config: ForwardingConfig) => string;
+}
+
+const BOTH: readonly Mode[] = ["forward", "proxy"];
+
+function count(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`'${text}' is not a whole number`);
+  return Number(text);
+}
+
+function nonNegativeSeconds(text: string): number {
+  const value = parseSeconds(text);
+  if (!(value >= 0)) throw new Error(`'${text}' must not be negative`);
+  return value;
+}
+
+function positiveSeconds(text: string): number {
+  const value = parseSeconds(text);
+  if (!(value > 0)) throw new Error(`'${text}' must be greater than zero`);
+  return value;
+}
+
+/** `host:port`, `:port` or `port` (all interfaces); port 0 asks for an ephemeral port. */
+export function parseListen(text: string): { host: string; port: number } {
+  const match =
+    /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!match) throw new Error(`'${text}' is not host:port (examples: 0.0.0.0:8888, 127.0.0.1:0)`);
+  return { host: match[1] || match[2] || "0.0.0.0", port: parsePort(match[3] as string) };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new Error(`'${text}' is not one of: ${choices.join(", ")}`);
+  };
+}
+
+const seconds = (value: number) => `${value}s`;
+const listenText = (c: ForwardingConfig) => `${c.listen.host}:${c.listen.port}`;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "listen",
+    flag: "listen",
+    modes: BOTH,
+    kind: "string",
+    valueName: "HOST:PORT",
+    help: "address to accept clients on",
+    parse: parseListen,
+    showDefault: listenText,
+  },
+  {
+    key: "to",
+    flag: "to",
+    modes: ["forward"],
+    kind: "string",
+    multiple: true,
+    valueName: "HOST:PORT",
+    help: "upstream target; repeat for several (required)",
+    parse: parseHostPort,
+    showDefault: () => "none",
+  },
+  {
+    key: "balance",
+    flag: "balance",
+    modes: ["forward"],
+    kind: "string",
+    valueName: "POLICY",
+    help: `how a target is chosen: ${BALANCE_POLICIES.join(" | ")}`,
+    parse: oneOf(BALANCE_POLICIES),
+    showDefault: (c) => c.balance,
+  },
+  {
+    key: "pool",
+    flag: "pool",
+    modes: ["forward"],
+    kind: "string",
+    valueName: "N",
+    help: "pre-dialed idle upstream sockets per target, each used once (0: none)",
+    parse: count,
+    showDefault: (c) => String(c.pool),
+  },
+  {
+    key: "poolIdleTtl",
+    flag: "pool-idle-ttl",
+    modes: ["forward"],
+    kind: "string",
+    valueName: "SECS",
+    help: "replace a pooled socket idle this long (0: never)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.poolIdleTtl),
+  },
+  {
+    key: "connectTimeout",
+    flag: "connect-timeout",
+    modes: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "give up on an upstream that has not accepted by then",
+    parse: positiveSeconds,
+    showDefault: (c) => seconds(c.connectTimeout),
+  },
+  {
+    key: "idleTimeout",
+    flag: "idle-timeout",
+    modes: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "close a connection with no byte either way for this long (0: never)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.idleTimeout),
+  },
+  {
+    key: "halfCloseTimeout",
+    flag: "half-close-timeout",
+    modes: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "close once one side has finished and the other stays silent this long (0: never)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.halfCloseTimeout),
+  },
+  {
+    key: "maxConns",
+    flag: "max-conns",
+    modes: BOTH,
+    kind: "string",
+    valueName: "N",
+    help: "refuse clients beyond this many open connections (0: no limit)",
+    parse: count,
+    showDefault: (c) => String(c.maxConns),
+  },
+  {
+    key: "allow",
+    flag: "allow",
+    modes: ["proxy"],
+    kind: "string",
+    multiple: true,
+    valueName: "HOST:PORT",
+    help: "CONNECT targets allowed (*, *.domain, port ranges); repeat for several",
+    parse: parseAllowPattern,
+    showDefault: () => "none",
+  },
+  {
+    key: "allowAny",
+    flag: "allow-any",
+    modes: ["proxy"],
+    kind: "boolean",
+    help: "allow every target, even when listening beyond loopback",
+    showDefault: (c) => String(c.allowAny),
+  },
+  {
+    key: "auth",
+    flag: "auth",
+    modes: ["proxy"],
+    kind: "string",
+    valueName: "USER:PASS",
+    help: "require Proxy-Authorization: Basic with these credentials",
+    parse: parseCredentials,
+    showDefault: () => "none",
+  },
+  {
+    key: "maxHead",
+    flag: "max-head",
+    modes: ["proxy"],
+    kind: "string",
+    valueName: "SIZE",
+    help: "largest CONNECT request head accepted (400 beyond)",
+    parse: parseSize,
+    showDefault: (c) => formatSize(c.maxHead),
+  },
+  {
+    key: "headTimeout",
+    flag: "head-timeout",
+    modes: ["proxy"],
+    kind: "string",
+    valueName: "SECS",
+    help: "time allowed for the whole request head (408 beyond)",
+    parse: positiveSeconds,
+    showDefault: (c) => seconds(c.headTimeout),
+  },
+  {
+    key: "statsInterval",
+    flag: "stats-interval",
+    modes: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "seconds between stats lines (0: none)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => String(c.statsInterval),
+  },
+  {
+    key: "quiet",
+    flag: "quiet",
+    modes: BOTH,
+    kind: "boolean",
+    help: "no OPEN/CLOSE line for ordinary connections",
+    showDefault: (c) => String(c.quiet),
+  },
+];
+
+export function envName(mode: Mode, spec: OptionSpec): string {
+  return `${mode.toUpperCase()}_${spec.flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+export type ForwardingCommand =
+  | { kind: "run"; config: ForwardingConfig }
+  | { kind: "help"; mode: Mode };
+
+function badArgument(reason: string): RelayError {
+  return new RelayError(ErrorCode.BadArgument, reason);
+}
+
+function parseBooleanText(text: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off|)$/i.test(text)) return false;
+  throw new Error(`'${text}' is not a boolean (use 1/0, true/false)`);
+}
+
+function applyValues(
+  config: ForwardingConfig,
+  spec: OptionSpec,
+  texts: readonly string[],
+  source: string,
+): void {
+  const record = config as unknown as Record<string, unknown>;
+  try {
+    const parse =
+      spec.parse ?? (spec.kind === "boolean" ? parseBooleanText : (text: string) => text);
+    const values = texts.map((text) => parse(text));
+    record[spec.key] = spec.multiple ? values : values[values.length - 1];
+  } catch (error) {
+    throw badArgument(`${source}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Parses `forward …` or `proxy …` (argv[0] is the mode). Throws a RelayError with code
+ * RELAY_ERR_BAD_ARGUMENT and a one-line reason on bad input.
+ */
+export function parseForwardingCommandLine(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): ForwardingCommand {
+  const mode = argv[0] as Mode;
+  if (mode !== "forward" && mode !== "proxy") throw badArgument(`unknown mode '${argv[0]}'`);
+  const specs = OPTIONS.filter((spec) => spec.modes.includes(mode));
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; short?: string }
+  > = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const spec of specs)
+    options[spec.flag] = { type: spec.kind, multiple: spec.multiple ?? false };
+
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true });
+  } catch (error) {
+    const lines = (error as Error).message
+      .split("\n")
+      .filter((line) => !line.startsWith("To specify"));
+    throw badArgument(`${mode}: ${lines.join(" ").replace(/\. To specify .*$/, ".")}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) return { kind: "help", mode };
+  if (parsed.positionals.length > 0) {
+    throw badArgument(`${mode}: unexpected argument '${parsed.positionals[0]}'`);
+  }
+
+  const config = defaultConfig(mode);
+  for (const spec of specs) {
+    const fromEnv = env[envName(mode, spec)];
+    if (fromEnv === undefined) continue;
+    const texts = spec.multiple ? fromEnv.split(",").filter((t) => t.trim() !== "") : [fromEnv];
+    applyValues(config, spec, texts, envName(mode, spec));
+  }
+  for (const spec of specs) {
+    const value = values[spec.flag];
+    if (value === undefined) continue;
+    if (typeof value === "boolean")
+      (config as unknown as Record<string, unknown>)[spec.key] = value;
+    else applyValues(config, spec, Array.isArray(value) ? value : [value], `--${spec.flag}`);
+  }
+
+  if (mode === "forward" && config.to.length === 0) {
+    throw badArgument("forward: at least one --to HOST:PORT is required");
+  }
+  return { kind: "run", config };
+}
+
+/** The --help text of one mode, built from the option table. */
+export function forwardingHelpText(mode: Mode): string {
+  const defaults = defaultConfig(mode);
+  const rows = OPTIONS.filter((spec) => spec.modes.includes(mode)).map((spec) => {
+    const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
+    return `${left.padEnd(30)}${spec.help}\n${"".padEnd(30)}(default ${spec.showDefault(defaults)}; env ${envName(mode, spec)})`;
+  });
+  const intro =
+    mode === "forward"
+      ? [
+          "bun-relay forward: accept TCP connections and pipe each one, both ways, to a target.",
+          "",
+          "Usage: bun run src/main.ts forward --listen HOST:PORT --to HOST:PORT [--to HOST:PORT ...] [options]",
+        ]
+      : [
+          "bun-relay proxy: an HTTP CONNECT proxy (tunnels only; other methods get 405).",
+          "",
+          "Usage: bun run src/main.ts proxy --listen HOST:PORT [--allow HOST:PORT ...] [options]",
+          "Listening beyond loopback needs --allow patterns or --allow-any (no accidental open proxy).",
+        ];
+  return [
+    ...intro,
+    "",
+    "Options:",
+    ...rows,
+    `  ${"-h, --help".padEnd(28)}print this help and exit`,
+    "",
+    "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/forwarding.md.",
+    "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",
+  ].join("\n");
+}
