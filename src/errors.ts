@@ -29,7 +29,7 @@ export const CloseReason = {
   IdleTimeout: "idle_timeout",
   /** forward/proxy: one side finished and the other stayed silent for --half-close-timeout. */
   HalfCloseTimeout: "half_close_timeout",
-  /** forward/proxy: --max-conns connections were already open. */
+  /** Closed at accept: --max-conns connections were already open (every mode). */
   MaxConns: "max_conns",
   /** proxy: the request head was malformed, too large, or not CONNECT (400/405). */
   BadRequest: "bad_request",

@@ -31,7 +31,8 @@ export function formatStats(stats: StatsSnapshot): string {
     `SendConn=${stats.subscribers} RecvConn=${stats.publishers} | ` +
     `SlowConsumers=${stats.slowConsumerDisconnects} WriteTimeouts=${stats.writeTimeouts} ` +
     `Dropped=${stats.messagesDropped} Pauses=${stats.publisherPauses} ` +
-    `LinesTooLong=${stats.linesTooLong} Pending=${stats.pendingBytes}B`
+    `LinesTooLong=${stats.linesTooLong} Refused=${stats.refusedConnections} ` +
+    `Pending=${stats.pendingBytes}B`
   );
 }
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { ErrorCode, RelayError } from "../errors.ts";
-import { formatSize, parsePort, parseSeconds, parseSize } from "./units.ts";
+import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./units.ts";
 
 export const SLOW_CONSUMER_POLICIES = ["disconnect", "drop", "block"] as const;
 export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
@@ -22,6 +22,8 @@ export interface RelayConfig {
   slowConsumer: SlowConsumerPolicy;
   /** Seconds a subscriber may accept no bytes while data waits for it; 0 turns it off. */
   writeTimeout: number;
+  /** Most connections open at once, publishers and subscribers together; 0: no limit. */
+  maxConns: number;
   /** Seconds between stats lines; 0 turns them off. */
   statsInterval: number;
   /** Seconds shutdown waits for queued data to reach subscribers. */
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxPending: 8 * 1024 * 1024,
   slowConsumer: "disconnect",
   writeTimeout: 10,
+  maxConns: 0,
   statsInterval: 60,
   shutdownTimeout: 5,
   quiet: false,
@@ -150,6 +153,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "disconnect a subscriber that takes no bytes for this long while data waits (0: never)",
     parse: nonNegative(parseSeconds),
     showDefault: (c) => String(c.writeTimeout),
+  },
+  {
+    key: "maxConns",
+    flag: "max-conns",
+    env: "RELAY_MAX_CONNS",
+    kind: "string",
+    valueName: "N",
+    help: "most connections at once (publishers + subscribers); more are closed at once (0: no limit)",
+    parse: nonNegative(parseCount),
+    showDefault: (c) => String(c.maxConns),
   },
   {
     key: "statsInterval",

@@ -26,6 +26,14 @@ export function parsePort(text: string): number {
   return port;
 }
 
+/** A whole number of things: `0`, `100`, `10000`. */
+export function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`'${text}' is not a whole number`);
+  const count = Number(text.trim());
+  if (!Number.isSafeInteger(count)) throw new Error(`'${text}' is too large`);
+  return count;
+}
+
 /** A byte count: `1048576`, `64k`, `1MiB`, `8mb` (k/m/g are binary, kb/mb/gb decimal). */
 export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());

@@ -24,6 +24,8 @@ export interface StatsSnapshot {
   /** Policy `block`: times publishers were held. */
   publisherPauses: number;
   linesTooLong: number;
+  /** Connections closed at accept because of --max-conns. */
+  refusedConnections: number;
   /** Bytes queued in the relay for subscribers, right now. */
   pendingBytes: number;
 }

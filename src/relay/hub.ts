@@ -37,6 +37,8 @@ export interface Counters {
   /** Policy `block`: times publishers were held. */
   publisherPauses: number;
   linesTooLong: number;
+  /** Connections closed at accept because of --max-conns. */
+  refusedConnections: number;
 }
 
 export interface HubLimits {
@@ -67,6 +69,7 @@ export class Hub implements SegmentSink {
     messagesDropped: 0,
     publisherPauses: 0,
     linesTooLong: 0,
+    refusedConnections: 0,
   };
   /** Bytes queued in the relay across all subscribers. */
   pendingBytes = 0;

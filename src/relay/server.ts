@@ -14,6 +14,12 @@ import { Hub } from "./hub.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { Subscriber } from "./subscriber.ts";
 
+/**
+ * TCP keepalive idle time: a peer whose host vanished without a FIN or RST (power loss, a cut
+ * network) is found by the kernel's probes and closed, instead of holding a slot forever.
+ */
+const KEEPALIVE_MS = 60_000;
+
 /** Per-publisher state, on `socket.data`. */
 class Publisher {
   readonly splitter: LineSplitter;
@@ -187,6 +193,11 @@ export class Relay {
           open(socket) {
             const publisher = new Publisher(peerOf(socket), maxLine);
             socket.data = publisher;
+            socket.setKeepAlive(true, KEEPALIVE_MS);
+            if (relay.atConnectionLimit()) {
+              relay.refuse(publisher, socket);
+              return;
+            }
             relay.publishers.add(socket);
             relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
             if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
@@ -220,6 +231,11 @@ export class Relay {
           open(socket) {
             const subscriber = new Subscriber(socket, peerOf(socket));
             socket.data = subscriber;
+            socket.setKeepAlive(true, KEEPALIVE_MS);
+            if (relay.atConnectionLimit()) {
+              relay.refuse(subscriber, socket);
+              return;
+            }
             relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
             if (relay.shutdownPromise) {
               subscriber.closeReason = CloseReason.Shutdown;
@@ -266,6 +282,22 @@ export class Relay {
     } catch (error) {
       throw listenError("subscriber", host, subPort, error);
     }
+  }
+
+  private atConnectionLimit(): boolean {
+    const max = this.config.maxConns;
+    return max > 0 && this.publishers.size + this.hub.subscribers.length >= max;
+  }
+
+  /** Closes a connection over --max-conns right after accept; its close handler reports it. */
+  private refuse(
+    connection: Publisher | Subscriber,
+    socket: Socket<Publisher> | Socket<Subscriber>,
+  ): void {
+    this.hub.counters.refusedConnections++;
+    connection.closeReason = CloseReason.MaxConns;
+    connection.closeDetail = `--max-conns ${this.config.maxConns} reached`;
+    socket.end();
   }
 
   private onPublisherData(socket: Socket<Publisher>, chunk: Uint8Array): void {
@@ -381,6 +413,7 @@ export class Relay {
       messagesDropped: counters.messagesDropped,
       publisherPauses: counters.publisherPauses,
       linesTooLong: counters.linesTooLong,
+      refusedConnections: counters.refusedConnections,
       pendingBytes: this.hub.pendingBytes,
     };
   }

@@ -106,12 +106,19 @@ export class TestRelay {
     await this.waitFor((event) => test(event) && ++seen >= count);
   }
 
-  /** Connects `count` subscribers and waits until the relay has registered all of them. */
+  /**
+   * Connects `count` subscribers and waits until the relay has registered all of them.
+   * At most 256 handshakes are in flight at once: Bun's listen backlog is fixed at 512, and a
+   * burst past it makes the kernel drop handshakes (syncookies) that the client never learns of.
+   */
   async subscribers(count: number): Promise<TestClient[]> {
     const opened = this.events.filter(isSubscriberOpen).length;
-    const clients = await Promise.all(
-      Array.from({ length: count }, () => TestClient.connect(this.relay.subPort)),
-    );
+    const clients: TestClient[] = [];
+    for (let wave = 0; wave < count; wave += 256) {
+      const size = Math.min(256, count - wave);
+      const connecting = Array.from({ length: size }, () => TestClient.connect(this.relay.subPort));
+      clients.push(...(await Promise.all(connecting)));
+    }
     await this.waitForCount(isSubscriberOpen, opened + count);
     return clients;
   }
@@ -225,6 +232,11 @@ export class TestClient {
   /** Clean close (FIN). */
   end(): void {
     this.socket.end();
+  }
+
+  /** Half-close: send FIN, keep reading. */
+  halfClose(): void {
+    this.socket.shutdown();
   }
 
   /** Abortive close (RST). */
