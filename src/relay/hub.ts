@@ -39,6 +39,9 @@ export interface Counters {
   linesTooLong: number;
   /** Connections closed at accept because of --max-conns. */
   refusedConnections: number;
+  /** Connections accepted by each listener, refused ones included (read by /metrics). */
+  publishersAccepted: number;
+  subscribersAccepted: number;
 }
 
 export interface HubLimits {
@@ -70,6 +73,8 @@ export class Hub implements SegmentSink {
     publisherPauses: 0,
     linesTooLong: 0,
     refusedConnections: 0,
+    publishersAccepted: 0,
+    subscribersAccepted: 0,
   };
   /** Bytes queued in the relay across all subscribers. */
   pendingBytes = 0;

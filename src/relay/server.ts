@@ -132,6 +132,11 @@ export class Relay {
     return this.hub.subscribers.length;
   }
 
+  /** True from the first call to shutdown() on: /healthz answers 503 from then. */
+  get shuttingDown(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+
   /** Totals since start. */
   totals(): StatsSnapshot {
     return this.snapshot((performance.now() - this.startedAt) / 1000, this.hub.counters);
@@ -191,6 +196,7 @@ export class Relay {
         socket: {
           binaryType: "uint8array",
           open(socket) {
+            relay.hub.counters.publishersAccepted++;
             const publisher = new Publisher(peerOf(socket), maxLine);
             socket.data = publisher;
             socket.setKeepAlive(true, KEEPALIVE_MS);
@@ -229,6 +235,7 @@ export class Relay {
         socket: {
           binaryType: "uint8array",
           open(socket) {
+            relay.hub.counters.subscribersAccepted++;
             const subscriber = new Subscriber(socket, peerOf(socket));
             socket.data = subscriber;
             socket.setKeepAlive(true, KEEPALIVE_MS);
