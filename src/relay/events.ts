@@ -3,29 +3,19 @@
  * command line turns them into log lines, and tests wait on them instead of sleeping.
  */
 import type { CloseReason } from "../errors.ts";
+import type { Counters } from "./hub.ts";
 
 export type Side = "publisher" | "subscriber";
 
-/** Counters over one stats interval (or since start, for the final report). */
-export interface StatsSnapshot {
+/**
+ * The relay's counters plus its state now. In a stats event the message and byte counts
+ * cover the interval; every other counter is the total since start.
+ */
+export interface StatsSnapshot extends Counters {
   /** Seconds the figures cover. */
   seconds: number;
-  messagesReceived: number;
-  /** Message deliveries: one message to three subscribers counts three. */
-  messagesSent: number;
-  bytesReceived: number;
-  bytesSent: number;
   publishers: number;
   subscribers: number;
-  slowConsumerDisconnects: number;
-  writeTimeouts: number;
-  /** Policy `drop`: message deliveries dropped. */
-  messagesDropped: number;
-  /** Policy `block`: times publishers were held. */
-  publisherPauses: number;
-  linesTooLong: number;
-  /** Connections closed at accept because of --max-conns. */
-  refusedConnections: number;
   /** Bytes queued in the relay for subscribers, right now. */
   pendingBytes: number;
 }
@@ -60,6 +50,10 @@ export type RelayEvent =
       pendingBytes: number;
     }
   | { type: "stats"; stats: StatsSnapshot }
+  /** main.ts: the HTTP endpoint for /metrics and /healthz is up (--metrics-port). */
+  | { type: "metrics_listening"; host: string; port: number }
+  /** main.ts: SIGINT or SIGTERM arrived; shutdown follows. */
+  | { type: "signal"; signal: string }
   | { type: "shutdown_started"; pendingBytes: number; timeoutSeconds: number }
   | {
       type: "shutdown_finished";

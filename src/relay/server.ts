@@ -10,7 +10,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { RelayConfig } from "../cli/config.ts";
 import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
 import type { RelayEvent, RelayEventListener, Side, StatsSnapshot } from "./events.ts";
-import { Hub } from "./hub.ts";
+import { type Counters, Hub } from "./hub.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { Subscriber } from "./subscriber.ts";
 
@@ -406,21 +406,12 @@ export class Relay {
     this.emit({ type: "stats", stats: this.snapshot((now - last.at) / 1000, delta) });
   }
 
-  private snapshot(seconds: number, counters: Hub["counters"]): StatsSnapshot {
+  private snapshot(seconds: number, counters: Counters): StatsSnapshot {
     return {
+      ...counters,
       seconds,
-      messagesReceived: counters.messagesReceived,
-      messagesSent: counters.messagesSent,
-      bytesReceived: counters.bytesReceived,
-      bytesSent: counters.bytesSent,
       publishers: this.publishers.size,
       subscribers: this.hub.subscribers.length,
-      slowConsumerDisconnects: counters.slowConsumerDisconnects,
-      writeTimeouts: counters.writeTimeouts,
-      messagesDropped: counters.messagesDropped,
-      publisherPauses: counters.publisherPauses,
-      linesTooLong: counters.linesTooLong,
-      refusedConnections: counters.refusedConnections,
       pendingBytes: this.hub.pendingBytes,
     };
   }
