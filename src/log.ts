@@ -2,8 +2,11 @@
  * Turns relay events into log lines, in the spirit of the Go relay's output: OPEN/CLOSE per
  * connection with the peer address, a stats line per interval, and a line for every
  * disconnect or loss the relay causes, which --quiet never hides.
+ *
+ * Two formats carry the same events: `text` for people (textLogger) and `json`, one object
+ * per line, for log pipelines (jsonLogger).
  */
-import { CloseReason } from "./errors.ts";
+import { CloseReason, formatPeer } from "./errors.ts";
 import type { RelayEvent, StatsSnapshot } from "./relay/events.ts";
 
 export interface LogOptions {
@@ -17,6 +20,13 @@ const ORDINARY_CLOSES: ReadonlySet<string> = new Set([
   CloseReason.PeerReset,
   CloseReason.Shutdown,
 ]);
+
+type CloseEvent = Extract<RelayEvent, { type: "close" }>;
+
+/** A close the relay caused (slow consumer, line too long, …) or one that lost data. */
+function isForcedClose(event: CloseEvent): boolean {
+  return !ORDINARY_CLOSES.has(event.reason) || event.droppedBytes > 0;
+}
 
 function rate(count: number, seconds: number): string {
   return (seconds > 0 ? count / seconds : 0).toFixed(2);
@@ -44,8 +54,7 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
     case "open":
       return quiet ? undefined : `OPEN ${event.side} ${event.peer}`;
     case "close": {
-      const forced = !ORDINARY_CLOSES.has(event.reason) || event.droppedBytes > 0;
-      if (quiet && !forced) return undefined;
+      if (quiet && !isForcedClose(event)) return undefined;
       const detail = event.detail ? ` (${event.detail})` : "";
       const dropped = event.droppedBytes > 0 ? ` dropped=${event.droppedBytes}B` : "";
       return `CLOSE ${event.side} ${event.peer} reason=${event.reason}${dropped}${detail}`;
@@ -58,6 +67,10 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
       return undefined; // can flip thousands of times a second at saturation: STATS counts it
     case "stats":
       return `STATS ${formatStats(event.stats)}`;
+    case "metrics_listening":
+      return `LISTEN metrics on http://${formatPeer(event.host, event.port)}/metrics`;
+    case "signal":
+      return `SIGNAL ${event.signal} received, shutting down`;
     case "shutdown_started":
       return `SHUTDOWN stopped accepting; flushing ${event.pendingBytes} B queued for subscribers (up to ${event.timeoutSeconds}s)`;
     case "shutdown_finished": {
@@ -75,5 +88,35 @@ export function textLogger(options: LogOptions): (event: RelayEvent) => void {
   return (event) => {
     const text = formatEvent(event, options.quiet);
     if (text !== undefined) options.write(`${new Date().toISOString()} ${text}`);
+  };
+}
+
+/** `warn` for what the relay forced or what lost data, so a pipeline can alert on it. */
+function levelOf(event: RelayEvent): "info" | "warn" {
+  switch (event.type) {
+    case "close":
+      return isForcedClose(event) ? "warn" : "info";
+    case "drop_episode":
+      return "warn";
+    case "shutdown_finished":
+      return event.unflushedBytes > 0 ? "warn" : "info";
+    default:
+      return "info";
+  }
+}
+
+/**
+ * An event listener that writes each logged event as one JSON object per line:
+ * `{"ts":"<ISO time>","event":"<type>","level":"info|warn",...the event's own fields}`.
+ * Nested figures stay nested (`stats`, `totals`), with the same names as in the code.
+ */
+export function jsonLogger(options: LogOptions): (event: RelayEvent) => void {
+  return (event) => {
+    // The text formatter is the one place that decides what --quiet (or noise) hides, so both
+    // formats always log the same events.
+    if (formatEvent(event, options.quiet) === undefined) return;
+    const { type, ...fields } = event;
+    const record = { ts: new Date().toISOString(), event: type, level: levelOf(event), ...fields };
+    options.write(JSON.stringify(record));
   };
 }

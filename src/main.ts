@@ -7,7 +7,9 @@
 import pkg from "../package.json" with { type: "json" };
 import { helpText, parseCommandLine } from "./cli/config.ts";
 import { RelayError } from "./errors.ts";
-import { textLogger } from "./log.ts";
+import { jsonLogger, textLogger } from "./log.ts";
+import { createMetricsRegistry } from "./metrics/registry.ts";
+import { MetricsServer } from "./metrics/server.ts";
 import { Relay } from "./relay/server.ts";
 
 function fail(error: unknown, status: number): never {
@@ -42,7 +44,8 @@ function main(argv: string[]): void {
   }
 
   const config = command.config;
-  const log = textLogger({ quiet: config.quiet, write: (line) => console.log(line) });
+  const logOptions = { quiet: config.quiet, write: (line: string) => console.log(line) };
+  const log = config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions);
   let relay: Relay;
   try {
     relay = new Relay(config, log);
@@ -50,11 +53,28 @@ function main(argv: string[]): void {
     fail(error, 1);
   }
 
+  let metrics: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) {
+    try {
+      metrics = MetricsServer.start({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        registry: createMetricsRegistry(relay),
+        isServing: () => !relay.shuttingDown,
+      });
+    } catch (error) {
+      fail(error, 1); // exiting closes the relay's listeners too
+    }
+    log({ type: "metrics_listening", host: config.metricsHost, port: metrics.port });
+  }
+
   const stop = async (signal: string) => {
-    console.log(`${new Date().toISOString()} SIGNAL ${signal} received, shutting down`);
+    log({ type: "signal", signal });
     process.on(signal, () => process.exit(1)); // a second signal does not wait
     // Exit 0 either way: the final BYE line says whether anything could not be flushed.
+    // The metrics endpoint stays up meanwhile, so /healthz answers 503 during the flush.
     await relay.shutdown();
+    await metrics?.stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));

@@ -50,6 +50,10 @@ describe("parseCommandLine", () => {
       "500ms",
       "--shutdown-timeout=1m",
       "--quiet",
+      "--log-format=json",
+      "--metrics-port",
+      "9464",
+      "--metrics-host=0.0.0.0",
     ]);
     expect(parsed).toEqual({
       host: "127.0.0.1",
@@ -63,6 +67,9 @@ describe("parseCommandLine", () => {
       statsInterval: 0.5,
       shutdownTimeout: 60,
       quiet: true,
+      logFormat: "json",
+      metricsPort: 9464,
+      metricsHost: "0.0.0.0",
     });
   });
 
@@ -104,8 +111,17 @@ describe("parseCommandLine", () => {
     [["--stats-interval", "-1"], "--stats-interval"],
     [["--shutdown-timeout", "soon"], "not a duration"],
     [["7005", "7005"], "both 7005"],
+    [["--log-format", "xml"], "not one of: text, json"],
+    [["--metrics-port", "99999"], "out of range"],
   ])("rejects %j with a one-line reason", (argv, fragment) => {
     expect(rejection(argv).reason).toContain(fragment);
+  });
+
+  test("the metrics endpoint is off unless --metrics-port is given", () => {
+    expect(config([]).metricsPort).toBeUndefined();
+    expect(config([]).metricsHost).toBe("127.0.0.1");
+    expect(config([], { RELAY_METRICS_PORT: "0" }).metricsPort).toBe(0);
+    expect(helpText()).toContain("(default off; env RELAY_METRICS_PORT)");
   });
 
   test("rejects a bad environment value, naming the variable", () => {

@@ -11,6 +11,9 @@ import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./un
 export const SLOW_CONSUMER_POLICIES = ["disconnect", "drop", "block"] as const;
 export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
 
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface RelayConfig {
   host: string;
   pubPort: number;
@@ -30,6 +33,11 @@ export interface RelayConfig {
   shutdownTimeout: number;
   /** No OPEN/CLOSE lines. */
   quiet: boolean;
+  /** `text` lines for people, or one JSON object per line for log pipelines. */
+  logFormat: LogFormat;
+  /** Port of the HTTP endpoint serving /metrics and /healthz; undefined: no endpoint. */
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -44,6 +52,9 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   statsInterval: 60,
   shutdownTimeout: 5,
   quiet: false,
+  logFormat: "text",
+  metricsPort: undefined,
+  metricsHost: "127.0.0.1",
 };
 
 type Key = keyof RelayConfig;
@@ -192,6 +203,35 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "no OPEN/CLOSE line per connection",
     parse: parseBoolean,
     showDefault: (c) => String(c.quiet),
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    env: "RELAY_LOG_FORMAT",
+    kind: "string",
+    valueName: "FORMAT",
+    help: "text (lines for people) | json (one object per line: ts, event, level, fields)",
+    parse: oneOf(LOG_FORMATS),
+    showDefault: (c) => c.logFormat,
+  },
+  {
+    key: "metricsPort",
+    flag: "metrics-port",
+    env: "RELAY_METRICS_PORT",
+    kind: "string",
+    valueName: "PORT",
+    help: "serve GET /metrics (Prometheus) and GET /healthz over HTTP on this port (0: any free port)",
+    parse: parsePort,
+    showDefault: (c) => (c.metricsPort === undefined ? "off" : String(c.metricsPort)),
+  },
+  {
+    key: "metricsHost",
+    flag: "metrics-host",
+    env: "RELAY_METRICS_HOST",
+    kind: "string",
+    valueName: "ADDR",
+    help: "address the metrics endpoint listens on (0.0.0.0 to let a remote Prometheus scrape)",
+    showDefault: (c) => c.metricsHost,
   },
 ];
 

@@ -1,0 +1,207 @@
+/**
+ * The relay's Prometheus metrics, as a prom-client Registry.
+ *
+ * Nothing here runs per message. The relay already keeps plain running totals
+ * (`hub.counters`) for its STATS line; every metric below reads them, or walks the subscriber
+ * list, in its `collect()` callback, which prom-client calls only when /metrics is scraped.
+ * So the hot path pays nothing for metrics, and a relay nobody scrapes does no metric work.
+ *
+ * Counters are restated at each scrape from the relay's own totals (reset, then inc by the
+ * total): prom-client has no `set` on a Counter, and the totals only grow, so what Prometheus
+ * sees is a proper monotonic counter.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import pkg from "../../package.json" with { type: "json" };
+import type { SlowConsumerPolicy } from "../cli/config.ts";
+import type { Counters } from "../relay/hub.ts";
+
+/** What the metrics read from the relay. `Relay` (src/relay/server.ts) satisfies it. */
+export interface MetricsSource {
+  readonly hub: {
+    readonly counters: Readonly<Counters>;
+    readonly pendingBytes: number;
+    readonly holdingPublishers: boolean;
+    readonly subscribers: readonly { readonly backlog: { readonly length: number } }[];
+  };
+  readonly publisherCount: number;
+  readonly subscriberCount: number;
+  readonly config: { readonly maxPending: number; readonly slowConsumer: SlowConsumerPolicy };
+}
+
+export interface MetricsRegistryOptions {
+  /** prom-client's process_* and nodejs_* metrics (CPU, memory, fds, event loop lag, GC). */
+  defaultMetrics?: boolean;
+}
+
+/** Every metric name this file registers starts with this. */
+export const METRIC_PREFIX = "bun_relay_";
+
+/** A counter whose value is read from the relay at scrape time. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name: METRIC_PREFIX + name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge whose value is read from the relay at scrape time. */
+function scrapedGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name: METRIC_PREFIX + name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** The largest backlog of one subscriber. Walks every subscriber: scrape time only. */
+function largestBacklog(source: MetricsSource): number {
+  let largest = 0;
+  for (const subscriber of source.hub.subscribers) {
+    if (subscriber.backlog.length > largest) largest = subscriber.backlog.length;
+  }
+  return largest;
+}
+
+/** Builds a registry holding every bun_relay_* metric (and, by default, the process ones). */
+export function createMetricsRegistry(
+  source: MetricsSource,
+  options: MetricsRegistryOptions = {},
+): Registry {
+  const registry = new Registry();
+  const counters = source.hub.counters;
+
+  new Gauge({
+    name: `${METRIC_PREFIX}connections`,
+    help: 'Connections open now, by side. side="subscriber" is the article\'s clients connected.',
+    labelNames: ["side"],
+    registers: [registry],
+    collect() {
+      this.set({ side: "publisher" }, source.publisherCount);
+      this.set({ side: "subscriber" }, source.subscriberCount);
+    },
+  });
+  new Counter({
+    name: `${METRIC_PREFIX}connections_accepted_total`,
+    help: "Connections accepted by each listener since start, those refused by --max-conns included.",
+    labelNames: ["side"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ side: "publisher" }, counters.publishersAccepted);
+      this.inc({ side: "subscriber" }, counters.subscribersAccepted);
+    },
+  });
+  scrapedCounter(
+    registry,
+    "connections_refused_total",
+    "Connections closed right after accept because --max-conns connections were open.",
+    () => counters.refusedConnections,
+  );
+
+  scrapedCounter(
+    registry,
+    "received_messages_total",
+    "Messages received from publishers (complete lines).",
+    () => counters.messagesReceived,
+  );
+  scrapedCounter(
+    registry,
+    "sent_messages_total",
+    "Message deliveries to subscribers: one message to three subscribers counts three.",
+    () => counters.messagesSent,
+  );
+  scrapedCounter(
+    registry,
+    "received_bytes_total",
+    "Bytes read from publishers, newlines and unfinished lines included.",
+    () => counters.bytesReceived,
+  );
+  scrapedCounter(
+    registry,
+    "sent_bytes_total",
+    "Bytes handed to subscribers (written, or queued in their backlog), newlines included.",
+    () => counters.bytesSent,
+  );
+
+  scrapedCounter(
+    registry,
+    "slow_consumer_disconnects_total",
+    "Subscribers disconnected because their backlog would pass --max-pending (policy disconnect).",
+    () => counters.slowConsumerDisconnects,
+  );
+  scrapedCounter(
+    registry,
+    "write_timeouts_total",
+    "Subscribers disconnected for taking no bytes for --write-timeout while data waited.",
+    () => counters.writeTimeouts,
+  );
+  scrapedCounter(
+    registry,
+    "dropped_messages_total",
+    "Message deliveries dropped for subscribers over --max-pending (policy drop).",
+    () => counters.messagesDropped,
+  );
+  scrapedCounter(
+    registry,
+    "publisher_pauses_total",
+    "Times every publisher was held because a backlog passed 3/4 of --max-pending (policy block).",
+    () => counters.publisherPauses,
+  );
+  scrapedGauge(
+    registry,
+    "publishers_held",
+    "1 while publishers are held (policy block), else 0.",
+    () => (source.hub.holdingPublishers ? 1 : 0),
+  );
+  scrapedCounter(
+    registry,
+    "lines_too_long_total",
+    "Publisher lines longer than --max-line; each closes its publisher.",
+    () => counters.linesTooLong,
+  );
+
+  scrapedGauge(
+    registry,
+    "pending_bytes",
+    "Bytes queued in the relay for all subscribers that the kernel has not taken yet.",
+    () => source.hub.pendingBytes,
+  );
+  scrapedGauge(
+    registry,
+    "subscriber_pending_bytes_max",
+    "The largest backlog of one subscriber, in bytes (the bound is bun_relay_max_pending_bytes).",
+    () => largestBacklog(source),
+  );
+  scrapedGauge(
+    registry,
+    "max_pending_bytes",
+    "--max-pending: the bytes one subscriber may have queued before the slow-consumer policy acts.",
+    () => source.config.maxPending,
+  );
+
+  const info = new Gauge({
+    name: `${METRIC_PREFIX}info`,
+    help: "Always 1; the labels say which relay this is.",
+    labelNames: ["version", "bun_version", "slow_consumer_policy"],
+    registers: [registry],
+  });
+  info.set(
+    {
+      version: pkg.version,
+      bun_version: Bun.version,
+      slow_consumer_policy: source.config.slowConsumer,
+    },
+    1,
+  );
+
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}

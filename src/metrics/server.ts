@@ -1,0 +1,108 @@
+/**
+ * The HTTP endpoint for monitoring, on its own port (--metrics-port, --metrics-host):
+ *
+ * - `GET /metrics`: the registry in the Prometheus text format, collected at request time.
+ * - `GET /healthz`: 200 `ok` while the relay serves, 503 `shutting down` from the moment
+ *   shutdown begins, so a load balancer or orchestrator stops sending clients before the
+ *   listeners are gone and while queued data is still being flushed.
+ *
+ * It is a separate Bun.serve server, not a path on the relay's ports: the relay speaks raw
+ * TCP lines, and keeping HTTP off those ports means a scrape can never be read as a message.
+ */
+import type { Server } from "bun";
+import type { Registry } from "prom-client";
+import { ErrorCode, formatPeer, RelayError } from "../errors.ts";
+
+export interface MetricsServerOptions {
+  host: string;
+  /** 0 picks a free port; read the bound one from `port`. */
+  port: number;
+  registry: Registry;
+  /** False once the relay has begun to shut down: /healthz then answers 503. */
+  isServing: () => boolean;
+}
+
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+
+function listenError(host: string, port: number, error: unknown): RelayError {
+  const code = (error as { code?: string }).code;
+  const where = formatPeer(host, port);
+  if (code === "EADDRINUSE") {
+    return new RelayError(ErrorCode.AddressInUse, `metrics port ${where} is already in use`);
+  }
+  const why = code ?? (error as Error).message ?? String(error);
+  return new RelayError(ErrorCode.ListenFailed, `cannot serve metrics on ${where} (${why})`);
+}
+
+export class MetricsServer {
+  private constructor(
+    private readonly server: Server<undefined>,
+    readonly host: string,
+  ) {}
+
+  /**
+   * Starts listening. Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or RELAY_ERR_LISTEN_FAILED)
+   * when the port cannot be opened.
+   */
+  static start(options: MetricsServerOptions): MetricsServer {
+    const { host, port, registry, isServing } = options;
+    let server: Server<undefined>;
+    try {
+      server = Bun.serve({
+        hostname: host,
+        port,
+        development: false,
+        fetch: (request) => respond(request, registry, isServing),
+        error(error) {
+          // A collect() callback threw: say so to the scraper instead of dropping the request.
+          return new Response(`metrics collection failed: ${error.message}\n`, {
+            status: 500,
+            headers: TEXT,
+          });
+        },
+      });
+    } catch (error) {
+      throw listenError(host, port, error);
+    }
+    return new MetricsServer(server, host);
+  }
+
+  /** The bound port (the real one when started with port 0). */
+  get port(): number {
+    return this.server.port ?? 0;
+  }
+
+  /** Where Prometheus should scrape, e.g. `http://127.0.0.1:9464/metrics`. */
+  get url(): string {
+    return `http://${formatPeer(this.host, this.port)}/metrics`;
+  }
+
+  /** Stops listening and closes open scrape connections. */
+  async stop(): Promise<void> {
+    await this.server.stop(true);
+  }
+}
+
+async function respond(
+  request: Request,
+  registry: Registry,
+  isServing: () => boolean,
+): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("method not allowed: use GET\n", {
+      status: 405,
+      headers: { ...TEXT, allow: "GET, HEAD" },
+    });
+  }
+  const { pathname } = new URL(request.url);
+  if (pathname === "/metrics") {
+    const body = await registry.metrics();
+    return new Response(body, { headers: { "content-type": registry.contentType } });
+  }
+  if (pathname === "/healthz") {
+    return isServing()
+      ? new Response("ok\n", { headers: TEXT })
+      : new Response("shutting down\n", { status: 503, headers: TEXT });
+  }
+  return new Response("not found: try /metrics or /healthz\n", { status: 404, headers: TEXT });
+}
