@@ -54,13 +54,18 @@ async function main(): Promise<number> {
 
   const text = !options.json;
   if (text) {
-    const params = { ...options, threads };
+    const params = {
+      ...options,
+      threads,
+      sample: options.sample ?? null,
+      msgsPerWrite: options.msgsPerWrite ?? null,
+    };
     process.stdout.write(`${headerLines(params).join("\n")}\n`);
   }
   const progress = text && process.stdout.isTTY ? new ProgressLine(process.stdout) : undefined;
   let measurement: Awaited<ReturnType<typeof runBench>>;
   try {
-    measurement = await runBench(options, threads, (live) => progress?.follow(live));
+    measurement = await runBench(options, threads, (live) => progress?.follow(live), relay.pid);
   } catch (err) {
     progress?.stop();
     say(`bench: run failed: ${(err as Error).message}`);

@@ -32,6 +32,16 @@ export interface BenchOptions {
   noSpawn: boolean;
   relayCmd: string | undefined;
   allowLoss: boolean;
+  /** Light subscribers: count with indexOf only, decode one message in N; undefined = decode all. */
+  sample: number | undefined;
+  /** Messages per publisher write at saturation; undefined = about 64 KiB of them. */
+  msgsPerWrite: number | undefined;
+  /** Wire protocol: the relay's newline lines, or NATS (PUB/SUB/MSG, one port). */
+  protocol: "line" | "nats";
+  /** Extra subscribers that connect and never read (slow-consumer scenario). */
+  stalled: number;
+  /** Extra subscribers that read and discard, not counted (connection-count scenario). */
+  idle: number;
   help: boolean;
   /** Notes for stderr (e.g. a clamped value), never errors. */
   notes: string[];
@@ -66,6 +76,13 @@ Ours:
   --no-spawn          never start a relay; fail if none listens
   --relay-cmd CMD     start this relay instead of ours; {pub} {sub} = ports
   --allow-loss        exit 0 even if messages were lost
+  --sample N          light subscribers: count messages with indexOf only and
+                      decode one in N (latency and sequence checks on those)
+  --msgs-per-write N  saturation: messages per publisher write (~64 KiB of them)
+  --protocol P        line (default) or nats: PUB/SUB to a NATS server on the
+                      pub port (sub port = pub port); implies --sample 1
+  --stalled N         N more subscribers that connect and never read
+  --idle N            N more subscribers that read and discard (not counted)
   --help              this text
 
 If nothing listens on the publisher port, the bench starts this project's
@@ -117,11 +134,22 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     throw new UsageError("--relay-cmd and --no-spawn contradict each other");
   }
   const pubHost = v["pub-host"] ?? "127.0.0.1";
+  const protocol = v.protocol ?? "line";
+  if (protocol !== "line" && protocol !== "nats") {
+    throw new UsageError(`--protocol must be line or nats, got "${protocol}"`);
+  }
+  let sample = v.sample === undefined ? undefined : integer("sample", v.sample, 1, 1);
+  if (protocol === "nats") sample ??= 1;
+  const pubPort = port("pub-port", v["pub-port"], 7001);
   return {
     pubHost,
-    pubPort: port("pub-port", v["pub-port"], 7001),
+    pubPort,
     subHost: v["sub-host"] ?? "127.0.0.1",
-    subPort: port("sub-port", v["sub-port"], 7002),
+    // NATS has one port for both sides.
+    subPort:
+      protocol === "nats" && v["sub-port"] === undefined
+        ? pubPort
+        : port("sub-port", v["sub-port"], 7002),
     pubs: integer("pub", v.pub, 1, 1),
     subs: integer("sub", v.sub, 1, 1),
     rate: integer("rate", v.rate, 1000, 0),
@@ -136,6 +164,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     noSpawn: v["no-spawn"] ?? false,
     relayCmd,
     allowLoss: v["allow-loss"] ?? false,
+    sample,
+    msgsPerWrite:
+      v["msgs-per-write"] === undefined
+        ? undefined
+        : integer("msgs-per-write", v["msgs-per-write"], 1, 1),
+    protocol,
+    stalled: integer("stalled", v.stalled, 0, 0),
+    idle: integer("idle", v.idle, 0, 0),
     help: v.help ?? false,
     notes,
   };
@@ -167,6 +203,11 @@ function parseWithNode(argv: string[]) {
       "no-spawn": flag,
       "relay-cmd": text,
       "allow-loss": flag,
+      sample: text,
+      "msgs-per-write": text,
+      protocol: text,
+      stalled: text,
+      idle: text,
       help: { type: "boolean", short: "h" },
     },
   });

@@ -18,6 +18,8 @@ export interface RelayHandle {
   /** What is being measured, for the report. */
   description: string;
   spawned: boolean;
+  /** The relay's process id when the bench started it (the shell execs it). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -114,5 +116,5 @@ export async function ensureRelay(
     }
     await Bun.sleep(50);
   }
-  return { description: command, spawned: true, stop };
+  return { description: command, spawned: true, pid: child.pid, stop };
 }

@@ -21,6 +21,8 @@ import type {
 import type { BenchOptions } from "./args.ts";
 import { epochMs } from "./clock.ts";
 import { type Histogram, mergeLatency } from "./latency-histogram.ts";
+import { NATS_CONNECT, NATS_SUB } from "./nats.ts";
+import { cpuPercent, type ProcSample, readProcSample } from "./proc-stats.ts";
 import { type SequenceCounts, sumCounts } from "./sequence-tracker.ts";
 import { planThreads } from "./thread-plan.ts";
 
@@ -44,6 +46,52 @@ export interface RunMeasurement {
   negative: number;
   disconnected: number;
   unflushedBytes: number;
+  /** Light mode: messages decoded for latency and sequence checks. */
+  sampled: number;
+  /** The relay process over the window (when its pid is known): CPU% of one core, RSS bytes. */
+  relayCpuPct: number | null;
+  relayRssBytes: number | null;
+  /** The relay's RSS before the bench connected anything. */
+  relayRssBaselineBytes: number | null;
+}
+
+/** Connections to open at once when adding many extra subscribers (the relay's backlog is 512). */
+const CONNECT_BATCH = 200;
+
+/**
+ * Extra subscribers the main thread holds: `stalled` ones pause reading at
+ * once (the kernel buffers fill, then the relay's backlog for them grows),
+ * `idle` ones read and discard. Neither is counted in the results.
+ */
+async function connectExtras(
+  options: BenchOptions,
+  count: number,
+  stalled: boolean,
+): Promise<{ end(): void }[]> {
+  const sockets: { end(): void }[] = [];
+  for (let done = 0; done < count; done += CONNECT_BATCH) {
+    const batch = Math.min(CONNECT_BATCH, count - done);
+    const opened = await Promise.all(
+      Array.from({ length: batch }, () =>
+        Bun.connect({
+          hostname: options.subHost,
+          port: options.subPort,
+          socket: {
+            open(socket) {
+              if (options.protocol === "nats") {
+                socket.write(NATS_CONNECT, 0, NATS_CONNECT.length);
+                socket.write(NATS_SUB, 0, NATS_SUB.length);
+              }
+              if (stalled) socket.pause();
+            },
+            data() {},
+          },
+        }),
+      ),
+    );
+    sockets.push(...opened);
+  }
+  return sockets;
 }
 
 export interface LiveCounters {
@@ -113,7 +161,14 @@ export async function runBench(
   options: BenchOptions,
   threads: number,
   onLive: (live: LiveCounters) => void,
+  relayPid?: number,
 ): Promise<RunMeasurement> {
+  const sampleRelay = () =>
+    relayPid === undefined ? undefined : readProcSample(relayPid, epochMs());
+  const baseline = sampleRelay();
+  let windowStart: ProcSample | undefined;
+  let windowEnd: ProcSample | undefined;
+  const extras: { end(): void }[] = [];
   const plan = planThreads(options.pubs, options.subs, threads);
   const pubWorkers = plan.publisherIdsByWorker.length;
   const progress = new SharedArrayBuffer(8 * plan.threads);
@@ -132,6 +187,8 @@ export async function runBench(
         subscriberIds,
         pubs: options.pubs,
         rate: options.rate,
+        sample: options.sample,
+        protocol: options.protocol,
         progress,
         progressSlot: pubWorkers + i,
       }),
@@ -144,6 +201,8 @@ export async function runBench(
         publisherIds,
         rate: options.rate,
         msgSize: options.msgSize,
+        msgsPerWrite: options.msgsPerWrite,
+        protocol: options.protocol,
         progress,
         progressSlot: i,
       }),
@@ -151,6 +210,8 @@ export async function runBench(
   const all = [...subscribers, ...publishers];
   try {
     await Promise.all(subscribers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
+    extras.push(...(await connectExtras(options, options.idle, false)));
+    extras.push(...(await connectExtras(options, options.stalled, true)));
     await Promise.all(publishers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
     await Bun.sleep(SETTLE_MS);
 
@@ -164,6 +225,12 @@ export async function runBench(
       drainUntilMs: measureEndMs + options.drain * 1000,
     };
     for (const w of all) w.worker.postMessage({ kind: "start", timeline });
+    const startTimer = setTimeout(() => {
+      windowStart = sampleRelay();
+    }, measureStartMs - epochMs());
+    const endTimer = setTimeout(() => {
+      windowEnd = sampleRelay();
+    }, measureEndMs - epochMs());
     onLive({ sent: () => sum(0, pubWorkers), received: () => sum(pubWorkers, plan.threads) });
 
     const runMs = measureEndMs - epochMs();
@@ -178,6 +245,8 @@ export async function runBench(
     const subReports: SubscriberWorkerReport[] = (await Promise.all(receiving)).map(
       (m) => m.report,
     );
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
 
     return {
       threads: plan.threads,
@@ -197,8 +266,16 @@ export async function runBench(
       foreign: subReports.reduce((n, r) => n + r.foreign, 0),
       negative: subReports.reduce((n, r) => n + r.negative, 0),
       disconnected: subReports.reduce((n, r) => n + r.disconnected, 0),
+      sampled: subReports.reduce((n, r) => n + r.sampled, 0),
+      relayCpuPct:
+        windowStart !== undefined && windowEnd !== undefined
+          ? cpuPercent(windowStart, windowEnd)
+          : null,
+      relayRssBytes: windowEnd?.rssBytes ?? null,
+      relayRssBaselineBytes: baseline?.rssBytes ?? null,
     };
   } finally {
+    for (const socket of extras) socket.end();
     await Promise.all(all.map((w) => w.worker.terminate()));
   }
 }

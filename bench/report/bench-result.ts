@@ -15,6 +15,12 @@ export interface BenchResult {
     duration: number;
     warmup: number;
     threads: number;
+    /** Light subscribers: one message in `sample` decoded; null = every message. */
+    sample: number | null;
+    msgsPerWrite: number | null;
+    protocol: "line" | "nats";
+    stalled: number;
+    idle: number;
   };
   relay: string;
   /** Seconds; the rates divide by this. */
@@ -38,6 +44,12 @@ export interface BenchResult {
   negativeLatencySamples: number;
   disconnectedSubscribers: number;
   unflushedBytes: number;
+  /** Light mode: how many messages were decoded (latency and sequence checks). */
+  sampled: number;
+  /** The relay process (when the bench started it): CPU% of one core over the window, RSS at its end. */
+  relayCpuPct: number | null;
+  relayRssMb: number | null;
+  relayRssBaselineMb: number | null;
   /** Counts including warmup and drain, for reference. */
   sentTotal: number;
   receivedTotal: number;
@@ -57,6 +69,11 @@ export function toBenchResult(
       duration: options.duration,
       warmup: options.warmup,
       threads: m.threads,
+      sample: options.sample ?? null,
+      msgsPerWrite: options.msgsPerWrite ?? null,
+      protocol: options.protocol,
+      stalled: options.stalled,
+      idle: options.idle,
     },
     relay,
     windowSec: m.windowSec,
@@ -76,6 +93,10 @@ export function toBenchResult(
     negativeLatencySamples: m.negative,
     disconnectedSubscribers: m.disconnected,
     unflushedBytes: m.unflushedBytes,
+    sampled: m.sampled,
+    relayCpuPct: m.relayCpuPct,
+    relayRssMb: m.relayRssBytes === null ? null : m.relayRssBytes / 2 ** 20,
+    relayRssBaselineMb: m.relayRssBaselineBytes === null ? null : m.relayRssBaselineBytes / 2 ** 20,
     sentTotal: m.sentTotal,
     receivedTotal: m.receivedTotal,
   };

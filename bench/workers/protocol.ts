@@ -19,6 +19,9 @@ export interface PublisherSetup {
   /** Messages per second per publisher; 0 = saturation. */
   rate: number;
   msgSize: number;
+  /** Saturation: messages per write; undefined = about 64 KiB of them. */
+  msgsPerWrite: number | undefined;
+  protocol: "line" | "nats";
   /** Live counters for the progress line: one Float64 per worker (messages sent so far). */
   progress: SharedArrayBuffer;
   progressSlot: number;
@@ -30,6 +33,9 @@ export interface SubscriberSetup {
   subscriberIds: number[];
   pubs: number;
   rate: number;
+  /** Light mode: count only, decode one message in `sample`; undefined = decode every message. */
+  sample: number | undefined;
+  protocol: "line" | "nats";
   progress: SharedArrayBuffer;
   progressSlot: number;
 }
@@ -74,6 +80,8 @@ export interface SubscriberWorkerReport {
   negative: number;
   /** Subscribers whose connection closed before the end. */
   disconnected: number;
+  /** Light mode: messages decoded for latency and sequence checks (0 in full mode). */
+  sampled: number;
 }
 
 export type WorkerToMain =

@@ -14,6 +14,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Socket } from "bun";
 import { epochMs } from "../lib/clock.ts";
 import { encodeMessage, prefixLength } from "../lib/message.ts";
+import { encodePubFrame, NATS_CONNECT, pubFrameLength, pubHeader } from "../lib/nats.ts";
 import { RateSchedule } from "../lib/rate-schedule.ts";
 import type {
   MainToWorker,
@@ -25,7 +26,7 @@ import type {
 
 /** How long one event-loop turn may keep sending before yielding to I/O. */
 const SLICE_MS = 2;
-/** Messages per write at saturation: about 64 KiB of 80-byte messages. */
+/** Default messages per write at saturation (--msgs-per-write): about 64 KiB of them. */
 const SATURATION_BATCH_BYTES = 64 * 1024;
 /** Stop building messages for a connection whose unsent bytes exceed this (rate mode). */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
@@ -35,6 +36,11 @@ const port = parentPort;
 if (port === null) throw new Error("publisher-worker must run as a worker thread");
 const progress = new Float64Array(setup.progress);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** NATS: every message goes out as `PUB bench N\r\n<message>\r\n`. */
+const natsHeader = setup.protocol === "nats" ? pubHeader(setup.msgSize) : undefined;
+/** Messages per write at saturation. */
+const saturationBatch =
+  setup.msgsPerWrite ?? Math.max(1, Math.floor(SATURATION_BATCH_BYTES / setup.msgSize));
 
 function send(message: WorkerToMain): void {
   port?.postMessage(message);
@@ -58,7 +64,10 @@ class Publisher {
     readonly msgSize: number,
   ) {
     // Room for the longest prefix any seq this run can reach, plus the newline.
-    this.maxMessageBytes = Math.max(msgSize, prefixLength(id, 1e15, Date.now()) + 1);
+    this.maxMessageBytes =
+      natsHeader === undefined
+        ? Math.max(msgSize, prefixLength(id, 1e15, Date.now()) + 1)
+        : pubFrameLength(natsHeader, msgSize);
   }
 
   /** Builds seqs (this.seq, upTo] stamped `stampMs` and writes them as one buffer. */
@@ -68,8 +77,14 @@ class Publisher {
     const needed = count * this.maxMessageBytes;
     if (this.scratch.length < needed) this.scratch = new Uint8Array(needed);
     let end = 0;
-    for (let seq = this.seq + 1; seq <= upTo; seq++) {
-      end = encodeMessage(this.scratch, end, this.id, seq, stampMs, this.msgSize);
+    if (natsHeader === undefined) {
+      for (let seq = this.seq + 1; seq <= upTo; seq++) {
+        end = encodeMessage(this.scratch, end, this.id, seq, stampMs, this.msgSize);
+      }
+    } else {
+      for (let seq = this.seq + 1; seq <= upTo; seq++) {
+        end = encodePubFrame(this.scratch, end, natsHeader, this.id, seq, stampMs, this.msgSize);
+      }
     }
     this.sentTotal += count;
     if (measuredSeqs !== undefined) {
@@ -212,8 +227,7 @@ function pumpSaturated(): void {
     let anyWritable = false;
     for (const p of publishers) {
       if (p.pending.length > 0 || p.closed) continue;
-      const batch = Math.max(1, Math.floor(SATURATION_BATCH_BYTES / setup.msgSize));
-      p.sendThrough(p.seq + batch, now, line);
+      p.sendThrough(p.seq + saturationBatch, now, line);
       if (p.pending.length === 0 && !p.closed) anyWritable = true;
     }
     publishProgress();
@@ -266,6 +280,7 @@ async function connectAll(): Promise<void> {
           },
         },
       });
+      if (natsHeader !== undefined) p.socket.write(NATS_CONNECT, 0, NATS_CONNECT.length);
     }),
   );
 }

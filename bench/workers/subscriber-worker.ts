@@ -6,11 +6,20 @@
  *
  * The receive time is read once per chunk, not per line: all lines of a chunk
  * arrived together, and the later ones only waited for our own parsing.
+ *
+ * Light mode (`--sample N`, and always with `--protocol nats`) does no work
+ * per message beyond finding its end: it counts messages (newlines, or NATS
+ * MSG frames), decodes one in N for latency and sequence checks
+ * (SampledSequenceCheck), and counts the messages received inside the
+ * measured window by arrival time. Saturation then measures the relay, not
+ * this thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { epochMs, NS_PER_MS } from "../lib/clock.ts";
 import { createHistogram, encodeLatency } from "../lib/latency-histogram.ts";
+import { LineCounter, SampledSequenceCheck } from "../lib/light-count.ts";
 import { decoded, decodeLine, NEWLINE } from "../lib/message.ts";
+import { NATS_CONNECT, NATS_PONG, NATS_SUB, NatsFrameReader } from "../lib/nats.ts";
 import { RateSchedule } from "../lib/rate-schedule.ts";
 import { SequenceTracker } from "../lib/sequence-tracker.ts";
 import type { MainToWorker, SubscriberSetup, Timeline, WorkerToMain } from "./protocol.ts";
@@ -34,6 +43,7 @@ let malformed = 0;
 let foreign = 0;
 let negative = 0;
 let disconnected = 0;
+let sampled = 0;
 
 // Until `start` arrives nothing is measured: the window is empty.
 let measureStartMs = Number.POSITIVE_INFINITY;
@@ -56,6 +66,14 @@ class Subscriber {
   markClosed(): void {
     if (!this.closed) disconnected++;
     this.closed = true;
+  }
+
+  complete(lastSeqs: number[]): boolean {
+    return this.closed || this.trackers.every((t, pubId) => t.hasAllUpTo(lastSeqs[pubId] ?? 0));
+  }
+
+  counts(lastSeqs: number[]) {
+    return this.trackers.map((t, pubId) => t.counts(lastSeqs[pubId] ?? 0));
   }
 
   onData(chunk: Uint8Array): void {
@@ -102,22 +120,89 @@ class Subscriber {
       return;
     }
     receivedInWindow++;
-    let latencyNs = Math.round((nowMs - stampMs) * NS_PER_MS);
-    if (latencyNs < 0) {
-      negative++;
-      latencyNs = 0;
+    recordLatency(decoded.seq, stampMs, nowMs);
+  }
+}
+
+/** Records the latency of one decoded message stamped inside the window (both modes). */
+function recordLatency(seq: number, stampMs: number, nowMs: number): void {
+  let latencyNs = Math.round((nowMs - stampMs) * NS_PER_MS);
+  if (latencyNs < 0) {
+    negative++;
+    latencyNs = 0;
+  }
+  service.recordValue(latencyNs);
+  serviceSumNs += latencyNs;
+  if (schedule !== undefined) {
+    const fromScheduleNs = Math.max(0, Math.round((nowMs - schedule.scheduledMs(seq)) * NS_PER_MS));
+    // Latency from when the message was due, not from when it got sent (wrk2).
+    corrected.recordValue(fromScheduleNs);
+    correctedSumNs += fromScheduleNs;
+  }
+}
+
+/**
+ * Light mode: counts messages, decodes one in `setup.sample`. Received in the
+ * window = messages whose end arrived inside it.
+ */
+class LightSubscriber {
+  closed = false;
+  socket: { write(bytes: Uint8Array, offset: number, length: number): number } | undefined;
+  private readonly check = new SampledSequenceCheck(setup.pubs);
+  private readonly reader: LineCounter | NatsFrameReader;
+  private nowMs = 0;
+
+  constructor(every: number) {
+    const onSample = (bytes: Uint8Array, start: number, end: number) =>
+      this.onSample(bytes, start, end);
+    this.reader =
+      setup.protocol === "nats"
+        ? new NatsFrameReader(every, onSample, () =>
+            this.socket?.write(NATS_PONG, 0, NATS_PONG.length),
+          )
+        : new LineCounter(every, onSample);
+  }
+
+  markClosed(): void {
+    if (!this.closed) disconnected++;
+    this.closed = true;
+  }
+
+  complete(lastSeqs: number[]): boolean {
+    return this.closed || SampledSequenceCheck.complete(this.reader.count, lastSeqs);
+  }
+
+  counts(lastSeqs: number[]) {
+    return [this.check.counts(this.reader.count, lastSeqs)];
+  }
+
+  onData(chunk: Uint8Array): void {
+    const nowMs = epochMs();
+    this.nowMs = nowMs;
+    const completed = this.reader.push(chunk);
+    receivedTotal += completed;
+    if (nowMs >= measureStartMs && nowMs < measureEndMs) receivedInWindow += completed;
+  }
+
+  private onSample(bytes: Uint8Array, start: number, end: number): void {
+    if (!decodeLine(bytes, start, end)) {
+      malformed++;
+      return;
     }
-    service.recordValue(latencyNs);
-    serviceSumNs += latencyNs;
+    if (decoded.pubId >= setup.pubs) {
+      foreign++;
+      return;
+    }
+    sampled++;
+    // The reader has already counted this message.
+    this.check.observe(decoded.pubId, decoded.seq, this.reader.count);
+    const stampMs = decoded.stampMs;
     if (schedule !== undefined) {
-      // Latency from when the message was due, not from when it got sent (wrk2).
-      const fromScheduleNs = Math.max(
-        0,
-        Math.round((nowMs - schedule.scheduledMs(decoded.seq)) * NS_PER_MS),
-      );
-      corrected.recordValue(fromScheduleNs);
-      correctedSumNs += fromScheduleNs;
+      if (decoded.seq < firstMeasuredSeq || decoded.seq > lastMeasuredSeq) return;
+    } else if (stampMs < measureStartMs || stampMs >= measureEndMs) {
+      return;
     }
+    recordLatency(decoded.seq, stampMs, this.nowMs);
   }
 }
 
@@ -128,7 +213,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-const subscribers = setup.subscriberIds.map(() => new Subscriber(setup.pubs));
+const sampleEvery = setup.sample;
+const subscribers: (Subscriber | LightSubscriber)[] = setup.subscriberIds.map(() =>
+  sampleEvery === undefined ? new Subscriber(setup.pubs) : new LightSubscriber(sampleEvery),
+);
 let timeline: Timeline | undefined;
 
 const progressTimer = setInterval(() => {
@@ -137,9 +225,7 @@ const progressTimer = setInterval(() => {
 
 /** Waits until every subscriber has every message up to `lastSeqs`, or the drain deadline. */
 function awaitDelivery(lastSeqs: number[]): void {
-  const complete = subscribers.every(
-    (s) => s.closed || s.trackers.every((t, pubId) => t.hasAllUpTo(lastSeqs[pubId] ?? 0)),
-  );
+  const complete = subscribers.every((s) => s.complete(lastSeqs));
   if (!complete && epochMs() < (timeline?.drainUntilMs ?? 0)) {
     setTimeout(() => awaitDelivery(lastSeqs), 5);
     return;
@@ -153,13 +239,12 @@ function awaitDelivery(lastSeqs: number[]): void {
       receivedInWindow,
       service: encodeLatency(service, serviceSumNs),
       corrected: schedule === undefined ? null : encodeLatency(corrected, correctedSumNs),
-      sequences: subscribers.flatMap((s) =>
-        s.trackers.map((t, pubId) => t.counts(lastSeqs[pubId] ?? 0)),
-      ),
+      sequences: subscribers.flatMap((s) => s.counts(lastSeqs)),
       malformed,
       foreign,
       negative,
       disconnected,
+      sampled,
     },
   });
 }
@@ -186,6 +271,12 @@ Promise.all(
       hostname: setup.endpoint.host,
       port: setup.endpoint.port,
       socket: {
+        open(socket) {
+          if (setup.protocol !== "nats" || !(sub instanceof LightSubscriber)) return;
+          sub.socket = socket;
+          socket.write(NATS_CONNECT, 0, NATS_CONNECT.length);
+          socket.write(NATS_SUB, 0, NATS_SUB.length);
+        },
         data(_socket, chunk) {
           sub.onData(chunk);
         },

@@ -83,4 +83,36 @@ describe("parseBenchArgs", () => {
   ])("rejects %p with a UsageError", (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
   });
+
+  test("light mode, publisher batching and extra subscribers are off by default", () => {
+    expect(parseBenchArgs([])).toMatchObject({
+      sample: undefined,
+      msgsPerWrite: undefined,
+      protocol: "line",
+      stalled: 0,
+      idle: 0,
+    });
+  });
+
+  test("reads --sample, --msgs-per-write, --stalled and --idle", () => {
+    const o = parseBenchArgs(
+      "--sample 1000 --msgs-per-write 1 --stalled 1 --idle 10000".split(" "),
+    );
+    expect(o).toMatchObject({ sample: 1000, msgsPerWrite: 1, stalled: 1, idle: 10000 });
+  });
+
+  test("NATS uses one port for both sides and decodes every message unless told", () => {
+    const o = parseBenchArgs(["--protocol", "nats", "--pub-port", "4222"]);
+    expect(o).toMatchObject({ protocol: "nats", pubPort: 4222, subPort: 4222, sample: 1 });
+    expect(parseBenchArgs(["--protocol", "nats", "--sample", "50"]).sample).toBe(50);
+  });
+
+  test.each([
+    [["--sample", "0"]],
+    [["--msgs-per-write", "0"]],
+    [["--protocol", "mqtt"]],
+    [["--stalled", "-1"]],
+  ])("rejects %p", (argv) => {
+    expect(() => parseBenchArgs(argv)).toThrow(UsageError);
+  });
 });
