@@ -52,6 +52,10 @@ export class MetricsServer {
         hostname: host,
         port,
         development: false,
+        // Bun 1.4.5 turns SO_REUSEPORT on when `development` is false (checked by experiment),
+        // so a second relay on the same --metrics-port would share it silently instead of
+        // failing; each relay must own its endpoint, or scrapes land on either at random.
+        reusePort: false,
         fetch: (request) => respond(request, registry, isServing),
         error(error) {
           // A collect() callback threw: say so to the scraper instead of dropping the request.
