@@ -6,6 +6,7 @@
  * crashed or miscounted); 2 bad usage; 3 the run could not happen (the relay did not start).
  * Progress goes to stderr every 10 s; the report goes to stdout.
  */
+import { cpus, totalmem } from "node:os";
 import { accountSession, type RelayView, sumAccounts } from "./accounting.ts";
 import { parseSoakArgs, type SoakOptions, USAGE, UsageError } from "./args.ts";
 import { RelayProcess } from "./relay-process.ts";
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  const startedAt = new Date().toISOString();
   const logWriter = options.relayLog ? Bun.file(options.relayLog).writer() : undefined;
   let relay: RelayProcess;
   try {
@@ -95,7 +97,7 @@ async function main(): Promise<number> {
         `(${p.sessions} so far), relay RSS ${rss ? (rss.rssKiB / 1024).toFixed(1) : "?"} MiB`,
     );
   }, PROGRESS_INTERVAL_MS);
-  await scenario.run();
+  await scenario.run(() => relay.stopSampling());
   clearInterval(progress);
   const relayDiedEarly = relay.exited;
   const relayExit = await relay.stop();
@@ -106,6 +108,8 @@ async function main(): Promise<number> {
   const published = scenario.publishers.map((p) => `${p.id}:${p.lastSent}`).join(" ");
   const lines = [
     `soak: ${describe(options)}`,
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, ` +
+      `Bun ${Bun.version}, started ${startedAt}`,
     `relay: ${relay.command} (pid ${relay.pid}), exit ${relayExit}`,
     "",
     "per subscriber connection (messages):",

@@ -118,7 +118,12 @@ export class RelayProcess {
     return new RelayProcess(child, logDone, ledger, ports, `bun ${args.join(" ")}`);
   }
 
-  /** Reads VmRSS once a second from now on. */
+  /** Stops reading VmRSS (the samples taken so far are kept). */
+  stopSampling(): void {
+    clearInterval(this.rssTimer);
+  }
+
+  /** Reads VmRSS once a second from now on, until stopSampling() or stop(). */
   sampleRss(): void {
     const sample = async () => {
       const rssKiB = await readRssKiB(this.pid);

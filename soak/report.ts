@@ -93,7 +93,7 @@ export function lossLines(totals: LossTotals, ledger: RelayLedger): string[] {
 
 export function rssLines(samples: readonly RssSample[], trend: TrendVerdict): string[] {
   const lines = [
-    "relay RSS (MiB), VmRSS once a second:",
+    "relay RSS (MiB), VmRSS once a second while the load ran:",
     "    from     to     min  median     max",
   ];
   for (const row of rssTable(samples, 10)) {

@@ -88,8 +88,11 @@ export class Scenario {
     };
   }
 
-  /** Runs the load for `options.duration` seconds, then winds down. */
-  async run(): Promise<void> {
+  /**
+   * Runs the load for `options.duration` seconds, calls `onLoadEnded`, then winds down.
+   * The wind-down is not load: RSS samples taken during it would pull a fitted trend down.
+   */
+  async run(onLoadEnded: () => void = () => {}): Promise<void> {
     const { options } = this;
     for (let id = 1; id <= options.publishers; id++) {
       this.publishers.push(
@@ -113,6 +116,7 @@ export class Scenario {
     clearInterval(churn);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    onLoadEnded();
     await this.windDown(pump);
   }
 
