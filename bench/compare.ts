@@ -1,26 +1,36 @@
 /**
- * `bun run bench:compare`: the same bench client against this project's relay
- * and a peer relay (the article's Go relay by default), scenario by scenario,
- * alternating which runs first, and a table of medians with the ratio
- * ours / peer. Each run is a separate `bun run bench/main.ts --json` process
- * that starts its relay on fresh ports and stops it afterwards.
+ * `bun run bench:compare`: one scenario per target of issue 4, each run
+ * against this project's relay, the article's Go relay and, where the issue
+ * asks, nats-server (through the bench's NATS adapter) and the sink relay
+ * (the bench client's own ceiling): same client, same machine, contenders
+ * alternating round by round (ABBA), medians, ratios and a pass/fail per
+ * target. Each run is a separate `bun run bench/main.ts --json` process that
+ * starts its relay on fresh ports and stops it afterwards; a raw loopback TCP
+ * stream (bench/loopback.ts) is measured too, as the kernel's limit.
  *
- *   bun run bench:compare [--rounds 3] [--duration 5] [--peer-cmd CMD] [--ours-cmd CMD]
- *                         [--drain 5] [--only NAME] [--ceiling] [--json]
+ *   bun run bench:compare [--rounds 3] [--duration 5] [--warmup 1] [--drain 3]
+ *                         [--only TARGET|NAME] [--skip-loopback] [--json]
+ *                         [--ours-cmd CMD] [--peer-cmd CMD]
  *
- * --ceiling adds bench/sink-relay.ts, the trivial relay that shows the client's
- * own limit on this machine. Raw results go to bench/out/compare-*.json.
+ * --only takes a target number (`--only 8`) or part of a scenario name.
+ * Raw results go to bench/out/compare-*.json.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
+  type Contender,
   FIGURES,
   formatFigure,
+  formatRatio,
+  judge,
   median,
+  mediansOf,
+  type RelayKind,
   ratio,
   roundOrder,
   SCENARIOS,
+  type Scenario,
 } from "./compare/scenarios.ts";
 import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
 import type { BenchResult } from "./report/bench-result.ts";
@@ -28,7 +38,10 @@ import type { BenchResult } from "./report/bench-result.ts";
 const GO_DIR = path.resolve(REPO_ROOT, "../shared/peers/go-relay");
 const GO_RELAY = path.join(GO_DIR, "tcp_forward");
 const SINK_CMD = `${shellQuote(process.execPath)} run bench/sink-relay.ts {pub} {sub}`;
+const NATS_CMD = "nats-server -a 127.0.0.1 -p {pub}";
 const BASE_PORT = 27_001;
+/** On top of warmup + duration + drain: connecting 10,000 subscribers, starting and stopping relays. */
+const RUN_SLACK_SEC = 60;
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -36,12 +49,12 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
-    // Long enough for an overloaded relay's backlog (seconds deep) to arrive rather than count as lost.
-    drain: { type: "string", default: "5" },
+    // A cap: runs end as soon as everything sent has arrived.
+    drain: { type: "string", default: "3" },
     "peer-cmd": { type: "string" },
     "ours-cmd": { type: "string", default: OUR_RELAY_CMD },
     only: { type: "string" },
-    ceiling: { type: "boolean", default: false },
+    "skip-loopback": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -54,7 +67,7 @@ if (values.help) {
 }
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-async function peerCommand(): Promise<string> {
+async function goCommand(): Promise<string> {
   if (values["peer-cmd"] !== undefined) return values["peer-cmd"];
   if (!existsSync(GO_RELAY)) {
     say(`compare: ${GO_RELAY} is missing; building it with ${GO_DIR}/build.sh`);
@@ -67,69 +80,124 @@ async function peerCommand(): Promise<string> {
   return `${shellQuote(GO_RELAY)} {pub} {sub}`;
 }
 
-interface Relay {
-  name: string;
-  command: string;
+const commands: Record<RelayKind, string> = {
+  ours: values["ours-cmd"],
+  go: await goCommand(),
+  nats: NATS_CMD,
+  sink: SINK_CMD,
+};
+
+function relayTemplate(c: Contender): string {
+  const base = commands[c.relay];
+  return c.relayFlags === undefined ? base : `${base} ${c.relayFlags.join(" ")}`;
 }
 
-const relays: Relay[] = [
-  { name: "ours", command: values["ours-cmd"] },
-  { name: values["peer-cmd"] === undefined ? "go" : "peer", command: await peerCommand() },
-];
-if (values.ceiling) relays.push({ name: "sink (client ceiling)", command: SINK_CMD });
+const only = values.only;
 const scenarios = SCENARIOS.filter(
-  (s) => values.only === undefined || s.name.includes(values.only),
+  (s) => only === undefined || String(s.target) === only || s.name.includes(only),
 );
+const needsNats = scenarios.some((s) => s.contenders.some((c) => c.relay === "nats"));
+if (needsNats && Bun.which("nats-server") === null) {
+  say("compare: nats-server is not installed (apt-get install -y nats-server); its runs will fail");
+}
 const rounds = Number(values.rounds);
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const drain = Number(values.drain);
 
-let runIndex = 0;
-async function runOnce(args: string[], relay: Relay): Promise<BenchResult | undefined> {
-  // Fresh ports each run: no wait for the previous relay's sockets to clear.
-  const pubPort = BASE_PORT + 2 * (runIndex++ % 500);
-  const child = Bun.spawn(
-    [
-      process.execPath,
-      "run",
-      "bench/main.ts",
-      ...args,
-      "--duration",
-      values.duration,
-      "--warmup",
-      values.warmup,
-      "--drain",
-      values.drain,
-      "--pub-port",
-      String(pubPort),
-      "--sub-port",
-      String(pubPort + 1),
-      "--relay-cmd",
-      relay.command,
-      "--allow-loss",
-      "--json",
-    ],
-    { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" },
-  );
+/** Runs a child to completion within `limitSec`, killing it (and its relay's process group is its own) after. */
+async function runChild(argv: string[], limitSec: number) {
+  const child = Bun.spawn(argv, { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => {
+    say(`compare: run exceeded ${limitSec} s; killing it`);
+    child.kill("SIGKILL");
+  }, limitSec * 1000);
   const [stdout, stderr, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
     child.exited,
   ]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
+
+let runIndex = 0;
+async function runOnce(scenario: Scenario, c: Contender): Promise<BenchResult | undefined> {
+  // Fresh ports each run: no wait for the previous relay's sockets to clear.
+  const pubPort = BASE_PORT + 2 * (runIndex++ % 500);
+  const nats = c.relay === "nats";
+  const { stdout, stderr, code } = await runChild(
+    [
+      process.execPath,
+      "run",
+      "bench/main.ts",
+      ...scenario.args,
+      ...(c.benchArgs ?? []),
+      ...(nats ? ["--protocol", "nats"] : []),
+      "--duration",
+      String(duration),
+      "--warmup",
+      String(warmup),
+      "--drain",
+      String(drain),
+      "--pub-port",
+      String(pubPort),
+      "--sub-port",
+      String(nats ? pubPort : pubPort + 1),
+      "--relay-cmd",
+      relayTemplate(c),
+      "--allow-loss",
+      "--json",
+    ],
+    warmup + duration + drain + RUN_SLACK_SEC,
+  );
   // Exit 1 still prints the JSON result (the run happened, with loss): keep it, say why.
-  if (code !== 0) say(`compare: ${relay.name} exited ${code}:\n${stderr.trim()}`);
+  if (code !== 0) say(`compare: ${c.label} exited ${code}:\n${stderr.trim()}`);
   if (stdout.trim() === "") return undefined;
   return JSON.parse(stdout) as BenchResult;
 }
 
+interface Loopback {
+  bytesPerSec: number;
+  msgsPerSec: number;
+}
+
+const loopbacks: Loopback[] = [];
+if (!values["skip-loopback"]) {
+  for (let round = 0; round < rounds; round++) {
+    say(`compare: raw loopback stream | round ${round + 1}/${rounds}`);
+    const { stdout } = await runChild(
+      [
+        process.execPath,
+        "run",
+        "bench/loopback.ts",
+        "--duration",
+        String(duration),
+        "--warmup",
+        String(warmup),
+        "--json",
+      ],
+      warmup + duration + 30,
+    );
+    if (stdout.trim() !== "") loopbacks.push(JSON.parse(stdout) as Loopback);
+  }
+}
+const loopback = {
+  bytesPerSec: median(loopbacks.map((l) => l.bytesPerSec)),
+  msgsPerSec: median(loopbacks.map((l) => l.msgsPerSec)),
+};
+
 const results: Record<string, Record<string, BenchResult[]>> = {};
 for (const scenario of scenarios) {
-  const byRelay: Record<string, BenchResult[]> = {};
-  for (const r of relays) byRelay[r.name] = [];
-  results[scenario.name] = byRelay;
+  const byContender: Record<string, BenchResult[]> = {};
+  for (const c of scenario.contenders) byContender[c.label] = [];
+  const key = `${scenario.target}. ${scenario.name}`;
+  results[key] = byContender;
   for (let round = 0; round < rounds; round++) {
-    for (const relay of roundOrder(relays, round)) {
-      say(`compare: ${scenario.name} | round ${round + 1}/${rounds} | ${relay.name}`);
-      const result = await runOnce(scenario.args, relay);
-      if (result !== undefined) byRelay[relay.name]?.push(result);
+    for (const c of roundOrder(scenario.contenders, round)) {
+      say(`compare: ${key} | round ${round + 1}/${rounds} | ${c.label}`);
+      const result = await runOnce(scenario, c);
+      if (result !== undefined) byContender[c.label]?.push(result);
     }
   }
 }
@@ -137,40 +205,76 @@ for (const scenario of scenarios) {
 const outDir = path.join(REPO_ROOT, "bench/out");
 mkdirSync(outDir, { recursive: true });
 const outFile = path.join(outDir, `compare-${new Date().toISOString().replaceAll(":", "-")}.json`);
-await Bun.write(
-  outFile,
-  JSON.stringify({ relays, rounds, duration: values.duration, results }, null, 2),
-);
 
-const lines: string[] = [];
-const [ours, peer] = relays as [Relay, Relay];
-lines.push(
-  `Medians of ${rounds} alternating runs, ${values.duration} s each (+${values.warmup} s warmup), same client.`,
+const targetLines = [
+  `Medians of ${rounds} alternating runs, ${duration} s each (+${warmup} s warmup), same client, same machine.`,
+  `Raw loopback stream (one TCP connection, same counting): ${formatFigure(loopback.bytesPerSec / 1e6)} MB/s = ${formatFigure(loopback.msgsPerSec)} msgs/s of 80 B.`,
   "",
-  `| scenario | figure | ${relays.map((r) => r.name).join(" | ")} | ${ours.name}/${peer.name} |`,
-  `|---|---|${relays.map(() => "---|").join("")}---|`,
-);
-const summary: Record<string, Record<string, Record<string, number>>> = {};
+  "| target | scenario | figure | ours | go | nats | sink | ours/go | ours/nats | delivered MB/s (ours) | vs loopback | verdict |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+];
+const detailLines: string[] = [];
+const summary: Record<string, unknown> = {};
 for (const scenario of scenarios) {
-  const byRelay = results[scenario.name] ?? {};
-  summary[scenario.name] = {};
+  const key = `${scenario.target}. ${scenario.name}`;
+  const medians = mediansOf(results[key] ?? {});
+  const verdict = judge(scenario.goal, medians);
+  summary[key] = { medians, verdict, note: scenario.note };
+  const headline =
+    scenario.goal.kind === "latency"
+      ? "p99 ms"
+      : scenario.goal.kind === "rss"
+        ? "relay RSS MB"
+        : "recv msg/s";
+  const cell = (label: string) => formatFigure(medians[label]?.[headline] ?? Number.NaN);
+  const oursRecv = medians.ours?.["recv msg/s"] ?? Number.NaN;
+  const deliveredBytes = oursRecv * 80;
+  const byteCells =
+    scenario.goal.kind === "ratio" || scenario.goal.kind === "keep-up"
+      ? [
+          formatFigure(deliveredBytes / 1e6),
+          formatRatio(ratio(deliveredBytes, loopback.bytesPerSec)),
+        ]
+      : ["", ""];
+  if (scenario.goal.kind === "stall") {
+    targetLines.push(
+      `| ${scenario.target} | ${scenario.name} | recv msg/s with/without the stalled one | | | | | | | | | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
+    );
+  } else {
+    const higherBetter = headline === "recv msg/s";
+    const q = ratio(medians.ours?.[headline] ?? Number.NaN, medians.go?.[headline] ?? Number.NaN);
+    const qn = ratio(
+      medians.ours?.[headline] ?? Number.NaN,
+      medians.nats?.[headline] ?? Number.NaN,
+    );
+    targetLines.push(
+      `| ${scenario.target} | ${scenario.name} | ${headline} | ${cell("ours")} | ${cell("go")} | ${cell("nats")} | ${cell("sink")} | ${formatRatio(q)}${higherBetter ? "" : " (<1 better)"} | ${formatRatio(qn)} | ${byteCells.join(" | ")} | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
+    );
+  }
+  const labels = scenario.contenders.map((c) => c.label);
+  detailLines.push(
+    "",
+    `### ${key}`,
+    "",
+    ...(scenario.note === undefined ? [] : [`${scenario.note}.`, ""]),
+    `| figure | ${labels.join(" | ")} |`,
+    `|---|${labels.map(() => "---|").join("")}`,
+  );
   for (const figure of FIGURES) {
-    const medians = relays.map((r) => median((byRelay[r.name] ?? []).map(figure.pick)));
-    if (medians.every((m) => Number.isNaN(m))) continue;
-    const row: Record<string, number> = {};
-    relays.forEach((r, i) => {
-      row[r.name] = medians[i] as number;
-    });
-    const q = ratio(medians[0] as number, medians[1] as number);
-    row.ratio = q;
-    (summary[scenario.name] as Record<string, Record<string, number>>)[figure.label] = row;
-    const cells = medians.map(formatFigure).join(" | ");
-    const note = Number.isNaN(q)
-      ? "n/a"
-      : `${q.toFixed(2)}${figure.higherIsBetter ? "" : " (<1 better)"}`;
-    lines.push(`| ${scenario.name} | ${figure.label} | ${cells} | ${note} |`);
+    const row = labels.map((l) => medians[l]?.[figure.label] ?? Number.NaN);
+    if (row.every((v) => Number.isNaN(v))) continue;
+    detailLines.push(`| ${figure.label} | ${row.map(formatFigure).join(" | ")} |`);
   }
 }
-if (values.json) process.stdout.write(`${JSON.stringify({ relays, rounds, summary })}\n`);
-else process.stdout.write(`${lines.join("\n")}\n`);
+
+await Bun.write(
+  outFile,
+  JSON.stringify(
+    { rounds, duration, warmup, commands, loopbacks, loopback, results, summary },
+    null,
+    2,
+  ),
+);
+if (values.json) process.stdout.write(`${JSON.stringify({ rounds, loopback, summary })}\n`);
+else process.stdout.write(`${[...targetLines, ...detailLines].join("\n")}\n`);
 say(`compare: raw results in ${path.relative(REPO_ROOT, outFile)}`);

@@ -59,7 +59,8 @@ export function readProcSample(pid: number, atMs: number): ProcSample | undefine
       rssBytes: parseStatusRssBytes(readFileSync(`/proc/${pid}/status`, "utf8")),
       atMs,
     };
-  } catch {
+  } catch (err) {
+    if (process.env.BENCH_DEBUG) console.error(err);
     return undefined;
   }
 }

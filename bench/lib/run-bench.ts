@@ -228,14 +228,15 @@ export async function runBench(
     const startTimer = setTimeout(() => {
       windowStart = sampleRelay();
     }, measureStartMs - epochMs());
-    const endTimer = setTimeout(() => {
-      windowEnd = sampleRelay();
-    }, measureEndMs - epochMs());
     onLive({ sent: () => sum(0, pubWorkers), received: () => sum(pubWorkers, plan.threads) });
 
     const runMs = measureEndMs - epochMs();
     const limitMs = runMs + options.drain * 1000 + 10_000;
     const published = await Promise.all(publishers.map((w) => w.next("published", limitMs)));
+    // Publishers report at the window's end (or after it): the relay is sampled there too.
+    const untilEnd = measureEndMs - epochMs();
+    if (untilEnd > 0) await Bun.sleep(untilEnd);
+    windowEnd = sampleRelay();
     const pubReports: PublisherReport[] = published.flatMap((m) => m.publishers);
     const lastSeqs: number[] = new Array(options.pubs).fill(0);
     for (const p of pubReports) lastSeqs[p.id] = p.lastSeq;
@@ -246,7 +247,6 @@ export async function runBench(
       (m) => m.report,
     );
     clearTimeout(startTimer);
-    clearTimeout(endTimer);
 
     return {
       threads: plan.threads,
