@@ -169,6 +169,7 @@ function account(
     relayExit,
     relayDiedEarly,
     publisherCloseProblems,
+    scenarioProblems: scenario.problems,
     trend: rssTrend(relay.rss),
   };
 }

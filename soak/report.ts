@@ -20,6 +20,8 @@ export interface SoakFindings {
   relayDiedEarly: boolean;
   /** Publisher CLOSE lines other than a clean peer_closed that lost nothing. */
   publisherCloseProblems: string[];
+  /** Steps of the load that failed (a subscriber could not connect, ...). */
+  scenarioProblems: string[];
   trend: TrendVerdict;
 }
 
@@ -42,6 +44,7 @@ export function judge(findings: SoakFindings): string[] {
     );
   }
   for (const problem of findings.publisherCloseProblems) reasons.push(problem);
+  for (const problem of findings.scenarioProblems) reasons.push(`the load failed: ${problem}`);
   if (findings.trend.growing) reasons.push(findings.trend.explanation);
   return reasons;
 }

@@ -28,6 +28,8 @@ const SLOW_STAYS_AFTER_MS = 2000;
 /** How often a paused slow subscriber looks at the relay's backlog (STATS comes each second). */
 const SLOW_WATCH_INTERVAL_MS = 250;
 const MAX_SLOW_PAUSE_MS = 60_000;
+/** Past this many failed steps the rest are not listed: the first ones say what happened. */
+const MAX_PROBLEMS = 20;
 const LEAVE_STYLES: readonly LeaveStyle[] = ["drained", "left", "reset"];
 
 export interface SlowOutcome {
@@ -52,6 +54,8 @@ export class Scenario {
   readonly publishers: SoakPublisher[] = [];
   /** Every subscriber connection of the run, in order of joining. */
   readonly subscribers: SoakSubscriber[] = [];
+  /** Steps of the load that failed, e.g. a subscriber that could not connect. */
+  readonly problems: string[] = [];
   /** One per slow subscriber started. */
   readonly slowOutcomes: SlowOutcome[] = [];
   private readonly regulars: SoakSubscriber[] = [];
@@ -107,9 +111,12 @@ export class Scenario {
     const pump = setInterval(() => {
       for (const publisher of this.publishers) publisher.pump();
     }, PUMP_INTERVAL_MS);
-    const churn = setInterval(() => void this.churn(), CHURN_INTERVAL_MS);
-    if (options.slowEvery > 0)
-      this.every(FIRST_SLOW_AT_MS, options.slowEvery * 1000, () => void this.slowOne());
+    const churn = setInterval(() => this.guard("churn", this.churn()), CHURN_INTERVAL_MS);
+    if (options.slowEvery > 0) {
+      this.every(FIRST_SLOW_AT_MS, options.slowEvery * 1000, () =>
+        this.guard("slow subscriber", this.slowOne()),
+      );
+    }
 
     await Bun.sleep(options.duration * 1000);
     this.running = false;
@@ -205,6 +212,15 @@ export class Scenario {
         });
       };
       this.after(SLOW_WATCH_INTERVAL_MS, watch);
+    });
+  }
+
+  /** A step that fails (the relay refused a connection, or is gone) is a finding, not a crash. */
+  private guard(what: string, step: Promise<void>): void {
+    step.catch((error: unknown) => {
+      if (this.problems.length < MAX_PROBLEMS) {
+        this.problems.push(`${what}: ${(error as Error).message ?? String(error)}`);
+      }
     });
   }
 

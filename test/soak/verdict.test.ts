@@ -17,6 +17,7 @@ function findings(overrides: Partial<SoakFindings> = {}): SoakFindings {
     relayExit: 0,
     relayDiedEarly: false,
     publisherCloseProblems: [],
+    scenarioProblems: [],
     trend: flat,
     ...overrides,
   };
@@ -46,6 +47,9 @@ describe("judge", () => {
     expect(
       judge(findings({ publisherCloseProblems: ["publisher x closed with reason=peer_reset"] })),
     ).toEqual(["publisher x closed with reason=peer_reset"]);
+    expect(judge(findings({ scenarioProblems: ["churn: ECONNREFUSED"] }))).toEqual([
+      "the load failed: churn: ECONNREFUSED",
+    ]);
     const [growth] = judge(findings({ trend: rising }));
     expect(growth).toStartWith("RSS keeps growing");
   });
