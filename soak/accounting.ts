@@ -118,6 +118,8 @@ export interface SessionAccount {
   /** Owed but dropped by the relay in logged DROP episodes. */
   dropped: number;
   unaccounted: number;
+  /** The relay's CLOSE line: bytes of its backlog dropped with the connection (information). */
+  relayDroppedBytes: number;
   /** One sentence per unaccounted finding. */
   problems: string[];
 }
@@ -140,6 +142,7 @@ export function accountSession(
     cutReason: undefined,
     dropped: 0,
     unaccounted: 0,
+    relayDroppedBytes: relay?.closeDroppedBytes ?? 0,
     problems: [],
   };
   const problem = (count: number, text: string) => {

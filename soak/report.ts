@@ -57,24 +57,58 @@ function mib(value: number): string {
   return value.toFixed(1);
 }
 
-/** One line per subscriber connection: messages in (sent while it was connected) and out. */
+/** Columns of the per-subscriber table: heading and width (right-aligned unless negative). */
+const COLUMNS: readonly [string, number][] = [
+  ["id", 5],
+  ["kind", -7],
+  ["peer", -21],
+  ["ending", -7],
+  ["sent-while-on", 13],
+  ["received", 9],
+  ["joined-late", 11],
+  ["left-in-flight", 14],
+  ["cut (reason)", 20],
+  ["dropped", 8],
+  ["unaccounted", 11],
+  ["relay-dropped-B", 15],
+];
+
+function row(cells: readonly (string | number)[]): string {
+  return COLUMNS.map(([, width], i) => {
+    const text = String(cells[i] ?? "");
+    return width < 0 ? text.padEnd(-width) : text.padStart(width);
+  }).join(" ");
+}
+
+/**
+ * One line per subscriber connection: the messages published while it was connected (in)
+ * and what became of them (out: received, or missing by cause).
+ */
 export function subscriberLines(accounts: readonly SessionAccount[]): string[] {
-  const header =
-    "   id kind    peer                   ending    sent-while-on  received  joined-late  left-in-flight       cut  dropped  unaccounted";
-  const lines = [header];
+  const lines = [row(COLUMNS.map(([heading]) => heading))];
   for (const account of accounts) {
     const s = account.session;
     let sentWhileOn = 0;
     for (const [publisher, end] of s.sentAtEnd) {
       sentWhileOn += Math.max(0, end - (s.sentAtConnect.get(publisher) ?? 0));
     }
-    const cut = account.cutReason ? `${account.cut} ${account.cutReason}` : String(account.cut);
     lines.push(
-      `${pad(s.id, 5)} ${(s.slow ? "slow" : "regular").padEnd(7)} ${s.peer.padEnd(22)} ${s.ending.padEnd(8)}` +
-        ` ${pad(sentWhileOn, 14)} ${pad(account.received, 9)} ${pad(account.joinedLate, 12)}` +
-        ` ${pad(account.leftInFlight, 15)} ${pad(cut, 9)} ${pad(account.dropped, 8)} ${pad(account.unaccounted, 12)}`,
+      row([
+        s.id,
+        s.slow ? "slow" : "regular",
+        s.peer,
+        s.ending,
+        sentWhileOn,
+        account.received,
+        account.joinedLate,
+        account.leftInFlight,
+        account.cutReason ? `${account.cut} ${account.cutReason}` : account.cut,
+        account.dropped,
+        account.unaccounted,
+        account.relayDroppedBytes > 0 ? account.relayDroppedBytes : "-",
+      ]),
     );
-    for (const problem of account.problems) lines.push(`        ! ${problem}`);
+    for (const problem of account.problems) lines.push(`      ! ${problem}`);
   }
   return lines;
 }
@@ -136,12 +170,13 @@ export function relayLoadLines(ledger: RelayLedger): string[] {
 export function slowLines(outcomes: readonly SlowOutcome[]): string[] {
   if (outcomes.length === 0) return ["slow subscribers: none"];
   const pauses = outcomes.map((o) => `${o.pausedSec.toFixed(1)}${o.long ? "L" : "S"}`).join(" ");
-  const noEffect = outcomes.filter((o) => !o.backlogSeen && !o.cutWhilePaused).length;
+  const unanswered = outcomes.filter((o) => !o.backlogSeen && !o.cutWhilePaused).length;
   return [
     `slow subscribers: ${outcomes.length}, paused for (s; L = kept paused past --write-timeout, S = short): ${pauses}`,
-    ...(noEffect > 0
+    ...(unanswered > 0
       ? [
-          `  ${noEffect} of them ended their pause without the relay showing a backlog or cutting it (see MAX_SLOW_PAUSE_MS)`,
+          `  ${unanswered} of them saw neither a backlog nor a cut before their pause ended ` +
+            "(the load ending, or the 60 s cap)",
         ]
       : []),
   ];
