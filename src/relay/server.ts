@@ -11,7 +11,7 @@ import type { RelayConfig } from "../cli/config.ts";
 import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
 import type { RelayEvent, RelayEventListener, Side, StatsSnapshot } from "./events.ts";
 import { type Counters, Hub } from "./hub.ts";
-import { LineSplitter } from "./line-splitter.ts";
+import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 
 /**
@@ -19,20 +19,6 @@ import { Subscriber } from "./subscriber.ts";
  * network) is found by the kernel's probes and closed, instead of holding a slot forever.
  */
 const KEEPALIVE_MS = 60_000;
-
-/** Per-publisher state, on `socket.data`. */
-class Publisher {
-  readonly splitter: LineSplitter;
-  /** Set when the relay itself closes the connection, so the close handler reports why. */
-  closeReason: CloseReason | undefined;
-  closeDetail: string | undefined;
-  constructor(
-    readonly peer: string,
-    maxLine: number,
-  ) {
-    this.splitter = new LineSplitter(maxLine);
-  }
-}
 
 export interface ShutdownReport {
   /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
@@ -157,10 +143,7 @@ export class Relay {
     clearInterval(this.writeTimer);
     this.pubListener.stop(false);
     this.subListener.stop(false);
-    for (const socket of this.publishers) {
-      socket.data.closeReason = CloseReason.Shutdown;
-      socket.end();
-    }
+    for (const socket of this.publishers) this.closePublisher(socket, CloseReason.Shutdown);
     this.emit({ type: "shutdown_started", pendingBytes: this.hub.pendingBytes, timeoutSeconds });
 
     if (this.hub.pendingBytes > 0) {
@@ -308,42 +291,14 @@ export class Relay {
   }
 
   private onPublisherData(socket: Socket<Publisher>, chunk: Uint8Array): void {
-    const publisher = socket.data;
-    if (publisher.closeReason) return;
-    const hub = this.hub;
-    hub.counters.bytesReceived += chunk.length;
-    const messages = publisher.splitter.push(chunk, hub);
-    if (messages > 0) hub.deliver(messages);
-    if (publisher.splitter.tooLong) {
-      hub.counters.linesTooLong++;
-      publisher.closeDetail = `line longer than --max-line ${this.config.maxLine} B`;
-      this.closePublisher(socket, CloseReason.LineTooLong);
-    }
+    // A line past --max-line: the publisher's receive already marked why; just close.
+    if (!socket.data.receive(chunk, this.hub)) socket.end();
   }
 
   private onPublisherClose(socket: Socket<Publisher>, error: Error | undefined): void {
     const publisher = socket.data;
     this.publishers.delete(socket);
-    const splitter = publisher.splitter;
-    const reason =
-      publisher.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed);
-    let droppedBytes = 0;
-    if (reason === CloseReason.PeerClosed) {
-      // A clean close ends the last message even without its newline.
-      const held = splitter.pendingBytes;
-      const messages = splitter.finish(this.hub);
-      if (messages > 0) this.hub.deliver(messages);
-      if (splitter.tooLong) {
-        this.hub.counters.linesTooLong++;
-        droppedBytes = held;
-        publisher.closeDetail = `last line longer than --max-line ${this.config.maxLine} B`;
-      }
-    } else {
-      droppedBytes = splitter.discard();
-      if (droppedBytes > 0 && !publisher.closeDetail) {
-        publisher.closeDetail = "unfinished line dropped";
-      }
-    }
+    const { reason, droppedBytes } = publisher.closed(error !== undefined, this.hub);
     this.emit({
       type: "close",
       side: "publisher",
