@@ -24,7 +24,8 @@ interface IdleConnection {
   socket: Socket<PipeEnd>;
   early: Uint8Array[];
   earlyBytes: number;
-  expiry: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when it connected. */
+  connectedAt: number;
 }
 
 export interface PoolListener {
@@ -46,7 +47,10 @@ export class UpstreamPool implements EndOwner {
   private readonly idle: IdleConnection[] = [];
   private dialing = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Replaces sockets past --pool-idle-ttl; one timer per pool, none per socket. */
+  private readonly ttlTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private refillScheduled = false;
   readonly counters: PoolCounters = { hits: 0, misses: 0, replaced: 0 };
 
   constructor(
@@ -55,7 +59,12 @@ export class UpstreamPool implements EndOwner {
     private readonly idleTtlSeconds: number,
     private readonly connectTimeoutSeconds: number,
     private readonly listener: PoolListener,
-  ) {}
+  ) {
+    if (idleTtlSeconds > 0) {
+      const everyMs = Math.min(1000, Math.max(10, (idleTtlSeconds * 1000) / 4));
+      this.ttlTimer = setInterval(() => this.retireExpired(), everyMs);
+    }
+  }
 
   get idleCount(): number {
     return this.idle.length;
@@ -78,8 +87,15 @@ export class UpstreamPool implements EndOwner {
       return undefined;
     }
     this.counters.hits++;
-    clearTimeout(connection.expiry);
-    this.fill();
+    // Refill after this turn of the event loop: the client whose socket we just handed out
+    // goes first, and several hand-outs in one turn share one refill pass.
+    if (!this.refillScheduled) {
+      this.refillScheduled = true;
+      setImmediate(() => {
+        this.refillScheduled = false;
+        this.fill();
+      });
+    }
     return { socket: connection.socket, early: connection.early };
   }
 
@@ -87,10 +103,8 @@ export class UpstreamPool implements EndOwner {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    for (const connection of this.idle.splice(0)) {
-      clearTimeout(connection.expiry);
-      connection.socket.end();
-    }
+    clearInterval(this.ttlTimer);
+    for (const connection of this.idle.splice(0)) connection.socket.end();
   }
 
   private dialOne(): void {
@@ -109,11 +123,8 @@ export class UpstreamPool implements EndOwner {
           socket,
           early: [],
           earlyBytes: 0,
-          expiry: undefined,
+          connectedAt: performance.now(),
         };
-        if (this.idleTtlSeconds > 0) {
-          connection.expiry = setTimeout(() => this.retire(end), this.idleTtlSeconds * 1000);
-        }
         this.idle.push(connection);
       },
       (error: RelayError) => {
@@ -135,11 +146,18 @@ export class UpstreamPool implements EndOwner {
   private retire(end: PipeEnd): void {
     const index = this.idle.findIndex((connection) => connection.end === end);
     if (index < 0) return;
-    const [connection] = this.idle.splice(index, 1);
-    clearTimeout(connection?.expiry);
+    this.idle.splice(index, 1);
     this.counters.replaced++;
     if (!end.closed) end.socket?.end();
     this.fill();
+  }
+
+  /** The idle list is oldest first, so the expired ones are at its head. */
+  private retireExpired(): void {
+    const oldestAllowed = performance.now() - this.idleTtlSeconds * 1000;
+    while (this.idle.length > 0 && (this.idle[0] as IdleConnection).connectedAt <= oldestAllowed) {
+      this.retire((this.idle[0] as IdleConnection).end);
+    }
   }
 
   private find(end: PipeEnd): IdleConnection | undefined {
