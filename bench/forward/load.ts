@@ -1,0 +1,182 @@
+/**
+ * The three workloads of the forwarding bench, run from the bench process against a port
+ * (a forwarder, haproxy, socat, or the upstream itself as a baseline):
+ *
+ * - bulk: N connections each send B bytes to the sink as fast as they can, half-close, and
+ *   wait for the sink's byte count; MB/s = all bytes / time until the last count arrives;
+ * - roundTrips: one connection sends 64 bytes to the echo and waits for them, over and over;
+ * - newConns: C loops each connect, send 16 bytes, wait for the echo, close, repeat; the
+ *   time from connect() to the echo is what a pool of pre-dialed upstream sockets shortens.
+ */
+import type { Socket } from "bun";
+
+const BLOCK = new Uint8Array(256 * 1024).fill(0x61);
+
+interface BulkState {
+  left: number;
+  resolve: (count: number) => void;
+  reject: (error: Error) => void;
+}
+
+function pump(socket: Socket<BulkState>): void {
+  const state = socket.data;
+  while (state.left > 0) {
+    const length = Math.min(BLOCK.length, state.left);
+    const written = socket.write(BLOCK, 0, length);
+    if (written <= 0) return;
+    state.left -= written;
+    if (written < length) return;
+  }
+  socket.shutdown();
+}
+
+async function sendToSink(port: number, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const state: BulkState = { left: bytes, resolve, reject };
+    let reply = new Uint8Array(0);
+    Bun.connect<BulkState>({
+      hostname: "127.0.0.1",
+      port,
+      allowHalfOpen: true,
+      data: state,
+      socket: {
+        binaryType: "uint8array",
+        open: pump,
+        drain: pump,
+        data(_socket, chunk) {
+          reply = Buffer.concat([reply, chunk]);
+        },
+        close(_socket, error) {
+          if (reply.length >= 8)
+            resolve(Number(new DataView(reply.buffer, reply.byteOffset).getBigUint64(0, true)));
+          else reject(error ?? new Error(`sink closed after ${reply.length} reply bytes`));
+        },
+        error() {},
+      },
+    }).catch(reject);
+  });
+}
+
+/** MB/s (10^6 bytes per second) for `connections` parallel streams of `bytesEach`. */
+export async function bulk(port: number, connections: number, bytesEach: number): Promise<number> {
+  const started = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: connections }, () => sendToSink(port, bytesEach)),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  if (total !== connections * bytesEach) throw new Error(`sink counted ${total} bytes`);
+  return total / 1e6 / seconds;
+}
+
+export interface RoundTripResult {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+}
+
+/** Sequential 64-byte round trips on one connection for `seconds`. */
+export async function roundTrips(port: number, seconds: number): Promise<RoundTripResult> {
+  const message = new Uint8Array(64).fill(0x62);
+  const samples: number[] = [];
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    let sentAt = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const started = performance.now();
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        binaryType: "uint8array",
+        open(socket) {
+          sentAt = performance.now();
+          socket.write(message, 0, message.length);
+        },
+        data(socket, chunk) {
+          got += chunk.length;
+          if (got < message.length) return;
+          got -= message.length;
+          const now = performance.now();
+          samples.push(now - sentAt);
+          if (now >= deadline) {
+            socket.end();
+            samples.sort((a, b) => a - b);
+            resolve({
+              perSecond: samples.length / ((now - started) / 1000),
+              p50Ms: percentile(samples, 0.5),
+              p99Ms: percentile(samples, 0.99),
+            });
+            return;
+          }
+          sentAt = now;
+          socket.write(message, 0, message.length);
+        },
+        error() {},
+      },
+    }).catch(reject);
+  });
+}
+
+/** One connect, 16-byte echo, close. Resolves with ms from connect() to the echo's arrival. */
+function oneConnection(port: number): Promise<number> {
+  const message = new Uint8Array(16).fill(0x63);
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const started = performance.now();
+    let echoedAfter = 0;
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(socket) {
+          socket.write(message, 0, message.length);
+        },
+        data(socket, chunk) {
+          got += chunk.length;
+          if (got < message.length) return;
+          echoedAfter = performance.now() - started;
+          socket.end();
+        },
+        close(_socket, error) {
+          if (got >= message.length) resolve(echoedAfter);
+          else reject(error ?? new Error("closed before the echo"));
+        },
+        error() {},
+      },
+    }).catch(reject);
+  });
+}
+
+/** New connections per second with `concurrency` loops for `seconds`. Failures are counted. */
+export async function newConns(
+  port: number,
+  seconds: number,
+  concurrency: number,
+): Promise<{ perSecond: number; failures: number; p50Ms: number; p99Ms: number }> {
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const samples: number[] = [];
+  let failures = 0;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      try {
+        samples.push(await oneConnection(port));
+      } catch {
+        failures++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  samples.sort((a, b) => a - b);
+  return {
+    perSecond: samples.length / ((performance.now() - started) / 1000),
+    failures,
+    p50Ms: percentile(samples, 0.5),
+    p99Ms: percentile(samples, 0.99),
+  };
+}
