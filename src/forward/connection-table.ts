@@ -43,6 +43,8 @@ export type StatsExtras = () => Pick<
 export class ConnectionTable implements PipeListener {
   readonly pipes = new Set<Pipe>();
   readonly totals: Totals = { opened: 0, closed: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+  /** Closed pipes (refusals included) by close reason, for the metrics endpoint. */
+  readonly closedByReason = new Map<CloseReason, number>();
   private lastStats: Totals & { at: number; poolHits: number; poolMisses: number };
   private nextId = 1;
   private readonly sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -95,6 +97,7 @@ export class ConnectionTable implements PipeListener {
     this.pipes.delete(pipe);
     if (pipe.countedIn !== undefined) pipe.countedIn.active--;
     const reason = pipe.reason ?? CloseReason.PeerClosed;
+    this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
     if (REFUSALS.has(reason)) this.totals.refused++;
     else this.totals.closed++;
     this.totals.bytesUp += pipe.bytesUp;

@@ -3,18 +3,22 @@
  * this module only for these two modes and exits with the status returned here.
  */
 import { ErrorCode, RelayError } from "../errors.ts";
+import { MetricsServer } from "../metrics/server.ts";
 import { isLoopback } from "../proxy/proxy-policy.ts";
 import { ProxyServer } from "../proxy/proxy-server.ts";
+import type { ConnectionTable } from "./connection-table.ts";
 import {
   type ForwardingConfig,
   forwardingHelpText,
   parseForwardingCommandLine,
 } from "./forward-config.ts";
 import { forwardTextLogger } from "./forward-log.ts";
+import { createForwardMetricsRegistry } from "./forward-metrics.ts";
 import { Forwarder } from "./forwarder.ts";
 
 /** What a running mode exposes to the runner. */
 interface Running {
+  readonly table: ConnectionTable;
   stop(): void;
 }
 
@@ -103,11 +107,29 @@ export async function runForwardingMode(argv: readonly string[]): Promise<number
   } catch (error) {
     return report(error, 1, config.mode);
   }
+  let metrics: MetricsServer | undefined;
+  let serving = true;
+  if (config.metricsPort !== undefined) {
+    try {
+      metrics = MetricsServer.start({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        registry: createForwardMetricsRegistry(running.table),
+        isServing: () => serving,
+      });
+    } catch (error) {
+      running.stop();
+      return report(error, 1, config.mode);
+    }
+    write(`${new Date().toISOString()} LISTEN metrics on ${metrics.url}`);
+  }
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   write(`${new Date().toISOString()} SIGNAL ${signal} received, shutting down`);
+  serving = false;
   running.stop();
+  await metrics?.stop();
   return 0;
 }

@@ -28,6 +28,9 @@ export interface ForwardingConfig {
   maxConns: number;
   statsInterval: number;
   quiet: boolean;
+  /** Port of the /metrics and /healthz endpoint; undefined: no endpoint. */
+  metricsPort: number | undefined;
+  metricsHost: string;
   allow: AllowPattern[];
   allowAny: boolean;
   auth: string | undefined;
@@ -50,6 +53,8 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
     maxConns: 0,
     statsInterval: 60,
     quiet: false,
+    metricsPort: undefined,
+    metricsHost: "127.0.0.1",
     allow: [],
     allowAny: false,
     auth: undefined,
@@ -268,6 +273,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     help: "no OPEN/CLOSE line for ordinary connections",
     showDefault: (c) => String(c.quiet),
+  },
+  {
+    key: "metricsPort",
+    flag: "metrics-port",
+    modes: BOTH,
+    kind: "string",
+    valueName: "PORT",
+    help: "serve Prometheus /metrics and /healthz on this port (0: any free port)",
+    parse: parsePort,
+    showDefault: () => "off",
+  },
+  {
+    key: "metricsHost",
+    flag: "metrics-host",
+    modes: BOTH,
+    kind: "string",
+    valueName: "ADDR",
+    help: "address the metrics endpoint listens on",
+    showDefault: (c) => c.metricsHost,
   },
 ];
 
