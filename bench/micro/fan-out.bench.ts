@@ -42,13 +42,17 @@ group(`fan-out of one 64 KiB chunk (${MESSAGES_PER_64K} messages)`, () => {
       const hub = hubWith(n, "all");
       const splitter = new LineSplitter(1 << 20);
       bench(`split + deliver to ${n} subscriber(s), sockets take everything`, () => {
-        hub.deliver(splitter.push(WHOLE_LINES_64K, hub));
+        hub.publish(splitter.push(WHOLE_LINES_64K, hub));
+        hub.deliver();
       });
     }
     const pieces = hubWith(3, "all");
     const pieceSplitter = new LineSplitter(1 << 20);
     bench("split + deliver to 3, input in 1460 B segments", () => {
-      for (const piece of SEGMENTS_1460) pieces.deliver(pieceSplitter.push(piece, pieces));
+      for (const piece of SEGMENTS_1460) {
+        pieces.publish(pieceSplitter.push(piece, pieces));
+        pieces.deliver();
+      }
     });
   });
 });
@@ -58,7 +62,8 @@ group("backlog coalescing (slow subscribers)", () => {
     const hub = hubWith(3, "half");
     const splitter = new LineSplitter(1 << 20);
     bench("deliver to 3 sockets taking half, then drain each backlog", () => {
-      hub.deliver(splitter.push(WHOLE_LINES_64K, hub));
+      hub.publish(splitter.push(WHOLE_LINES_64K, hub));
+      hub.deliver();
       for (const s of hub.subscribers) hub.flush(s);
       for (const s of hub.subscribers) s.backlog.clear();
     });

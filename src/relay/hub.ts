@@ -5,9 +5,12 @@
  * A publisher's chunk goes through its LineSplitter into this hub (the hub is the splitter's
  * SegmentSink). The segments are gathered into one batch; `deliver` then hands the batch to
  * every subscriber with a single write each, so a chunk of a thousand messages costs one
- * syscall per subscriber, not a thousand. The batch is zero-copy when the chunk yields one
- * segment (the usual case) and is copied once into a reusable scratch buffer otherwise.
- * Every subscriber gets the same bytes, so the batch is built once, whatever their number.
+ * syscall per subscriber, not a thousand. Small batches wait for the end of the event-loop
+ * turn (`setImmediate`), so the one-message chunks of a hundred publishers that are read in
+ * the same turn also leave in one write per subscriber. The batch is zero-copy when it is
+ * one segment of one chunk (the usual case at volume) and is copied once into a reusable
+ * scratch buffer otherwise. Every subscriber gets the same bytes, so the batch is built
+ * once, whatever their number.
  *
  * Slow consumers (a backlog past --max-pending) are handled by the policy:
  * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
@@ -21,6 +24,11 @@ import type { SegmentSink } from "./line-splitter.ts";
 import { Offer, type Subscriber } from "./subscriber.ts";
 
 const EMPTY = new Uint8Array(0);
+/**
+ * A batch this large is delivered at once rather than at the end of the turn: it already
+ * fills a write, and waiting would only copy it into the scratch buffer behind other chunks.
+ */
+const DELIVER_AT_ONCE_BYTES = 64 * 1024;
 
 /** Running totals since the relay started. */
 export interface Counters {
@@ -84,6 +92,9 @@ export class Hub implements SegmentSink {
   private batch: Uint8Array = EMPTY;
   private batchStart = 0;
   private batchLength = 0;
+  /** Complete messages in the batch. */
+  private batchMessages = 0;
+  private deliveryScheduled = false;
   private scratch = new Uint8Array(64 * 1024);
   private readonly highWater: number;
   private readonly lowWater: number;
@@ -148,16 +159,37 @@ export class Hub implements SegmentSink {
   }
 
   /**
-   * Hands the batch, which holds `messages` complete messages, to every subscriber: one
-   * write each, or a queue append for those with a backlog; then applies the policy to
-   * subscribers past the bound.
+   * The segments added since the last delivery complete `messages` more messages. Large
+   * batches go out at once; small ones wait for the end of this event-loop turn, so the
+   * chunks of many publishers that arrive together leave in one write per subscriber.
    */
-  deliver(messages: number): void {
+  publish(messages: number): void {
+    this.batchMessages += messages;
+    if (this.batchLength >= DELIVER_AT_ONCE_BYTES) {
+      this.deliver();
+    } else if (!this.deliveryScheduled && this.batchLength > 0) {
+      this.deliveryScheduled = true;
+      setImmediate(this.deliverScheduled);
+    }
+  }
+
+  private readonly deliverScheduled = (): void => {
+    this.deliveryScheduled = false;
+    this.deliver();
+  };
+
+  /**
+   * Hands the batch to every subscriber now: one write each, or a queue append for those
+   * with a backlog; then applies the policy to subscribers past the bound.
+   */
+  deliver(): void {
     const bytes = this.batch;
     const start = this.batchStart;
     const length = this.batchLength;
+    const messages = this.batchMessages;
     this.batch = EMPTY;
     this.batchLength = 0;
+    this.batchMessages = 0;
     const counters = this.counters;
     counters.messagesReceived += messages;
     if (length === 0) return;

@@ -29,7 +29,7 @@ export class Publisher {
     hub.counters.bytesReceived += chunk.length;
     const splitter = this.splitter;
     const messages = splitter.push(chunk, hub);
-    if (messages > 0) hub.deliver(messages);
+    if (messages > 0) hub.publish(messages);
     if (!splitter.tooLong) return true;
     hub.counters.linesTooLong++;
     this.closeReason = CloseReason.LineTooLong;
@@ -51,7 +51,7 @@ export class Publisher {
     }
     const held = splitter.pendingBytes;
     const messages = splitter.finish(hub);
-    if (messages > 0) hub.deliver(messages);
+    if (messages > 0) hub.publish(messages);
     if (!splitter.tooLong) return { reason, droppedBytes: 0 };
     hub.counters.linesTooLong++;
     this.closeDetail = `last line longer than --max-line ${this.maxLine} B`;

@@ -143,6 +143,7 @@ export class Relay {
     clearInterval(this.writeTimer);
     this.pubListener.stop(false);
     this.subListener.stop(false);
+    this.hub.deliver(); // what publishers sent this turn goes out before they are closed
     for (const socket of this.publishers) this.closePublisher(socket, CloseReason.Shutdown);
     this.emit({ type: "shutdown_started", pendingBytes: this.hub.pendingBytes, timeoutSeconds });
 
