@@ -151,7 +151,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: "POLICY",
     help:
       "a subscriber past --max-pending: disconnect (close it) | drop (drop whole messages " +
-      "for it) | block (hold all publishers from 3/4 of --max-pending down to 1/4; lossless)",
+      "for it) | block (lossless: hold all publishers while a backlog is over 3/4 of " +
+      "--max-pending, at most 1 MiB, until it is under a third of that)",
     parse: oneOf(SLOW_CONSUMER_POLICIES),
     showDefault: (c) => c.slowConsumer,
   },

@@ -16,8 +16,8 @@
  * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
  * - `drop`: whole batches are dropped for that subscriber while it is over the bound; an
  *   episode of drops is reported once, with its totals, when it ends.
- * - `block`: a backlog past the high-water mark holds every publisher (`events.pressure`)
- *   until it falls below the low-water mark. Nothing is dropped.
+ * - `block`: a backlog past the high-water mark (3/4 of the bound, at most 1 MiB) holds every
+ *   publisher (`events.pressure`) until it falls below a third of that. Nothing is dropped.
  */
 import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { SegmentSink } from "./line-splitter.ts";
@@ -29,6 +29,13 @@ const EMPTY = new Uint8Array(0);
  * fills a write, and waiting would only copy it into the scratch buffer behind other chunks.
  */
 const DELIVER_AT_ONCE_BYTES = 64 * 1024;
+/**
+ * Policy `block`: the largest backlog before publishers are held. Two read chunks are enough
+ * to keep a subscriber's socket busy; measured at 4 -> 16 saturation, 1 MiB instead of 6 MiB
+ * (3/4 of the default bound) cut the relay's RSS from ~280-440 MB to ~80-95 MB and its CPU
+ * from ~88% to ~68%, with more messages delivered, not fewer.
+ */
+const BLOCK_HIGH_WATER_MAX = 1024 * 1024;
 
 /** Running totals since the relay started. */
 export interface Counters {
@@ -103,9 +110,10 @@ export class Hub implements SegmentSink {
     private readonly limits: HubLimits,
     private readonly events: HubEvents,
   ) {
-    // As nats-server does, start pushing back on producers at 3/4 of the bound.
-    this.highWater = Math.floor((limits.maxPending * 3) / 4);
-    this.lowWater = Math.floor(limits.maxPending / 4);
+    // As nats-server does, push back on producers before the bound (3/4 of it), but never
+    // let a backlog pass BLOCK_HIGH_WATER_MAX: a bigger one only adds memory and latency.
+    this.highWater = Math.min(Math.floor((limits.maxPending * 3) / 4), BLOCK_HIGH_WATER_MAX);
+    this.lowWater = Math.floor(this.highWater / 3);
   }
 
   /** Policy `block`: true while publishers are held. */
