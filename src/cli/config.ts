@@ -334,6 +334,7 @@ export function helpText(): string {
     "every message is delivered to every subscriber connected to the other port.",
     "",
     "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
+    "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",
     "",
     "Options:",
     ...rows,
