@@ -1,57 +1,13 @@
 /**
  * The relay as users run it: `bun run src/main.ts …` in a child process, over real sockets.
  */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Subprocess } from "bun";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { ChildLines, relayProcesses } from "./support/child.ts";
 import { TestClient } from "./support/harness.ts";
 
 setDefaultTimeout(30_000);
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-const children: Subprocess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
-});
-
-function spawnRelay(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn(["bun", "run", MAIN, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  return child;
-}
-
-/** Reads a child's stdout line by line, waiting for lines that match. */
-class LineReader {
-  readonly lines: string[] = [];
-  private buffered = "";
-  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> };
-  private readonly decoder = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.reader = stream.getReader();
-  }
-
-  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-    for (let seen = 0; ; ) {
-      for (; seen < this.lines.length; seen++) {
-        const match = pattern.exec(this.lines[seen] as string);
-        if (match) return match;
-      }
-      const { value, done } = await this.reader.read();
-      if (done || !value)
-        throw new Error(`stdout ended before ${pattern}; got:\n${this.lines.join("\n")}`);
-      this.buffered += this.decoder.decode(value, { stream: true });
-      const parts = this.buffered.split("\n");
-      this.buffered = parts.pop() ?? "";
-      this.lines.push(...parts);
-    }
-  }
-}
+const spawnRelay = relayProcesses();
 
 async function runToExit(args: string[], env: Record<string, string> = {}) {
   const child = spawnRelay(args, env);
@@ -110,9 +66,9 @@ describe("bun run src/main.ts", () => {
 
   test("relays, logs OPEN/CLOSE, and on SIGTERM flushes, says BYE and exits 0", async () => {
     const child = spawnRelay(["--host", "127.0.0.1", "0", "0"], { RELAY_STATS_INTERVAL: "0" });
-    const out = new LineReader(child.stdout);
-    const pubPort = Number((await out.waitFor(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
-    const subPort = Number((await out.waitFor(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+    const out = new ChildLines(child.stdout);
+    const pubPort = Number((await out.match(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
+    const subPort = Number((await out.match(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
 
     const subscriber = await TestClient.connect(subPort);
     await out.waitFor(/OPEN subscriber 127\.0\.0\.1:\d+/);
@@ -139,9 +95,9 @@ describe("bun run src/main.ts", () => {
       "0",
       "0",
     ]);
-    const out = new LineReader(child.stdout);
-    const pubPort = Number((await out.waitFor(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
-    const subPort = Number((await out.waitFor(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+    const out = new ChildLines(child.stdout);
+    const pubPort = Number((await out.match(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
+    const subPort = Number((await out.match(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
     const subscriber = await TestClient.connect(subPort);
     const publisher = await TestClient.connect(pubPort);
     await out.waitFor(/STATS .*SendConn=1 RecvConn=1/);

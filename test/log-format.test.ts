@@ -2,10 +2,10 @@
  * --log-format json (src/log.ts jsonLogger): the events of a real relay run as one JSON object
  * per line, the same events the text format logs, and the command line end to end.
  */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Subprocess } from "bun";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { jsonLogger, textLogger } from "../src/log.ts";
 import type { RelayEvent } from "../src/relay/events.ts";
+import { ChildLines, relayProcesses } from "./support/child.ts";
 import { closeOf, numberedLines, relayPerTest, TestClient } from "./support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -102,59 +102,7 @@ describe("jsonLogger", () => {
   });
 });
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-const children: Subprocess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
-});
-
-/** Reads a child's stdout as lines, waiting for one that matches. */
-class ChildLines {
-  readonly lines: string[] = [];
-  private buffered = "";
-  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> };
-  private readonly decoder = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.reader = stream.getReader();
-  }
-
-  async waitFor(test: (line: string) => boolean): Promise<string> {
-    for (let seen = 0; ; ) {
-      for (; seen < this.lines.length; seen++) {
-        if (test(this.lines[seen] as string)) return this.lines[seen] as string;
-      }
-      if (!(await this.readMore())) throw new Error(`stdout ended:\n${this.lines.join("\n")}`);
-    }
-  }
-
-  /** Reads to the end of the stream. */
-  async rest(): Promise<string[]> {
-    while (await this.readMore()) {}
-    if (this.buffered) this.lines.push(this.buffered);
-    return this.lines;
-  }
-
-  private async readMore(): Promise<boolean> {
-    const { value, done } = await this.reader.read();
-    if (done || !value) return false;
-    this.buffered += this.decoder.decode(value, { stream: true });
-    const parts = this.buffered.split("\n");
-    this.buffered = parts.pop() ?? "";
-    this.lines.push(...parts);
-    return true;
-  }
-}
-
-function spawnRelay(args: string[]) {
-  const child = Bun.spawn(["bun", "run", MAIN, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  children.push(child);
-  return child;
-}
+const spawnRelay = relayProcesses();
 
 describe("bun run src/main.ts --log-format json --metrics-port 0", () => {
   test("every stdout line is JSON; /metrics and /healthz answer; SIGTERM ends with a JSON BYE", async () => {
