@@ -1,0 +1,419 @@
+/*
+ * sat_client: an independent native saturation client for line relays
+ * (publishers -> pub port, subscribers <- sub port) and nats-server.
+ *
+ *   cc -O2 -o bench/out/native/sat_client bench/native/sat_client.c -lpthread
+ *   sat_client --pub-port 7001 --sub-port 7002 --pub 4 --sub 16 --duration 5
+ *
+ * Publishers write the bench's messages (`pubId,seq,timestampNs,` padded with
+ * 'x' to --msg-size, the last byte '\n') as fast as the socket accepts, N per
+ * write (default: as many as fit 64 KiB). Subscribers count '\n' with memchr
+ * and, on the first whole line of every read, check the line's length and the
+ * publisher's sequence: with one publisher exactly (seq must equal the last
+ * sample's plus the lines counted since), with several monotonically per
+ * publisher. After the window the publishers stop at a message boundary and
+ * the client waits until every subscriber has everything (or --drain S), so
+ * the final counts give exact loss. One JSON line on stdout; "window-start"
+ * and "window-end" on stderr as they happen (for the caller's /proc samples).
+ *
+ * --loopback: no relay; one publisher writes straight into one subscriber over
+ * one loopback TCP connection (the kernel's and this client's ceiling).
+ * --threads 1: one epoll loop for everything; 2: publishers and subscribers
+ * on separate threads (default). --protocol nats: PUB/MSG framing on the pub
+ * port, subject "b" (3 newlines per delivered message; no sequence sampling).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#define READ_BUF (256 * 1024)
+#define MAX_FDS 4096
+
+enum { PH_WARM, PH_RUN, PH_STOP_PUB, PH_EXIT };
+static int phase = PH_WARM;
+static const char *pub_host = "127.0.0.1", *sub_host = "127.0.0.1";
+static int pub_port = 7001, sub_port = 7002, npub = 1, nsub = 1, msg_size = 80;
+static int per_write = 0, nthreads = 2, nats = 0, loopback = 0, loop_pub_fd = -1,
+           sub_listen_fd = -1;
+static double duration = 5, warmup = 1, drain_cap = 3;
+
+typedef struct {
+  int fd, id;
+  char *buf;
+  size_t len, off;
+  uint64_t seq, sent; /* sent: whole messages written */
+  char seq_txt[24];   /* seq in decimal, incremented in place */
+  size_t seq_len;
+  int done; /* finished its last batch after the window (read by main) */
+} Pub;
+typedef struct {
+  int fd, at_line_start, open;
+  uint64_t lines, bytes, sample_seq, sample_line;
+  uint64_t *last_seq; /* per publisher, 0 = none yet (seqs start at 1) */
+} Sub;
+
+static Pub *pubs;
+static Sub *subs;
+static uint64_t lost_gaps, duplicated, reordered, malformed, sampled, disconnected;
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+static int get_phase(void) { return __atomic_load_n(&phase, __ATOMIC_ACQUIRE); }
+static void die(const char *what) { perror(what); exit(3); }
+
+static int connect_to(const char *host, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (fd < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1) die("socket/address");
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) die("connect");
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+/* Blocking read until `marker` has been seen (the NATS handshake). */
+static void read_until(int fd, const char *marker) {
+  char buf[8192];
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+    if (n <= 0) die("nats handshake");
+    have += n;
+    buf[have] = 0;
+    if (strstr(buf, marker)) return;
+    if (have > sizeof buf / 2) { memmove(buf, buf + have - 64, 64); have = 64; }
+  }
+}
+
+static size_t put_uint(char *p, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do { tmp[n++] = '0' + v % 10; v /= 10; } while (v);
+  for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+  return n;
+}
+
+/* Frame size on the wire: the line itself, or NATS "PUB b SIZE\r\n" + line + "\r\n". */
+static size_t head_len;
+static char head[32];
+
+/* Refills a publisher's buffer with its next batch, all stamped with one time. */
+static void fill(Pub *p) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  uint64_t ns = (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+  size_t frame = head_len + msg_size + (nats ? 2 : 0);
+  char stamp[24];
+  size_t stamp_len = put_uint(stamp, ns);
+  stamp[stamp_len++] = ',';
+  char id[16];
+  size_t id_len = put_uint(id, p->id);
+  id[id_len++] = ',';
+  char *q = p->buf;
+  for (int i = 0; i < per_write; i++, q += frame) {
+    char *m = q + head_len; /* padding and newline were written once, at setup */
+    size_t d = p->seq_len; /* ++seq in decimal: no division per message */
+    while (d > 0 && p->seq_txt[d - 1] == '9') p->seq_txt[--d] = '0';
+    if (d > 0) p->seq_txt[d - 1]++;
+    else { memmove(p->seq_txt + 1, p->seq_txt, p->seq_len++); p->seq_txt[0] = '1'; }
+    p->seq++;
+    size_t at = id_len + p->seq_len + 1 + stamp_len;
+    if (at > (size_t)msg_size - 1) { fprintf(stderr, "msg-size too small\n"); exit(2); }
+    memcpy(m, id, id_len);
+    memcpy(m + id_len, p->seq_txt, p->seq_len);
+    m[id_len + p->seq_len] = ',';
+    memcpy(m + id_len + p->seq_len + 1, stamp, stamp_len); /* one stamp per batch, like the bench */
+  }
+  p->len = frame * per_write;
+  p->off = 0;
+}
+
+/* Writes until EAGAIN; returns 1 when the publisher is finished (stopping). */
+static int pub_write(Pub *p, int ep) {
+  for (int rounds = 0; rounds < 64; rounds++) {
+    if (p->off == p->len) {
+      p->sent += per_write;
+      __atomic_store_n(&p->sent, p->sent, __ATOMIC_RELEASE);
+      if (get_phase() >= PH_STOP_PUB) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, p->fd, NULL);
+        __atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+        return 1;
+      }
+      fill(p);
+    }
+    ssize_t n = write(p->fd, p->buf + p->off, p->len - p->off);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return 0;
+      die("publisher write");
+    }
+    p->off += n;
+    if (p->off < p->len) return 0;
+  }
+  return 0;
+}
+
+static uint64_t parse_field(const char **pp, const char *end, int *ok) {
+  const char *p = *pp;
+  uint64_t v = 0;
+  int digits = 0;
+  while (p < end && *p >= '0' && *p <= '9') { v = v * 10 + (*p++ - '0'); digits++; }
+  if (p >= end || *p != ',' || digits == 0) *ok = 0;
+  *pp = p + 1;
+  return v;
+}
+
+/* Checks the line at [line, nl] (nl = its '\n'); `index` = lines before it on this socket. */
+static void sample(Sub *s, const char *line, const char *nl, uint64_t index) {
+  int ok = 1;
+  const char *p = line;
+  sampled++;
+  if (nl - line + 1 != msg_size) { malformed++; return; }
+  uint64_t id = parse_field(&p, nl, &ok), seq = parse_field(&p, nl, &ok);
+  if (!ok || id >= (uint64_t)npub) { malformed++; return; }
+  uint64_t last = s->last_seq[id];
+  if (npub == 1 && last != 0) {
+    uint64_t expect = s->sample_seq + (index - s->sample_line);
+    if (seq > expect) lost_gaps += seq - expect;
+    else if (seq < expect) duplicated += expect - seq;
+  } else if (last != 0 && seq <= last) {
+    reordered++;
+  }
+  s->last_seq[id] = seq;
+  s->sample_seq = seq;
+  s->sample_line = index;
+}
+
+static void sub_read(Sub *s, char *rbuf, int ep) {
+  for (int rounds = 0; rounds < 4; rounds++) {
+    ssize_t n = read(s->fd, rbuf, READ_BUF);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      disconnected++;
+      s->open = 0;
+      epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+      return;
+    }
+    if (n < 0) return;
+    const char *p = rbuf, *end = rbuf + n, *first = s->at_line_start ? rbuf : NULL;
+    uint64_t before = s->lines, lines = 0;
+    const char *nl;
+    while ((nl = memchr(p, '\n', end - p)) != NULL) {
+      if (lines == 0 && !nats) {
+        if (first != NULL) sample(s, first, nl, before);
+        else if (nl + 1 < end) {
+          const char *nl2 = memchr(nl + 1, '\n', end - nl - 1);
+          if (nl2 != NULL) sample(s, nl + 1, nl2, before + 1);
+        }
+      }
+      lines++;
+      p = nl + 1;
+    }
+    s->at_line_start = end[-1] == '\n';
+    s->bytes += n;
+    __atomic_store_n(&s->lines, before + lines, __ATOMIC_RELEASE);
+    if (n < READ_BUF) return;
+  }
+}
+
+static uint64_t total_sent(void) {
+  uint64_t t = 0;
+  for (int i = 0; i < npub; i++) t += __atomic_load_n(&pubs[i].sent, __ATOMIC_ACQUIRE);
+  return t;
+}
+static uint64_t total_received(void) {
+  uint64_t t = 0;
+  for (int i = 0; i < nsub; i++) t += __atomic_load_n(&subs[i].lines, __ATOMIC_ACQUIRE);
+  return nats ? t / 3 : t;
+}
+
+/* One epoll loop over publishers (tag 1) and/or subscribers (tag 2). */
+static void *loop(void *arg) {
+  int want = (int)(intptr_t)arg; /* bit 1: publishers, bit 2: subscribers */
+  int ep = epoll_create1(0), live_pubs = 0;
+  char *rbuf = malloc(READ_BUF);
+  struct epoll_event evs[256], ev;
+  if (want & 1)
+    for (int i = 0; i < npub; i++, live_pubs++) {
+      ev.events = EPOLLOUT;
+      ev.data.u64 = (1ull << 32) | i;
+      epoll_ctl(ep, EPOLL_CTL_ADD, pubs[i].fd, &ev);
+    }
+  if (want & 2)
+    for (int i = 0; i < nsub; i++) {
+      ev.events = EPOLLIN;
+      ev.data.u64 = (2ull << 32) | i;
+      epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
+    }
+  while (get_phase() != PH_EXIT) {
+    if (want == 1 && live_pubs == 0) break;
+    int n = epoll_wait(ep, evs, 256, 10);
+    for (int i = 0; i < n; i++) {
+      uint32_t idx = (uint32_t)evs[i].data.u64;
+      if ((evs[i].data.u64 >> 32) == 1) live_pubs -= pub_write(&pubs[idx], ep);
+      else sub_read(&subs[idx], rbuf, ep);
+    }
+    /* Publishers with a full socket get no event; finish them here when stopping. */
+    if ((want & 1) && get_phase() >= PH_STOP_PUB)
+      for (int i = 0; i < npub; i++)
+        if (!pubs[i].done && pubs[i].off == pubs[i].len) live_pubs -= pub_write(&pubs[i], ep);
+  }
+  return NULL;
+}
+
+static double arg_num(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", argv[*i]); exit(2); }
+  return atof(argv[++*i]);
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--pub-host")) pub_host = argv[++i];
+    else if (!strcmp(a, "--sub-host")) sub_host = argv[++i];
+    else if (!strcmp(a, "--pub-port")) pub_port = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--sub-port")) sub_port = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--pub")) npub = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--sub")) nsub = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--msg-size")) msg_size = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--duration")) duration = arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--warmup")) warmup = arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--drain")) drain_cap = arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--msgs-per-write")) per_write = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--threads")) nthreads = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--protocol")) nats = !strcmp(argv[++i], "nats");
+    else if (!strcmp(a, "--loopback")) loopback = 1;
+    else { fprintf(stderr, "unknown flag %s\n", a); return 2; }
+  }
+  if (npub < 1 || nsub < 1 || npub + nsub > MAX_FDS || msg_size < 40 || duration <= 0 ||
+      (nthreads != 1 && nthreads != 2)) {
+    fprintf(stderr, "bad flags\n");
+    return 2;
+  }
+  if (nats) { head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size); sub_port = pub_port; }
+  size_t frame = head_len + msg_size + (nats ? 2 : 0);
+  if (per_write <= 0) per_write = (int)(65536 / frame) > 0 ? (int)(65536 / frame) : 1;
+
+  if (loopback) { /* no relay: one publisher's stream straight into one subscriber */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(lfd, (struct sockaddr *)&a, sizeof a) || listen(lfd, 1) ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen))
+      die("loopback listen");
+    npub = nsub = 1;
+    nats = 0;
+    loop_pub_fd = connect_to("127.0.0.1", ntohs(a.sin_port));
+    sub_port = -1;
+    sub_listen_fd = lfd;
+  }
+  subs = calloc(nsub, sizeof *subs);
+  pubs = calloc(npub, sizeof *pubs);
+  for (int i = 0; i < nsub; i++) {
+    Sub *s = &subs[i];
+    s->fd = loopback ? accept(sub_listen_fd, NULL, NULL) : connect_to(sub_host, sub_port);
+    s->at_line_start = 1;
+    s->open = 1;
+    s->last_seq = calloc(npub, sizeof(uint64_t));
+    if (nats) {
+      const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB b 1\r\nPING\r\n";
+      if (write(s->fd, hello, strlen(hello)) < 0) die("nats sub");
+      read_until(s->fd, "PONG\r\n");
+    }
+    set_nonblock(s->fd);
+  }
+  usleep(200 * 1000); /* let the relay register every subscriber before anything is sent */
+  for (int i = 0; i < npub; i++) {
+    Pub *p = &pubs[i];
+    p->fd = loopback ? loop_pub_fd : connect_to(pub_host, pub_port);
+    p->id = i;
+    p->seq_txt[0] = '0';
+    p->seq_len = 1;
+    if (nats) {
+      read_until(p->fd, "\r\n");
+      const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n";
+      if (write(p->fd, hello, strlen(hello)) < 0) die("nats pub");
+    }
+    set_nonblock(p->fd);
+    p->buf = malloc(frame * per_write);
+    for (int k = 0; k < per_write; k++) {
+      char *q = p->buf + k * frame;
+      memcpy(q, head, head_len);
+      memset(q + head_len, 'x', msg_size - 1);
+      q[head_len + msg_size - 1] = '\n';
+      if (nats) memcpy(q + head_len + msg_size, "\r\n", 2);
+    }
+    fill(p);
+  }
+
+  pthread_t th[2];
+  double t0 = now_s();
+  if (nthreads == 1) pthread_create(&th[0], NULL, loop, (void *)(intptr_t)3);
+  else {
+    pthread_create(&th[0], NULL, loop, (void *)(intptr_t)1);
+    pthread_create(&th[1], NULL, loop, (void *)(intptr_t)2);
+  }
+  usleep((useconds_t)(warmup * 1e6));
+  double w0 = now_s();
+  uint64_t sent0 = total_sent(), recv0 = total_received();
+  __atomic_store_n(&phase, PH_RUN, __ATOMIC_RELEASE);
+  fputs("window-start\n", stderr);
+  while (now_s() < w0 + duration) usleep(2000);
+  double w1 = now_s();
+  uint64_t sent1 = total_sent(), recv1 = total_received();
+  fputs("window-end\n", stderr);
+  __atomic_store_n(&phase, PH_STOP_PUB, __ATOMIC_RELEASE);
+  for (;;) { /* each publisher finishes its last batch, so no message is cut */
+    int done = 1;
+    for (int i = 0; i < npub; i++) done &= __atomic_load_n(&pubs[i].done, __ATOMIC_ACQUIRE);
+    if (done || now_s() > w1 + drain_cap) break;
+    usleep(1000);
+  }
+  double d0 = now_s();
+  uint64_t sent_total = total_sent(), expected = sent_total * nsub;
+  while (total_received() < expected && now_s() < d0 + drain_cap) usleep(1000);
+  double drained = now_s() - d0;
+  __atomic_store_n(&phase, PH_EXIT, __ATOMIC_RELEASE);
+  for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
+
+  uint64_t recv_total = total_received(), bytes = 0, lines = 0;
+  for (int i = 0; i < nsub; i++) { bytes += subs[i].bytes; lines += subs[i].lines; }
+  /* Every byte is part of a whole message once drained: anything else was mangled. */
+  if (!nats && bytes != lines * (uint64_t)msg_size) malformed++;
+  uint64_t lost = recv_total < expected ? expected - recv_total : 0;
+  uint64_t extra = recv_total > expected ? recv_total - expected : 0;
+  double win = w1 - w0;
+  printf("{\"client\":\"native\",\"threads\":%d,\"protocol\":\"%s\",\"pubs\":%d,\"subs\":%d,"
+         "\"msgSize\":%d,\"msgsPerWrite\":%d,\"windowSec\":%.6f,\"sent\":%llu,\"received\":%llu,"
+         "\"sentRate\":%.1f,\"receivedRate\":%.1f,\"expectedReceived\":%llu,\"sentTotal\":%llu,"
+         "\"receivedTotal\":%llu,\"expectedTotal\":%llu,\"lost\":%llu,\"duplicated\":%llu,"
+         "\"sequenceGaps\":%llu,\"reordered\":%llu,\"malformed\":%llu,\"sampled\":%llu,"
+         "\"disconnected\":%llu,\"drainSec\":%.3f,\"runSec\":%.3f,\"complete\":%s}\n",
+         nthreads, nats ? "nats" : "line", npub, nsub, msg_size, per_write, win,
+         (unsigned long long)(sent1 - sent0), (unsigned long long)(recv1 - recv0),
+         (sent1 - sent0) / win, (recv1 - recv0) / win, (unsigned long long)((sent1 - sent0) * nsub),
+         (unsigned long long)sent_total, (unsigned long long)recv_total,
+         (unsigned long long)expected, (unsigned long long)lost,
+         (unsigned long long)(extra + duplicated), (unsigned long long)lost_gaps,
+         (unsigned long long)reordered, (unsigned long long)malformed,
+         (unsigned long long)sampled, (unsigned long long)disconnected, drained, now_s() - t0,
+         recv_total == expected ? "true" : "false");
+  return 0;
+}
