@@ -20,7 +20,8 @@
  * one loopback TCP connection (the kernel's and this client's ceiling).
  * --threads 1: one epoll loop for everything; 2: publishers and subscribers
  * on separate threads (default). --protocol nats: PUB/MSG framing on the pub
- * port, subject "b" (3 newlines per delivered message; no sequence sampling).
+ * port, subject "b" (3 newlines per delivered message, server PINGs answered and
+ * not counted; no sequence sampling).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -224,6 +225,11 @@ static void sub_read(Sub *s, char *rbuf, int ep) {
       lines++;
       p = nl + 1;
     }
+    if (nats) /* the payload and MSG lines hold no 'P': each one is a server PING */
+      for (p = rbuf; (p = memchr(p, 'P', end - p)) != NULL; p++) {
+        lines--; /* PING's own newline */
+        if (write(s->fd, "PONG\r\n", 6) != 6) die("nats pong");
+      }
     s->at_line_start = end[-1] == '\n';
     s->bytes += n;
     __atomic_store_n(&s->lines, before + lines, __ATOMIC_RELEASE);
