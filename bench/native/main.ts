@@ -1,0 +1,112 @@
+/**
+ * The bench's saturation runs with the native client (bench/native/sat_client.c)
+ * instead of the TypeScript workers: same flags as bench/main.ts (the subset
+ * that makes sense at --rate 0), same relay launching, and with --json the
+ * same BenchResult object, so bench:compare runs either (`--client native`).
+ *
+ *   bun run bench/native/main.ts --rate 0 --pub 4 --sub 16 --msg-size 80 --duration 5 --json
+ *
+ * --threads 1 runs one epoll loop for everything; 2 (default) one for the
+ * publishers and one for the subscribers. No latency is measured.
+ */
+import { parseBenchArgs, UsageError } from "../lib/args.ts";
+import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
+import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
+import { deliveredEverything } from "../report/bench-result.ts";
+import { ensureNativeClient } from "./build.ts";
+import {
+  nativeArgs,
+  nativeToBenchResult,
+  parseNativeOutput,
+  unsupported,
+} from "./native-result.ts";
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+/** On top of warmup + duration + drain: connecting, the publishers' last batch, exiting. */
+const SLACK_SEC = 20;
+
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseBenchArgs>;
+  try {
+    options = parseBenchArgs(Bun.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    say(`native: ${err.message}`);
+    return 2;
+  }
+  const why = unsupported(options);
+  if (why !== undefined) {
+    say(`native: ${why}`);
+    return 2;
+  }
+  const threads = options.threads === 1 ? 1 : 2;
+  let binary: string;
+  let relay: RelayHandle;
+  try {
+    binary = ensureNativeClient(say);
+    relay = await ensureRelay(options, say);
+  } catch (err) {
+    say(`native: ${(err as Error).message}`);
+    return 3;
+  }
+  const sample = () =>
+    relay.pid === undefined ? undefined : readProcSample(relay.pid, Date.now());
+  const baseline = sample();
+  let windowStart: ProcSample | undefined;
+  let windowEnd: ProcSample | undefined;
+
+  const child = Bun.spawn([binary, ...nativeArgs(options, threads)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const limitSec = options.warmup + options.duration + 2 * options.drain + SLACK_SEC;
+  const timer = setTimeout(() => {
+    say(`native: the client exceeded ${limitSec} s; killing it`);
+    child.kill("SIGKILL");
+  }, limitSec * 1000);
+  // The client says when its window opens and closes: sample the relay's CPU right then.
+  let stderrText = "";
+  const readStderr = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text.includes("window-start")) windowStart = sample();
+      if (text.includes("window-end")) windowEnd = sample();
+      stderrText += text;
+    }
+  })();
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  await readStderr;
+  clearTimeout(timer);
+  await relay.stop();
+  const extra = stderrText.replace(/window-(start|end)\n/g, "").trim();
+  if (extra !== "") say(`native: client said: ${extra}`);
+  if (code !== 0 || stdout.trim() === "") {
+    say(`native: the client exited ${code ?? child.signalCode}`);
+    return 3;
+  }
+  const result = nativeToBenchResult(options, relay.description, parseNativeOutput(stdout), {
+    cpuPct:
+      windowStart !== undefined && windowEnd !== undefined
+        ? cpuPercent(windowStart, windowEnd)
+        : null,
+    rssBytes: windowEnd?.rssBytes ?? null,
+    rssBaselineBytes: baseline?.rssBytes ?? null,
+  });
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const f = (n: number) => Math.round(n).toLocaleString("en-US");
+    process.stdout.write(
+      `${result.params.pubs} pub -> ${result.params.subs} sub, ${result.params.msgSize} B, native client (${threads} thread${threads === 1 ? "" : "s"}), ${result.windowSec.toFixed(2)} s\n` +
+        `sent ${f(result.sentRate)} msg/s, received ${f(result.receivedRate)} msg/s (${f((result.receivedRate * result.params.msgSize) / 1e6)} MB/s)\n` +
+        `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%\n`,
+    );
+  }
+  if (!deliveredEverything(result) && !options.allowLoss) {
+    say("native: messages were lost, duplicated or mangled (exit 1; --allow-loss to accept)");
+    return 1;
+  }
+  return 0;
+}
+
+process.exit(await main());

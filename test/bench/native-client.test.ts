@@ -1,0 +1,146 @@
+import { describe, expect, test } from "bun:test";
+import { SCENARIOS } from "../../bench/compare/scenarios.ts";
+import { parseBenchArgs } from "../../bench/lib/args.ts";
+import { ensureNativeClient } from "../../bench/native/build.ts";
+import {
+  type NativeOutput,
+  nativeArgs,
+  nativeCanRun,
+  nativeToBenchResult,
+  needsBuild,
+  parseNativeOutput,
+  unsupported,
+} from "../../bench/native/native-result.ts";
+
+const sample: NativeOutput = {
+  client: "native",
+  threads: 2,
+  protocol: "line",
+  pubs: 4,
+  subs: 16,
+  msgSize: 80,
+  msgsPerWrite: 819,
+  windowSec: 5,
+  sent: 1_000_000,
+  received: 16_000_000,
+  sentRate: 200_000,
+  receivedRate: 3_200_000,
+  expectedReceived: 16_000_000,
+  sentTotal: 1_300_000,
+  receivedTotal: 20_799_990,
+  expectedTotal: 20_800_000,
+  lost: 10,
+  duplicated: 0,
+  sequenceGaps: 0,
+  reordered: 0,
+  malformed: 0,
+  sampled: 1234,
+  disconnected: 0,
+  drainSec: 3,
+  runSec: 9.3,
+  complete: false,
+};
+
+describe("native saturation client: interface", () => {
+  test("only saturation runs without stalled or idle subscribers go native", () => {
+    const byTarget = (t: number) => SCENARIOS.filter((s) => s.target === t);
+    for (const t of [1, 2, 3]) for (const s of byTarget(t)) expect(nativeCanRun(s.args)).toBe(true);
+    for (const t of [4, 5, 6, 7])
+      for (const s of byTarget(t)) expect(nativeCanRun(s.args)).toBe(false);
+    expect(nativeCanRun(["--rate", "0", "--stalled", "1"])).toBe(false);
+    expect(nativeCanRun(["--pub", "1"])).toBe(false);
+  });
+
+  test("bench flags become sat_client flags", () => {
+    const options = parseBenchArgs([
+      "--rate",
+      "0",
+      "--pub",
+      "4",
+      "--sub",
+      "16",
+      "--msg-size",
+      "80",
+      "--msgs-per-write",
+      "1",
+      "--pub-port",
+      "9001",
+      "--sub-port",
+      "9002",
+      "--duration",
+      "5",
+    ]);
+    expect(unsupported(options)).toBeUndefined();
+    const args = nativeArgs(options, 2);
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    expect(flag("--pub")).toBe("4");
+    expect(flag("--sub")).toBe("16");
+    expect(flag("--pub-port")).toBe("9001");
+    expect(flag("--sub-port")).toBe("9002");
+    expect(flag("--msgs-per-write")).toBe("1");
+    expect(flag("--threads")).toBe("2");
+    expect(args).not.toContain("--protocol");
+    const nats = nativeArgs(parseBenchArgs(["--rate", "0", "--protocol", "nats"]), 1);
+    expect(nats[nats.indexOf("--protocol") + 1]).toBe("nats");
+  });
+
+  test("runs it cannot do are refused with a reason", () => {
+    expect(unsupported(parseBenchArgs(["--rate", "1000"]))).toContain("--rate 0");
+    expect(unsupported(parseBenchArgs(["--rate", "0", "--idle", "5"]))).toContain("--idle");
+    expect(unsupported(parseBenchArgs(["--rate", "0", "--msg-size", "20"]))).toContain("40");
+  });
+
+  test("its JSON line becomes a BenchResult: loss exact from the drain, no latency", () => {
+    const out = parseNativeOutput(`noise\n${JSON.stringify(sample)}\n`);
+    const options = parseBenchArgs(["--rate", "0", "--duration", "5", "--warmup", "1"]);
+    const samples = { cpuPct: 150, rssBytes: 2 * 2 ** 20, rssBaselineBytes: null };
+    const r = nativeToBenchResult(options, "relay x", out, samples);
+    expect(r.receivedRate).toBe(3_200_000);
+    expect(r.params.pubs).toBe(4);
+    expect(r.params.rate).toBe(0);
+    expect(r.lost).toBe(10);
+    expect(r.latencyMs.p99Ms).toBeNaN();
+    expect(r.relayCpuPct).toBe(150);
+    expect(r.relayRssMb).toBe(2);
+    expect(r.relayRssBaselineMb).toBeNull();
+    expect(r.relay).toContain("native");
+    // A gap seen by the sampled sequence check counts even if a duplicate hid it in the totals.
+    expect(
+      nativeToBenchResult(options, "x", { ...out, lost: 0, sequenceGaps: 3 }, samples).lost,
+    ).toBe(3);
+  });
+
+  test("output without a result line is an error", () => {
+    expect(() => parseNativeOutput("")).toThrow();
+    expect(() => parseNativeOutput('{"client":"other"}')).toThrow();
+  });
+
+  test("the binary is rebuilt when missing or older than the source", () => {
+    expect(needsBuild(100, undefined)).toBe(true);
+    expect(needsBuild(100, 50)).toBe(true);
+    expect(needsBuild(100, 100)).toBe(false);
+    expect(needsBuild(100, 200)).toBe(false);
+  });
+});
+
+describe.skipIf(Bun.which("cc") === null)("native saturation client: the C program", () => {
+  test("a raw loopback stream arrives whole: nothing lost, duplicated or mangled", () => {
+    const binary = ensureNativeClient();
+    const run = Bun.spawnSync(
+      [binary, "--loopback", "--duration", "0.5", "--warmup", "0.2", "--drain", "2"],
+      { timeout: 20_000 },
+    );
+    expect(run.exitCode).toBe(0);
+    const out = parseNativeOutput(run.stdout.toString());
+    expect(out.complete).toBe(true);
+    expect(out.sentTotal).toBeGreaterThan(0);
+    expect(out.receivedTotal).toBe(out.sentTotal);
+    expect(out.lost + out.duplicated + out.reordered + out.malformed + out.sequenceGaps).toBe(0);
+    expect(out.sampled).toBeGreaterThan(0);
+  }, 30_000);
+
+  test("bad flags exit 2", () => {
+    const run = Bun.spawnSync([ensureNativeClient(), "--threads", "3"], { timeout: 10_000 });
+    expect(run.exitCode).toBe(2);
+  });
+});
