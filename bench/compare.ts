@@ -10,7 +10,12 @@
  *
  *   bun run bench:compare [--rounds 3] [--duration 5] [--warmup 1] [--drain 3]
  *                         [--only TARGET|NAME] [--skip-loopback] [--json]
- *                         [--ours-cmd CMD] [--peer-cmd CMD]
+ *                         [--ours-cmd CMD] [--peer-cmd CMD] [--client ts|native]
+ *
+ * --client native runs the saturation scenarios (1, 2, 3; rate 0) with the
+ * native C client (bench/native/sat_client.c, built on demand) instead of the
+ * TypeScript workers, and measures the raw loopback stream with it too; the
+ * other scenarios keep the TypeScript client.
  *
  * --only takes a target number (`--only 8`) or part of a scenario name.
  * Raw results go to bench/out/compare-*.json.
@@ -33,6 +38,8 @@ import {
   type Scenario,
 } from "./compare/scenarios.ts";
 import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
+import { ensureNativeClient } from "./native/build.ts";
+import { nativeCanRun, parseNativeOutput } from "./native/native-result.ts";
 import type { BenchResult } from "./report/bench-result.ts";
 
 const GO_DIR = path.resolve(REPO_ROOT, "../shared/peers/go-relay");
@@ -55,6 +62,7 @@ const { values } = parseArgs({
     "ours-cmd": { type: "string", default: OUR_RELAY_CMD },
     only: { type: "string" },
     "skip-loopback": { type: "boolean", default: false },
+    client: { type: "string", default: "ts" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -66,6 +74,14 @@ if (values.help) {
   process.exit(0);
 }
 const say = (line: string) => process.stderr.write(`${line}\n`);
+if (values.client !== "ts" && values.client !== "native") {
+  say(`compare: --client must be ts or native, got "${values.client}"`);
+  process.exit(2);
+}
+const nativeClient = values.client === "native";
+const nativeBinary = nativeClient ? ensureNativeClient(say) : undefined;
+const usesNative = (scenario: Scenario, c: Contender) =>
+  nativeClient && nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]);
 
 async function goCommand(): Promise<string> {
   if (values["peer-cmd"] !== undefined) return values["peer-cmd"];
@@ -130,7 +146,7 @@ async function runOnce(scenario: Scenario, c: Contender): Promise<BenchResult | 
     [
       process.execPath,
       "run",
-      "bench/main.ts",
+      usesNative(scenario, c) ? "bench/native/main.ts" : "bench/main.ts",
       ...scenario.args,
       ...(c.benchArgs ?? []),
       ...(nats ? ["--protocol", "nats"] : []),
@@ -166,6 +182,20 @@ const loopbacks: Loopback[] = [];
 if (!values["skip-loopback"]) {
   for (let round = 0; round < rounds; round++) {
     say(`compare: raw loopback stream | round ${round + 1}/${rounds}`);
+    if (nativeBinary !== undefined) {
+      const { stdout } = await runChild(
+        [nativeBinary, "--loopback", "--duration", String(duration), "--warmup", String(warmup)],
+        warmup + duration + 30,
+      );
+      if (stdout.trim() !== "") {
+        const out = parseNativeOutput(stdout);
+        loopbacks.push({
+          bytesPerSec: out.receivedRate * out.msgSize,
+          msgsPerSec: out.receivedRate,
+        });
+      }
+      continue;
+    }
     const { stdout } = await runChild(
       [
         process.execPath,
@@ -207,8 +237,8 @@ mkdirSync(outDir, { recursive: true });
 const outFile = path.join(outDir, `compare-${new Date().toISOString().replaceAll(":", "-")}.json`);
 
 const targetLines = [
-  `Medians of ${rounds} alternating runs, ${duration} s each (+${warmup} s warmup), same client, same machine.`,
-  `Raw loopback stream (one TCP connection, same counting): ${formatFigure(loopback.bytesPerSec / 1e6)} MB/s = ${formatFigure(loopback.msgsPerSec)} msgs/s of 80 B.`,
+  `Medians of ${rounds} alternating runs, ${duration} s each (+${warmup} s warmup), same client, same machine${nativeClient ? "; saturation scenarios with the native C client (bench/native/sat_client.c)" : ""}.`,
+  `Raw loopback stream (one TCP connection, ${nativeClient ? "native client" : "same counting"}): ${formatFigure(loopback.bytesPerSec / 1e6)} MB/s = ${formatFigure(loopback.msgsPerSec)} msgs/s of 80 B.`,
   "",
   "| target | scenario | figure | ours | go | nats | sink | ours/go | ours/nats | delivered MB/s (ours) | vs loopback | verdict |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -270,7 +300,17 @@ for (const scenario of scenarios) {
 await Bun.write(
   outFile,
   JSON.stringify(
-    { rounds, duration, warmup, commands, loopbacks, loopback, results, summary },
+    {
+      rounds,
+      duration,
+      warmup,
+      client: values.client,
+      commands,
+      loopbacks,
+      loopback,
+      results,
+      summary,
+    },
     null,
     2,
   ),
