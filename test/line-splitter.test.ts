@@ -2,11 +2,20 @@ import { describe, expect, test } from "bun:test";
 import { LineSplitter, type SegmentSink } from "../src/relay/line-splitter.ts";
 import { bytes, concat } from "./support/harness.ts";
 
-/** Copies every segment at once, so later reuse of the splitter's buffers cannot hide a bug. */
+/**
+ * Copies every segment at once, so later reuse of the splitter's buffers cannot hide a bug;
+ * checks that a segment marked stable lies in the chunk being pushed (or is the constant
+ * newline), since the relay keeps stable bytes by reference.
+ */
 class CollectingSink implements SegmentSink {
   parts: Uint8Array[] = [];
-  segment(source: Uint8Array, start: number, end: number): void {
+  pushing: Uint8Array | undefined;
+  segment(source: Uint8Array, start: number, end: number, stable: boolean): void {
     expect(end).toBeGreaterThanOrEqual(start);
+    if (this.pushing) {
+      if (stable && source !== this.pushing) expect(Array.from(source)).toEqual([10]);
+      if (!stable) expect(source).not.toBe(this.pushing);
+    }
     this.parts.push(source.slice(start, end));
   }
   output(): Uint8Array {
@@ -41,7 +50,11 @@ function run(chunks: Uint8Array[], maxLine = 1 << 20, cleanClose = true) {
   const splitter = new LineSplitter(maxLine);
   const sink = new CollectingSink();
   let count = 0;
-  for (const chunk of chunks) count += splitter.push(chunk, sink);
+  for (const chunk of chunks) {
+    sink.pushing = chunk;
+    count += splitter.push(chunk, sink);
+  }
+  sink.pushing = undefined;
   if (cleanClose) count += splitter.finish(sink);
   return { out: sink.output(), count, splitter };
 }

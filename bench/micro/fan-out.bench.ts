@@ -1,12 +1,12 @@
 /**
  * The relay's outbound hot path: src/relay/hub.ts handing one publisher chunk
- * to N subscribers (one write each), and src/relay/byte-queue.ts coalescing
+ * to N subscribers (one write each), and src/relay/backlog.ts coalescing
  * what a slow socket did not take. Sockets are fakes that accept all, or half,
  * of each write, so only the relay's own work is timed.
  */
 import type { Socket } from "bun";
 import { bench, do_not_optimize, group, summary } from "mitata";
-import { ByteQueue } from "../../src/relay/byte-queue.ts";
+import { Backlog } from "../../src/relay/backlog.ts";
 import { Hub } from "../../src/relay/hub.ts";
 import { LineSplitter } from "../../src/relay/line-splitter.ts";
 import { Subscriber } from "../../src/relay/subscriber.ts";
@@ -67,13 +67,23 @@ group("backlog coalescing (slow subscribers)", () => {
       for (const s of hub.subscribers) hub.flush(s);
       for (const s of hub.subscribers) s.backlog.clear();
     });
-    const queue = new ByteQueue();
-    bench("ByteQueue: append 16 x 4 KiB then consume in 3 partial writes", () => {
-      for (let at = 0; at < 16 * 4096; at += 4096) queue.append(WHOLE_LINES_64K, at, at + 4096);
-      queue.consume(20_000);
-      queue.consume(20_000);
-      queue.consume(queue.length);
-      do_not_optimize(queue.capacity);
+    const backlog = new Backlog();
+    let budget = 0;
+    const sink = {
+      write: (_bytes: Uint8Array, _offset: number, length: number) => {
+        const n = Math.min(length, budget);
+        budget -= n;
+        return n;
+      },
+    };
+    bench("Backlog: append 16 x 4 KiB (copied) then drain in 3 partial writes", () => {
+      for (let at = 0; at < 16 * 4096; at += 4096)
+        backlog.append(WHOLE_LINES_64K, at, at + 4096, false);
+      for (const take of [20_000, 20_000, 1 << 20]) {
+        budget = take;
+        backlog.writeTo(sink);
+      }
+      do_not_optimize(backlog.length);
     });
   });
 });

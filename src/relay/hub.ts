@@ -101,6 +101,8 @@ export class Hub implements SegmentSink {
   private batchLength = 0;
   /** Complete messages in the batch. */
   private batchMessages = 0;
+  /** The batch is one stable segment (a read chunk): backlogs may keep it by reference. */
+  private batchStable = false;
   private deliveryScheduled = false;
   private scratch = new Uint8Array(64 * 1024);
   private readonly highWater: number;
@@ -145,14 +147,16 @@ export class Hub implements SegmentSink {
   }
 
   /** SegmentSink: adds bytes to the batch being built. */
-  segment(bytes: Uint8Array, start: number, end: number): void {
+  segment(bytes: Uint8Array, start: number, end: number, stable: boolean): void {
     const length = end - start;
     if (this.batchLength === 0) {
       this.batch = bytes;
       this.batchStart = start;
       this.batchLength = length;
+      this.batchStable = stable;
       return;
     }
+    this.batchStable = false;
     if (this.batch !== this.scratch) {
       // A second segment: from here on the batch is built by copying into the scratch buffer.
       this.ensureScratch(this.batchLength + length);
@@ -195,6 +199,7 @@ export class Hub implements SegmentSink {
     const start = this.batchStart;
     const length = this.batchLength;
     const messages = this.batchMessages;
+    const stable = this.batchStable;
     this.batch = EMPTY;
     this.batchLength = 0;
     this.batchMessages = 0;
@@ -209,7 +214,7 @@ export class Hub implements SegmentSink {
     for (let i = subscribers.length - 1; i >= 0; i--) {
       const subscriber = subscribers[i] as Subscriber;
       const queuedBefore = subscriber.backlog.length;
-      const outcome = subscriber.offer(bytes, start, length, maxPending, policy);
+      const outcome = subscriber.offer(bytes, start, length, stable, maxPending, policy);
       if (outcome === Offer.Accepted) {
         delivered++;
         const queued = subscriber.backlog.length;

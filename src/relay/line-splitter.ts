@@ -15,10 +15,12 @@
 /** Receives the output of a LineSplitter. */
 export interface SegmentSink {
   /**
-   * Bytes `[start, end)` of `bytes` continue the output stream. They stay valid until the next
-   * call into the splitter (they may lie in its reusable buffer): copy them to keep them longer.
+   * Bytes `[start, end)` of `bytes` continue the output stream. `stable`: `bytes` is the
+   * chunk that was pushed (or a constant), which the splitter never writes to, so the bytes
+   * may be kept by reference. Otherwise they lie in the splitter's reusable buffer and stay
+   * valid only until the next call into the splitter: copy them to keep them longer.
    */
-  segment(bytes: Uint8Array, start: number, end: number): void;
+  segment(bytes: Uint8Array, start: number, end: number, stable: boolean): void;
 }
 
 const NEWLINE = 10;
@@ -76,17 +78,17 @@ export class LineSplitter {
       if (crInChunk || crInPartial) length -= 1;
 
       if (length > maxLine) {
-        if (lineStart > runStart) sink.segment(chunk, runStart, lineStart);
+        if (lineStart > runStart) sink.segment(chunk, runStart, lineStart, true);
         this.refuse();
         return messages;
       }
       if (carriedOver > 0) {
         // The first line of this chunk finishes the line held back from earlier chunks.
-        sink.segment(this.partial, 0, crInPartial ? carriedOver - 1 : carriedOver);
+        sink.segment(this.partial, 0, crInPartial ? carriedOver - 1 : carriedOver, false);
         this.rotatePartial();
       }
       if (crInChunk) {
-        sink.segment(chunk, runStart, newline - 1);
+        sink.segment(chunk, runStart, newline - 1, true);
         runStart = newline;
       }
       messages++;
@@ -94,7 +96,7 @@ export class LineSplitter {
       newline = chunk.indexOf(NEWLINE, lineStart);
     }
 
-    if (lineStart > runStart) sink.segment(chunk, runStart, lineStart);
+    if (lineStart > runStart) sink.segment(chunk, runStart, lineStart, true);
     if (lineStart < chunk.length) this.holdBack(chunk, lineStart);
     return messages;
   }
@@ -111,8 +113,8 @@ export class LineSplitter {
       this.refuse();
       return 0;
     }
-    sink.segment(this.partial, 0, length);
-    sink.segment(NEWLINE_ONLY, 0, 1);
+    sink.segment(this.partial, 0, length, false);
+    sink.segment(NEWLINE_ONLY, 0, 1, true);
     this.rotatePartial();
     return 1;
   }

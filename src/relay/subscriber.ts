@@ -2,14 +2,14 @@
  * One subscriber connection and its backlog.
  *
  * Bun's `socket.write` is one non-blocking send that returns how many bytes the kernel took;
- * it keeps nothing. Whatever it does not take goes into this subscriber's ByteQueue and is
- * written from the `drain` handler, the whole backlog in one write. While a backlog exists,
- * new messages join its end so the order on the wire never changes.
+ * it keeps nothing. Whatever it does not take goes into this subscriber's Backlog and is
+ * written from the `drain` handler, in a few large writes. While a backlog exists, new
+ * messages join its end so the order on the wire never changes.
  */
 import type { Socket } from "bun";
 import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { CloseReason } from "../errors.ts";
-import { ByteQueue } from "./byte-queue.ts";
+import { Backlog } from "./backlog.ts";
 
 /** Minimum seconds between two log lines about bytes a subscriber sent us. */
 const INPUT_LOG_INTERVAL_MS = 10_000;
@@ -28,7 +28,7 @@ export const Offer = {
 export type Offer = (typeof Offer)[keyof typeof Offer];
 
 export class Subscriber {
-  readonly backlog = new ByteQueue();
+  readonly backlog = new Backlog();
   /** Position in the hub's subscriber array; -1 once removed. */
   index = -1;
   /** Set when the relay itself closes the connection, so the close handler reports why. */
@@ -59,7 +59,7 @@ export class Subscriber {
 
   /**
    * Sends bytes `[start, start + length)` of `bytes` (whole messages), or queues what the
-   * socket does not take. When the backlog would pass `maxPending`, `policy` decides:
+   * socket does not take (by reference when `retainable`: see Backlog). When the backlog would pass `maxPending`, `policy` decides:
    * `disconnect` queues nothing and reports OverLimit; `drop` drops the whole batch unless
    * part of it already went out (a message is never cut: the rest is queued); `block`
    * queues anyway, since the hub stops publishers well before this.
@@ -68,6 +68,7 @@ export class Subscriber {
     bytes: Uint8Array,
     start: number,
     length: number,
+    retainable: boolean,
     maxPending: number,
     policy: SlowConsumerPolicy,
   ): Offer {
@@ -83,20 +84,17 @@ export class Subscriber {
       if (policy === "disconnect") return Offer.OverLimit;
       if (policy === "drop" && written === 0) return Offer.Dropped;
     }
-    backlog.append(bytes, start + written, start + length);
+    backlog.append(bytes, start + written, start + length, retainable);
     return Offer.Accepted;
   }
 
   /**
-   * Writes as much of the backlog as the socket takes now, in one write. Returns how many bytes
-   * left the backlog. Called from `drain`, which also fires when there is nothing to do.
+   * Writes as much of the backlog as the socket takes now. Returns how many bytes left the
+   * backlog. Called from `drain`, which also fires when there is nothing to do.
    */
   flush(): number {
-    const backlog = this.backlog;
-    if (backlog.length === 0) return 0;
-    const written = this.socket.write(backlog.buffered, backlog.offset, backlog.length);
-    if (written <= 0) return 0;
-    backlog.consume(written);
+    if (this.backlog.length === 0) return 0;
+    const written = this.backlog.writeTo(this.socket);
     this.bytesSent += written;
     return written;
   }
