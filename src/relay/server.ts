@@ -333,8 +333,10 @@ export class Relay {
     subscriber.closeReason = reason;
     subscriber.closeDetail = detail;
     this.hub.remove(subscriber);
-    // A reset, not a FIN: the peer is not reading, so a FIN would wait behind unread data.
-    subscriber.socket.terminate();
+    // A FIN, not a reset: Bun releases the socket at once, and the kernel still delivers what
+    // it already holds, so what the subscriber loses is exactly the backlog, `dropped=`. (A
+    // reset would also throw away the kernel's send buffer, megabytes on loopback, unlogged.)
+    subscriber.socket.end();
   }
 
   /** Policy `block`: stop (or restart) reading every publisher, so TCP pushes back on them. */
