@@ -8,6 +8,7 @@ import { TestClient } from "./support/harness.ts";
 setDefaultTimeout(30_000);
 
 const spawnRelay = relayProcesses();
+const MAIN_PATH = new URL("../src/main.ts", import.meta.url).pathname;
 
 async function runToExit(args: string[], env: Record<string, string> = {}) {
   const child = spawnRelay(args, env);
@@ -83,6 +84,36 @@ describe("bun run src/main.ts", () => {
     expect(await child.exited).toBe(0);
     await out.waitFor(/BYE all queued data flushed \| total .*Recv: 1 .*Sent: 1 /);
     expect(await subscriber.closed).toBeUndefined();
+  });
+
+  test("running out of file descriptors does not stop the relay", async () => {
+    // A relay limited to 64 descriptors, offered 120 subscribers: accepts past the limit
+    // fail inside Bun; the relay must survive and serve once descriptors are free again.
+    const child = Bun.spawn(
+      ["bash", "-c", `ulimit -n 64 && exec bun run ${MAIN_PATH} --host 127.0.0.1 0 0`],
+      { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+    );
+    try {
+      const out = new ChildLines(child.stdout);
+      const pubPort = Number((await out.match(/LISTEN publishers on 127\.0\.0\.1:(\d+)/))[1]);
+      const subPort = Number((await out.match(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+      const flood = await Promise.all(
+        Array.from({ length: 120 }, () => TestClient.connect(subPort)),
+      );
+      await out.waitFor(/OPEN subscriber/);
+      for (const client of flood) client.reset();
+      await Promise.all(flood.map((client) => client.closed));
+      // Descriptors are free again: a new subscriber and publisher are served.
+      const subscriber = await TestClient.connect(subPort);
+      await out.waitFor(new RegExp(`OPEN subscriber 127\\.0\\.0\\.1:${subscriber.localPort}$`));
+      const publisher = await TestClient.connect(pubPort);
+      await publisher.write("still relaying\n");
+      await subscriber.waitForBytes(15);
+      expect(subscriber.text()).toBe("still relaying\n");
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   test("--quiet hides OPEN/CLOSE lines; the stats line still counts connections", async () => {

@@ -200,6 +200,11 @@ export class TestClient {
     return client;
   }
 
+  /** This client's own port, as the relay's logs show it (`OPEN subscriber 127.0.0.1:PORT`). */
+  get localPort(): number {
+    return this.socket.localPort;
+  }
+
   get receivedBytes(): number {
     return this.received;
   }
