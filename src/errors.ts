@@ -75,3 +75,17 @@ export function formatPeer(address: string | undefined, port: number | undefined
   const host = address ?? "?";
   return host.includes(":") ? `[${host}]:${port ?? "?"}` : `${host}:${port ?? "?"}`;
 }
+
+/**
+ * A failed listen (Bun.listen or Bun.serve) as a RelayError with the address:
+ * `WHAT port HOST:PORT is already in use`, or `cannot open the WHAT port HOST:PORT (WHY)`.
+ */
+export function listenError(what: string, host: string, port: number, error: unknown): RelayError {
+  const code = (error as { code?: string }).code;
+  const where = formatPeer(host, port);
+  if (code === "EADDRINUSE") {
+    return new RelayError(ErrorCode.AddressInUse, `${what} port ${where} is already in use`);
+  }
+  const why = code ?? (error as Error).message ?? String(error);
+  return new RelayError(ErrorCode.ListenFailed, `cannot open the ${what} port ${where} (${why})`);
+}

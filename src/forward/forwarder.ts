@@ -4,7 +4,7 @@
  * pool of pre-dialed upstream sockets.
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, formatPeer, listenError, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
@@ -22,17 +22,6 @@ export interface ForwardSettings extends TableSettings {
   pool: number;
   /** Seconds an idle pooled socket may wait before it is replaced; 0: forever. */
   poolIdleTtl: number;
-}
-
-/** Bun.listen's failure as a RelayError with a code and the address. */
-export function listenError(mode: string, host: string, port: number, error: unknown): RelayError {
-  const code = (error as { code?: string }).code;
-  const where = formatPeer(host, port);
-  if (code === "EADDRINUSE") {
-    return new RelayError(ErrorCode.AddressInUse, `${mode}: ${where} is already in use`);
-  }
-  const why = code ?? (error as Error).message ?? String(error);
-  return new RelayError(ErrorCode.ListenFailed, `${mode}: cannot listen on ${where} (${why})`);
 }
 
 export class Forwarder {

@@ -11,7 +11,7 @@
  */
 import type { Server } from "bun";
 import type { Registry } from "prom-client";
-import { ErrorCode, formatPeer, RelayError } from "../errors.ts";
+import { formatPeer, listenError } from "../errors.ts";
 
 export interface MetricsServerOptions {
   host: string;
@@ -23,16 +23,6 @@ export interface MetricsServerOptions {
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
-
-function listenError(host: string, port: number, error: unknown): RelayError {
-  const code = (error as { code?: string }).code;
-  const where = formatPeer(host, port);
-  if (code === "EADDRINUSE") {
-    return new RelayError(ErrorCode.AddressInUse, `metrics port ${where} is already in use`);
-  }
-  const why = code ?? (error as Error).message ?? String(error);
-  return new RelayError(ErrorCode.ListenFailed, `cannot serve metrics on ${where} (${why})`);
-}
 
 export class MetricsServer {
   private constructor(
@@ -66,7 +56,7 @@ export class MetricsServer {
         },
       });
     } catch (error) {
-      throw listenError(host, port, error);
+      throw listenError("metrics", host, port, error);
     }
     return new MetricsServer(server, host);
   }

@@ -7,11 +7,10 @@
  * (target not allowed), 408 (head too slow), 502 (target unreachable), 504 (connect timeout).
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, formatPeer, listenError, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { dialUpstream } from "../forward/dialer.ts";
 import type { ForwardEventListener } from "../forward/forward-events.ts";
-import { listenError } from "../forward/forwarder.ts";
 import { type EndOwner, type Pipe, PipeEnd, pipeEndHandlers } from "../forward/pipe.ts";
 import { ConnectHeadReader, type ConnectRequest } from "./connect-head.ts";
 import { type AllowPattern, checkProxyAuthorization, isAllowed } from "./proxy-policy.ts";

@@ -8,8 +8,8 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import type { RelayConfig } from "../cli/config.ts";
-import { CloseReason, ErrorCode, formatPeer, RelayError } from "../errors.ts";
-import type { RelayEvent, RelayEventListener, Side, StatsSnapshot } from "./events.ts";
+import { CloseReason, formatPeer, listenError } from "../errors.ts";
+import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { type Counters, Hub } from "./hub.ts";
 import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
@@ -28,16 +28,6 @@ export interface ShutdownReport {
 
 function peerOf(socket: Socket<unknown>): string {
   return formatPeer(socket.remoteAddress, socket.remotePort);
-}
-
-function listenError(side: Side, host: string, port: number, error: unknown): RelayError {
-  const code = (error as { code?: string }).code;
-  const where = `${host}:${port}`;
-  if (code === "EADDRINUSE") {
-    return new RelayError(ErrorCode.AddressInUse, `${side} port ${where} is already in use`);
-  }
-  const why = code ?? (error as Error).message ?? String(error);
-  return new RelayError(ErrorCode.ListenFailed, `cannot listen for ${side}s on ${where} (${why})`);
 }
 
 export class Relay {
