@@ -4,11 +4,11 @@
  * pool of pre-dialed upstream sockets.
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, formatPeer, listenError, type RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
-import { type Pipe, PipeEnd, pipeEndHandlers } from "./pipe.ts";
+import { listenForClients, type Pipe, PipeEnd } from "./pipe.ts";
 import { UpstreamPool } from "./pool.ts";
 import { type BalancePolicy, Target, TargetSet } from "./targets.ts";
 
@@ -42,22 +42,16 @@ export class Forwarder {
       settings.balance,
     );
     this.table = new ConnectionTable("forward", settings, emit, () => this.extraStats());
-    const forwarder = this;
     try {
-      this.listener = Bun.listen<PipeEnd>({
-        hostname: settings.listenHost,
-        port: settings.listenPort,
-        allowHalfOpen: true,
-        socket: {
-          ...pipeEndHandlers,
-          open(socket) {
-            forwarder.accept(socket);
-          },
-        },
-      });
+      this.listener = listenForClients(
+        "forward",
+        settings.listenHost,
+        settings.listenPort,
+        (socket) => this.accept(socket),
+      );
     } catch (error) {
       this.table.stop();
-      throw listenError("forward", settings.listenHost, settings.listenPort, error);
+      throw error;
     }
     if (settings.pool > 0) {
       for (const target of this.targets.targets) {

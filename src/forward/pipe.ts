@@ -19,8 +19,8 @@
  * socket; the PipeEnd's `owner` decides what an event means (an idle pooled socket, a proxy
  * client still sending its request head, or a joined pipe).
  */
-import type { Socket, SocketHandler } from "bun";
-import { CloseReason } from "../errors.ts";
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import { CloseReason, listenError } from "../errors.ts";
 
 /** Whoever currently handles a PipeEnd's socket events. */
 export interface EndOwner {
@@ -283,3 +283,26 @@ export const pipeEndHandlers = {
     // The close handler follows and settles the pipe.
   },
 } satisfies SocketHandler<PipeEnd, "uint8array">;
+
+/**
+ * Listens for the clients of a forwarding mode: half-open allowed (a client's FIN is passed
+ * on, not taken as the end), the shared handler table, `accept` for each new socket.
+ * Throws a RelayError naming the mode and the address when the port cannot be opened.
+ */
+export function listenForClients(
+  mode: "forward" | "proxy",
+  host: string,
+  port: number,
+  accept: (socket: Socket<PipeEnd>) => void,
+): TCPSocketListener<PipeEnd> {
+  try {
+    return Bun.listen<PipeEnd>({
+      hostname: host,
+      port,
+      allowHalfOpen: true,
+      socket: { ...pipeEndHandlers, open: accept },
+    });
+  } catch (error) {
+    throw listenError(mode, host, port, error);
+  }
+}

@@ -7,11 +7,11 @@
  * (target not allowed), 408 (head too slow), 502 (target unreachable), 504 (connect timeout).
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, formatPeer, listenError, type RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { dialUpstream } from "../forward/dialer.ts";
 import type { ForwardEventListener } from "../forward/forward-events.ts";
-import { type EndOwner, type Pipe, PipeEnd, pipeEndHandlers } from "../forward/pipe.ts";
+import { type EndOwner, listenForClients, type Pipe, PipeEnd } from "../forward/pipe.ts";
 import { ConnectHeadReader, type ConnectRequest } from "./connect-head.ts";
 import { type AllowPattern, checkProxyAuthorization, isAllowed } from "./proxy-policy.ts";
 
@@ -142,22 +142,16 @@ export class ProxyServer {
       targetsUp: 0,
       targets: 0,
     }));
-    const server = this;
     try {
-      this.listener = Bun.listen<PipeEnd>({
-        hostname: settings.listenHost,
-        port: settings.listenPort,
-        allowHalfOpen: true,
-        socket: {
-          ...pipeEndHandlers,
-          open(socket) {
-            server.accept(socket);
-          },
-        },
-      });
+      this.listener = listenForClients(
+        "proxy",
+        settings.listenHost,
+        settings.listenPort,
+        (socket) => this.accept(socket),
+      );
     } catch (error) {
       this.table.stop();
-      throw listenError("proxy", settings.listenHost, settings.listenPort, error);
+      throw error;
     }
     emit({ type: "listening", mode: "proxy", host: settings.listenHost, port: this.port });
   }
