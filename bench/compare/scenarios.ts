@@ -54,13 +54,27 @@ const SINK: Contender = { label: "sink", relay: "sink" };
 const BLOCK_NOTE =
   "ours runs with --slow-consumer block (the Go relay and the sink push back implicitly; nats-server stalls publishers)";
 
-function stalledContenders(): Contender[] {
+/**
+ * Target 8 as the policies make it meaningful: `disconnect` at a rate the subscribers can
+ * follow (at saturation, with nothing pushing back, every subscriber is a slow consumer),
+ * and `block` with `--write-timeout 1`, so the stalled subscriber holds publishers for about
+ * a second of the window before it is cut. The bench's later `--rate` overrides the
+ * scenario's `--rate 0`.
+ */
+function stalledContenders(followableRate: number): Contender[] {
   const stalled = ["--stalled", "1"];
+  const paced = ["--rate", String(followableRate)];
+  const blockShortTimeout = [...BLOCK, "--write-timeout", "1"];
   return [
-    { label: "ours disconnect", relay: "ours" },
-    { label: "ours disconnect +stalled", relay: "ours", benchArgs: stalled },
-    { label: "ours block", relay: "ours", relayFlags: BLOCK },
-    { label: "ours block +stalled", relay: "ours", relayFlags: BLOCK, benchArgs: stalled },
+    { label: "ours disconnect", relay: "ours", benchArgs: paced },
+    { label: "ours disconnect +stalled", relay: "ours", benchArgs: [...paced, ...stalled] },
+    { label: "ours block", relay: "ours", relayFlags: blockShortTimeout },
+    {
+      label: "ours block +stalled",
+      relay: "ours",
+      relayFlags: blockShortTimeout,
+      benchArgs: stalled,
+    },
     { label: "go", relay: "go" },
     { label: "go +stalled", relay: "go", benchArgs: stalled },
   ];
@@ -76,7 +90,7 @@ const STALL_GOAL: Goal = {
   minShare: 0.8,
 };
 const STALL_NOTE =
-  "one extra subscriber connects and never reads; --write-timeout is the default 10 s, longer than the run, so under block the stalled one holds every publisher for the whole window";
+  "one extra subscriber connects and never reads; ours disconnect runs paced at a rate the subscribers follow, ours block at saturation with --write-timeout 1 (the stalled one holds publishers ~1 s, then is cut); Go blocks on it for good";
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -136,7 +150,7 @@ export const SCENARIOS: readonly Scenario[] = [
     target: 8,
     name: "stalled subscriber among 1x3",
     args: ["--pub", "1", "--sub", "3", ...SAT_80],
-    contenders: stalledContenders(),
+    contenders: stalledContenders(1_000_000),
     goal: STALL_GOAL,
     note: STALL_NOTE,
   },
@@ -144,7 +158,7 @@ export const SCENARIOS: readonly Scenario[] = [
     target: 8,
     name: "stalled subscriber among 4x16",
     args: ["--pub", "4", "--sub", "16", ...SAT_80],
-    contenders: stalledContenders(),
+    contenders: stalledContenders(100_000),
     goal: STALL_GOAL,
     note: STALL_NOTE,
   },
