@@ -7,9 +7,10 @@
  * therefore fires between its limit and its limit plus one sweep interval (a quarter of the
  * shortest timeout, between 10 ms and 1 s), at no cost per chunk.
  */
-import { CloseReason } from "../errors.ts";
+import type { Socket } from "bun";
+import { CloseReason, formatPeer } from "../errors.ts";
 import type { ForwardEventListener, ForwardMode, ForwardStats } from "./forward-events.ts";
-import { Pipe, type PipeListener } from "./pipe.ts";
+import { Pipe, type PipeEnd, type PipeListener } from "./pipe.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */
@@ -73,8 +74,30 @@ export class ConnectionTable implements PipeListener {
     return this.settings.maxConns > 0 && this.pipes.size >= this.settings.maxConns;
   }
 
-  /** A pipe for a client that was just accepted. */
-  add(): Pipe {
+  /**
+   * Takes a client socket that was just accepted: binds it to a new pipe, then closes that
+   * pipe at once when the mode is stopping or --max-conns is reached (the close is logged
+   * and counted like any other). Returns the pipe only when the client is admitted.
+   */
+  admit(socket: Socket<PipeEnd>, stopping: boolean): Pipe | undefined {
+    const full = this.full;
+    const pipe = this.add();
+    const client = pipe.client;
+    client.socket = socket;
+    client.peerAddress = formatPeer(socket.remoteAddress, socket.remotePort);
+    socket.data = client;
+    if (stopping) {
+      pipe.close(CloseReason.Shutdown);
+      return undefined;
+    }
+    if (full) {
+      pipe.close(CloseReason.MaxConns, `--max-conns ${this.settings.maxConns} reached`);
+      return undefined;
+    }
+    return pipe;
+  }
+
+  private add(): Pipe {
     const pipe = new Pipe(this.nextId++, this);
     this.pipes.add(pipe);
     return pipe;

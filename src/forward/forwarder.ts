@@ -4,7 +4,7 @@
  * pool of pre-dialed upstream sockets.
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
@@ -87,19 +87,8 @@ export class Forwarder {
   }
 
   private accept(socket: Socket<PipeEnd>): void {
-    const full = this.table.full;
-    const pipe = this.table.add();
-    const client = pipe.client;
-    client.socket = socket;
-    client.peerAddress = formatPeer(socket.remoteAddress, socket.remotePort);
-    socket.data = client;
-    if (this.stopped) {
-      pipe.close(CloseReason.Shutdown);
-    } else if (full) {
-      pipe.close(CloseReason.MaxConns, `--max-conns ${this.settings.maxConns} reached`);
-    } else {
-      void this.connect(pipe);
-    }
+    const pipe = this.table.admit(socket, this.stopped);
+    if (pipe) void this.connect(pipe);
   }
 
   /** Tries targets in balance order until one connects; closes the client when none does. */

@@ -168,19 +168,8 @@ export class ProxyServer {
   }
 
   private accept(socket: Socket<PipeEnd>): void {
-    const full = this.table.full;
-    const pipe = this.table.add();
-    const client = pipe.client;
-    client.socket = socket;
-    client.peerAddress = formatPeer(socket.remoteAddress, socket.remotePort);
-    socket.data = client;
-    if (this.stopped) {
-      pipe.close(CloseReason.Shutdown);
-    } else if (full) {
-      pipe.close(CloseReason.MaxConns, `--max-conns ${this.settings.maxConns} reached`);
-    } else {
-      client.owner = new HeadPhase(pipe, this);
-    }
+    const pipe = this.table.admit(socket, this.stopped);
+    if (pipe) pipe.client.owner = new HeadPhase(pipe, this);
   }
 
   /** The head is complete: check credentials and target, then dial. */
