@@ -11,7 +11,7 @@ afterEach(() => {
 async function roundTrip(port: number, text: string): Promise<PipeClient> {
   const client = await PipeClient.connect(port);
   await client.write(text);
-  client.shutdown();
+  client.halfClose();
   await client.closed;
   return client;
 }
@@ -126,7 +126,7 @@ describe("forward targets", () => {
     await held.waitForBytes(1);
     for (let i = 0; i < 3; i++) await roundTrip(forwarder.port, "y");
     expect([a.accepted, b.accepted]).toEqual([1, 3]);
-    held.shutdown();
+    held.halfClose();
     await held.closed;
     expect(log.closes()).toHaveLength(4);
   });
@@ -145,7 +145,7 @@ describe("forward targets", () => {
     await refused.ended;
     const close = await log.waitFor("close");
     expect(close).toMatchObject({ reason: "max_conns", detail: "--max-conns 1 reached" });
-    held.shutdown();
+    held.halfClose();
     await held.closed;
   });
 });

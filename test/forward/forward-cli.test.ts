@@ -56,7 +56,7 @@ test("`main.ts forward` logs LISTEN/OPEN/CLOSE with both addresses and exits 0 o
   const client = await PipeClient.connect(port);
   const clientPort = client.localPort;
   await client.write("abc");
-  client.shutdown();
+  client.halfClose();
   await client.closed;
   const open = await waitForLine(lines, (line) => line.includes("OPEN forward"));
   expect(open).toContain(`127.0.0.1:${clientPort} -> 127.0.0.1:${echo.port}`);
@@ -104,7 +104,7 @@ test("`main.ts proxy --metrics-port 0` serves bun_relay_forward_* metrics and /h
   const client = await PipeClient.connect(port);
   await client.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nhello`);
   await client.waitForBytes(39 + 5);
-  client.shutdown();
+  client.halfClose();
   await client.closed;
   await waitForLine(lines, (line) => line.includes("CLOSE proxy"));
   const metrics = await (await fetch(url)).text();

@@ -7,6 +7,7 @@
 import { dlopen, FFIType } from "bun:ffi";
 import type { Socket, TCPSocketListener } from "bun";
 import type { ForwardEvent } from "../../src/forward/forward-events.ts";
+import { TestClient } from "../support/harness.ts";
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
@@ -151,126 +152,12 @@ function flush(socket: Socket<ServerConn>): void {
   if (state.shutAfterFlush) socket.end();
 }
 
-/**
- * A client socket with half-close: receives into memory (or only hashes, for bulk tests),
- * writes with backpressure, reports `end` (FIN received) and `close`.
- */
-export class PipeClient {
-  private chunks: Uint8Array[] = [];
-  received = 0;
-  readonly hash = new Bun.CryptoHasher("sha256");
-  private waiters: { count: number; resolve: () => void }[] = [];
-  private writes: { data: Uint8Array; offset: number; resolve: () => void }[] = [];
-  readonly closed: Promise<Error | undefined>;
-  readonly ended: Promise<void>;
-  private resolveClosed!: (error: Error | undefined) => void;
-  private resolveEnded!: () => void;
-  private socket!: Socket<PipeClient>;
-
-  private constructor(private readonly keep: boolean) {
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
-    this.ended = new Promise((resolve) => {
-      this.resolveEnded = resolve;
-    });
-  }
-
-  static async connect(port: number, options: { keep?: boolean } = {}): Promise<PipeClient> {
-    const client = new PipeClient(options.keep ?? true);
-    client.socket = await Bun.connect<PipeClient>({
-      hostname: "127.0.0.1",
-      port,
-      allowHalfOpen: true,
-      data: client,
-      socket: {
-        binaryType: "uint8array",
-        data(socket, chunk) {
-          socket.data.onData(chunk);
-        },
-        drain(socket) {
-          socket.data.flush();
-        },
-        end(socket) {
-          socket.data.resolveEnded();
-        },
-        close(socket, error) {
-          socket.data.resolveEnded();
-          socket.data.resolveClosed(error);
-        },
-        error() {},
-      },
-    });
-    return client;
-  }
-
-  get localPort(): number {
-    return this.socket.localPort;
-  }
-
-  text(): string {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
-    return decoder.decode(this.chunks[0] ?? new Uint8Array(0));
-  }
-
-  waitForBytes(count: number): Promise<void> {
-    if (this.received >= count) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
-  }
-
-  write(data: Uint8Array | string): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    return new Promise((resolve) => {
-      this.writes.push({ data: bytes, offset: 0, resolve });
-      if (this.writes.length === 1) this.flush();
-    });
-  }
-
-  /** Half-close: FIN, keep reading. */
-  shutdown(): void {
-    this.socket.shutdown();
-  }
-
-  end(): void {
-    this.socket.end();
-  }
-
-  reset(): void {
-    this.socket.terminate();
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
-  }
-
-  private onData(chunk: Uint8Array): void {
-    if (this.keep) this.chunks.push(chunk);
-    this.hash.update(chunk);
-    this.received += chunk.length;
-    this.waiters = this.waiters.filter((w) => {
-      if (this.received < w.count) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  private flush(): void {
-    while (this.writes.length > 0) {
-      const head = this.writes[0] as (typeof this.writes)[number];
-      const left = head.data.length - head.offset;
-      const written = this.socket.write(head.data, head.offset, left);
-      if (written < 0) return;
-      head.offset += written;
-      if (written < left) return;
-      this.writes.shift();
-      head.resolve();
-    }
-  }
-}
+/** A client for the forwarding modes: half-open, hashing; see TestClient in test/support. */
+export type PipeClient = TestClient;
+export const PipeClient = {
+  connect: (port: number, options: { keep?: boolean } = {}): Promise<PipeClient> =>
+    TestClient.connect(port, { halfOpen: true, hash: true, keep: options.keep ?? true }),
+};
 
 /** A port with nothing listening on it (bound, then released). */
 export function closedPort(): number {

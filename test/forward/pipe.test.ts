@@ -40,12 +40,12 @@ describe("forward pipe", () => {
       writes.push(client.write(copy));
     }
     await Promise.all(writes);
-    client.shutdown();
+    client.halfClose();
     await client.waitForBytes(size);
     await client.closed;
     const seconds = (performance.now() - started) / 1000;
-    expect(client.received).toBe(size);
-    expect(client.hash.digest("hex")).toBe(sent.digest("hex"));
+    expect(client.receivedBytes).toBe(size);
+    expect(client.hash?.digest("hex")).toBe(sent.digest("hex"));
     const close = await log.waitFor("close");
     expect(close.bytesUp).toBe(size);
     expect(close.bytesDown).toBe(size);
@@ -57,7 +57,7 @@ describe("forward pipe", () => {
     const { forwarder, log } = setUp();
     const client = await PipeClient.connect(forwarder.port);
     await client.write("request body");
-    client.shutdown();
+    client.halfClose();
     await client.closed;
     expect(client.text()).toBe("request body");
     const close = await log.waitFor("close");
@@ -91,7 +91,7 @@ describe("forward pipe", () => {
     );
     const client = await PipeClient.connect(forwarder.port);
     await client.write("x".repeat(5000));
-    client.shutdown();
+    client.halfClose();
     await client.closed;
     expect(client.text()).toBe("got 5000");
   });

@@ -11,7 +11,7 @@ afterEach(() => {
 async function roundTrip(port: number, text: string): Promise<PipeClient> {
   const client = await PipeClient.connect(port);
   await client.write(text);
-  client.shutdown();
+  client.halfClose();
   await client.closed;
   return client;
 }
@@ -97,7 +97,7 @@ describe("forward --pool", () => {
     const client = await PipeClient.connect(forwarder.port);
     await client.waitForBytes(11);
     await client.write("HELO\r\n");
-    client.shutdown();
+    client.halfClose();
     await client.closed;
     expect(client.text()).toBe("220 ready\r\nHELO\r\n");
   });

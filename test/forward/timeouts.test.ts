@@ -45,7 +45,7 @@ describe("forward timeouts (short configured limits, measured on the close event
       await Bun.sleep(50); // pacing the traffic is the point of this test
     }
     expect(log.closes()).toHaveLength(0);
-    client.shutdown();
+    client.halfClose();
     await client.closed;
     expect((await log.waitFor("close")).reason).toBe("peer_closed");
   });
@@ -68,7 +68,7 @@ describe("forward timeouts (short configured limits, measured on the close event
     );
     const client = await PipeClient.connect(forwarder.port);
     await client.write("request");
-    client.shutdown();
+    client.halfClose();
     const halfClosedAt = performance.now();
     await client.closed;
     const waited = performance.now() - halfClosedAt;

@@ -67,7 +67,7 @@ describe("proxy CONNECT", () => {
     await client.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\nearly`);
     await client.waitForBytes(ESTABLISHED.length + 5);
     await client.write(" and late");
-    client.shutdown();
+    client.halfClose();
     await client.closed;
     expect(client.text()).toBe(`${ESTABLISHED}early and late`);
     const open = await log.waitFor("open");

@@ -154,28 +154,50 @@ export class TestClient {
   private pendingWrites: { data: Uint8Array; offset: number; resolve: () => void }[] = [];
   /** Resolves when the socket closes, with the error for a reset. */
   readonly closed: Promise<Error | undefined>;
+  /** Resolves when the peer's FIN arrives (or the socket closes). */
+  readonly ended: Promise<void>;
+  /** SHA-256 of everything received, when connected with `hash`. */
+  readonly hash: Bun.CryptoHasher | undefined;
   private resolveClosed!: (error: Error | undefined) => void;
+  private resolveEnded!: () => void;
   private socket!: Socket<TestClient>;
 
-  private constructor() {
+  private constructor(
+    private readonly keep: boolean,
+    hash: boolean,
+  ) {
+    this.hash = hash ? new Bun.CryptoHasher("sha256") : undefined;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
+    });
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
     });
   }
 
   /**
    * `paused`: start with reading paused (a subscriber that does not read).
    * `trickleMs`: after each chunk, stop reading for that long (a slow reader that keeps moving).
+   * `halfOpen`: keep writing after the peer's FIN (forwarding tests).
+   * `keep: false`: count and hash what arrives without keeping it (bulk transfers).
+   * `hash`: keep a SHA-256 of everything received.
    */
   static async connect(
     port: number,
-    options: { paused?: boolean; trickleMs?: number } = {},
+    options: {
+      paused?: boolean;
+      trickleMs?: number;
+      halfOpen?: boolean;
+      keep?: boolean;
+      hash?: boolean;
+    } = {},
   ): Promise<TestClient> {
-    const client = new TestClient();
+    const client = new TestClient(options.keep ?? true, options.hash ?? false);
     client.socket = await Bun.connect<TestClient>({
       hostname: "127.0.0.1",
       port,
       data: client,
+      allowHalfOpen: options.halfOpen ?? false,
       socket: {
         binaryType: "uint8array",
         open(socket) {
@@ -191,7 +213,12 @@ export class TestClient {
         drain(socket) {
           socket.data.onDrain();
         },
+        // Declared always: Bun honours allowHalfOpen only when an `end` handler exists.
+        end(socket) {
+          socket.data.resolveEnded();
+        },
         close(socket, error) {
+          socket.data.resolveEnded();
           socket.data.resolveClosed(error);
         },
         error() {},
@@ -258,7 +285,8 @@ export class TestClient {
   }
 
   private onData(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
+    if (this.keep) this.chunks.push(chunk);
+    this.hash?.update(chunk);
     this.received += chunk.length;
     this.byteWaiters = this.byteWaiters.filter((waiter) => {
       if (this.received < waiter.count) return true;
