@@ -7,27 +7,10 @@
  *
  * Prints one JSON line `{"echo":PORT,"sink":PORT}` on stdout once both listen.
  */
-import type { Socket } from "bun";
+import { flushOutbox, type OutboxConn, sendWithBackpressure } from "./echo-io.ts";
 
-interface Conn {
-  outbox: Uint8Array[];
+interface Conn extends OutboxConn {
   received: number;
-  shutAfterFlush: boolean;
-}
-
-function flush(socket: Socket<Conn>): void {
-  const state = socket.data;
-  while (state.outbox.length > 0) {
-    const head = state.outbox[0] as Uint8Array;
-    const written = socket.write(head, 0, head.length);
-    if (written < head.length) {
-      state.outbox[0] = head.subarray(Math.max(0, written));
-      return;
-    }
-    state.outbox.shift();
-  }
-  socket.resume();
-  if (state.shutAfterFlush) socket.end();
 }
 
 const newConn = (): Conn => ({ outbox: [], received: 0, shutAfterFlush: false });
@@ -42,21 +25,12 @@ const echo = Bun.listen<Conn>({
       socket.data = newConn();
     },
     data(socket, chunk) {
-      const state = socket.data;
-      if (state.outbox.length > 0) {
-        state.outbox.push(chunk);
-        return;
-      }
-      const written = socket.write(chunk, 0, chunk.length);
-      if (written < chunk.length) {
-        state.outbox.push(chunk.subarray(Math.max(0, written)));
-        socket.pause();
-      }
+      sendWithBackpressure(socket, chunk);
     },
-    drain: flush,
+    drain: flushOutbox,
     end(socket) {
       socket.data.shutAfterFlush = true;
-      flush(socket);
+      flushOutbox(socket);
     },
     error() {},
   },
@@ -79,9 +53,9 @@ const sink = Bun.listen<Conn>({
       new DataView(count.buffer).setBigUint64(0, BigInt(socket.data.received), true);
       socket.data.outbox.push(count);
       socket.data.shutAfterFlush = true;
-      flush(socket);
+      flushOutbox(socket);
     },
-    drain: flush,
+    drain: flushOutbox,
     error() {},
   },
 });

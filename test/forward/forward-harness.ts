@@ -6,6 +6,7 @@
 
 import { dlopen, FFIType } from "bun:ffi";
 import type { Socket, TCPSocketListener } from "bun";
+import { flushOutbox, type OutboxConn, sendWithBackpressure } from "../../bench/forward/echo-io.ts";
 import type { ForwardEvent } from "../../src/forward/forward-events.ts";
 import { TestClient } from "../support/harness.ts";
 
@@ -52,10 +53,7 @@ export class EventLog {
 }
 
 /** Per-connection state of a test server socket. */
-interface ServerConn {
-  outbox: Uint8Array[];
-  shutAfterFlush: boolean;
-}
+type ServerConn = OutboxConn;
 
 /**
  * An echo upstream with backpressure: echoes every byte, answers FIN with FIN once its
@@ -79,7 +77,7 @@ export class EchoServer {
           socket.data = { outbox: [], shutAfterFlush: false };
           server.sockets.add(socket);
           server.accepted++;
-          if (options.greeting) send(socket, encoder.encode(options.greeting));
+          if (options.greeting) sendWithBackpressure(socket, encoder.encode(options.greeting));
           server.acceptWaiters = server.acceptWaiters.filter((w) => {
             if (server.accepted < w.count) return true;
             w.resolve();
@@ -87,14 +85,14 @@ export class EchoServer {
           });
         },
         data(socket, chunk) {
-          send(socket, chunk);
+          sendWithBackpressure(socket, chunk);
         },
         drain(socket) {
-          flush(socket);
+          flushOutbox(socket);
         },
         end(socket) {
           socket.data.shutAfterFlush = true;
-          flush(socket);
+          flushOutbox(socket);
         },
         close(socket) {
           server.sockets.delete(socket);
@@ -122,34 +120,6 @@ export class EchoServer {
   stop(): void {
     this.listener.stop(true);
   }
-}
-
-function send(socket: Socket<ServerConn>, chunk: Uint8Array): void {
-  const state = socket.data;
-  if (state.outbox.length > 0) {
-    state.outbox.push(chunk);
-    return;
-  }
-  const written = socket.write(chunk, 0, chunk.length);
-  if (written < chunk.length) {
-    state.outbox.push(chunk.subarray(Math.max(0, written)));
-    socket.pause();
-  }
-}
-
-function flush(socket: Socket<ServerConn>): void {
-  const state = socket.data;
-  while (state.outbox.length > 0) {
-    const head = state.outbox[0] as Uint8Array;
-    const written = socket.write(head, 0, head.length);
-    if (written < head.length) {
-      state.outbox[0] = head.subarray(Math.max(0, written));
-      return;
-    }
-    state.outbox.shift();
-  }
-  socket.resume();
-  if (state.shutAfterFlush) socket.end();
 }
 
 /** A client for the forwarding modes: half-open, hashing; see TestClient in test/support. */
