@@ -1,10 +1,12 @@
 /**
  * The relay's inbound hot path: src/relay/line-splitter.ts cutting a
- * publisher's stream into messages, against a bare indexOf loop (the floor
- * for any newline scan). 819 messages per 64 KiB chunk.
+ * publisher's stream into messages, and the two ways it can count a run of
+ * whole lines (one indexOf per line; one WebAssembly SIMD pass). 819 messages
+ * per 64 KiB chunk.
  */
 import { bench, do_not_optimize, group, summary } from "mitata";
 import { LineSplitter, type SegmentSink } from "../../src/relay/line-splitter.ts";
+import { countNewlines, countNewlinesByIndexOf } from "../../src/relay/newline-count.ts";
 import { CRLF_LINES_64K, MESSAGES_PER_64K, SEGMENTS_1460, WHOLE_LINES_64K } from "./fixtures.ts";
 
 const counting: SegmentSink & { bytes: number } = {
@@ -16,14 +18,11 @@ const counting: SegmentSink & { bytes: number } = {
 
 group(`line splitting: 64 KiB read, ${MESSAGES_PER_64K} x 80 B messages`, () => {
   summary(() => {
-    bench("floor: indexOf(10) loop only", () => {
-      let count = 0;
-      let at = WHOLE_LINES_64K.indexOf(10);
-      while (at !== -1) {
-        count++;
-        at = WHOLE_LINES_64K.indexOf(10, at + 1);
-      }
-      do_not_optimize(count);
+    bench("count newlines: indexOf(10) per line", () => {
+      do_not_optimize(countNewlinesByIndexOf(WHOLE_LINES_64K, 0, WHOLE_LINES_64K.length));
+    });
+    bench("count newlines: WebAssembly SIMD (the relay's)", () => {
+      do_not_optimize(countNewlines(WHOLE_LINES_64K, 0, WHOLE_LINES_64K.length));
     });
     bench("LineSplitter.push, whole lines (one zero-copy segment)", () => {
       const splitter = new LineSplitter(1 << 20);

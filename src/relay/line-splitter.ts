@@ -12,6 +12,8 @@
  * publisher that drips one byte per packet costs one buffer, not one object per packet.
  */
 
+import { countNewlines as countNewlinesInRun, type NewlineCounter } from "./newline-count.ts";
+
 /** Receives the output of a LineSplitter. */
 export interface SegmentSink {
   /**
@@ -42,7 +44,14 @@ export class LineSplitter {
   private overLimit = false;
 
   /** @param maxLine longest message accepted, in bytes, without its `\r\n` or `\n`. */
-  constructor(private readonly maxLine: number) {}
+  /**
+   * @param maxLine longest message accepted, in bytes, without its `\r\n` or `\n`.
+   * @param countNewlines how runs of whole lines are counted (the tests swap in the fallback).
+   */
+  constructor(
+    private readonly maxLine: number,
+    private readonly countNewlines: NewlineCounter = countNewlinesInRun,
+  ) {}
 
   /** True once a line exceeded maxLine: nothing of that line was emitted. */
   get tooLong(): boolean {
@@ -61,31 +70,54 @@ export class LineSplitter {
    */
   push(chunk: Uint8Array, sink: SegmentSink): number {
     if (this.overLimit) return 0;
-    const maxLine = this.maxLine;
     let messages = 0;
     let runStart = 0; // start of the bytes not yet emitted
     let lineStart = 0;
-    let newline = chunk.indexOf(NEWLINE);
 
+    if (this.partialLength > 0) {
+      // The first line of this chunk finishes the line held back from earlier chunks.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.holdBack(chunk, 0);
+        return 0;
+      }
+      const carriedOver = this.partialLength;
+      const crInChunk = newline > 0 && chunk[newline - 1] === CARRIAGE_RETURN;
+      const crInPartial = newline === 0 && this.partial[carriedOver - 1] === CARRIAGE_RETURN;
+      const length = carriedOver + newline - (crInChunk || crInPartial ? 1 : 0);
+      if (length > this.maxLine) {
+        this.refuse();
+        return 0;
+      }
+      sink.segment(this.partial, 0, crInPartial ? carriedOver - 1 : carriedOver, false);
+      this.rotatePartial();
+      if (crInChunk) {
+        sink.segment(chunk, 0, newline - 1, true);
+        runStart = newline;
+      }
+      messages = 1;
+      lineStart = newline + 1;
+    }
+
+    // The common case: every line after that fits in max-line because the whole run does, and
+    // none ends in \r\n, so the run goes out as it is and only its newlines need counting.
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    if (lastNewline >= lineStart && lastNewline - lineStart <= this.maxLine) {
+      const lines = this.countNewlines(chunk, lineStart, lastNewline + 1);
+      if (lines >= 0) {
+        messages += lines;
+        lineStart = lastNewline + 1;
+      }
+    }
+
+    let newline = lastNewline < lineStart ? -1 : chunk.indexOf(NEWLINE, lineStart);
     while (newline !== -1) {
-      const carriedOver = lineStart === 0 ? this.partialLength : 0;
-      let length = carriedOver + newline - lineStart;
       const crInChunk = newline > lineStart && chunk[newline - 1] === CARRIAGE_RETURN;
-      const crInPartial =
-        newline === lineStart &&
-        carriedOver > 0 &&
-        this.partial[carriedOver - 1] === CARRIAGE_RETURN;
-      if (crInChunk || crInPartial) length -= 1;
-
-      if (length > maxLine) {
+      const length = newline - lineStart - (crInChunk ? 1 : 0);
+      if (length > this.maxLine) {
         if (lineStart > runStart) sink.segment(chunk, runStart, lineStart, true);
         this.refuse();
         return messages;
-      }
-      if (carriedOver > 0) {
-        // The first line of this chunk finishes the line held back from earlier chunks.
-        sink.segment(this.partial, 0, crInPartial ? carriedOver - 1 : carriedOver, false);
-        this.rotatePartial();
       }
       if (crInChunk) {
         sink.segment(chunk, runStart, newline - 1, true);
