@@ -8,8 +8,9 @@
  * syscall per subscriber, not a thousand. Small batches wait for the end of the event-loop
  * turn (`setImmediate`), so the one-message chunks of a hundred publishers that are read in
  * the same turn also leave in one write per subscriber. The batch is zero-copy when it is
- * one segment of one chunk (the usual case at volume) and is copied once into a reusable
- * scratch buffer otherwise. Every subscriber gets the same bytes, so the batch is built
+ * one segment of one chunk, or the end of a carried-over line followed by a large run of a
+ * chunk (then it leaves in two writes: the usual case at volume); it is copied once into a
+ * reusable scratch buffer otherwise. Every subscriber gets the same bytes, so the batch is built
  * once, whatever their number.
  *
  * Slow consumers (a backlog past --max-pending) are handled by the policy:
@@ -21,9 +22,38 @@
  */
 import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { SegmentSink } from "./line-splitter.ts";
-import { Offer, type Subscriber } from "./subscriber.ts";
+import { type Batch, Offer, type Subscriber } from "./subscriber.ts";
 
 const EMPTY = new Uint8Array(0);
+/**
+ * A run of a read chunk at least this long, following the batch's first segment, is sent as
+ * a second write instead of being copied behind it: one more small write per subscriber
+ * costs less than copying a read of up to 512 KiB (1 -> 3 saturation: +4% delivered).
+ */
+const TAIL_MIN_BYTES = 32 * 1024;
+
+function emptyBatch(): Batch {
+  return {
+    bytes: EMPTY,
+    start: 0,
+    length: 0,
+    retainable: false,
+    tail: EMPTY,
+    tailStart: 0,
+    tailLength: 0,
+  };
+}
+
+/** Forgets the batch's bytes (so delivered chunks can be collected) and empties it. */
+function clearBatch(batch: Batch): void {
+  batch.bytes = EMPTY;
+  batch.start = 0;
+  batch.length = 0;
+  batch.retainable = false;
+  batch.tail = EMPTY;
+  batch.tailStart = 0;
+  batch.tailLength = 0;
+}
 /**
  * A batch this large is delivered at once rather than at the end of the turn: it already
  * fills a write, and waiting would only copy it into the scratch buffer behind other chunks.
@@ -96,13 +126,11 @@ export class Hub implements SegmentSink {
   /** Policy `block`: subscribers over the high-water mark; publishers are held while > 0. */
   private holders = 0;
 
-  private batch: Uint8Array = EMPTY;
-  private batchStart = 0;
-  private batchLength = 0;
+  /** The batch being built; `deliver` swaps it with the spare, which is empty. */
+  private batch: Batch = emptyBatch();
+  private spareBatch: Batch = emptyBatch();
   /** Complete messages in the batch. */
   private batchMessages = 0;
-  /** The batch is one stable segment (a read chunk): backlogs may keep it by reference. */
-  private batchStable = false;
   private deliveryScheduled = false;
   private scratch = new Uint8Array(64 * 1024);
   private readonly highWater: number;
@@ -146,28 +174,56 @@ export class Hub implements SegmentSink {
     return dropped;
   }
 
-  /** SegmentSink: adds bytes to the batch being built. */
+  /**
+   * SegmentSink: adds bytes to the batch being built. The first segment is kept by
+   * reference; a large run of a read chunk right after it becomes the batch's tail, also by
+   * reference (a 512 KiB read that finishes a carried-over line is not copied behind that
+   * line's first bytes). Anything else is copied into the scratch buffer.
+   */
   segment(bytes: Uint8Array, start: number, end: number, stable: boolean): void {
+    const batch = this.batch;
     const length = end - start;
-    if (this.batchLength === 0) {
-      this.batch = bytes;
-      this.batchStart = start;
-      this.batchLength = length;
-      this.batchStable = stable;
+    if (batch.length === 0 && batch.tailLength === 0) {
+      batch.bytes = bytes;
+      batch.start = start;
+      batch.length = length;
+      batch.retainable = stable;
       return;
     }
-    this.batchStable = false;
-    if (this.batch !== this.scratch) {
-      // A second segment: from here on the batch is built by copying into the scratch buffer.
-      this.ensureScratch(this.batchLength + length);
-      this.scratch.set(this.batch.subarray(this.batchStart, this.batchStart + this.batchLength));
-      this.batch = this.scratch;
-      this.batchStart = 0;
-    } else {
-      this.ensureScratch(this.batchLength + length);
+    if (stable && length >= TAIL_MIN_BYTES && batch.tailLength === 0) {
+      // The first part may be the splitter's own buffer, valid only until its next call.
+      if (!batch.retainable) this.moveToScratch(batch.length);
+      batch.tail = bytes;
+      batch.tailStart = start;
+      batch.tailLength = length;
+      return;
     }
-    this.scratch.set(bytes.subarray(start, end), this.batchLength);
-    this.batchLength += length;
+    this.moveToScratch(batch.length + batch.tailLength + length);
+    if (batch.tailLength > 0) {
+      this.scratch.set(
+        batch.tail.subarray(batch.tailStart, batch.tailStart + batch.tailLength),
+        batch.length,
+      );
+      batch.length += batch.tailLength;
+      batch.tail = EMPTY;
+      batch.tailLength = 0;
+    }
+    this.scratch.set(bytes.subarray(start, end), batch.length);
+    batch.length += length;
+  }
+
+  /** Makes the batch's first part live in the scratch buffer, with room for `needed` bytes. */
+  private moveToScratch(needed: number): void {
+    const batch = this.batch;
+    if (batch.bytes !== this.scratch) {
+      this.ensureScratch(needed);
+      this.scratch.set(batch.bytes.subarray(batch.start, batch.start + batch.length));
+      batch.bytes = this.scratch;
+      batch.start = 0;
+      batch.retainable = false;
+    } else {
+      this.ensureScratch(needed);
+    }
   }
 
   /**
@@ -177,9 +233,10 @@ export class Hub implements SegmentSink {
    */
   publish(messages: number): void {
     this.batchMessages += messages;
-    if (this.batchLength >= DELIVER_AT_ONCE_BYTES) {
+    const length = this.batch.length + this.batch.tailLength;
+    if (length >= DELIVER_AT_ONCE_BYTES) {
       this.deliver();
-    } else if (!this.deliveryScheduled && this.batchLength > 0) {
+    } else if (!this.deliveryScheduled && length > 0) {
       this.deliveryScheduled = true;
       setImmediate(this.deliverScheduled);
     }
@@ -195,17 +252,18 @@ export class Hub implements SegmentSink {
    * with a backlog; then applies the policy to subscribers past the bound.
    */
   deliver(): void {
-    const bytes = this.batch;
-    const start = this.batchStart;
-    const length = this.batchLength;
+    const batch = this.batch;
+    const length = batch.length + batch.tailLength;
     const messages = this.batchMessages;
-    const stable = this.batchStable;
-    this.batch = EMPTY;
-    this.batchLength = 0;
+    this.batch = this.spareBatch;
+    this.spareBatch = batch;
     this.batchMessages = 0;
     const counters = this.counters;
     counters.messagesReceived += messages;
-    if (length === 0) return;
+    if (length === 0) {
+      clearBatch(batch);
+      return;
+    }
 
     const subscribers = this.subscribers;
     const { maxPending, policy } = this.limits;
@@ -214,7 +272,7 @@ export class Hub implements SegmentSink {
     for (let i = subscribers.length - 1; i >= 0; i--) {
       const subscriber = subscribers[i] as Subscriber;
       const queuedBefore = subscriber.backlog.length;
-      const outcome = subscriber.offer(bytes, start, length, stable, maxPending, policy);
+      const outcome = subscriber.offer(batch, maxPending, policy);
       if (outcome === Offer.Accepted) {
         delivered++;
         const queued = subscriber.backlog.length;
@@ -233,6 +291,7 @@ export class Hub implements SegmentSink {
     }
     counters.messagesSent += messages * delivered;
     counters.bytesSent += length * delivered;
+    clearBatch(batch);
   }
 
   /** Drain: writes what the socket takes of a subscriber's backlog. */
@@ -286,9 +345,10 @@ export class Hub implements SegmentSink {
   private ensureScratch(needed: number): void {
     if (needed <= this.scratch.length) return;
     const grown = new Uint8Array(Math.max(needed, this.scratch.length * 2));
-    if (this.batch === this.scratch) {
-      grown.set(this.scratch.subarray(0, this.batchLength));
-      this.batch = grown;
+    const batch = this.batch;
+    if (batch.bytes === this.scratch) {
+      grown.set(this.scratch.subarray(0, batch.length));
+      batch.bytes = grown;
     }
     this.scratch = grown;
   }

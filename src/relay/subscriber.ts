@@ -27,6 +27,23 @@ export const Offer = {
 } as const;
 export type Offer = (typeof Offer)[keyof typeof Offer];
 
+/**
+ * Whole messages to send, in at most two parts: `bytes[start, start + length)`, then
+ * `tail[tailStart, tailStart + tailLength)` when tailLength > 0. The tail is always a run of a
+ * read chunk (retainable). It exists so that a large run need not be copied behind a few
+ * bytes that came before it (the end of a line carried over from the previous read).
+ */
+export interface Batch {
+  bytes: Uint8Array;
+  start: number;
+  length: number;
+  /** The first part may be kept by reference (see Backlog). */
+  retainable: boolean;
+  tail: Uint8Array;
+  tailStart: number;
+  tailLength: number;
+}
+
 export class Subscriber {
   readonly backlog = new Backlog();
   /** Position in the hub's subscriber array; -1 once removed. */
@@ -58,33 +75,36 @@ export class Subscriber {
   ) {}
 
   /**
-   * Sends bytes `[start, start + length)` of `bytes` (whole messages), or queues what the
-   * socket does not take (by reference when `retainable`: see Backlog). When the backlog would pass `maxPending`, `policy` decides:
-   * `disconnect` queues nothing and reports OverLimit; `drop` drops the whole batch unless
-   * part of it already went out (a message is never cut: the rest is queued); `block`
+   * Sends a batch of whole messages, or queues what the socket does not take (by reference
+   * where retainable: see Backlog). When the backlog would pass `maxPending`, `policy`
+   * decides: `disconnect` queues nothing and reports OverLimit; `drop` drops the whole batch
+   * unless part of it already went out (a message is never cut: the rest is queued); `block`
    * queues anyway, since the hub stops publishers well before this.
    */
-  offer(
-    bytes: Uint8Array,
-    start: number,
-    length: number,
-    retainable: boolean,
-    maxPending: number,
-    policy: SlowConsumerPolicy,
-  ): Offer {
+  offer(batch: Batch, maxPending: number, policy: SlowConsumerPolicy): Offer {
     const backlog = this.backlog;
+    const { length, tailLength } = batch;
     let written = 0;
     if (backlog.length === 0) {
-      written = this.socket.write(bytes, start, length);
+      written = this.socket.write(batch.bytes, batch.start, length);
+      if (written === length && tailLength > 0) {
+        const tailWritten = this.socket.write(batch.tail, batch.tailStart, tailLength);
+        if (tailWritten > 0) written += tailWritten;
+      }
       if (written < 0) return Offer.Closed;
       this.bytesSent += written;
-      if (written === length) return Offer.Accepted;
+      if (written === length + tailLength) return Offer.Accepted;
     }
-    if (backlog.length + length - written > maxPending) {
+    if (backlog.length + length + tailLength - written > maxPending) {
       if (policy === "disconnect") return Offer.OverLimit;
       if (policy === "drop" && written === 0) return Offer.Dropped;
     }
-    backlog.append(bytes, start + written, start + length, retainable);
+    if (written < length) {
+      backlog.append(batch.bytes, batch.start + written, batch.start + length, batch.retainable);
+      written = length;
+    }
+    const tailStart = batch.tailStart + written - length;
+    backlog.append(batch.tail, tailStart, batch.tailStart + tailLength, true);
     return Offer.Accepted;
   }
 
