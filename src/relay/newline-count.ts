@@ -30,35 +30,36 @@ export const countNewlinesByIndexOf: NewlineCounter = (bytes, start, end) => {
 };
 
 /**
- * The kernel, `count(len)`: the data lies at memory offset 16 (DATA) and byte 15 holds the
- * byte before it (0 for the first piece of a range, which has none).
+ * The kernel, `count(len)`: newlines in memory `[0, len)`, or -1 if there is any `\r` there.
+ * Line ends are rarely `\r\n`, so the kernel only notes that a `\r` exists; the caller then
+ * checks the pairs exactly with `indexOf`.
  *
- *   i = 16; end = 16 + len
- *   while i + 16 <= end:                       ; 16 bytes at a time
- *     stop = min(i + 255 * 16, end); acc = 0   ; a byte lane counts up to 255
- *     while i + 16 <= stop:
- *       eq    = i8x16.eq(load(i), splat 10)    ; 0xff where a newline is
- *       acc   = acc - eq                       ; +1 per newline, per lane
- *       crlf |= eq & i8x16.eq(load(i - 1), splat 13)
- *       i += 16
- *     n += sum of acc's lanes
- *   while i < end:                             ; the last 0-15 bytes
- *     isNewline = mem[i] == 10
- *     n += isNewline; tailCrlf |= isNewline & (mem[i - 1] == 13)
+ *   i = 0; end64 = len rounded down to 64
+ *   while i < end64:                            ; 64 bytes at a time
+ *     stop = min(i + 63 * 64, end64); acc = 0   ; a byte lane counts up to 255 = 63 x 4 (+3)
+ *     while i < stop:
+ *       for each 16 bytes v at i, i+16, i+32, i+48:
+ *         acc -= i8x16.eq(v, splat 10)          ; the compare gives -1 where a newline is
+ *         crs |= i8x16.eq(v, splat 13)
+ *       i += 64
+ *     n += sum of acc's 16 lanes
+ *   while i < len:                              ; the last 0-63 bytes
+ *     n += mem[i] == 10; tailCr |= mem[i] == 13
  *     i += 1
- *   return any_true(crlf) | tailCrlf ? -1 : n
+ *   return any_true(crs) | tailCr ? -1 : n
  */
-const DATA = 16;
-/** Bytes counted per call: small enough to stay in L1 cache. */
+/**
+ * Bytes counted per call: small enough that the copy into the kernel's memory stays in the
+ * L1 cache, and a multiple of 64 so only a range's last piece has a tail.
+ */
 const WINDOW = 16 * 1024;
 
-// Locals: 0 len (param); i32: 1 i, 2 end, 3 n, 4 tailCrlf, 5 isNewline, 6 stop; v128:
-// 7 splat10, 8 splat13, 9 crlf, 10 acc, 11 eq.
+// Locals: 0 len (param); i32: 1 i, 2 end64, 3 n, 4 stop, 5 tailCr, 6 byte; v128: 7 splat10,
+// 8 splat13, 9 crs, 10 acc, 11 v.
 const get = 0x20;
 const set = 0x21;
 const i32Const = 0x41;
 const i32Add = 0x6a;
-const i32Sub = 0x6b;
 const i32And = 0x71;
 const i32Or = 0x72;
 const i32Eq = 0x46;
@@ -66,12 +67,11 @@ const i32GtU = 0x4b;
 const i32GeU = 0x4f;
 const i32Load8U = [0x2d, 0, 0];
 const simd = (op: number) => [0xfd, op];
-const v128Load = [...simd(0x00), 0, 0];
+const v128Load = (offset: number) => [...simd(0x00), 0, offset];
 const v128Zero = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 const i8x16Splat = simd(0x0f);
 const i32x4ExtractLane = (lane: number) => [...simd(0x1b), lane];
 const i8x16Eq = simd(0x23);
-const v128And = simd(0x4e);
 const v128Or = simd(0x50);
 const v128AnyTrue = simd(0x53);
 const i8x16Sub = simd(0x71);
@@ -83,29 +83,37 @@ const br = 0x0c;
 const brIf = 0x0d;
 const endOp = 0x0b;
 const select = 0x1b;
-/** 255 vectors: the most a byte lane of `acc` can count. */
-const STRETCH = [0xf0, 0x1f]; // signed LEB128 of 4080
+// Signed LEB128 immediates above 63.
+const MINUS_64 = [0x40];
+const PLUS_64 = [0xc0, 0x00];
+const STRETCH = [0xc0, 0x1f]; // 4032 = 63 iterations of 64 bytes
+
+/** One 16-byte vector at `offset` from i: count its newlines into acc, note any \r in crs. */
+const vector = (offset: number) => [
+  ...[get, 1, ...v128Load(offset), set, 11],
+  ...[get, 10, get, 11, get, 7, ...i8x16Eq, ...i8x16Sub, set, 10],
+  ...[get, 9, get, 11, get, 8, ...i8x16Eq, ...v128Or, set, 9],
+];
 
 const COUNT_BODY = [
   ...[2, 6, 0x7f, 5, 0x7b], // locals: 6 x i32, 5 x v128
   ...[i32Const, NEWLINE, ...i8x16Splat, set, 7],
   ...[i32Const, CARRIAGE_RETURN, ...i8x16Splat, set, 8],
-  ...[i32Const, DATA, set, 1],
-  ...[get, 0, i32Const, DATA, i32Add, set, 2],
+  ...[get, 0, i32Const, ...MINUS_64, i32And, set, 2],
   ...block,
-  ...loop, // outer: one stretch of up to 255 vectors
-  ...[get, 1, i32Const, 16, i32Add, get, 2, i32GtU, brIf, 1],
-  ...[get, 1, i32Const, ...STRETCH, i32Add, set, 6],
-  ...[get, 2, get, 6, get, 6, get, 2, i32GtU, select, set, 6],
+  ...loop, // outer: one stretch of up to 63 iterations
+  ...[get, 1, get, 2, i32GeU, brIf, 1],
+  ...[get, 1, i32Const, ...STRETCH, i32Add, set, 4],
+  ...[get, 2, get, 4, get, 4, get, 2, i32GtU, select, set, 4],
   ...[...v128Zero, set, 10],
   ...block,
-  ...loop, // inner: one vector
-  ...[get, 1, i32Const, 16, i32Add, get, 6, i32GtU, brIf, 1],
-  ...[get, 1, ...v128Load, get, 7, ...i8x16Eq, set, 11],
-  ...[get, 10, get, 11, ...i8x16Sub, set, 10],
-  ...[get, 9, get, 11, get, 1, i32Const, 1, i32Sub, ...v128Load, get, 8, ...i8x16Eq],
-  ...[...v128And, ...v128Or, set, 9],
-  ...[get, 1, i32Const, 16, i32Add, set, 1, br, 0],
+  ...loop, // inner: 64 bytes
+  ...[get, 1, get, 4, i32GeU, brIf, 1],
+  ...vector(0),
+  ...vector(16),
+  ...vector(32),
+  ...vector(48),
+  ...[get, 1, i32Const, ...PLUS_64, i32Add, set, 1, br, 0],
   ...[endOp, endOp],
   ...[get, 10, ...i16x8ExtaddPairwiseU, ...i32x4ExtaddPairwiseU, set, 11],
   ...[get, 3, get, 11, ...i32x4ExtractLane(0), i32Add, get, 11, ...i32x4ExtractLane(1), i32Add],
@@ -113,15 +121,14 @@ const COUNT_BODY = [
   ...[br, 0],
   ...[endOp, endOp],
   ...block,
-  ...loop, // the last 0-15 bytes
-  ...[get, 1, get, 2, i32GeU, brIf, 1],
-  ...[get, 1, ...i32Load8U, i32Const, NEWLINE, i32Eq, set, 5],
-  ...[get, 3, get, 5, i32Add, set, 3],
-  ...[get, 4, get, 5, get, 1, i32Const, 1, i32Sub, ...i32Load8U, i32Const, CARRIAGE_RETURN],
-  ...[i32Eq, i32And, i32Or, set, 4],
+  ...loop, // the last 0-63 bytes
+  ...[get, 1, get, 0, i32GeU, brIf, 1],
+  ...[get, 1, ...i32Load8U, set, 6],
+  ...[get, 3, get, 6, i32Const, NEWLINE, i32Eq, i32Add, set, 3],
+  ...[get, 5, get, 6, i32Const, CARRIAGE_RETURN, i32Eq, i32Or, set, 5],
   ...[get, 1, i32Const, 1, i32Add, set, 1, br, 0],
   ...[endOp, endOp],
-  ...[i32Const, 0x7f /* -1 */, get, 3, get, 9, ...v128AnyTrue, get, 4, i32Or, select],
+  ...[i32Const, 0x7f /* -1 */, get, 3, get, 9, ...v128AnyTrue, get, 5, i32Or, select],
   endOp,
 ];
 
@@ -148,7 +155,7 @@ const MODULE = Uint8Array.from([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
   ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7f]), // one type: (i32) -> i32
   ...section(3, [1, 0]), // one function of that type
-  ...section(5, [1, 0, 1]), // one memory of one 64 KiB page: room for DATA + WINDOW
+  ...section(5, [1, 0, 1]), // one memory of one 64 KiB page: room for a WINDOW
   ...section(7, [2, ...name("count"), 0, 0, ...name("memory"), 2, 0]),
   ...section(10, [1, ...leb128(COUNT_BODY.length), ...COUNT_BODY]),
 ]);
@@ -167,14 +174,13 @@ export function createSimdNewlineCounter(): NewlineCounter | undefined {
     // Piece by piece through one small window, so the copy stays in the CPU's nearest cache
     // instead of streaming a whole read (up to 512 KiB) through a second buffer.
     let total = 0;
-    view[DATA - 1] = 0; // the range's first byte has no "byte before"
     for (let at = start; at < end; at += WINDOW) {
       const pieceEnd = Math.min(at + WINDOW, end);
-      view.set(bytes.subarray(at, pieceEnd), DATA);
+      view.set(bytes.subarray(at, pieceEnd));
       const found = count(pieceEnd - at);
-      if (found < 0) return -1;
+      // A \r somewhere (maybe a \r\n across pieces): let indexOf check the pairs exactly.
+      if (found < 0) return countNewlinesByIndexOf(bytes, start, end);
       total += found;
-      view[DATA - 1] = bytes[pieceEnd - 1] as number;
     }
     return total;
   };
