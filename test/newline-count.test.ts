@@ -4,7 +4,7 @@ import {
   createSimdNewlineCounter,
   type NewlineCounter,
 } from "../src/relay/newline-count.ts";
-import { bytes, seededRandom } from "./support/harness.ts";
+import { bytes, concat, seededRandom } from "./support/harness.ts";
 
 /** The contract, spelled out byte by byte: the reference for both counters. */
 function reference(data: Uint8Array, start: number, end: number): number {
@@ -55,6 +55,20 @@ for (const [name, count] of COUNTERS) {
             ]);
           }
         }
+      }
+    });
+
+    test("every start and end over 400 bytes of mixed line ends (short and kernel ranges)", () => {
+      const pattern = bytes("ab\ncd\r\n\r\n\nefg\rh\n");
+      const input = concat(Array.from({ length: 25 }, () => pattern)).subarray(0, 400);
+      for (let start = 0; start <= input.length; start++) {
+        for (let end = start; end <= input.length; end += 7) {
+          expect(count(input, start, end)).toBe(reference(input, start, end));
+        }
+      }
+      const noCr = input.map((byte) => (byte === 13 ? 0x2e : byte));
+      for (let start = 0; start <= noCr.length; start += 3) {
+        expect(count(noCr, start, noCr.length)).toBe(reference(noCr, start, noCr.length));
       }
     });
 

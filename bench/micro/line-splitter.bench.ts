@@ -40,3 +40,13 @@ group(`line splitting: 64 KiB read, ${MESSAGES_PER_64K} x 80 B messages`, () => 
     });
   });
 });
+
+const ONE_MESSAGE = new Uint8Array(80).fill(0x61);
+ONE_MESSAGE[79] = 10;
+
+group("line splitting: one 80 B message per read (one message per publisher write)", () => {
+  const splitter = new LineSplitter(1 << 20);
+  bench("LineSplitter.push, one message", () => {
+    do_not_optimize(splitter.push(ONE_MESSAGE, counting));
+  });
+});
