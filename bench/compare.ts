@@ -34,12 +34,13 @@ import {
   type RelayKind,
   ratio,
   roundOrder,
+  runsOnNativeClient,
   SCENARIOS,
   type Scenario,
 } from "./compare/scenarios.ts";
 import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
 import { ensureNativeClient } from "./native/build.ts";
-import { nativeCanRun, parseNativeOutput } from "./native/native-result.ts";
+import { parseNativeOutput } from "./native/native-result.ts";
 import type { BenchResult } from "./report/bench-result.ts";
 
 const GO_DIR = path.resolve(REPO_ROOT, "../shared/peers/go-relay");
@@ -80,8 +81,7 @@ if (values.client !== "ts" && values.client !== "native") {
 }
 const nativeClient = values.client === "native";
 const nativeBinary = nativeClient ? ensureNativeClient(say) : undefined;
-const usesNative = (scenario: Scenario, c: Contender) =>
-  nativeClient && nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]);
+const usesNative = (scenario: Scenario) => nativeClient && runsOnNativeClient(scenario);
 
 async function goCommand(): Promise<string> {
   if (values["peer-cmd"] !== undefined) return values["peer-cmd"];
@@ -146,7 +146,7 @@ async function runOnce(scenario: Scenario, c: Contender): Promise<BenchResult | 
     [
       process.execPath,
       "run",
-      usesNative(scenario, c) ? "bench/native/main.ts" : "bench/main.ts",
+      usesNative(scenario) ? "bench/native/main.ts" : "bench/main.ts",
       ...scenario.args,
       ...(c.benchArgs ?? []),
       ...(nats ? ["--protocol", "nats"] : []),

@@ -5,6 +5,7 @@
  * target holds. Pure data and arithmetic (medians, ratios, verdicts), tested
  * without running anything.
  */
+import { nativeCanRun } from "../native/native-result.ts";
 import type { BenchResult } from "../report/bench-result.ts";
 
 export type RelayKind = "ours" | "go" | "nats" | "sink";
@@ -305,4 +306,12 @@ export function formatFigure(value: number): string {
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
   if (Number.isInteger(value)) return String(value);
   return value.toFixed(3);
+}
+
+/**
+ * `--client native`: a scenario runs on the native client only if every contender's run can,
+ * so that its ratios always compare runs of the same client.
+ */
+export function runsOnNativeClient(scenario: Scenario): boolean {
+  return scenario.contenders.every((c) => nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]));
 }

@@ -51,7 +51,7 @@ export function unsupported(options: BenchOptions): string | undefined {
 
 /** Whether bench/main.ts flags describe a run the native client does: --rate 0, nobody stalled or idle. */
 export function nativeCanRun(benchArgs: readonly string[]): boolean {
-  const rate = benchArgs.indexOf("--rate");
+  const rate = benchArgs.lastIndexOf("--rate"); // the last one wins, as in the bench's parser
   return (
     rate >= 0 &&
     benchArgs[rate + 1] === "0" &&

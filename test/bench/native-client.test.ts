@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SCENARIOS } from "../../bench/compare/scenarios.ts";
+import { runsOnNativeClient, SCENARIOS } from "../../bench/compare/scenarios.ts";
 import { parseBenchArgs } from "../../bench/lib/args.ts";
 import { ensureNativeClient } from "../../bench/native/build.ts";
 import {
@@ -49,6 +49,15 @@ describe("native saturation client: interface", () => {
       for (const s of byTarget(t)) expect(nativeCanRun(s.args)).toBe(false);
     expect(nativeCanRun(["--rate", "0", "--stalled", "1"])).toBe(false);
     expect(nativeCanRun(["--pub", "1"])).toBe(false);
+    expect(nativeCanRun(["--rate", "0", "--rate", "1000000"])).toBe(false);
+  });
+
+  test("a scenario goes native only when all its contenders can (target 8 stays on one client)", () => {
+    const byTarget = (t: number) => SCENARIOS.filter((s) => s.target === t);
+    for (const t of [1, 2, 3])
+      for (const s of byTarget(t)) expect(runsOnNativeClient(s)).toBe(true);
+    expect(byTarget(8).length).toBeGreaterThan(0);
+    for (const s of byTarget(8)) expect(runsOnNativeClient(s)).toBe(false);
   });
 
   test("bench flags become sat_client flags", () => {
