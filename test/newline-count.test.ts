@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  countNewlines,
   countNewlinesByIndexOf,
   createSimdNewlineCounter,
   type NewlineCounter,
@@ -21,6 +22,7 @@ const simd = createSimdNewlineCounter();
 const COUNTERS: [string, NewlineCounter | undefined][] = [
   ["SIMD", simd],
   ["indexOf", countNewlinesByIndexOf],
+  ["relay's (indexOf under 256 B, SIMD from there)", countNewlines],
 ];
 
 /** Filler bytes with newlines at the given positions and \r where asked. */
