@@ -43,10 +43,9 @@ export class LineSplitter {
   /** Set once a line longer than maxLine is seen; the splitter then refuses all input. */
   private overLimit = false;
 
-  /** @param maxLine longest message accepted, in bytes, without its `\r\n` or `\n`. */
   /**
    * @param maxLine longest message accepted, in bytes, without its `\r\n` or `\n`.
-   * @param countNewlines how runs of whole lines are counted (the tests swap in the fallback).
+   * @param countNewlines how runs of whole lines are counted (the tests run each counter).
    */
   constructor(
     private readonly maxLine: number,
