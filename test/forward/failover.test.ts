@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { closedPort, EchoServer, PipeClient, unacceptedPort } from "./forward-harness.ts";
+import { describe, expect, test } from "bun:test";
+import {
+  cleanupAfterEach,
+  closedPort,
+  EchoServer,
+  PipeClient,
+  roundTrip,
+  unacceptedPort,
+} from "./forward-harness.ts";
 import { startForwarder } from "./start.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
-
-async function roundTrip(port: number, text: string): Promise<PipeClient> {
-  const client = await PipeClient.connect(port);
-  await client.write(text);
-  client.halfClose();
-  await client.closed;
-  return client;
-}
+const cleanup = cleanupAfterEach();
 
 describe("forward targets", () => {
   test("an upstream that refuses closes the client with connect_failed", async () => {

@@ -1,11 +1,7 @@
-import { afterEach, expect, test } from "bun:test";
-import { EchoServer, PipeClient } from "./forward-harness.ts";
+import { expect, test } from "bun:test";
+import { cleanupAfterEach, EchoServer, PipeClient } from "./forward-harness.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 /** Reads lines from a child's stdout until one matches. */
 async function waitForLine(

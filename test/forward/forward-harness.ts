@@ -5,6 +5,7 @@
  */
 
 import { dlopen, FFIType } from "bun:ffi";
+import { afterEach } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { flushOutbox, type OutboxConn, sendWithBackpressure } from "../../bench/forward/echo-io.ts";
 import type { ForwardEvent } from "../../src/forward/forward-events.ts";
@@ -128,6 +129,28 @@ export const PipeClient = {
   connect: (port: number, options: { keep?: boolean } = {}): Promise<PipeClient> =>
     TestClient.connect(port, { halfOpen: true, hash: true, keep: options.keep ?? true }),
 };
+
+/**
+ * Teardown for the calling test file: steps pushed during a test run after it, last first
+ * (stop the forwarder before the upstream it forwards to).
+ */
+export function cleanupAfterEach(): { push(...steps: (() => void)[]): void } {
+  let steps: (() => void)[] = [];
+  afterEach(() => {
+    for (const step of steps.reverse()) step();
+    steps = [];
+  });
+  return { push: (...added) => void steps.push(...added) };
+}
+
+/** Sends `text` through a forwarder on `port`, half-closes, and waits for the whole reply. */
+export async function roundTrip(port: number, text: string): Promise<PipeClient> {
+  const client = await PipeClient.connect(port);
+  await client.write(text);
+  client.halfClose();
+  await client.closed;
+  return client;
+}
 
 /** A port with nothing listening on it (bound, then released). */
 export function closedPort(): number {

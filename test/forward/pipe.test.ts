@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Forwarder } from "../../src/forward/forwarder.ts";
-import { EchoServer, PipeClient } from "./forward-harness.ts";
+import { cleanupAfterEach, EchoServer, PipeClient } from "./forward-harness.ts";
 import { startForwarder } from "./start.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 function setUp(overrides = {}): {
   echo: EchoServer;

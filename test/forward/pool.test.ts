@@ -1,20 +1,8 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { EchoServer, PipeClient } from "./forward-harness.ts";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach, EchoServer, PipeClient, roundTrip } from "./forward-harness.ts";
 import { startForwarder } from "./start.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
-
-async function roundTrip(port: number, text: string): Promise<PipeClient> {
-  const client = await PipeClient.connect(port);
-  await client.write(text);
-  client.halfClose();
-  await client.closed;
-  return client;
-}
+const cleanup = cleanupAfterEach();
 
 /** Resolves once the pool holds `count` idle sockets (the pool has no event of its own). */
 async function idleReaches(pool: { idleCount: number }, count: number): Promise<void> {

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { EchoServer, PipeClient } from "./forward-harness.ts";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach, EchoServer, PipeClient } from "./forward-harness.ts";
 import { startForwarder } from "./start.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 describe("forward timeouts (short configured limits, measured on the close event)", () => {
   test("--idle-timeout closes a connection with no byte either way", async () => {

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { checkNotOpenProxy } from "../../src/forward/forward-cli.ts";
 import { defaultConfig } from "../../src/forward/forward-config.ts";
 import { parseAllowPattern } from "../../src/proxy/proxy-policy.ts";
 import { ProxyServer, type ProxySettings } from "../../src/proxy/proxy-server.ts";
 import {
+  cleanupAfterEach,
   closedPort,
   EchoServer,
   EventLog,
@@ -11,11 +12,7 @@ import {
   unacceptedPort,
 } from "../forward/forward-harness.ts";
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.reverse()) step();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 function startProxy(overrides: Partial<ProxySettings> = {}): { proxy: ProxyServer; log: EventLog } {
   const log = new EventLog();
