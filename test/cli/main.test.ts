@@ -2,13 +2,13 @@
  * The relay as users run it: `bun run src/main.ts …` in a child process, over real sockets.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { ChildLines, relayProcesses } from "./support/child.ts";
-import { TestClient } from "./support/harness.ts";
+import { ChildLines, relayProcesses } from "../support/child.ts";
+import { TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
 
 const spawnRelay = relayProcesses();
-const MAIN_PATH = new URL("../src/main.ts", import.meta.url).pathname;
+const MAIN_PATH = new URL("../../src/main.ts", import.meta.url).pathname;
 
 async function runToExit(args: string[], env: Record<string, string> = {}) {
   const child = spawnRelay(args, env);

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { LineSplitter, type SegmentSink } from "../src/relay/line-splitter.ts";
+import { LineSplitter, type SegmentSink } from "../../src/relay/line-splitter.ts";
 import {
   countNewlinesByIndexOf,
   createSimdNewlineCounter,
   type NewlineCounter,
-} from "../src/relay/newline-count.ts";
-import { bytes, concat } from "./support/harness.ts";
+} from "../../src/relay/newline-count.ts";
+import { bytes, concat } from "../support/harness.ts";
 
 /**
  * Copies every segment at once, so later reuse of the splitter's buffers cannot hide a bug;

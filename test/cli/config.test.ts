@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_CONFIG, helpText, OPTIONS, parseCommandLine } from "../src/cli/config.ts";
-import { ErrorCode, RelayError } from "../src/errors.ts";
+import { DEFAULT_CONFIG, helpText, OPTIONS, parseCommandLine } from "../../src/cli/config.ts";
+import { ErrorCode, RelayError } from "../../src/errors.ts";
 
 function config(argv: string[], env: Record<string, string> = {}) {
   const command = parseCommandLine(argv, env);

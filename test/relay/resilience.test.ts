@@ -3,7 +3,7 @@
  * peers, resets mid-message. Real sockets on 127.0.0.1.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { bytes, closeOf, numberedLines, relayPerTest, TestClient } from "./support/harness.ts";
+import { bytes, closeOf, numberedLines, relayPerTest, TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(60_000);
 const start = relayPerTest();

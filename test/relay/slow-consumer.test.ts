@@ -10,7 +10,7 @@ import {
   relayPerTest,
   TestClient,
   type TestRelay,
-} from "./support/harness.ts";
+} from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
 const start = relayPerTest();
@@ -55,8 +55,11 @@ describe("--slow-consumer drop", () => {
     }
     expect(r.relay.totals().messagesDropped).toBeGreaterThan(0);
 
-    // Let the stalled one read again: the drop episode ends with the next message it takes.
+    // Let the stalled one read again and catch up on what was queued for it (everything the
+    // relay handed out beyond the fast subscriber's share); the drop episode then ends with
+    // the next message it takes. Publishing before it caught up would race its drain.
     stalled.resume();
+    await stalled.waitForBytes(r.relay.totals().bytesSent - blocks * blockBytes);
     await publisher.write(numberedLines(1, LINE, "m999999"));
     await r.waitFor((e) => e.type === "drop_episode");
     const total = blocks * LINES_PER_BLOCK + 1;
@@ -74,6 +77,7 @@ describe("--slow-consumer drop", () => {
     for (let i = 1; i < seen.length - 1; i++)
       expect(seen[i] as number).toBeGreaterThan(seen[i - 1] as number);
     expect(r.events.some(closeOf("subscriber"))).toBe(false);
+    await fast.waitForBytes(blocks * blockBytes + LINE);
     expect(fast.receivedBytes).toBe(blocks * blockBytes + LINE);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Backlog, type ByteSink } from "../src/relay/backlog.ts";
-import { concat, seededRandom } from "./support/harness.ts";
+import { Backlog, type ByteSink } from "../../src/relay/backlog.ts";
+import { concat, seededRandom } from "../support/harness.ts";
 
 /** A sink that takes at most `budget()` bytes per write, recording what it took. */
 function budgetSink(budget: () => number): ByteSink & { taken: Uint8Array[]; calls: number } {

@@ -4,17 +4,17 @@
  * for the relay's own events (never a sleep), scrapes, and checks exact values.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createMetricsRegistry, METRIC_PREFIX } from "../src/metrics/registry.ts";
-import { MetricsServer } from "../src/metrics/server.ts";
-import type { RelayEvent } from "../src/relay/events.ts";
-import { type Family, parseExposition, sampleValue } from "./support/exposition.ts";
+import { createMetricsRegistry, METRIC_PREFIX } from "../../src/metrics/registry.ts";
+import { MetricsServer } from "../../src/metrics/server.ts";
+import type { RelayEvent } from "../../src/relay/events.ts";
+import { type Family, parseExposition, sampleValue } from "../support/exposition.ts";
 import {
   closeOf,
   numberedLines,
   relayPerTest,
   TestClient,
   type TestRelay,
-} from "./support/harness.ts";
+} from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
 const start = relayPerTest();

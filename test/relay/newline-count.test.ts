@@ -4,8 +4,8 @@ import {
   countNewlinesByIndexOf,
   createSimdNewlineCounter,
   type NewlineCounter,
-} from "../src/relay/newline-count.ts";
-import { bytes, concat, seededRandom } from "./support/harness.ts";
+} from "../../src/relay/newline-count.ts";
+import { bytes, concat, seededRandom } from "../support/harness.ts";
 
 /** The contract, spelled out byte by byte: the reference for both counters. */
 function reference(data: Uint8Array, start: number, end: number): number {

@@ -7,7 +7,7 @@ import {
   relayPerTest,
   seededRandom,
   TestClient,
-} from "./support/harness.ts";
+} from "../support/harness.ts";
 
 // Real sockets on a shared 2-core machine: leave room, though each test takes milliseconds.
 setDefaultTimeout(20_000);
