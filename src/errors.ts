@@ -23,8 +23,6 @@ export const CloseReason = {
   ConnectFailed: "connect_failed",
   /** forward/proxy: the upstream did not accept within --connect-timeout. */
   ConnectTimeout: "connect_timeout",
-  /** forward: every target is marked down; the client was closed at once. */
-  AllTargetsDown: "all_targets_down",
   /** forward/proxy: no byte either way for --idle-timeout. */
   IdleTimeout: "idle_timeout",
   /** forward/proxy: one side finished and the other stayed silent for --half-close-timeout. */

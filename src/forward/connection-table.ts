@@ -26,7 +26,6 @@ export interface TableSettings {
 /** Close reasons that mean the client was turned away before any upstream was used. */
 const REFUSALS: ReadonlySet<CloseReason> = new Set([
   CloseReason.MaxConns,
-  CloseReason.AllTargetsDown,
   CloseReason.BadRequest,
   CloseReason.HeadTimeout,
   CloseReason.Forbidden,

@@ -13,7 +13,7 @@ export interface ForwardStats {
   open: number;
   opened: number;
   closed: number;
-  /** Clients refused before any upstream was tried (--max-conns, all targets down, proxy 4xx). */
+  /** Clients refused before any upstream was tried (--max-conns, proxy 4xx). */
   refused: number;
   bytesUp: number;
   bytesDown: number;

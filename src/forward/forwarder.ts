@@ -91,7 +91,11 @@ export class Forwarder {
     if (pipe) void this.connect(pipe);
   }
 
-  /** Tries targets in balance order until one connects; closes the client when none does. */
+  /**
+   * Tries targets in balance order until one connects; closes the client once every target
+   * was tried for it and failed. Targets marked down are tried too when nothing else is left
+   * (see TargetSet.pick), so a client is never refused because of earlier clients' failures.
+   */
   private async connect(pipe: Pipe): Promise<void> {
     const tried = new Set<Target>();
     let lastFailure: RelayError | undefined;
@@ -138,12 +142,11 @@ export class Forwarder {
     this.table.opened(pipe);
   }
 
+  /**
+   * Every target was tried for this client and failed (pick never returns undefined before
+   * that): the close names the last error.
+   */
   private giveUp(pipe: Pipe, triedCount: number, lastFailure: RelayError | undefined): void {
-    if (triedCount === 0) {
-      pipe.targetLabel = "-";
-      pipe.close(CloseReason.AllTargetsDown, "every target is marked down");
-      return;
-    }
     const reason =
       lastFailure?.code === ErrorCode.ConnectTimeout
         ? CloseReason.ConnectTimeout

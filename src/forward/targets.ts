@@ -2,9 +2,13 @@
  * The upstream targets of `forward`: which one a new client goes to (round-robin or
  * least-connections), and which ones are marked down after a refusal or a connect timeout.
  *
- * A target that fails is skipped for a backoff that doubles with each consecutive failure
- * (1 s, 2 s, 4 s … capped at 30 s) and comes back on its own when the backoff ends: the next
- * client tries it again, and one success clears the count. Pure bookkeeping: no sockets here.
+ * A target that fails is marked down for a backoff that doubles with each consecutive failure
+ * (1 s, 2 s, 4 s … capped at 30 s). While another target is up, a down one is skipped until
+ * its backoff ends; one success clears the count. Being marked down never refuses a client by
+ * itself: when every target left to try is down, the one whose backoff ends first is tried
+ * anyway, so a lone target is always tried. An upstream that comes back (it started after the
+ * forwarder, or restarted) therefore gets the very next client instead of a refusal for up to
+ * 30 s; like nginx, which never marks a group's only server down. Pure bookkeeping: no sockets.
  */
 import { ErrorCode, RelayError } from "../errors.ts";
 
@@ -20,7 +24,7 @@ export class Target {
   active = 0;
   /** Consecutive failures; 0 when the target is up. */
   failures = 0;
-  /** performance.now() before which the target is skipped. */
+  /** performance.now() before which the target is skipped while another target is up. */
   downUntil = 0;
   readonly label: string;
 
@@ -59,17 +63,29 @@ export class TargetSet {
   }
 
   /**
-   * The next target for a client, skipping the ones it already tried and the ones marked
-   * down. Undefined when none is left: the caller closes the client.
+   * The next target for a client, never one it already tried. Targets that are up come first,
+   * in balance order. When every target left is marked down, the one whose backoff ends first
+   * is returned anyway: a down mark is a guess from past failures, and only a dial tells
+   * whether the upstream is back. Undefined once every target was tried: the caller closes
+   * the client.
    */
   pick(tried: ReadonlySet<Target>, now: number): Target | undefined {
     const count = this.targets.length;
     let best: Target | undefined;
     let bestIndex = 0;
+    let soonest: Target | undefined;
+    let soonestIndex = 0;
     for (let step = 0; step < count; step++) {
       const index = (this.cursor + step) % count;
       const target = this.targets[index] as Target;
-      if (tried.has(target) || target.isDown(now)) continue;
+      if (tried.has(target)) continue;
+      if (target.isDown(now)) {
+        if (soonest === undefined || target.downUntil < soonest.downUntil) {
+          soonest = target;
+          soonestIndex = index;
+        }
+        continue;
+      }
       if (this.balance === "round-robin") {
         best = target;
         bestIndex = index;
@@ -80,12 +96,19 @@ export class TargetSet {
         bestIndex = index;
       }
     }
+    if (best === undefined) {
+      best = soonest;
+      bestIndex = soonestIndex;
+    }
     // Start the next search after this one, so ties rotate.
     if (best !== undefined) this.cursor = (bestIndex + 1) % count;
     return best;
   }
 
-  /** Records a failure; returns the backoff in milliseconds. */
+  /**
+   * Records a failure; returns the backoff in milliseconds. The backoff steers pick to other
+   * targets and feeds the logs, the metrics and the pool's refill delay; it refuses no client.
+   */
   markDown(target: Target, now: number): number {
     target.failures++;
     const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (target.failures - 1), MAX_BACKOFF_MS);
@@ -101,7 +124,7 @@ export class TargetSet {
     return wasDown;
   }
 
-  /** Targets not marked down right now. */
+  /** Targets not marked down right now (the stats line and the targets gauge). */
   upCount(now: number): number {
     return this.targets.filter((target) => !target.isDown(now)).length;
   }

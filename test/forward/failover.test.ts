@@ -80,18 +80,49 @@ describe("forward targets", () => {
     expect((await log.waitFor("target_down")).reason).toContain("--connect-timeout");
   });
 
-  test("with every target marked down, the next client is closed at once", async () => {
-    const { forwarder, log } = startForwarder([closedPort(), closedPort()]);
+  test("a lone target that was down at start gets the next client as soon as it is back", async () => {
+    // docker-compose order: the forwarder starts before its upstream.
+    const port = closedPort();
+    const { forwarder, log } = startForwarder([port]);
     cleanup.push(() => forwarder.stop());
     const first = await PipeClient.connect(forwarder.port);
     await first.ended;
     expect((await log.waitFor("close")).reason).toBe("connect_failed");
+    await log.waitFor("target_down");
+    const echo = new EchoServer({ port });
+    cleanup.push(() => echo.stop());
+    // Still in its 1 s backoff: being marked down must not turn the client away.
+    expect(forwarder.targets.targets[0]?.isDown(performance.now())).toBe(true);
+    const second = await roundTrip(forwarder.port, "back up");
+    expect(second.text()).toBe("back up");
+    expect(await log.waitFor("open")).toMatchObject({ id: 2, upstream: `127.0.0.1:${port}` });
+    await log.waitFor("target_up");
+    expect(forwarder.table.snapshot().refused).toBe(0);
+  });
+
+  test("with every target down, a client tries them all, and reaches the first one back", async () => {
+    const ports = [closedPort(), closedPort()];
+    const { forwarder, log } = startForwarder(ports);
+    cleanup.push(() => forwarder.stop());
+    const first = await PipeClient.connect(forwarder.port);
+    await first.ended;
+    const close = await log.waitFor("close");
+    expect(close.reason).toBe("connect_failed");
+    expect(close.detail).toContain("(after 2 targets)");
+    const now = performance.now();
+    expect(forwarder.targets.targets.map((target) => target.isDown(now))).toEqual([true, true]);
+    // Both still refuse: the next client tries both again instead of being refused unseen.
     const second = await PipeClient.connect(forwarder.port);
     await second.ended;
-    const close = await log.waitFor("close", (e) => e.id === 2);
-    expect(close.reason).toBe("all_targets_down");
-    expect(close.upstream).toBe("-");
-    expect(forwarder.table.snapshot().refused).toBe(1);
+    expect((await log.waitFor("close", (e) => e.id === 2)).reason).toBe("connect_failed");
+    expect(log.events.filter((e) => e.type === "target_down")).toHaveLength(4);
+    // One comes back while both are in backoff; the next client reaches it at once.
+    const echo = new EchoServer({ port: ports[1] });
+    cleanup.push(() => echo.stop());
+    const third = await roundTrip(forwarder.port, "hello");
+    expect(third.text()).toBe("hello");
+    expect(await log.waitFor("open")).toMatchObject({ id: 3, upstream: `127.0.0.1:${ports[1]}` });
+    expect(forwarder.table.snapshot().refused).toBe(0);
   });
 
   test("round-robin alternates between healthy targets", async () => {

@@ -43,6 +43,65 @@ describe("TargetSet", () => {
     expect(set.markUp(a)).toBe(false);
   });
 
+  test("a lone target marked down is still picked, and only a try by this client excludes it", () => {
+    const only = new Target("a", 1);
+    const set = new TargetSet([only], "round-robin");
+    set.markDown(only, 0);
+    set.markDown(only, 0); // 2 s backoff
+    expect(only.isDown(500)).toBe(true);
+    expect(set.pick(new Set(), 500)).toBe(only);
+    expect(set.pick(new Set([only]), 500)).toBeUndefined();
+  });
+
+  test("a down target is skipped while another target is up", () => {
+    const targets = three();
+    const [a, b, c] = targets as [Target, Target, Target];
+    const set = new TargetSet(targets, "round-robin");
+    set.markDown(a, 0); // until 1000
+    set.markDown(c, 0);
+    set.markDown(c, 0); // until 2000
+    expect([1, 2, 3].map(() => set.pick(new Set(), 10))).toEqual([b, b, b]);
+    // Once b was tried, only down targets are left: the client still gets one.
+    expect(set.pick(new Set([b]), 10)).toBe(a);
+  });
+
+  test.each(["round-robin", "least-conn"] as const)(
+    "%s: with every target down, picks the one whose backoff ends first, then the next",
+    (balance) => {
+      const targets = three();
+      const [a, b, c] = targets as [Target, Target, Target];
+      const set = new TargetSet(targets, balance);
+      set.markDown(a, 0); // until 1000
+      set.markDown(a, 0); // until 2000
+      set.markDown(b, 500); // until 1500
+      set.markDown(c, 300); // until 1300
+      const tried = new Set<Target>();
+      const order: Target[] = [];
+      for (let pick = set.pick(tried, 600); pick !== undefined; pick = set.pick(tried, 600)) {
+        order.push(pick);
+        tried.add(pick);
+      }
+      expect(order).toEqual([c, b, a]);
+    },
+  );
+
+  test("with every target down, equal backoffs rotate like round-robin", () => {
+    const targets = three();
+    const set = new TargetSet(targets, "round-robin");
+    for (const target of targets) set.markDown(target, 0);
+    const picks = Array.from({ length: 4 }, () => set.pick(new Set(), 10)?.host);
+    expect(picks).toEqual(["a", "b", "c", "a"]);
+  });
+
+  test("an up target that was tried does not make a down one wait", () => {
+    const targets = [new Target("a", 1), new Target("b", 2)];
+    const [a, b] = targets as [Target, Target];
+    const set = new TargetSet(targets, "least-conn");
+    set.markDown(b, 0);
+    expect(set.pick(new Set(), 10)).toBe(a);
+    expect(set.pick(new Set([a]), 10)).toBe(b);
+  });
+
   test("needs at least one target", () => {
     expect(() => new TargetSet([], "round-robin")).toThrow("RELAY_ERR_NO_TARGET");
   });
