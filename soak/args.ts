@@ -5,8 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { MIN_MSG_SIZE } from "../bench/lib/message.ts";
-import { SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from "../src/cli/config.ts";
 import { parseSeconds, parseSize } from "../src/cli/units.ts";
+import { SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from "../src/relay/options.ts";
 
 export interface SoakOptions {
   /** Seconds of load (churn and slow subscribers included); the wind-down comes after. */

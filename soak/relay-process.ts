@@ -8,7 +8,7 @@
  */
 import type { Subprocess } from "bun";
 import { REPO_ROOT } from "../bench/lib/relay-launcher.ts";
-import type { SlowConsumerPolicy } from "../src/cli/config.ts";
+import type { SlowConsumerPolicy } from "../src/relay/options.ts";
 import { parseRelayLine, RelayLedger } from "./relay-log.ts";
 import type { RssSample } from "./rss-trend.ts";
 

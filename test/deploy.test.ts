@@ -39,8 +39,8 @@ function composedRelayConfig() {
 /** Every metric name /metrics exposes, from a registry over an idle relay's state. */
 async function exportedMetricNames(): Promise<Set<string>> {
   const hub = new Hub(
-    { maxPending: 1024, policy: "disconnect" },
-    { slowConsumer() {}, dropEpisode() {}, pressure() {} },
+    { maxPending: 1024, policy: "disconnect", stallTimeoutMs: 250 },
+    { slowConsumer() {}, dropEpisode() {}, pressure() {}, stallExpired() {} },
   );
   const source: MetricsSource = {
     hub,

@@ -20,17 +20,10 @@ function fakeSocket(accept: "all" | "half"): Socket<Subscriber> {
   return { write } as unknown as Socket<Subscriber>;
 }
 
-/**
- * Typed loosely on purpose: Hub's constructor is moving from (maxPending, onSlowConsumer) to
- * (limits, events). Both accept these arguments at run time: the older one reads an object as
- * its bound, never finds a subscriber over it, and so never calls the events.
- */
-const AnyHub = Hub as unknown as new (limits: unknown, events: unknown) => Hub;
-
 function hubWith(subscribers: number, accept: "all" | "half"): Hub {
-  const hub = new AnyHub(
-    { maxPending: Number.MAX_SAFE_INTEGER, policy: "disconnect" },
-    { slowConsumer() {}, dropEpisode() {}, pressure() {} },
+  const hub = new Hub(
+    { maxPending: Number.MAX_SAFE_INTEGER, policy: "disconnect", stallTimeoutMs: 0 },
+    { slowConsumer() {}, dropEpisode() {}, pressure() {}, stallExpired() {} },
   );
   for (let i = 0; i < subscribers; i++) hub.add(new Subscriber(fakeSocket(accept), `fake-${i}`));
   return hub;

@@ -6,31 +6,18 @@
  */
 import { parseArgs } from "node:util";
 import { ErrorCode, RelayError } from "../errors.ts";
+import {
+  DEFAULT_RELAY_OPTIONS,
+  type RelayOptions,
+  SLOW_CONSUMER_POLICIES,
+} from "../relay/options.ts";
 import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./units.ts";
-
-export const SLOW_CONSUMER_POLICIES = ["disconnect", "drop", "block"] as const;
-export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-export interface RelayConfig {
-  host: string;
-  pubPort: number;
-  subPort: number;
-  /** Longest message accepted from a publisher, in bytes, not counting the newline. */
-  maxLine: number;
-  /** Bytes a subscriber may have queued in the relay before it counts as a slow consumer. */
-  maxPending: number;
-  slowConsumer: SlowConsumerPolicy;
-  /** Seconds a subscriber may accept no bytes while data waits for it; 0 turns it off. */
-  writeTimeout: number;
-  /** Most connections open at once, publishers and subscribers together; 0: no limit. */
-  maxConns: number;
-  /** Seconds between stats lines; 0 turns them off. */
-  statsInterval: number;
-  /** Seconds shutdown waits for queued data to reach subscribers. */
-  shutdownTimeout: number;
+/** The relay core's options plus what only the command line uses (logging, metrics). */
+export interface RelayConfig extends RelayOptions {
   /** No OPEN/CLOSE lines. */
   quiet: boolean;
   /** `text` lines for people, or one JSON object per line for log pipelines. */
@@ -41,16 +28,7 @@ export interface RelayConfig {
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
-  host: "0.0.0.0",
-  pubPort: 7001,
-  subPort: 7002,
-  maxLine: 1024 * 1024,
-  maxPending: 8 * 1024 * 1024,
-  slowConsumer: "disconnect",
-  writeTimeout: 10,
-  maxConns: 0,
-  statsInterval: 60,
-  shutdownTimeout: 5,
+  ...DEFAULT_RELAY_OPTIONS,
   quiet: false,
   logFormat: "text",
   metricsPort: undefined,
@@ -150,11 +128,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     valueName: "POLICY",
     help:
-      "a subscriber past --max-pending: disconnect (close it) | drop (drop whole messages " +
-      "for it) | block (lossless: hold all publishers while a backlog is over 3/4 of " +
-      "--max-pending, at most 1 MiB, until it is under a third of that)",
+      "what to do when a subscriber falls behind: stall (hold all publishers while a " +
+      "backlog is over 3/4 of --max-pending, at most 1 MiB, until it is under a third of " +
+      "that, but for at most --stall-timeout per episode; a subscriber still behind then " +
+      "is cut at --max-pending) | disconnect (cut it as soon as its backlog would pass " +
+      "--max-pending) | drop (drop whole messages for it while over --max-pending) | " +
+      "block (like stall with no time limit: lossless, one stuck subscriber holds everyone)",
     parse: oneOf(SLOW_CONSUMER_POLICIES),
     showDefault: (c) => c.slowConsumer,
+  },
+  {
+    key: "stallTimeout",
+    flag: "stall-timeout",
+    env: "RELAY_STALL_TIMEOUT",
+    kind: "string",
+    valueName: "SECS",
+    help:
+      "policy stall: how long one subscriber may hold publishers in one episode before " +
+      "they resume without it",
+    parse: positive(parseSeconds),
+    showDefault: (c) => String(c.stallTimeout),
   },
   {
     key: "writeTimeout",

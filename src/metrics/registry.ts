@@ -12,8 +12,8 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import pkg from "../../package.json" with { type: "json" };
-import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { Counters } from "../relay/hub.ts";
+import type { SlowConsumerPolicy } from "../relay/options.ts";
 
 /** What the metrics read from the relay. `Relay` (src/relay/server.ts) satisfies it. */
 export interface MetricsSource {
@@ -163,7 +163,7 @@ export function createMetricsRegistry(
   scrapedCounter(
     registry,
     "slow_consumer_disconnects_total",
-    "Subscribers disconnected because their backlog would pass --max-pending (policy disconnect).",
+    "Subscribers disconnected because their backlog would pass --max-pending (policy disconnect, or stall after --stall-timeout).",
     () => counters.slowConsumerDisconnects,
   );
   scrapedCounter(
@@ -181,13 +181,25 @@ export function createMetricsRegistry(
   scrapedCounter(
     registry,
     "publisher_pauses_total",
-    "Times every publisher was held because a backlog passed 3/4 of --max-pending (policy block).",
+    "Times every publisher was held because a backlog passed the high-water mark (policies stall, block).",
     () => counters.publisherPauses,
+  );
+  scrapedCounter(
+    registry,
+    "publishers_held_seconds_total",
+    "Time publishers spent held by subscriber backlogs (policies stall, block).",
+    () => counters.publishersHeldMs / 1000,
+  );
+  scrapedCounter(
+    registry,
+    "stall_timeouts_total",
+    "Subscribers that held publishers for --stall-timeout and were left behind (policy stall).",
+    () => counters.stallTimeouts,
   );
   scrapedGauge(
     registry,
     "publishers_held",
-    "1 while publishers are held (policy block), else 0.",
+    "1 while publishers are held (policies stall, block), else 0.",
     () => (source.hub.holdingPublishers ? 1 : 0),
   );
   scrapedCounter(

@@ -44,7 +44,21 @@ export type RelayEvent =
       totalMessages: number;
     }
   | {
-      /** Policy `block`: publishers are held (true) or released (false). Not logged: counted. */
+      /**
+       * Policy `stall`: a subscriber held publishers for `heldMs` (--stall-timeout); they
+       * resume without it, and it is cut if its backlog reaches --max-pending.
+       */
+      type: "stall_expired";
+      peer: string;
+      heldMs: number;
+      /** Its backlog at that moment, in bytes. */
+      pendingBytes: number;
+    }
+  | {
+      /**
+       * Policies `block` and `stall`: publishers are held (true) or released (false). Not
+       * logged (it can flip thousands of times a second): counted in STATS and metrics.
+       */
       type: "publishers_held";
       held: boolean;
       pendingBytes: number;

@@ -19,9 +19,13 @@
  *   episode of drops is reported once, with its totals, when it ends.
  * - `block`: a backlog past the high-water mark (3/4 of the bound, at most 1 MiB) holds every
  *   publisher (`events.pressure`) until it falls below a third of that. Nothing is dropped.
+ * - `stall` (the default): as `block`, but one subscriber holds publishers for at most
+ *   `stallTimeoutMs` per episode. Then it stops holding them (`events.stallExpired`), its
+ *   backlog grows while the others are served, and it is cut at the bound like `disconnect`;
+ *   if it falls back to the low-water mark first, it is an ordinary subscriber again.
  */
-import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { SegmentSink } from "./line-splitter.ts";
+import type { SlowConsumerPolicy } from "./options.ts";
 import { type Batch, Offer, type Subscriber } from "./subscriber.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -79,8 +83,12 @@ export interface Counters {
   writeTimeouts: number;
   /** Policy `drop`: message deliveries dropped. */
   messagesDropped: number;
-  /** Policy `block`: times publishers were held. */
+  /** Policies `block` and `stall`: times publishers were held. */
   publisherPauses: number;
+  /** Policies `block` and `stall`: milliseconds publishers spent held, in total. */
+  publishersHeldMs: number;
+  /** Policy `stall`: subscribers that held publishers for --stall-timeout and were left behind. */
+  stallTimeouts: number;
   linesTooLong: number;
   /** Connections closed at accept because of --max-conns. */
   refusedConnections: number;
@@ -93,6 +101,8 @@ export interface HubLimits {
   /** Bytes one subscriber may have queued. */
   maxPending: number;
   policy: SlowConsumerPolicy;
+  /** Policy `stall`: milliseconds one subscriber may hold publishers in one episode. */
+  stallTimeoutMs: number;
 }
 
 /** What the hub asks of the server, which owns the sockets. */
@@ -101,8 +111,13 @@ export interface HubEvents {
   slowConsumer(subscriber: Subscriber, wantedBytes: number): void;
   /** Policy `drop`: an episode of drops for `subscriber` ended (or it closed mid-episode). */
   dropEpisode(subscriber: Subscriber, messages: number, bytes: number): void;
-  /** Policy `block`: hold (true) or release (false) every publisher. */
+  /** Policies `block` and `stall`: hold (true) or release (false) every publisher. */
   pressure(hold: boolean): void;
+  /**
+   * Policy `stall`: `subscriber` held publishers for `heldMs` (at least --stall-timeout);
+   * they no longer wait for it, and it will be cut if its backlog reaches the bound.
+   */
+  stallExpired(subscriber: Subscriber, heldMs: number): void;
 }
 
 export class Hub implements SegmentSink {
@@ -116,6 +131,8 @@ export class Hub implements SegmentSink {
     writeTimeouts: 0,
     messagesDropped: 0,
     publisherPauses: 0,
+    publishersHeldMs: 0,
+    stallTimeouts: 0,
     linesTooLong: 0,
     refusedConnections: 0,
     publishersAccepted: 0,
@@ -123,8 +140,15 @@ export class Hub implements SegmentSink {
   };
   /** Bytes queued in the relay across all subscribers. */
   pendingBytes = 0;
-  /** Policy `block`: subscribers over the high-water mark; publishers are held while > 0. */
-  private holders = 0;
+  /**
+   * Policies `block` and `stall`: the subscribers over the high-water mark; publishers are held
+   * while it is not empty.
+   */
+  private readonly holders = new Set<Subscriber>();
+  /** performance.now() when publishers were last held. */
+  private heldSince = 0;
+  /** Policy `stall`: the timer that looks for holders past --stall-timeout, while armed. */
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** The batch being built; `deliver` swaps it with the spare, which is empty. */
   private batch: Batch = emptyBatch();
@@ -135,6 +159,8 @@ export class Hub implements SegmentSink {
   private scratch = new Uint8Array(64 * 1024);
   private readonly highWater: number;
   private readonly lowWater: number;
+  /** Policies `block` and `stall` hold publishers; the others never do. */
+  private readonly pacesPublishers: boolean;
 
   constructor(
     private readonly limits: HubLimits,
@@ -144,11 +170,18 @@ export class Hub implements SegmentSink {
     // let a backlog pass BLOCK_HIGH_WATER_MAX: a bigger one only adds memory and latency.
     this.highWater = Math.min(Math.floor((limits.maxPending * 3) / 4), BLOCK_HIGH_WATER_MAX);
     this.lowWater = Math.floor(this.highWater / 3);
+    this.pacesPublishers = limits.policy === "block" || limits.policy === "stall";
   }
 
-  /** Policy `block`: true while publishers are held. */
+  /** Policies `block` and `stall`: true while publishers are held. */
   get holdingPublishers(): boolean {
-    return this.holders > 0;
+    return this.holders.size > 0;
+  }
+
+  /** Stops the stall timer (shutdown). */
+  stop(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
   }
 
   add(subscriber: Subscriber): void {
@@ -278,7 +311,7 @@ export class Hub implements SegmentSink {
         const queued = subscriber.backlog.length;
         this.pendingBytes += queued - queuedBefore;
         if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
-        if (queued > this.highWater && policy === "block") this.updatePressure(subscriber);
+        if (queued > this.highWater && this.pacesPublishers) this.updatePressure(subscriber);
       } else if (outcome === Offer.Dropped) {
         subscriber.episodeDroppedMessages += messages;
         subscriber.episodeDroppedBytes += length;
@@ -297,7 +330,7 @@ export class Hub implements SegmentSink {
   /** Drain: writes what the socket takes of a subscriber's backlog. */
   flush(subscriber: Subscriber): void {
     this.pendingBytes -= subscriber.flush();
-    if (subscriber.holdingPublishers) this.updatePressure(subscriber);
+    if (subscriber.holdingPublishers || subscriber.stallExpired) this.updatePressure(subscriber);
   }
 
   /**
@@ -317,21 +350,73 @@ export class Hub implements SegmentSink {
     return stalled;
   }
 
-  /** Policy `block`: holds publishers above the high-water mark, releases below the low. */
+  /**
+   * Policies `block` and `stall`: a subscriber above the high-water mark holds publishers, and
+   * releases them at the low-water mark (or when it goes). Under `stall`, a subscriber past
+   * --stall-timeout holds them no more until it is back at the low-water mark.
+   */
   private updatePressure(subscriber: Subscriber): void {
-    const over = subscriber.index >= 0 && subscriber.backlog.length > this.highWater;
-    const under = subscriber.index < 0 || subscriber.backlog.length <= this.lowWater;
-    if (over && !subscriber.holdingPublishers) {
+    const backlog = subscriber.backlog.length;
+    const gone = subscriber.index < 0;
+    if (gone || backlog <= this.lowWater) {
+      subscriber.stallExpired = false;
+      if (subscriber.holdingPublishers) this.release(subscriber);
+    } else if (
+      backlog > this.highWater &&
+      !subscriber.holdingPublishers &&
+      !subscriber.stallExpired
+    ) {
+      const now = performance.now();
       subscriber.holdingPublishers = true;
-      if (this.holders++ === 0) {
+      subscriber.holdingSince = now;
+      this.holders.add(subscriber);
+      if (this.holders.size === 1) {
+        this.heldSince = now;
         this.counters.publisherPauses++;
         this.events.pressure(true);
       }
-    } else if (under && subscriber.holdingPublishers) {
-      subscriber.holdingPublishers = false;
-      if (--this.holders === 0) this.events.pressure(false);
+      if (this.limits.policy === "stall" && this.stallTimer === undefined) {
+        this.armStallTimer(this.limits.stallTimeoutMs);
+      }
     }
   }
+
+  /** `subscriber` holds publishers no more; they resume when no one else holds them. */
+  private release(subscriber: Subscriber): void {
+    subscriber.holdingPublishers = false;
+    this.holders.delete(subscriber);
+    if (this.holders.size > 0) return;
+    this.counters.publishersHeldMs += performance.now() - this.heldSince;
+    this.events.pressure(false);
+  }
+
+  private armStallTimer(delayMs: number): void {
+    this.stallTimer = setTimeout(this.checkStalls, delayMs);
+  }
+
+  /**
+   * Policy `stall`, on a timer armed while anyone holds publishers: a holder past
+   * --stall-timeout is left behind. Re-arms for the next holder's deadline.
+   */
+  private readonly checkStalls = (): void => {
+    this.stallTimer = undefined;
+    const now = performance.now();
+    const timeoutMs = this.limits.stallTimeoutMs;
+    let nextDeadline = Number.POSITIVE_INFINITY;
+    for (const subscriber of this.holders) {
+      const heldMs = now - subscriber.holdingSince;
+      // A timer may fire a little early; a millisecond of slack avoids a second, tiny timer.
+      if (heldMs >= timeoutMs - 1) {
+        subscriber.stallExpired = true;
+        this.counters.stallTimeouts++;
+        this.release(subscriber);
+        this.events.stallExpired(subscriber, heldMs);
+      } else {
+        nextDeadline = Math.min(nextDeadline, subscriber.holdingSince + timeoutMs);
+      }
+    }
+    if (nextDeadline !== Number.POSITIVE_INFINITY) this.armStallTimer(nextDeadline - now);
+  };
 
   private endDropEpisode(subscriber: Subscriber): void {
     const messages = subscriber.episodeDroppedMessages;

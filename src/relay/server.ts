@@ -7,10 +7,10 @@
  * `socket.data`, so no closure is made per connection.
  */
 import type { Socket, TCPSocketListener } from "bun";
-import type { RelayConfig } from "../cli/config.ts";
 import { CloseReason, formatPeer, listenError } from "../errors.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { type Counters, Hub } from "./hub.ts";
+import type { RelayOptions } from "./options.ts";
 import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 
@@ -54,11 +54,15 @@ export class Relay {
    * RELAY_ERR_LISTEN_FAILED) when either port cannot be opened; nothing is left listening then.
    */
   constructor(
-    readonly config: RelayConfig,
+    readonly config: RelayOptions,
     private readonly emit: RelayEventListener = () => {},
   ) {
     this.hub = new Hub(
-      { maxPending: config.maxPending, policy: config.slowConsumer },
+      {
+        maxPending: config.maxPending,
+        policy: config.slowConsumer,
+        stallTimeoutMs: config.stallTimeout * 1000,
+      },
       {
         slowConsumer: (subscriber, wanted) => this.closeSlowConsumer(subscriber, wanted),
         dropEpisode: (subscriber, messages, bytes) =>
@@ -70,6 +74,13 @@ export class Relay {
             totalMessages: subscriber.droppedMessages,
           }),
         pressure: (hold) => this.holdPublishers(hold),
+        stallExpired: (subscriber, heldMs) =>
+          this.emit({
+            type: "stall_expired",
+            peer: subscriber.peer,
+            heldMs: Math.round(heldMs),
+            pendingBytes: subscriber.backlog.length,
+          }),
       },
     );
     this.pubListener = this.listenPublishers();
@@ -131,6 +142,7 @@ export class Relay {
   private async runShutdown(timeoutSeconds: number): Promise<ShutdownReport> {
     clearInterval(this.statsTimer);
     clearInterval(this.writeTimer);
+    this.hub.stop();
     this.pubListener.stop(false);
     this.subListener.stop(false);
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
@@ -306,7 +318,10 @@ export class Relay {
   }
 
   private closeSlowConsumer(subscriber: Subscriber, wanted: number): void {
-    const detail = `backlog would reach ${wanted} B, over --max-pending ${this.config.maxPending} B`;
+    const held = subscriber.stallExpired
+      ? `held publishers past --stall-timeout ${this.config.stallTimeout}s, then `
+      : "";
+    const detail = `${held}backlog would reach ${wanted} B, over --max-pending ${this.config.maxPending} B`;
     this.cutSubscriber(subscriber, CloseReason.SlowConsumer, detail);
   }
 
@@ -329,7 +344,10 @@ export class Relay {
     subscriber.socket.end();
   }
 
-  /** Policy `block`: stop (or restart) reading every publisher, so TCP pushes back on them. */
+  /**
+   * Policies `block` and `stall`: stop (or restart) reading every publisher, so TCP pushes back
+   * on them. They are held and released as a group, so none is starved while others run.
+   */
   private holdPublishers(hold: boolean): void {
     this.emit({ type: "publishers_held", held: hold, pendingBytes: this.hub.pendingBytes });
     if (this.shutdownPromise) return; // publishers are being closed

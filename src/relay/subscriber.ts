@@ -7,9 +7,9 @@
  * messages join its end so the order on the wire never changes.
  */
 import type { Socket } from "bun";
-import type { SlowConsumerPolicy } from "../cli/config.ts";
 import type { CloseReason } from "../errors.ts";
 import { Backlog } from "./backlog.ts";
+import type { SlowConsumerPolicy } from "./options.ts";
 
 /** Minimum seconds between two log lines about bytes a subscriber sent us. */
 const INPUT_LOG_INTERVAL_MS = 10_000;
@@ -18,7 +18,10 @@ const INPUT_LOG_INTERVAL_MS = 10_000;
 export const Offer = {
   /** Handed to the kernel, or queued. */
   Accepted: 0,
-  /** The backlog would pass --max-pending (policy `disconnect`): a slow consumer. */
+  /**
+   * The backlog would pass --max-pending (policy `disconnect`, or `stall` once the subscriber
+   * held publishers past --stall-timeout): a slow consumer.
+   */
   OverLimit: 1,
   /** The backlog is over --max-pending (policy `drop`): the whole batch was dropped. */
   Dropped: 2,
@@ -60,8 +63,15 @@ export class Subscriber {
   episodeDroppedBytes = 0;
   /** Policy `drop`: messages dropped over the connection's life. */
   droppedMessages = 0;
-  /** Policy `block`: this subscriber's backlog is over the high-water mark. */
+  /** Policies `block` and `stall`: this subscriber's backlog holds publishers. */
   holdingPublishers = false;
+  /** performance.now() when it last began to hold publishers. */
+  holdingSince = 0;
+  /**
+   * Policy `stall`: it held publishers for --stall-timeout in this episode, so they no longer
+   * wait for it; it is cut at --max-pending unless it gets back to the low-water mark first.
+   */
+  stallExpired = false;
   /** Write-timeout bookkeeping: bytesSent at the last sweep, and sweeps without progress. */
   bytesSentAtSweep = 0;
   stalledSweeps = 0;
@@ -77,9 +87,10 @@ export class Subscriber {
   /**
    * Sends a batch of whole messages, or queues what the socket does not take (by reference
    * where retainable: see Backlog). When the backlog would pass `maxPending`, `policy`
-   * decides: `disconnect` queues nothing and reports OverLimit; `drop` drops the whole batch
-   * unless part of it already went out (a message is never cut: the rest is queued); `block`
-   * queues anyway, since the hub stops publishers well before this.
+   * decides: `disconnect` queues nothing and reports OverLimit, and so does `stall` once this
+   * subscriber is past --stall-timeout; `drop` drops the whole batch unless part of it
+   * already went out (a message is never cut: the rest is queued); `block` (and `stall`
+   * within its time) queues anyway, since the hub holds publishers well before this.
    */
   offer(batch: Batch, maxPending: number, policy: SlowConsumerPolicy): Offer {
     const backlog = this.backlog;
@@ -96,7 +107,7 @@ export class Subscriber {
       if (written === length + tailLength) return Offer.Accepted;
     }
     if (backlog.length + length + tailLength - written > maxPending) {
-      if (policy === "disconnect") return Offer.OverLimit;
+      if (policy === "disconnect" || this.stallExpired) return Offer.OverLimit;
       if (policy === "drop" && written === 0) return Offer.Dropped;
     }
     if (written < length) {

@@ -101,6 +101,8 @@ describe("/metrics", () => {
       ["write_timeouts_total", {}, 0],
       ["dropped_messages_total", {}, 0],
       ["publisher_pauses_total", {}, 0],
+      ["publishers_held_seconds_total", {}, 0],
+      ["stall_timeouts_total", {}, 0],
       ["publishers_held", {}, 0],
       ["lines_too_long_total", {}, 0],
       ["pending_bytes", {}, 0],
@@ -196,6 +198,22 @@ describe("/metrics", () => {
     expect(relayValue(released, "dropped_messages_total")).toBe(0);
   });
 
+  test("policy stall: held seconds, the stall timeout and the cut that follows", async () => {
+    const r = start({ maxPending: 256 * 1024, stallTimeout: 0.1 });
+    const metrics = serveMetrics(r);
+    await stalledSubscriber(r);
+    const publisher = await r.publisher();
+    await publisher.write(numberedLines(16 * 1024, 1024)); // finishes once publishers resume
+    await r.waitFor(closeOf("subscriber", "slow_consumer"));
+    const families = await scrape(metrics);
+    expect(relayValue(families, "stall_timeouts_total")).toBe(1);
+    expect(relayValue(families, "slow_consumer_disconnects_total")).toBe(1);
+    const heldSeconds = relayValue(families, "publishers_held_seconds_total");
+    expect(heldSeconds).toBe(r.relay.totals().publishersHeldMs / 1000);
+    expect(heldSeconds).toBeGreaterThanOrEqual(0.099);
+    expect(relayValue(families, "publishers_held")).toBe(0);
+  });
+
   test("counts write timeouts", async () => {
     // As in slow-consumer.test.ts: `block` holds the publisher until the dead subscriber is cut.
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024, writeTimeout: 0.2 });
@@ -226,11 +244,13 @@ describe("/metrics", () => {
       "pending_bytes",
       "publisher_pauses_total",
       "publishers_held",
+      "publishers_held_seconds_total",
       "received_bytes_total",
       "received_messages_total",
       "sent_bytes_total",
       "sent_messages_total",
       "slow_consumer_disconnects_total",
+      "stall_timeouts_total",
       "subscriber_pending_bytes_max",
       "write_timeouts_total",
     ]);

@@ -159,7 +159,7 @@ describe("--write-timeout", () => {
 describe("--slow-consumer disconnect", () => {
   test("the backlog never passes --max-pending", async () => {
     const maxPending = 200 * 1024;
-    const r = start({ maxPending });
+    const r = start({ slowConsumer: "disconnect", maxPending });
     const [fast] = (await r.subscribers(1)) as [TestClient];
     await stalledSubscriber(r);
     const publisher = await r.publisher();

@@ -40,7 +40,7 @@ describe("parseSoakArgs", () => {
   });
 
   test.each([
-    [["--policy", "wait"], /--policy: 'wait' is not one of: disconnect, drop, block/],
+    [["--policy", "wait"], /--policy: 'wait' is not one of: stall, disconnect, drop, block/],
     [["--duration", "5"], /--duration: must be at least 10s/],
     [["--duration", "soon"], /--duration: 'soon' is not a duration/],
     [["--rate", "0"], /--rate: must be at least 1/],

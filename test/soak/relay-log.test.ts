@@ -23,6 +23,8 @@ const stats: StatsSnapshot = {
   writeTimeouts: 1,
   messagesDropped: 77,
   publisherPauses: 3,
+  publishersHeldMs: 1234.5,
+  stallTimeouts: 1,
   linesTooLong: 0,
   refusedConnections: 0,
   publishersAccepted: 4,

@@ -1,0 +1,65 @@
+/**
+ * What the relay core is configured with. The core owns these types; the command line
+ * (src/cli/config.ts) maps flags and environment variables onto them, so the dependency
+ * points inward: nothing under src/relay imports from src/cli.
+ */
+
+/**
+ * What the relay does when a subscriber falls behind:
+ * - `stall` (default): hold every publisher while a backlog is over the high-water mark, as
+ *   `block` does, but for at most `stallTimeoutMs` per episode; a subscriber that holds them
+ *   longer is left behind and cut at `maxPending` (nats-server's shape: producers are stalled
+ *   above 3/4 of max_pending, and a consumer that stays behind is cut).
+ * - `disconnect`: cut the subscriber as soon as its backlog would pass `maxPending`.
+ * - `drop`: drop whole batches for it while it is over `maxPending`.
+ * - `block`: hold every publisher while any backlog is over the high-water mark, without limit.
+ */
+export const SLOW_CONSUMER_POLICIES = ["stall", "disconnect", "drop", "block"] as const;
+export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
+
+export interface RelayOptions {
+  /** Address both listeners bind to. */
+  host: string;
+  /** Publisher port; 0 picks a free one. */
+  pubPort: number;
+  /** Subscriber port; 0 picks a free one. */
+  subPort: number;
+  /** Longest message accepted from a publisher, in bytes, not counting the newline. */
+  maxLine: number;
+  /** Bytes a subscriber may have queued in the relay before it counts as a slow consumer. */
+  maxPending: number;
+  slowConsumer: SlowConsumerPolicy;
+  /**
+   * Policy `stall`: seconds one subscriber may hold publishers in one episode (from the
+   * moment its backlog passes the high-water mark until it falls to the low-water mark).
+   */
+  stallTimeout: number;
+  /** Seconds a subscriber may accept no bytes while data waits for it; 0 turns it off. */
+  writeTimeout: number;
+  /** Most connections open at once, publishers and subscribers together; 0: no limit. */
+  maxConns: number;
+  /** Seconds between stats events; 0 turns them off. */
+  statsInterval: number;
+  /** Seconds shutdown waits for queued data to reach subscribers. */
+  shutdownTimeout: number;
+}
+
+/**
+ * The defaults. `stallTimeout` 0.25 s: long enough that a subscriber which pauses for 100 ms
+ * (a GC pause, a busy consumer) is never cut, short enough that one which stops reading holds
+ * the others for a quarter of a second, and that one reading 1 MB/s (0.7 s to drain the
+ * high-water mark to the low) is found slow; see BENCHMARKS.md, "Issue 11".
+ */
+export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = {
+  host: "0.0.0.0",
+  pubPort: 7001,
+  subPort: 7002,
+  maxLine: 1024 * 1024,
+  maxPending: 8 * 1024 * 1024,
+  slowConsumer: "stall",
+  stallTimeout: 0.25,
+  writeTimeout: 10,
+  maxConns: 0,
+  statsInterval: 60,
+  shutdownTimeout: 5,
+};
