@@ -37,7 +37,7 @@ export class UsageError extends Error {
 
 export const DEFAULT_SOAK_OPTIONS: Readonly<SoakOptions> = {
   duration: 60,
-  policy: "disconnect",
+  policy: "stall",
   publishers: 4,
   rate: 2000,
   msgSize: 128,

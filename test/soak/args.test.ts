@@ -4,7 +4,7 @@ import { DEFAULT_SOAK_OPTIONS, parseSoakArgs, UsageError } from "../../soak/args
 describe("parseSoakArgs", () => {
   test("no flags give the defaults: policy disconnect, a minute", () => {
     expect(parseSoakArgs([])).toEqual({ ...DEFAULT_SOAK_OPTIONS });
-    expect(DEFAULT_SOAK_OPTIONS.policy).toBe("disconnect");
+    expect(DEFAULT_SOAK_OPTIONS.policy).toBe("stall");
   });
 
   test("reads the CI and the 10-minute command lines", () => {
@@ -14,7 +14,7 @@ describe("parseSoakArgs", () => {
   });
 
   test("takes every policy, and sizes and durations in the relay's units", () => {
-    for (const policy of ["disconnect", "drop", "block"] as const) {
+    for (const policy of ["stall", "disconnect", "drop", "block"] as const) {
       expect(parseSoakArgs(["--policy", policy]).policy).toBe(policy);
     }
     const o = parseSoakArgs(
