@@ -49,7 +49,7 @@ export function formatForwardEvent(event: ForwardEvent, quiet: boolean): string 
       );
     }
     case "target_down":
-      return `TARGET_DOWN ${event.target} (${event.reason}); skipped for ${event.retryInSeconds}s`;
+      return `TARGET_DOWN ${event.target} (${event.reason}); backoff ${event.retryInSeconds}s (skipped meanwhile while another target is up)`;
     case "target_up":
       return `TARGET_UP ${event.target}`;
     case "stats":
