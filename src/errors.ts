@@ -17,6 +17,10 @@ export const CloseReason = {
   WriteTimeout: "write_timeout",
   /** A publisher sent a line longer than --max-line. */
   LineTooLong: "line_too_long",
+  /** A frame client sent a malformed frame (the detail names its FRAME_ERR_* code). */
+  BadFrame: "bad_frame",
+  /** A frame client's Conn had a wrong token, or it sent a Submit before the Conn --token requires. */
+  AuthFailed: "auth_failed",
   /** The relay is shutting down. */
   Shutdown: "shutdown",
   /** forward/proxy: no upstream could be reached (every target refused or errored). */

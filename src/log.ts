@@ -63,6 +63,8 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
       return `IGNORED ${event.bytes} B sent by subscriber ${event.peer} (total ${event.totalBytes} B; subscribers are not read)`;
     case "drop_episode":
       return `DROP ${event.messages} messages (${event.bytes} B) for slow subscriber ${event.peer} (total ${event.totalMessages})`;
+    case "not_lines":
+      return `NOT_LINES ${event.messages} messages from frame publisher ${event.peer} hold \\n in their payload: not delivered to line subscribers`;
     case "stall_expired":
       return `STALL subscriber ${event.peer} held publishers for ${event.heldMs} ms (--stall-timeout); they resume without it (backlog ${event.pendingBytes} B; cut at --max-pending unless it catches up)`;
     case "publishers_held":
@@ -99,6 +101,7 @@ function levelOf(event: RelayEvent): "info" | "warn" {
     case "close":
       return isForcedClose(event) ? "warn" : "info";
     case "drop_episode":
+    case "not_lines":
     case "stall_expired":
       return "warn";
     case "shutdown_finished":

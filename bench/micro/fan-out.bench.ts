@@ -7,8 +7,8 @@
 import type { Socket } from "bun";
 import { bench, do_not_optimize, group, summary } from "mitata";
 import { Backlog } from "../../src/relay/backlog.ts";
-import { Hub } from "../../src/relay/hub.ts";
-import { LineSplitter } from "../../src/relay/line-splitter.ts";
+import { Hub, WireFormat } from "../../src/relay/hub.ts";
+import { LinePublisher } from "../../src/relay/line-publisher.ts";
 import { Subscriber } from "../../src/relay/subscriber.ts";
 import { MESSAGES_PER_64K, SEGMENTS_1460, WHOLE_LINES_64K } from "./fixtures.ts";
 
@@ -25,7 +25,9 @@ function hubWith(subscribers: number, accept: "all" | "half"): Hub {
     { maxPending: Number.MAX_SAFE_INTEGER, policy: "disconnect", stallTimeoutMs: 0 },
     { slowConsumer() {}, dropEpisode() {}, pressure() {}, stallExpired() {} },
   );
-  for (let i = 0; i < subscribers; i++) hub.add(new Subscriber(fakeSocket(accept), `fake-${i}`));
+  for (let i = 0; i < subscribers; i++) {
+    hub.add(new Subscriber(fakeSocket(accept), `fake-${i}`, WireFormat.Line));
+  }
   return hub;
 }
 
@@ -33,17 +35,17 @@ group(`fan-out of one 64 KiB chunk (${MESSAGES_PER_64K} messages)`, () => {
   summary(() => {
     for (const n of [1, 3, 16]) {
       const hub = hubWith(n, "all");
-      const splitter = new LineSplitter(1 << 20);
+      const publisher = new LinePublisher("fake-publisher", 1 << 20);
       bench(`split + deliver to ${n} subscriber(s), sockets take everything`, () => {
-        hub.publish(splitter.push(WHOLE_LINES_64K, hub));
+        publisher.receive(WHOLE_LINES_64K, hub);
         hub.deliver();
       });
     }
     const pieces = hubWith(3, "all");
-    const pieceSplitter = new LineSplitter(1 << 20);
+    const piecePublisher = new LinePublisher("fake-publisher", 1 << 20);
     bench("split + deliver to 3, input in 1460 B segments", () => {
       for (const piece of SEGMENTS_1460) {
-        pieces.publish(pieceSplitter.push(piece, pieces));
+        piecePublisher.receive(piece, pieces);
         pieces.deliver();
       }
     });
@@ -53,9 +55,9 @@ group(`fan-out of one 64 KiB chunk (${MESSAGES_PER_64K} messages)`, () => {
 group("backlog coalescing (slow subscribers)", () => {
   summary(() => {
     const hub = hubWith(3, "half");
-    const splitter = new LineSplitter(1 << 20);
+    const publisher = new LinePublisher("fake-publisher", 1 << 20);
     bench("deliver to 3 sockets taking half, then drain each backlog", () => {
-      hub.publish(splitter.push(WHOLE_LINES_64K, hub));
+      publisher.receive(WHOLE_LINES_64K, hub);
       hub.deliver();
       for (const s of hub.subscribers) hub.flush(s);
       for (const s of hub.subscribers) s.backlog.clear();

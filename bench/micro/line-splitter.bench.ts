@@ -1,12 +1,12 @@
 /**
- * The relay's inbound hot path: src/relay/line-splitter.ts cutting a
+ * The relay's inbound hot path: src/protocol/line-splitter.ts cutting a
  * publisher's stream into messages, and the two ways it can count a run of
  * whole lines (one indexOf per line; one WebAssembly SIMD pass). 819 messages
  * per 64 KiB chunk.
  */
 import { bench, do_not_optimize, group, summary } from "mitata";
-import { LineSplitter, type SegmentSink } from "../../src/relay/line-splitter.ts";
-import { countNewlines, countNewlinesByIndexOf } from "../../src/relay/newline-count.ts";
+import { LineSplitter, type SegmentSink } from "../../src/protocol/line-splitter.ts";
+import { countNewlines, countNewlinesByIndexOf } from "../../src/protocol/newline-count.ts";
 import { CRLF_LINES_64K, MESSAGES_PER_64K, SEGMENTS_1460, WHOLE_LINES_64K } from "./fixtures.ts";
 
 const counting: SegmentSink & { bytes: number } = {

@@ -4,10 +4,15 @@
  *
  * Precedence: command-line flag > positional port > environment variable > default.
  */
+
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ErrorCode, RelayError } from "../errors.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
+  FRAME_CODE_SETS,
+  FRAMINGS,
+  type Framing,
   type RelayOptions,
   SLOW_CONSUMER_POLICIES,
 } from "../relay/options.ts";
@@ -18,6 +23,10 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The relay core's options plus what only the command line uses (logging, metrics). */
 export interface RelayConfig extends RelayOptions {
+  /** --framing: both ports' wire format, unless --pub-framing / --sub-framing say otherwise. */
+  framing: Framing;
+  /** --token-file: where --token was read from (never printed). */
+  tokenFile: string | undefined;
   /** No OPEN/CLOSE lines. */
   quiet: boolean;
   /** `text` lines for people, or one JSON object per line for log pipelines. */
@@ -29,6 +38,8 @@ export interface RelayConfig extends RelayOptions {
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   ...DEFAULT_RELAY_OPTIONS,
+  framing: "line",
+  tokenFile: undefined,
   quiet: false,
   logFormat: "text",
   metricsPort: undefined,
@@ -100,6 +111,80 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "port subscribers connect to (also the 2nd positional argument)",
     parse: parsePort,
     showDefault: (c) => String(c.subPort),
+  },
+  {
+    key: "framing",
+    flag: "framing",
+    env: "RELAY_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help:
+      "wire format of both ports: line (newline-terminated messages) | frame (seed 003 " +
+      "length-prefixed frames; publishers get a SubmitAck per message)",
+    parse: oneOf(FRAMINGS),
+    showDefault: (c) => c.framing,
+  },
+  {
+    key: "pubFraming",
+    flag: "pub-framing",
+    env: "RELAY_PUB_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help: "wire format of the publisher port, overriding --framing",
+    parse: oneOf(FRAMINGS),
+    showDefault: () => "--framing",
+  },
+  {
+    key: "subFraming",
+    flag: "sub-framing",
+    env: "RELAY_SUB_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help: "wire format of the subscriber port, overriding --framing",
+    parse: oneOf(FRAMINGS),
+    showDefault: () => "--framing",
+  },
+  {
+    key: "frameCodes",
+    flag: "frame-codes",
+    env: "RELAY_FRAME_CODES",
+    kind: "string",
+    valueName: "SET",
+    help:
+      "ack command codes on frame ports: spec (seed 003's table: ConnAck 0x81, SubmitAck " +
+      "0x82) | article (its Go code: 0x80, 0x81, for the article's own client)",
+    parse: oneOf(FRAME_CODE_SETS),
+    showDefault: (c) => c.frameCodes,
+  },
+  {
+    key: "maxFrame",
+    flag: "max-frame",
+    env: "RELAY_MAX_FRAME",
+    kind: "string",
+    valueName: "SIZE",
+    help: "largest frame a frame client may send, length field included; past it the connection is closed",
+    parse: frameSize,
+    showDefault: (c) => formatSize(c.maxFrame),
+  },
+  {
+    key: "token",
+    flag: "token",
+    env: "RELAY_TOKEN",
+    kind: "string",
+    valueName: "TOKEN",
+    help:
+      "frame clients must first send Conn(ID, TOKEN) (constant-time check; a wrong one is " +
+      "closed); needs frame on both ports. Prefer --token-file: a flag shows in ps",
+    showDefault: () => "none",
+  },
+  {
+    key: "tokenFile",
+    flag: "token-file",
+    env: "RELAY_TOKEN_FILE",
+    kind: "string",
+    valueName: "FILE",
+    help: "read --token from FILE (its first line)",
+    showDefault: () => "none",
   },
   {
     key: "maxLine",
@@ -229,6 +314,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** --max-frame: a size from 14 B (an ack) to 4 GiB - 1 (what a u32 length can say). */
+function frameSize(text: string): number {
+  const value = parseSize(text);
+  if (!(value >= 14 && value <= 0xffff_ffff)) {
+    throw new Error(`'${text}' must be from 14 B to 4 GiB - 1 B`);
+  }
+  return value;
+}
+
 function parseBoolean(text: string): boolean {
   if (/^(1|true|yes|on)$/i.test(text)) return true;
   if (/^(0|false|no|off|)$/i.test(text)) return false;
@@ -280,9 +374,13 @@ export function parseCommandLine(
   if (values.version) return { kind: "version" };
 
   const config: RelayConfig = { ...DEFAULT_CONFIG };
+  /** Keys set by an environment variable or a flag, for the options that default to others. */
+  const given = new Set<Key>();
   for (const spec of OPTIONS) {
     const fromEnv = env[spec.env];
-    if (fromEnv !== undefined) applyValue(config, spec, fromEnv, spec.env);
+    if (fromEnv === undefined) continue;
+    applyValue(config, spec, fromEnv, spec.env);
+    given.add(spec.key);
   }
 
   const positionals = parsed.positionals;
@@ -308,12 +406,42 @@ export function parseCommandLine(
     } else {
       applyValue(config, spec, value, `--${spec.flag}`);
     }
+    given.add(spec.key);
   }
 
   if (config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
+  resolveFraming(config, given);
   return { kind: "run", config };
+}
+
+/**
+ * The options that depend on others: each port's framing defaults to --framing; the token
+ * may come from a file; a token needs frame on both ports, since a line client cannot
+ * present one (a line port beside it would be open to anyone).
+ */
+function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
+  if (!given.has("pubFraming")) config.pubFraming = config.framing;
+  if (!given.has("subFraming")) config.subFraming = config.framing;
+  if (config.tokenFile !== undefined) {
+    if (config.token !== undefined) throw badArgument("--token and --token-file are both given");
+    let text: string;
+    try {
+      text = readFileSync(config.tokenFile, "utf8");
+    } catch (error) {
+      const why = (error as { code?: string }).code ?? (error as Error).message;
+      throw badArgument(`--token-file: cannot read ${config.tokenFile} (${why})`);
+    }
+    config.token = text.split("\n", 1)[0]?.replace(/\r$/, "") ?? "";
+  }
+  if (config.token === undefined) return;
+  if (config.token.length === 0) throw badArgument("--token: the token is empty");
+  if (config.pubFraming !== "frame" || config.subFraming !== "frame") {
+    throw badArgument(
+      "--token needs --framing frame on both ports (a line client cannot present a token)",
+    );
+  }
 }
 
 /** The --help text, built from the option table so it always matches what is parsed. */
@@ -324,7 +452,9 @@ export function helpText(): string {
   });
   return [
     "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
-    "every message is delivered to every subscriber connected to the other port.",
+    "every message is delivered to every subscriber connected to the other port. With",
+    "--framing frame, a port speaks seed 003's length-prefixed frames instead, and publishers",
+    "get a SubmitAck for every message (README, \"Framed protocol\").",
     "",
     "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
     "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",

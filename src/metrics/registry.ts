@@ -12,6 +12,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import pkg from "../../package.json" with { type: "json" };
+import { FrameErrorCode } from "../protocol/frame-codec.ts";
 import type { Counters } from "../relay/hub.ts";
 import type { SlowConsumerPolicy } from "../relay/options.ts";
 
@@ -21,6 +22,7 @@ export interface MetricsSource {
     readonly counters: Readonly<Counters>;
     readonly pendingBytes: number;
     readonly holdingPublishers: boolean;
+    readonly frameErrors: ReadonlyMap<string, number>;
     readonly subscribers: readonly { readonly backlog: { readonly length: number } }[];
   };
   readonly publisherCount: number;
@@ -201,6 +203,48 @@ export function createMetricsRegistry(
     "publishers_held",
     "1 while publishers are held (policies stall, block), else 0.",
     () => (source.hub.holdingPublishers ? 1 : 0),
+  );
+  scrapedCounter(
+    registry,
+    "submits_received_total",
+    "Submit frames received from frame publishers (seed 003 protocol).",
+    () => counters.submitsReceived,
+  );
+  new Counter({
+    name: `${METRIC_PREFIX}acks_sent_total`,
+    help: "ConnAck and SubmitAck frames sent to frame clients, by result (ok: 0, failed: 1).",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: "ok" }, counters.acksOk);
+      this.inc({ result: "failed" }, counters.acksFailed);
+    },
+  });
+  new Counter({
+    name: `${METRIC_PREFIX}frame_errors_total`,
+    help: "Frame connections closed for a malformed frame, by FRAME_ERR_* code.",
+    labelNames: ["code"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      // Every code from the start, at 0, so a rate() works before the first error.
+      for (const code of Object.values(FrameErrorCode)) {
+        this.inc({ code }, source.hub.frameErrors.get(code) ?? 0);
+      }
+    },
+  });
+  scrapedCounter(
+    registry,
+    "auth_failures_total",
+    "Frame connections refused for a missing or wrong --token.",
+    () => counters.authFailures,
+  );
+  scrapedCounter(
+    registry,
+    "messages_not_lines_total",
+    "Messages of frame publishers not given to line subscribers because the payload holds a newline.",
+    () => counters.messagesNotLines,
   );
   scrapedCounter(
     registry,

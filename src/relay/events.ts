@@ -45,6 +45,15 @@ export type RelayEvent =
     }
   | {
       /**
+       * A frame publisher's episode of messages whose payload holds `\n`: not given to line
+       * subscribers (a line cannot carry them). Reported once, when the episode ends.
+       */
+      type: "not_lines";
+      peer: string;
+      messages: number;
+    }
+  | {
+      /**
        * Policy `stall`: a subscriber held publishers for `heldMs` (--stall-timeout); they
        * resume without it, and it is cut if its backlog reaches --max-pending.
        */

@@ -1,75 +1,38 @@
 /**
- * The fan-out: the set of subscribers, the batch of messages being published, the
- * slow-consumer policy, and the relay's counters.
+ * The fan-out: the set of subscribers, one batch of encoded messages per wire format, the
+ * slow-consumer policy, and the relay's counters. The hub knows no protocol: publishers'
+ * codecs append already-encoded bytes (lines, or seed 003 Submit frames) to the batch of each
+ * format that has subscribers, and the hub hands each subscriber its format's batch.
  *
- * A publisher's chunk goes through its LineSplitter into this hub (the hub is the splitter's
- * SegmentSink). The segments are gathered into one batch; `deliver` then hands the batch to
- * every subscriber with a single write each, so a chunk of a thousand messages costs one
- * syscall per subscriber, not a thousand. Small batches wait for the end of the event-loop
- * turn (`setImmediate`), so the one-message chunks of a hundred publishers that are read in
- * the same turn also leave in one write per subscriber. The batch is zero-copy when it is
- * one segment of one chunk, or the end of a carried-over line followed by a large run of a
- * chunk (then it leaves in two writes: the usual case at volume); it is copied once into a
- * reusable scratch buffer otherwise. Every subscriber gets the same bytes, so the batch is built
- * once, whatever their number.
+ * `deliver` hands a batch to every subscriber of its format with a single write each, so a
+ * chunk of a thousand messages costs one syscall per subscriber, not a thousand. Small
+ * batches wait for the end of the event-loop turn (`setImmediate`), so the one-message chunks
+ * of a hundred publishers that are read in the same turn also leave in one write per
+ * subscriber. Every subscriber of a format gets the same bytes, so a batch is built once,
+ * whatever their number (see BatchBuilder for when it is zero-copy).
  *
  * Slow consumers (a backlog past --max-pending) are handled by the policy:
  * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
  * - `drop`: whole batches are dropped for that subscriber while it is over the bound; an
  *   episode of drops is reported once, with its totals, when it ends.
- * - `block`: a backlog past the high-water mark (3/4 of the bound, at most 1 MiB) holds every
- *   publisher (`events.pressure`) until it falls below a third of that. Nothing is dropped.
- * - `stall` (the default): as `block`, but one subscriber holds publishers for at most
- *   `stallTimeoutMs` per episode. Then it stops holding them (`events.stallExpired`), its
- *   backlog grows while the others are served, and it is cut at the bound like `disconnect`;
- *   if it falls back to the low-water mark first, it is an ordinary subscriber again.
+ * - `block` and `stall` (the default): a backlog past the high-water mark holds every
+ *   publisher (PublisherPacing); under `stall` for at most --stall-timeout per episode, after
+ *   which the subscriber is cut at the bound like `disconnect`.
  */
-import type { SegmentSink } from "./line-splitter.ts";
+import { BatchBuilder } from "./batch.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
-import { type Batch, Offer, type Subscriber } from "./subscriber.ts";
+import { type PacingEvents, PublisherPacing } from "./pacing.ts";
+import { Offer, type Subscriber } from "./subscriber.ts";
 
-const EMPTY = new Uint8Array(0);
-/**
- * A run of a read chunk at least this long, following the batch's first segment, is sent as
- * a second write instead of being copied behind it: one more small write per subscriber
- * costs less than copying a read of up to 512 KiB (1 -> 3 saturation: +6% delivered).
- */
-const TAIL_MIN_BYTES = 32 * 1024;
+/** Which encoding a subscriber reads: index into the hub's batches. */
+export const WireFormat = { Line: 0, Frame: 1 } as const;
+export type WireFormat = (typeof WireFormat)[keyof typeof WireFormat];
 
-function emptyBatch(): Batch {
-  return {
-    bytes: EMPTY,
-    start: 0,
-    length: 0,
-    retainable: false,
-    tail: EMPTY,
-    tailStart: 0,
-    tailLength: 0,
-  };
-}
-
-/** Forgets the batch's bytes (so delivered chunks can be collected) and empties it. */
-function clearBatch(batch: Batch): void {
-  batch.bytes = EMPTY;
-  batch.start = 0;
-  batch.length = 0;
-  batch.retainable = false;
-  batch.tail = EMPTY;
-  batch.tailStart = 0;
-  batch.tailLength = 0;
-}
 /**
  * A batch this large is delivered at once rather than at the end of the turn: it already
  * fills a write, and waiting would only copy it into the scratch buffer behind other chunks.
  */
 const DELIVER_AT_ONCE_BYTES = 64 * 1024;
-/**
- * Policy `block`: the largest backlog before publishers are held. Two read chunks are enough
- * to keep a subscriber's socket busy; measured at 4 -> 16 saturation, 1 MiB instead of 6 MiB
- * (3/4 of the default bound) cut the relay's RSS from ~280-440 MB to ~80-95 MB and its CPU
- * from ~88% to ~68%, with more messages delivered, not fewer.
- */
-const BLOCK_HIGH_WATER_MAX = 1024 * 1024;
 
 /** Running totals since the relay started. */
 export interface Counters {
@@ -90,6 +53,17 @@ export interface Counters {
   /** Policy `stall`: subscribers that held publishers for --stall-timeout and were left behind. */
   stallTimeouts: number;
   linesTooLong: number;
+  /** Frame publishers: Submit frames received (each is also a message received). */
+  submitsReceived: number;
+  /** Frame clients: SubmitAck/ConnAck frames sent with result 0, and with result 1. */
+  acksOk: number;
+  acksFailed: number;
+  /** Frame connections closed for a malformed frame (by code: Hub.frameErrors). */
+  frameErrors: number;
+  /** Frame connections refused for a missing or wrong --token. */
+  authFailures: number;
+  /** Messages from frame publishers not given to line subscribers: the payload holds `\n`. */
+  messagesNotLines: number;
   /** Connections closed at accept because of --max-conns. */
   refusedConnections: number;
   /** Connections accepted by each listener, refused ones included (read by /metrics). */
@@ -106,21 +80,20 @@ export interface HubLimits {
 }
 
 /** What the hub asks of the server, which owns the sockets. */
-export interface HubEvents {
-  /** Policy `disconnect`: `subscriber` passed the bound and must be closed. */
+export interface HubEvents extends PacingEvents {
+  /** Policy `disconnect` (or `stall` past its timeout): `subscriber` must be closed. */
   slowConsumer(subscriber: Subscriber, wantedBytes: number): void;
   /** Policy `drop`: an episode of drops for `subscriber` ended (or it closed mid-episode). */
   dropEpisode(subscriber: Subscriber, messages: number, bytes: number): void;
-  /** Policies `block` and `stall`: hold (true) or release (false) every publisher. */
-  pressure(hold: boolean): void;
-  /**
-   * Policy `stall`: `subscriber` held publishers for `heldMs` (at least --stall-timeout);
-   * they no longer wait for it, and it will be cut if its backlog reaches the bound.
-   */
-  stallExpired(subscriber: Subscriber, heldMs: number): void;
 }
 
-export class Hub implements SegmentSink {
+/** A publisher with acks that may leave only once its messages were delivered. */
+export interface AckSource {
+  /** Writes the acks gathered since the last call (one write). */
+  flushAcks(): void;
+}
+
+export class Hub {
   readonly subscribers: Subscriber[] = [];
   readonly counters: Counters = {
     messagesReceived: 0,
@@ -134,59 +107,65 @@ export class Hub implements SegmentSink {
     publishersHeldMs: 0,
     stallTimeouts: 0,
     linesTooLong: 0,
+    submitsReceived: 0,
+    acksOk: 0,
+    acksFailed: 0,
+    frameErrors: 0,
+    authFailures: 0,
+    messagesNotLines: 0,
     refusedConnections: 0,
     publishersAccepted: 0,
     subscribersAccepted: 0,
   };
+  /** Frame errors by code (FRAME_ERR_*), for the metrics' label. */
+  readonly frameErrors = new Map<string, number>();
   /** Bytes queued in the relay across all subscribers. */
   pendingBytes = 0;
+  /** The batch being built for each wire format, indexed by WireFormat. */
+  readonly batches: readonly [BatchBuilder, BatchBuilder] = [
+    new BatchBuilder(),
+    new BatchBuilder(),
+  ];
   /**
-   * Policies `block` and `stall`: the subscribers over the high-water mark; publishers are held
-   * while it is not empty.
+   * Subscribers of each wire format: a publisher encodes its messages into a format's batch
+   * only when someone reads that format (a line publisher's fast path is untouched while no
+   * frame subscriber exists).
    */
-  private readonly holders = new Set<Subscriber>();
-  /** performance.now() when publishers were last held. */
-  private heldSince = 0;
-  /** Policy `stall`: the timer that looks for holders past --stall-timeout, while armed. */
-  private stallTimer: ReturnType<typeof setTimeout> | undefined;
-
-  /** The batch being built; `deliver` swaps it with the spare, which is empty. */
-  private batch: Batch = emptyBatch();
-  private spareBatch: Batch = emptyBatch();
-  /** Complete messages in the batch. */
-  private batchMessages = 0;
+  readonly readers: [number, number] = [0, 0];
+  readonly pacing: PublisherPacing;
+  /** Messages received since the last delivery. */
+  private received = 0;
+  /** Publishers whose acks wait for the next delivery. */
+  private ackSources: AckSource[] = [];
   private deliveryScheduled = false;
-  private scratch = new Uint8Array(64 * 1024);
-  private readonly highWater: number;
-  private readonly lowWater: number;
-  /** Policies `block` and `stall` hold publishers; the others never do. */
-  private readonly pacesPublishers: boolean;
 
   constructor(
     private readonly limits: HubLimits,
     private readonly events: HubEvents,
   ) {
-    // As nats-server does, push back on producers before the bound (3/4 of it), but never
-    // let a backlog pass BLOCK_HIGH_WATER_MAX: a bigger one only adds memory and latency.
-    this.highWater = Math.min(Math.floor((limits.maxPending * 3) / 4), BLOCK_HIGH_WATER_MAX);
-    this.lowWater = Math.floor(this.highWater / 3);
-    this.pacesPublishers = limits.policy === "block" || limits.policy === "stall";
+    this.pacing = new PublisherPacing(
+      limits.maxPending,
+      limits.policy,
+      limits.stallTimeoutMs,
+      this.counters,
+      events,
+    );
   }
 
   /** Policies `block` and `stall`: true while publishers are held. */
   get holdingPublishers(): boolean {
-    return this.holders.size > 0;
+    return this.pacing.holding;
   }
 
   /** Stops the stall timer (shutdown). */
   stop(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.pacing.stop();
   }
 
   add(subscriber: Subscriber): void {
     subscriber.index = this.subscribers.length;
     this.subscribers.push(subscriber);
+    this.readers[subscriber.format]++;
   }
 
   /** Removes a subscriber (idempotent). Returns the queued bytes dropped with it. */
@@ -199,77 +178,35 @@ export class Hub implements SegmentSink {
       last.index = index;
     }
     subscriber.index = -1;
+    this.readers[subscriber.format]--;
     const dropped = subscriber.backlog.clear();
     subscriber.droppedBytes += dropped;
     this.pendingBytes -= dropped;
     this.endDropEpisode(subscriber);
-    this.updatePressure(subscriber);
+    if (this.pacing.active) this.pacing.update(subscriber);
     return dropped;
   }
 
   /**
-   * SegmentSink: adds bytes to the batch being built. The first segment is kept by
-   * reference; a large run of a read chunk right after it becomes the batch's tail, also by
-   * reference (a 512 KiB read that finishes a carried-over line is not copied behind that
-   * line's first bytes). Anything else is copied into the scratch buffer.
-   */
-  segment(bytes: Uint8Array, start: number, end: number, stable: boolean): void {
-    const batch = this.batch;
-    const length = end - start;
-    if (batch.length === 0 && batch.tailLength === 0) {
-      batch.bytes = bytes;
-      batch.start = start;
-      batch.length = length;
-      batch.retainable = stable;
-      return;
-    }
-    if (stable && length >= TAIL_MIN_BYTES && batch.tailLength === 0) {
-      // The first part may be the splitter's own buffer, valid only until its next call.
-      if (!batch.retainable) this.moveToScratch(batch.length);
-      batch.tail = bytes;
-      batch.tailStart = start;
-      batch.tailLength = length;
-      return;
-    }
-    this.moveToScratch(batch.length + batch.tailLength + length);
-    if (batch.tailLength > 0) {
-      this.scratch.set(
-        batch.tail.subarray(batch.tailStart, batch.tailStart + batch.tailLength),
-        batch.length,
-      );
-      batch.length += batch.tailLength;
-      batch.tail = EMPTY;
-      batch.tailLength = 0;
-    }
-    this.scratch.set(bytes.subarray(start, end), batch.length);
-    batch.length += length;
-  }
-
-  /** Makes the batch's first part live in the scratch buffer, with room for `needed` bytes. */
-  private moveToScratch(needed: number): void {
-    const batch = this.batch;
-    if (batch.bytes !== this.scratch) {
-      this.ensureScratch(needed);
-      this.scratch.set(batch.bytes.subarray(batch.start, batch.start + batch.length));
-      batch.bytes = this.scratch;
-      batch.start = 0;
-      batch.retainable = false;
-    } else {
-      this.ensureScratch(needed);
-    }
-  }
-
-  /**
-   * The segments added since the last delivery complete `messages` more messages. Large
-   * batches go out at once; small ones wait for the end of this event-loop turn, so the
-   * chunks of many publishers that arrive together leave in one write per subscriber.
+   * `messages` more messages were received and encoded into the batches. Large batches go
+   * out at once; small ones wait for the end of this event-loop turn, so the chunks of many
+   * publishers that arrive together leave in one write per subscriber.
    */
   publish(messages: number): void {
-    this.batchMessages += messages;
-    const length = this.batch.length + this.batch.tailLength;
-    if (length >= DELIVER_AT_ONCE_BYTES) {
+    this.received += messages;
+    const [line, frame] = this.batches;
+    if (line.length >= DELIVER_AT_ONCE_BYTES || frame.length >= DELIVER_AT_ONCE_BYTES) {
       this.deliver();
-    } else if (!this.deliveryScheduled && length > 0) {
+    } else if (!this.deliveryScheduled) {
+      this.deliveryScheduled = true;
+      setImmediate(this.deliverScheduled);
+    }
+  }
+
+  /** `source` has acks for messages in the batches: they leave after the next delivery. */
+  ackAfterDelivery(source: AckSource): void {
+    this.ackSources.push(source);
+    if (!this.deliveryScheduled) {
       this.deliveryScheduled = true;
       setImmediate(this.deliverScheduled);
     }
@@ -281,56 +218,79 @@ export class Hub implements SegmentSink {
   };
 
   /**
-   * Hands the batch to every subscriber now: one write each, or a queue append for those
-   * with a backlog; then applies the policy to subscribers past the bound.
+   * Hands each format's batch to every subscriber of that format now: one write each, or a
+   * queue append for those with a backlog; applies the policy to subscribers past the bound;
+   * then lets the publishers whose messages these were send their acks.
    */
   deliver(): void {
-    const batch = this.batch;
-    const length = batch.length + batch.tailLength;
-    const messages = this.batchMessages;
-    this.batch = this.spareBatch;
-    this.spareBatch = batch;
-    this.batchMessages = 0;
     const counters = this.counters;
-    counters.messagesReceived += messages;
-    if (length === 0) {
-      clearBatch(batch);
-      return;
-    }
+    counters.messagesReceived += this.received;
+    this.received = 0;
+    const builders = this.batches;
+    const lineMessages = builders[0].messages;
+    const frameMessages = builders[1].messages;
+    const batches = [builders[0].take(), builders[1].take()] as const;
+    const messagesOf = [lineMessages, frameMessages] as const;
+    const lengths = [
+      batches[0].length + batches[0].tailLength,
+      batches[1].length + batches[1].tailLength,
+    ] as const;
 
-    const subscribers = this.subscribers;
-    const { maxPending, policy } = this.limits;
-    let delivered = 0;
-    // Backwards, because closing a slow consumer moves the last subscriber into its place.
-    for (let i = subscribers.length - 1; i >= 0; i--) {
-      const subscriber = subscribers[i] as Subscriber;
-      const queuedBefore = subscriber.backlog.length;
-      const outcome = subscriber.offer(batch, maxPending, policy);
-      if (outcome === Offer.Accepted) {
-        delivered++;
-        const queued = subscriber.backlog.length;
-        this.pendingBytes += queued - queuedBefore;
-        if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
-        if (queued > this.highWater && this.pacesPublishers) this.updatePressure(subscriber);
-      } else if (outcome === Offer.Dropped) {
-        subscriber.episodeDroppedMessages += messages;
-        subscriber.episodeDroppedBytes += length;
-        subscriber.droppedMessages += messages;
-        counters.messagesDropped += messages;
-      } else if (outcome === Offer.OverLimit) {
-        counters.slowConsumerDisconnects++;
-        this.events.slowConsumer(subscriber, queuedBefore + length);
+    if (lengths[0] > 0 || lengths[1] > 0) {
+      const subscribers = this.subscribers;
+      const { maxPending, policy } = this.limits;
+      const pacing = this.pacing;
+      const delivered: [number, number] = [0, 0];
+      // Backwards, because closing a slow consumer moves the last subscriber into its place.
+      for (let i = subscribers.length - 1; i >= 0; i--) {
+        const subscriber = subscribers[i] as Subscriber;
+        const format = subscriber.format;
+        const length = lengths[format];
+        if (length === 0) continue;
+        const queuedBefore = subscriber.backlog.length;
+        const outcome = subscriber.offer(batches[format], maxPending, policy);
+        if (outcome === Offer.Accepted) {
+          delivered[format]++;
+          const queued = subscriber.backlog.length;
+          this.pendingBytes += queued - queuedBefore;
+          if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
+          if (queued > pacing.highWater && pacing.active) pacing.update(subscriber);
+        } else if (outcome === Offer.Dropped) {
+          const messages = messagesOf[format];
+          subscriber.episodeDroppedMessages += messages;
+          subscriber.episodeDroppedBytes += length;
+          subscriber.droppedMessages += messages;
+          counters.messagesDropped += messages;
+        } else if (outcome === Offer.OverLimit) {
+          counters.slowConsumerDisconnects++;
+          this.events.slowConsumer(subscriber, queuedBefore + length);
+        }
+      }
+      for (const format of [0, 1] as const) {
+        counters.messagesSent += messagesOf[format] * delivered[format];
+        counters.bytesSent += lengths[format] * delivered[format];
       }
     }
-    counters.messagesSent += messages * delivered;
-    counters.bytesSent += length * delivered;
-    clearBatch(batch);
+    builders[0].release(batches[0]);
+    builders[1].release(batches[1]);
+
+    if (this.ackSources.length > 0) {
+      const sources = this.ackSources;
+      this.ackSources = [];
+      for (const source of sources) source.flushAcks();
+    }
   }
 
   /** Drain: writes what the socket takes of a subscriber's backlog. */
   flush(subscriber: Subscriber): void {
     this.pendingBytes -= subscriber.flush();
-    if (subscriber.holdingPublishers || subscriber.stallExpired) this.updatePressure(subscriber);
+    if (subscriber.holdingPublishers || subscriber.stallExpired) this.pacing.update(subscriber);
+  }
+
+  /** Counts a frame error of `code` (FRAME_ERR_*). */
+  countFrameError(code: string): void {
+    this.counters.frameErrors++;
+    this.frameErrors.set(code, (this.frameErrors.get(code) ?? 0) + 1);
   }
 
   /**
@@ -350,74 +310,6 @@ export class Hub implements SegmentSink {
     return stalled;
   }
 
-  /**
-   * Policies `block` and `stall`: a subscriber above the high-water mark holds publishers, and
-   * releases them at the low-water mark (or when it goes). Under `stall`, a subscriber past
-   * --stall-timeout holds them no more until it is back at the low-water mark.
-   */
-  private updatePressure(subscriber: Subscriber): void {
-    const backlog = subscriber.backlog.length;
-    const gone = subscriber.index < 0;
-    if (gone || backlog <= this.lowWater) {
-      subscriber.stallExpired = false;
-      if (subscriber.holdingPublishers) this.release(subscriber);
-    } else if (
-      backlog > this.highWater &&
-      !subscriber.holdingPublishers &&
-      !subscriber.stallExpired
-    ) {
-      const now = performance.now();
-      subscriber.holdingPublishers = true;
-      subscriber.holdingSince = now;
-      this.holders.add(subscriber);
-      if (this.holders.size === 1) {
-        this.heldSince = now;
-        this.counters.publisherPauses++;
-        this.events.pressure(true);
-      }
-      if (this.limits.policy === "stall" && this.stallTimer === undefined) {
-        this.armStallTimer(this.limits.stallTimeoutMs);
-      }
-    }
-  }
-
-  /** `subscriber` holds publishers no more; they resume when no one else holds them. */
-  private release(subscriber: Subscriber): void {
-    subscriber.holdingPublishers = false;
-    this.holders.delete(subscriber);
-    if (this.holders.size > 0) return;
-    this.counters.publishersHeldMs += performance.now() - this.heldSince;
-    this.events.pressure(false);
-  }
-
-  private armStallTimer(delayMs: number): void {
-    this.stallTimer = setTimeout(this.checkStalls, delayMs);
-  }
-
-  /**
-   * Policy `stall`, on a timer armed while anyone holds publishers: a holder past
-   * --stall-timeout is left behind. Re-arms for the next holder's deadline.
-   */
-  private readonly checkStalls = (): void => {
-    this.stallTimer = undefined;
-    const now = performance.now();
-    const timeoutMs = this.limits.stallTimeoutMs;
-    let nextDeadline = Number.POSITIVE_INFINITY;
-    for (const subscriber of this.holders) {
-      const heldMs = now - subscriber.holdingSince;
-      // A timer may fire a little early; a millisecond of slack avoids a second, tiny timer.
-      if (heldMs >= timeoutMs - 1) {
-        subscriber.stallExpired = true;
-        this.counters.stallTimeouts++;
-        this.release(subscriber);
-        this.events.stallExpired(subscriber, heldMs);
-      } else {
-        nextDeadline = Math.min(nextDeadline, subscriber.holdingSince + timeoutMs);
-      }
-    }
-    if (nextDeadline !== Number.POSITIVE_INFINITY) this.armStallTimer(nextDeadline - now);
-  };
-
   private endDropEpisode(subscriber: Subscriber): void {
     const messages = subscriber.episodeDroppedMessages;
     if (messages === 0) return;
@@ -425,16 +317,5 @@ export class Hub implements SegmentSink {
     subscriber.episodeDroppedMessages = 0;
     subscriber.episodeDroppedBytes = 0;
     this.events.dropEpisode(subscriber, messages, bytes);
-  }
-
-  private ensureScratch(needed: number): void {
-    if (needed <= this.scratch.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.scratch.length * 2));
-    const batch = this.batch;
-    if (batch.bytes === this.scratch) {
-      grown.set(this.scratch.subarray(0, batch.length));
-      batch.bytes = grown;
-    }
-    this.scratch = grown;
   }
 }

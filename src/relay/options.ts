@@ -17,6 +17,16 @@
 export const SLOW_CONSUMER_POLICIES = ["stall", "disconnect", "drop", "block"] as const;
 export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
 
+/**
+ * A port's wire format: `line` (newline-terminated messages, seed 000) or `frame` (seed 003's
+ * length-prefixed frames with acknowledged Submits; src/protocol/frame-wire.ts).
+ */
+export const FRAMINGS = ["line", "frame"] as const;
+export type Framing = (typeof FRAMINGS)[number];
+
+/** Seed 003's ack command codes: its protocol table (`spec`) or its Go code (`article`). */
+export const FRAME_CODE_SETS = ["spec", "article"] as const;
+
 export interface RelayOptions {
   /** Address both listeners bind to. */
   host: string;
@@ -24,8 +34,24 @@ export interface RelayOptions {
   pubPort: number;
   /** Subscriber port; 0 picks a free one. */
   subPort: number;
-  /** Longest message accepted from a publisher, in bytes, not counting the newline. */
+  /** Wire format of the publisher port. */
+  pubFraming: Framing;
+  /** Wire format of the subscriber port. */
+  subFraming: Framing;
+  /** Ack command codes on frame ports. */
+  frameCodes: (typeof FRAME_CODE_SETS)[number];
+  /** Longest message accepted from a line publisher, in bytes, not counting the newline. */
   maxLine: number;
+  /**
+   * Largest frame accepted from a frame client, in bytes, its 4-byte length included; a
+   * larger one closes the connection, judged from its header before the body is buffered.
+   */
+  maxFrame: number;
+  /**
+   * Frame clients must first send Conn(ID, token) with this token (compared in constant
+   * time); undefined: Conn is optional. Only frame ports can carry it.
+   */
+  token: string | undefined;
   /** Bytes a subscriber may have queued in the relay before it counts as a slow consumer. */
   maxPending: number;
   slowConsumer: SlowConsumerPolicy;
@@ -54,7 +80,12 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = {
   host: "0.0.0.0",
   pubPort: 7001,
   subPort: 7002,
+  pubFraming: "line",
+  subFraming: "line",
+  frameCodes: "spec",
   maxLine: 1024 * 1024,
+  maxFrame: 1024 * 1024,
+  token: undefined,
   maxPending: 8 * 1024 * 1024,
   slowConsumer: "stall",
   stallTimeout: 0.25,

@@ -1,60 +1,32 @@
 /**
- * One publisher connection's protocol state: its line splitter, and what happens to its
- * bytes as they arrive and when it goes away. No socket here: the server feeds chunks in and
- * closes the socket when told to.
+ * What the server needs of a publisher connection, whatever its wire format: LinePublisher
+ * (newline-terminated messages) and FramePublisher (seed 003 frames with acks) implement it.
+ * Neither touches the socket for reading: the server feeds chunks in, and closes the socket
+ * when `receive` says so.
  */
-import { CloseReason } from "../errors.ts";
+import type { CloseReason } from "../errors.ts";
 import type { Hub } from "./hub.ts";
-import { LineSplitter } from "./line-splitter.ts";
 
-export class Publisher {
-  private readonly splitter: LineSplitter;
+export interface PublisherConnection {
+  readonly peer: string;
   /** Set when the relay itself closes the connection, so the close handler reports why. */
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
-
-  constructor(
-    readonly peer: string,
-    private readonly maxLine: number,
-  ) {
-    this.splitter = new LineSplitter(maxLine);
-  }
-
   /**
-   * Publishes every message `chunk` completes. Returns false when a line passed --max-line:
-   * nothing of it was published, and the caller must close the connection.
+   * Paused for a reason of its own (acks its client does not read): releasing the relay-wide
+   * hold must not resume it.
    */
-  receive(chunk: Uint8Array, hub: Hub): boolean {
-    if (this.closeReason) return true; // closing: late bytes are ignored
-    hub.counters.bytesReceived += chunk.length;
-    const splitter = this.splitter;
-    const messages = splitter.push(chunk, hub);
-    if (messages > 0) hub.publish(messages);
-    if (!splitter.tooLong) return true;
-    hub.counters.linesTooLong++;
-    this.closeReason = CloseReason.LineTooLong;
-    this.closeDetail = `line longer than --max-line ${this.maxLine} B`;
-    return false;
-  }
-
+  readonly selfPaused: boolean;
   /**
-   * The connection is gone (`reset` when by RST). A clean close publishes the unfinished last
-   * line as a message; otherwise it is dropped. Returns the close reason and the bytes lost.
+   * Publishes every message `chunk` completes. Returns false when the connection must be
+   * closed (`closeReason` says why); what came before the bad input was published.
    */
-  closed(reset: boolean, hub: Hub): { reason: CloseReason; droppedBytes: number } {
-    const reason = this.closeReason ?? (reset ? CloseReason.PeerReset : CloseReason.PeerClosed);
-    const splitter = this.splitter;
-    if (reason !== CloseReason.PeerClosed) {
-      const droppedBytes = splitter.discard();
-      if (droppedBytes > 0) this.closeDetail ??= "unfinished line dropped";
-      return { reason, droppedBytes };
-    }
-    const held = splitter.pendingBytes;
-    const messages = splitter.finish(hub);
-    if (messages > 0) hub.publish(messages);
-    if (!splitter.tooLong) return { reason, droppedBytes: 0 };
-    hub.counters.linesTooLong++;
-    this.closeDetail = `last line longer than --max-line ${this.maxLine} B`;
-    return { reason, droppedBytes: held };
-  }
+  receive(chunk: Uint8Array, hub: Hub): boolean;
+  /**
+   * The connection is gone (`reset` when by RST). Returns the close reason and the bytes of
+   * an unfinished message lost with it.
+   */
+  closed(reset: boolean, hub: Hub): { reason: CloseReason; droppedBytes: number };
+  /** The socket can take more: write what waits for it (acks). */
+  drain(hub: Hub): void;
 }

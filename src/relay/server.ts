@@ -9,9 +9,13 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { CloseReason, formatPeer, listenError } from "../errors.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
-import { type Counters, Hub } from "./hub.ts";
+import { FrameAuth, TokenCheck } from "./frame-auth.ts";
+import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
+import { FrameSubscriberInput } from "./frame-subscriber.ts";
+import { type Counters, Hub, WireFormat } from "./hub.ts";
+import { LinePublisher } from "./line-publisher.ts";
 import type { RelayOptions } from "./options.ts";
-import { Publisher } from "./publisher.ts";
+import type { PublisherConnection } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 
 /**
@@ -32,8 +36,8 @@ function peerOf(socket: Socket<unknown>): string {
 
 export class Relay {
   readonly hub: Hub;
-  private readonly publishers = new Set<Socket<Publisher>>();
-  private readonly pubListener: TCPSocketListener<Publisher>;
+  private readonly publishers = new Set<Socket<PublisherConnection>>();
+  private readonly pubListener: TCPSocketListener<PublisherConnection>;
   private readonly subListener: TCPSocketListener<Subscriber>;
   private readonly startedAt = performance.now();
   private statsTimer: ReturnType<typeof setInterval> | undefined;
@@ -48,6 +52,14 @@ export class Relay {
   private shutdownPromise: Promise<ShutdownReport> | undefined;
   /** Resolves the shutdown's wait once every backlog is empty. */
   private onFlushed: (() => void) | undefined;
+  /** --token, kept as its SHA-256; undefined when frame clients need none. */
+  private readonly tokenCheck: TokenCheck | undefined;
+  /** Publishers to close once their acks are written (they sent something bad). */
+  private readonly closingAfterOutput = new Set<Socket<PublisherConnection>>();
+  private readonly framePublisherEvents: FramePublisherEvents = {
+    notLines: (publisher, messages) =>
+      this.emit({ type: "not_lines", peer: publisher.peer, messages }),
+  };
 
   /**
    * Starts listening on both ports. Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or
@@ -57,6 +69,7 @@ export class Relay {
     readonly config: RelayOptions,
     private readonly emit: RelayEventListener = () => {},
   ) {
+    this.tokenCheck = config.token === undefined ? undefined : new TokenCheck(config.token);
     this.hub = new Hub(
       {
         maxPending: config.maxPending,
@@ -172,18 +185,29 @@ export class Relay {
     return report;
   }
 
-  private listenPublishers(): TCPSocketListener<Publisher> {
+  private listenPublishers(): TCPSocketListener<PublisherConnection> {
     const relay = this;
-    const { host, pubPort, maxLine } = this.config;
+    const config = this.config;
+    const { host, pubPort, maxLine } = config;
     try {
-      return Bun.listen<Publisher>({
+      return Bun.listen<PublisherConnection>({
         hostname: host,
         port: pubPort,
         socket: {
           binaryType: "uint8array",
           open(socket) {
             relay.hub.counters.publishersAccepted++;
-            const publisher = new Publisher(peerOf(socket), maxLine);
+            const peer = peerOf(socket);
+            const publisher =
+              config.pubFraming === "frame"
+                ? new FramePublisher(
+                    socket,
+                    peer,
+                    config,
+                    new FrameAuth(relay.tokenCheck),
+                    relay.framePublisherEvents,
+                  )
+                : new LinePublisher(peer, maxLine);
             socket.data = publisher;
             socket.setKeepAlive(true, KEEPALIVE_MS);
             if (relay.atConnectionLimit()) {
@@ -196,7 +220,12 @@ export class Relay {
             else if (relay.hub.holdingPublishers) socket.pause();
           },
           data(socket, chunk) {
-            relay.onPublisherData(socket, chunk);
+            // Bad input: the publisher already marked why; close once its acks are out.
+            if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
+          },
+          drain(socket) {
+            socket.data.drain(relay.hub);
+            if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
           },
           close(socket, error) {
             relay.onPublisherClose(socket, error);
@@ -213,7 +242,8 @@ export class Relay {
 
   private listenSubscribers(): TCPSocketListener<Subscriber> {
     const relay = this;
-    const { host, subPort } = this.config;
+    const config = this.config;
+    const { host, subPort } = config;
     try {
       return Bun.listen<Subscriber>({
         hostname: host,
@@ -222,7 +252,8 @@ export class Relay {
           binaryType: "uint8array",
           open(socket) {
             relay.hub.counters.subscribersAccepted++;
-            const subscriber = new Subscriber(socket, peerOf(socket));
+            const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
+            const subscriber = new Subscriber(socket, peerOf(socket), format);
             socket.data = subscriber;
             socket.setKeepAlive(true, KEEPALIVE_MS);
             if (relay.atConnectionLimit()) {
@@ -235,10 +266,27 @@ export class Relay {
               socket.end();
               return;
             }
+            if (format === WireFormat.Frame) {
+              const auth = new FrameAuth(relay.tokenCheck);
+              subscriber.frameInput = new FrameSubscriberInput(
+                subscriber,
+                config,
+                auth,
+                relay.hub,
+                (joining) => relay.hub.add(joining),
+              );
+              // With --token, it receives nothing until its Conn carried the token.
+              if (!auth.authenticated) return;
+            }
             relay.hub.add(subscriber);
           },
           data(socket, chunk) {
             const subscriber = socket.data;
+            if (subscriber.frameInput && !subscriber.frameInput.push(chunk)) {
+              const reason = subscriber.closeReason ?? CloseReason.BadFrame;
+              relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
+              return;
+            }
             const report = subscriber.noteInput(chunk.length, performance.now());
             if (report > 0) {
               relay.emit({
@@ -284,8 +332,8 @@ export class Relay {
 
   /** Closes a connection over --max-conns right after accept; its close handler reports it. */
   private refuse(
-    connection: Publisher | Subscriber,
-    socket: Socket<Publisher> | Socket<Subscriber>,
+    connection: PublisherConnection | Subscriber,
+    socket: Socket<PublisherConnection> | Socket<Subscriber>,
   ): void {
     this.hub.counters.refusedConnections++;
     connection.closeReason = CloseReason.MaxConns;
@@ -293,14 +341,25 @@ export class Relay {
     socket.end();
   }
 
-  private onPublisherData(socket: Socket<Publisher>, chunk: Uint8Array): void {
-    // A line past --max-line: the publisher's receive already marked why; just close.
-    if (!socket.data.receive(chunk, this.hub)) socket.end();
+  /**
+   * Closes a publisher that sent something bad (its close reason is set), once what it is
+   * owed (acks) has reached the kernel: `end()` with unwritten data would lose it.
+   */
+  private endPublisher(socket: Socket<PublisherConnection>): void {
+    const publisher = socket.data;
+    if (publisher instanceof FramePublisher && publisher.pendingOutput > 0) {
+      this.closingAfterOutput.add(socket);
+      socket.pause();
+      return;
+    }
+    this.closingAfterOutput.delete(socket);
+    socket.end();
   }
 
-  private onPublisherClose(socket: Socket<Publisher>, error: Error | undefined): void {
+  private onPublisherClose(socket: Socket<PublisherConnection>, error: Error | undefined): void {
     const publisher = socket.data;
     this.publishers.delete(socket);
+    this.closingAfterOutput.delete(socket);
     const { reason, droppedBytes } = publisher.closed(error !== undefined, this.hub);
     this.emit({
       type: "close",
@@ -312,7 +371,7 @@ export class Relay {
     });
   }
 
-  private closePublisher(socket: Socket<Publisher>, reason: CloseReason): void {
+  private closePublisher(socket: Socket<PublisherConnection>, reason: CloseReason): void {
     socket.data.closeReason = reason;
     socket.end();
   }
@@ -353,7 +412,7 @@ export class Relay {
     if (this.shutdownPromise) return; // publishers are being closed
     for (const socket of this.publishers) {
       if (hold) socket.pause();
-      else socket.resume();
+      else if (!socket.data.selfPaused && !this.closingAfterOutput.has(socket)) socket.resume();
     }
   }
 

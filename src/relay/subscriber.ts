@@ -9,6 +9,9 @@
 import type { Socket } from "bun";
 import type { CloseReason } from "../errors.ts";
 import { Backlog } from "./backlog.ts";
+import type { Batch } from "./batch.ts";
+import type { FrameSubscriberInput } from "./frame-subscriber.ts";
+import type { WireFormat } from "./hub.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
 
 /** Minimum seconds between two log lines about bytes a subscriber sent us. */
@@ -29,23 +32,6 @@ export const Offer = {
   Closed: 3,
 } as const;
 export type Offer = (typeof Offer)[keyof typeof Offer];
-
-/**
- * Whole messages to send, in at most two parts: `bytes[start, start + length)`, then
- * `tail[tailStart, tailStart + tailLength)` when tailLength > 0. The tail is always a run of a
- * read chunk (retainable). It exists so that a large run need not be copied behind a few
- * bytes that came before it (the end of a line carried over from the previous read).
- */
-export interface Batch {
-  bytes: Uint8Array;
-  start: number;
-  length: number;
-  /** The first part may be kept by reference (see Backlog). */
-  retainable: boolean;
-  tail: Uint8Array;
-  tailStart: number;
-  tailLength: number;
-}
 
 export class Subscriber {
   readonly backlog = new Backlog();
@@ -76,12 +62,18 @@ export class Subscriber {
   bytesSentAtSweep = 0;
   stalledSweeps = 0;
   inputBytes = 0;
+  /** Frame subscribers: what they send (Conn with a token) is decoded here. */
+  frameInput: FrameSubscriberInput | undefined;
   private lastInputLogAt = Number.NEGATIVE_INFINITY;
   private inputBytesAtLastLog = 0;
 
+  /**
+   * @param format the encoding it reads (line or frame): which of the hub's batches it gets.
+   */
   constructor(
     readonly socket: Socket<Subscriber>,
     readonly peer: string,
+    readonly format: WireFormat,
   ) {}
 
   /**
@@ -117,6 +109,21 @@ export class Subscriber {
     const tailStart = batch.tailStart + written - length;
     backlog.append(batch.tail, tailStart, batch.tailStart + tailLength, true);
     return Offer.Accepted;
+  }
+
+  /**
+   * Sends a few bytes of its own (a ConnAck) between two batches, in stream order: written at
+   * once when nothing is queued, else queued behind the backlog. Returns the bytes queued.
+   */
+  sendControl(bytes: Uint8Array): number {
+    let written = 0;
+    if (this.backlog.length === 0) {
+      written = this.socket.write(bytes, 0, bytes.length);
+      if (written < 0) return 0;
+      this.bytesSent += written;
+    }
+    if (written < bytes.length) this.backlog.append(bytes, written, bytes.length, false);
+    return bytes.length - written;
   }
 
   /**

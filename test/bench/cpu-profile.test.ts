@@ -12,7 +12,7 @@ describe("cpu profile summary", () => {
       nodes: [
         frame(1, "(root)"),
         frame(2, "write"),
-        frame(3, "push", "file:///work/main/src/relay/line-splitter.ts", 59),
+        frame(3, "push", "file:///work/main/src/protocol/line-splitter.ts", 59),
         frame(4, "write"), // the same function reached through another caller
       ],
       samples: [2, 3, 4, 2, 1],

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG, helpText, OPTIONS, parseCommandLine } from "../../src/cli/config.ts";
 import { ErrorCode, RelayError } from "../../src/errors.ts";
@@ -60,6 +61,13 @@ describe("parseCommandLine", () => {
       host: "127.0.0.1",
       pubPort: 8001,
       subPort: 8002,
+      framing: "line",
+      pubFraming: "line",
+      subFraming: "line",
+      frameCodes: "spec",
+      maxFrame: 1024 * 1024,
+      token: undefined,
+      tokenFile: undefined,
       maxLine: 64 * 1024,
       maxPending: 2 * 1024 * 1024,
       slowConsumer: "block",
@@ -115,8 +123,44 @@ describe("parseCommandLine", () => {
     [["7005", "7005"], "both 7005"],
     [["--log-format", "xml"], "not one of: text, json"],
     [["--metrics-port", "99999"], "out of range"],
+    [["--framing", "json"], "not one of: line, frame"],
+    [["--frame-codes", "go"], "not one of: spec, article"],
+    [["--max-frame", "13"], "must be from 14 B"],
+    [["--token", "t"], "--token needs --framing frame on both ports"],
+    [["--framing", "frame", "--sub-framing", "line", "--token", "t"], "needs --framing frame"],
+    [["--framing", "frame", "--token", ""], "the token is empty"],
+    [["--framing", "frame", "--token", "a", "--token-file", "/dev/null"], "both given"],
+    [
+      ["--framing", "frame", "--token-file", "/nonexistent/token"],
+      "cannot read /nonexistent/token (ENOENT)",
+    ],
   ])("rejects %j with a one-line reason", (argv, fragment) => {
     expect(rejection(argv).reason).toContain(fragment);
+  });
+
+  test("--framing sets both ports; --pub-framing and --sub-framing override one side", () => {
+    expect(config([])).toMatchObject({ pubFraming: "line", subFraming: "line" });
+    expect(config(["--framing", "frame"])).toMatchObject({
+      pubFraming: "frame",
+      subFraming: "frame",
+    });
+    expect(config(["--sub-framing=frame", "--framing=line"])).toMatchObject({
+      pubFraming: "line",
+      subFraming: "frame",
+    });
+    expect(config([], { RELAY_FRAMING: "frame", RELAY_PUB_FRAMING: "line" })).toMatchObject({
+      pubFraming: "line",
+      subFraming: "frame",
+    });
+  });
+
+  test("--token-file reads the token from the file's first line", async () => {
+    const path = `${process.env.TMPDIR ?? "/tmp"}/bun-relay-token-${process.pid}`;
+    await Bun.write(path, "from-a-file\r\nignored\n");
+    const parsed = config(["--framing", "frame", "--token-file", path]);
+    expect(parsed.token).toBe("from-a-file");
+    expect(helpText()).not.toContain("from-a-file");
+    rmSync(path);
   });
 
   test("the metrics endpoint is off unless --metrics-port is given", () => {

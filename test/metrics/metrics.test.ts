@@ -10,10 +10,12 @@ import {
   METRIC_PREFIX,
 } from "../../src/metrics/registry.ts";
 import { MetricsServer } from "../../src/metrics/server.ts";
+import { encodeConn, encodeSubmit } from "../../src/protocol/frame-codec.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
 import { type Family, parseExposition, sampleValue } from "../support/exposition.ts";
 import {
   closeOf,
+  concat,
   numberedLines,
   relayPerTest,
   TestClient,
@@ -214,6 +216,33 @@ describe("/metrics", () => {
     expect(relayValue(families, "publishers_held")).toBe(0);
   });
 
+  test("frame protocol: Submits, acks by result, auth failures and frame errors by code", async () => {
+    const r = start({ pubFraming: "frame", subFraming: "frame", token: "tok" });
+    const metrics = serveMetrics(r);
+    const good = await r.publisher();
+    await good.write(
+      concat([
+        encodeConn("00000001", "tok"),
+        encodeSubmit("00000002", "a"),
+        encodeSubmit("00000003", "b"),
+      ]),
+    );
+    await good.waitForBytes(3 * 14);
+    const wrong = await r.publisher();
+    await wrong.write(encodeConn("00000004", "nope"));
+    await wrong.closed;
+    await good.write(new Uint8Array([0, 0, 0, 1, 2]));
+    await good.closed;
+    await r.waitFor(closeOf("publisher", "bad_frame"));
+    const families = await scrape(metrics);
+    expect(relayValue(families, "submits_received_total")).toBe(2);
+    expect(relayValue(families, "acks_sent_total", { result: "ok" })).toBe(3);
+    expect(relayValue(families, "acks_sent_total", { result: "failed" })).toBe(1);
+    expect(relayValue(families, "auth_failures_total")).toBe(1);
+    expect(relayValue(families, "frame_errors_total", { code: "FRAME_ERR_TOO_SHORT" })).toBe(1);
+    expect(relayValue(families, "frame_errors_total", { code: "FRAME_ERR_TOO_LONG" })).toBe(0);
+  });
+
   test("counts write timeouts", async () => {
     // As in slow-consumer.test.ts: `block` holds the publisher until the dead subscriber is cut.
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024, writeTimeout: 0.2 });
@@ -234,13 +263,17 @@ describe("/metrics", () => {
     const families = await scrape(serveMetrics(r));
     const ours = [...families.values()].filter((f) => f.name.startsWith(METRIC_PREFIX));
     expect(ours.map((f) => f.name.slice(METRIC_PREFIX.length)).sort()).toEqual([
+      "acks_sent_total",
+      "auth_failures_total",
       "connections",
       "connections_accepted_total",
       "connections_refused_total",
       "dropped_messages_total",
+      "frame_errors_total",
       "info",
       "lines_too_long_total",
       "max_pending_bytes",
+      "messages_not_lines_total",
       "pending_bytes",
       "publisher_pauses_total",
       "publishers_held",
@@ -251,6 +284,7 @@ describe("/metrics", () => {
       "sent_messages_total",
       "slow_consumer_disconnects_total",
       "stall_timeouts_total",
+      "submits_received_total",
       "subscriber_pending_bytes_max",
       "write_timeouts_total",
     ]);

@@ -4,7 +4,7 @@ import {
   countNewlinesByIndexOf,
   createSimdNewlineCounter,
   type NewlineCounter,
-} from "../../src/relay/newline-count.ts";
+} from "../../src/protocol/newline-count.ts";
 import { bytes, concat, seededRandom } from "../support/harness.ts";
 
 /** The contract, spelled out byte by byte: the reference for both counters. */

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { LineSplitter, type SegmentSink } from "../../src/relay/line-splitter.ts";
+import { LineSplitter, type SegmentSink } from "../../src/protocol/line-splitter.ts";
 import {
   countNewlinesByIndexOf,
   createSimdNewlineCounter,
   type NewlineCounter,
-} from "../../src/relay/newline-count.ts";
+} from "../../src/protocol/newline-count.ts";
 import { bytes, concat } from "../support/harness.ts";
 
 /**
