@@ -6,8 +6,6 @@
  */
 
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { ErrorCode, RelayError } from "../errors.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
   FRAME_CODE_SETS,
@@ -16,6 +14,17 @@ import {
   type RelayOptions,
   SLOW_CONSUMER_POLICIES,
 } from "../relay/options.ts";
+import {
+  apply,
+  badArgument,
+  nonNegative,
+  type OptionSpec,
+  oneOf,
+  optionRows,
+  parseBoolean,
+  parseOptionTable,
+  positive,
+} from "./option-table.ts";
 import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./units.ts";
 
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -48,41 +57,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
 
 type Key = keyof RelayConfig;
 
-interface OptionSpec {
-  key: Key;
-  flag: string;
-  env: string;
-  kind: "string" | "boolean";
-  valueName?: string;
-  help: string;
-  parse?: (text: string) => unknown;
-  showDefault: (config: RelayConfig) => string;
-}
-
-function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
-  return (text) => {
-    if ((choices as readonly string[]).includes(text)) return text as T;
-    throw new Error(`'${text}' is not one of: ${choices.join(", ")}`);
-  };
-}
-
-function nonNegative(parse: (text: string) => number): (text: string) => number {
-  return (text) => {
-    const value = parse(text);
-    if (!(value >= 0)) throw new Error(`'${text}' must not be negative`);
-    return value;
-  };
-}
-
-function positive(parse: (text: string) => number): (text: string) => number {
-  return (text) => {
-    const value = parse(text);
-    if (!(value > 0)) throw new Error(`'${text}' must be greater than zero`);
-    return value;
-  };
-}
-
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
   {
     key: "host",
     flag: "host",
@@ -323,96 +298,44 @@ function frameSize(text: string): number {
   return value;
 }
 
-function parseBoolean(text: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(text)) return true;
-  if (/^(0|false|no|off|)$/i.test(text)) return false;
-  throw new Error(`'${text}' is not a boolean (use 1/0, true/false)`);
-}
-
 /** What the command line asked for: run the relay with a config, or print help / version. */
 export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | { kind: "version" };
 
-function badArgument(reason: string): RelayError {
-  return new RelayError(ErrorCode.BadArgument, reason);
-}
-
-function applyValue(config: RelayConfig, spec: OptionSpec, text: string, source: string): void {
-  try {
-    const value = spec.parse ? spec.parse(text) : text;
-    (config as unknown as Record<string, unknown>)[spec.key] = value;
-  } catch (error) {
-    throw badArgument(`${source}: ${(error as Error).message}`);
-  }
-}
+const PORT_KEYS = ["pubPort", "subPort"] as const;
 
 /**
- * Parses the relay's command line (without the runtime and script names) and environment.
+ * Parses the relay's command line (without the runtime and script names) and environment:
+ * the option table, plus up to two positional ports (PUB SUB, like the Go relay).
  * Throws a RelayError with code RELAY_ERR_BAD_ARGUMENT and a one-line reason on bad input.
  */
 export function parseCommandLine(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
 ): Command {
-  const parseOptions: Record<string, { type: "string" | "boolean"; short?: string }> = {
-    help: { type: "boolean", short: "h" },
-    version: { type: "boolean" },
-  };
-  for (const spec of OPTIONS) parseOptions[spec.flag] = { type: spec.kind };
-
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true });
-  } catch (error) {
-    // node:util's messages name the flag but may span lines and end in advice about `--`.
-    const lines = (error as Error).message
-      .split("\n")
-      .filter((line) => !line.startsWith("To specify"));
-    throw badArgument(lines.join(" ").replace(/\. To specify .*$/, "."));
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return { kind: "help" };
-  if (values.version) return { kind: "version" };
-
-  const config: RelayConfig = { ...DEFAULT_CONFIG };
-  /** Keys set by an environment variable or a flag, for the options that default to others. */
-  const given = new Set<Key>();
-  for (const spec of OPTIONS) {
-    const fromEnv = env[spec.env];
-    if (fromEnv === undefined) continue;
-    applyValue(config, spec, fromEnv, spec.env);
-    given.add(spec.key);
-  }
-
-  const positionals = parsed.positionals;
-  if (positionals.length > 2) {
-    throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
-  }
-  const positionalKeys: Key[] = ["pubPort", "subPort"];
-  positionals.forEach((text, index) => {
-    const spec = OPTIONS.find((o) => o.key === positionalKeys[index]) as OptionSpec;
-    if (values[spec.flag] !== undefined) {
-      throw badArgument(
-        `the ${spec.key === "pubPort" ? "publisher" : "subscriber"} port is given twice (positional '${text}' and --${spec.flag})`,
-      );
-    }
-    applyValue(config, spec, text, `port argument ${index + 1}`);
+  const parsed = parseOptionTable(OPTIONS, argv, env, DEFAULT_CONFIG, {
+    positionals(config, positionals, flagGiven) {
+      if (positionals.length > 2) {
+        throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
+      }
+      positionals.forEach((text, index) => {
+        const key = PORT_KEYS[index] as (typeof PORT_KEYS)[number];
+        const spec = OPTIONS.find((o) => o.key === key) as OptionSpec<RelayConfig>;
+        if (flagGiven(key)) {
+          throw badArgument(
+            `the ${key === "pubPort" ? "publisher" : "subscriber"} port is given twice (positional '${text}' and --${spec.flag})`,
+          );
+        }
+        apply(config, spec, [text], `port argument ${index + 1}`);
+      });
+    },
   });
-
-  for (const spec of OPTIONS) {
-    const value = values[spec.flag];
-    if (value === undefined) continue;
-    if (typeof value === "boolean") {
-      (config as unknown as Record<string, unknown>)[spec.key] = value;
-    } else {
-      applyValue(config, spec, value, `--${spec.flag}`);
-    }
-    given.add(spec.key);
-  }
-
+  if (parsed.help) return { kind: "help" };
+  if (parsed.version) return { kind: "version" };
+  const config = parsed.config;
   if (config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
-  resolveFraming(config, given);
+  resolveFraming(config, parsed.given);
   return { kind: "run", config };
 }
 
@@ -446,15 +369,12 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
 
 /** The --help text, built from the option table so it always matches what is parsed. */
 export function helpText(): string {
-  const rows = OPTIONS.map((spec) => {
-    const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
-    return `${left.padEnd(28)}${spec.help}\n${"".padEnd(28)}(default ${spec.showDefault(DEFAULT_CONFIG)}; env ${spec.env})`;
-  });
+  const rows = optionRows(OPTIONS, DEFAULT_CONFIG, 28);
   return [
     "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
     "every message is delivered to every subscriber connected to the other port. With",
     "--framing frame, a port speaks seed 003's length-prefixed frames instead, and publishers",
-    "get a SubmitAck for every message (README, \"Framed protocol\").",
+    'get a SubmitAck for every message (README, "Framed protocol").',
     "",
     "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
     "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",

@@ -1,15 +1,22 @@
 /**
- * Configuration of the `forward` and `proxy` modes: one table of options from which the
- * parser, the environment variables and the --help text are derived, built the same way as
- * src/cli/config.ts (and reusing its unit parsers).
+ * Configuration of the `forward` and `proxy` modes: their rows of the option table. The
+ * parser, the environment variables and the --help text are derived from them by the one
+ * mechanism every mode uses (src/cli/option-table.ts).
  *
  * Precedence: command-line flag > environment variable > default. Environment variables are
  * named after the mode and the flag (`FORWARD_IDLE_TIMEOUT`, `PROXY_ALLOW`); repeatable flags
  * take a comma-separated list there.
  */
-import { parseArgs } from "node:util";
-import { formatSize, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
-import { ErrorCode, RelayError } from "../errors.ts";
+import {
+  badArgument,
+  nonNegative,
+  type OptionSpec,
+  oneOf,
+  optionRows,
+  parseOptionTable,
+  positive,
+} from "../cli/option-table.ts";
+import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
 import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
 import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
 
@@ -63,39 +70,13 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
   };
 }
 
-type Key = Exclude<keyof ForwardingConfig, "mode">;
-
-interface OptionSpec {
-  key: Key;
-  flag: string;
-  modes: readonly Mode[];
-  kind: "string" | "boolean";
-  /** Repeatable: each occurrence appends (env: comma-separated). */
-  multiple?: boolean;
-  valueName?: string;
-  help: string;
-  parse?: (text: string) => unknown;
-  showDefault: (config: ForwardingConfig) => string;
-}
+/** A row of the table: an option without its environment variable, and the modes it is in. */
+type ForwardingOption = Omit<OptionSpec<ForwardingConfig>, "env"> & { modes: readonly Mode[] };
 
 const BOTH: readonly Mode[] = ["forward", "proxy"];
-
-function count(text: string): number {
-  if (!/^\d+$/.test(text)) throw new Error(`'${text}' is not a whole number`);
-  return Number(text);
-}
-
-function nonNegativeSeconds(text: string): number {
-  const value = parseSeconds(text);
-  if (!(value >= 0)) throw new Error(`'${text}' must not be negative`);
-  return value;
-}
-
-function positiveSeconds(text: string): number {
-  const value = parseSeconds(text);
-  if (!(value > 0)) throw new Error(`'${text}' must be greater than zero`);
-  return value;
-}
+const count = parseCount;
+const nonNegativeSeconds = nonNegative(parseSeconds);
+const positiveSeconds = positive(parseSeconds);
 
 /** `host:port`, `:port` or `port` (all interfaces); port 0 asks for an ephemeral port. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -105,17 +86,10 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: match[1] || match[2] || "0.0.0.0", port: parsePort(match[3] as string) };
 }
 
-function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
-  return (text) => {
-    if ((choices as readonly string[]).includes(text)) return text as T;
-    throw new Error(`'${text}' is not one of: ${choices.join(", ")}`);
-  };
-}
-
 const seconds = (value: number) => `${value}s`;
 const listenText = (c: ForwardingConfig) => `${c.listen.host}:${c.listen.port}`;
 
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS: readonly ForwardingOption[] = [
   {
     key: "listen",
     flag: "listen",
@@ -295,40 +269,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-export function envName(mode: Mode, spec: OptionSpec): string {
+/** `FORWARD_IDLE_TIMEOUT`, `PROXY_ALLOW`: the mode and the flag. */
+export function envName(mode: Mode, spec: { flag: string }): string {
   return `${mode.toUpperCase()}_${spec.flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** The options of one mode, each with its environment variable. */
+function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
+  return OPTIONS.filter((spec) => spec.modes.includes(mode)).map((spec) => ({
+    ...spec,
+    env: envName(mode, spec),
+  }));
 }
 
 export type ForwardingCommand =
   | { kind: "run"; config: ForwardingConfig }
   | { kind: "help"; mode: Mode };
-
-function badArgument(reason: string): RelayError {
-  return new RelayError(ErrorCode.BadArgument, reason);
-}
-
-function parseBooleanText(text: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(text)) return true;
-  if (/^(0|false|no|off|)$/i.test(text)) return false;
-  throw new Error(`'${text}' is not a boolean (use 1/0, true/false)`);
-}
-
-function applyValues(
-  config: ForwardingConfig,
-  spec: OptionSpec,
-  texts: readonly string[],
-  source: string,
-): void {
-  const record = config as unknown as Record<string, unknown>;
-  try {
-    const parse =
-      spec.parse ?? (spec.kind === "boolean" ? parseBooleanText : (text: string) => text);
-    const values = texts.map((text) => parse(text));
-    record[spec.key] = spec.multiple ? values : values[values.length - 1];
-  } catch (error) {
-    throw badArgument(`${source}: ${(error as Error).message}`);
-  }
-}
 
 /**
  * Parses `forward …` or `proxy …` (argv[0] is the mode). Throws a RelayError with code
@@ -340,46 +296,11 @@ export function parseForwardingCommandLine(
 ): ForwardingCommand {
   const mode = argv[0] as Mode;
   if (mode !== "forward" && mode !== "proxy") throw badArgument(`unknown mode '${argv[0]}'`);
-  const specs = OPTIONS.filter((spec) => spec.modes.includes(mode));
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; multiple?: boolean; short?: string }
-  > = {
-    help: { type: "boolean", short: "h" },
-  };
-  for (const spec of specs)
-    options[spec.flag] = { type: spec.kind, multiple: spec.multiple ?? false };
-
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true });
-  } catch (error) {
-    const lines = (error as Error).message
-      .split("\n")
-      .filter((line) => !line.startsWith("To specify"));
-    throw badArgument(`${mode}: ${lines.join(" ").replace(/\. To specify .*$/, ".")}`);
-  }
-  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (values.help) return { kind: "help", mode };
-  if (parsed.positionals.length > 0) {
-    throw badArgument(`${mode}: unexpected argument '${parsed.positionals[0]}'`);
-  }
-
-  const config = defaultConfig(mode);
-  for (const spec of specs) {
-    const fromEnv = env[envName(mode, spec)];
-    if (fromEnv === undefined) continue;
-    const texts = spec.multiple ? fromEnv.split(",").filter((t) => t.trim() !== "") : [fromEnv];
-    applyValues(config, spec, texts, envName(mode, spec));
-  }
-  for (const spec of specs) {
-    const value = values[spec.flag];
-    if (value === undefined) continue;
-    if (typeof value === "boolean")
-      (config as unknown as Record<string, unknown>)[spec.key] = value;
-    else applyValues(config, spec, Array.isArray(value) ? value : [value], `--${spec.flag}`);
-  }
-
+  const parsed = parseOptionTable(specsFor(mode), argv.slice(1), env, defaultConfig(mode), {
+    context: `${mode}: `,
+  });
+  if (parsed.help) return { kind: "help", mode };
+  const config = parsed.config;
   if (mode === "forward" && config.to.length === 0) {
     throw badArgument("forward: at least one --to HOST:PORT is required");
   }
@@ -388,11 +309,7 @@ export function parseForwardingCommandLine(
 
 /** The --help text of one mode, built from the option table. */
 export function forwardingHelpText(mode: Mode): string {
-  const defaults = defaultConfig(mode);
-  const rows = OPTIONS.filter((spec) => spec.modes.includes(mode)).map((spec) => {
-    const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
-    return `${left.padEnd(30)}${spec.help}\n${"".padEnd(30)}(default ${spec.showDefault(defaults)}; env ${envName(mode, spec)})`;
-  });
+  const rows = optionRows(specsFor(mode), defaultConfig(mode), 30);
   const intro =
     mode === "forward"
       ? [

@@ -80,7 +80,7 @@ test("`main.ts forward` with a bad flag exits 2 with a one-line reason", async (
   const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
   expect(code).toBe(2);
   expect(stderr.split("\n")[0]).toBe(
-    "bun-relay: --to: 'x' is not host:port (examples: 10.0.0.5:80, [::1]:8080)",
+    "bun-relay: forward: --to: 'x' is not host:port (examples: 10.0.0.5:80, [::1]:8080)",
   );
 });
 

@@ -1,0 +1,187 @@
+/**
+ * The one mechanism behind every mode's command line (relay, forward, proxy, tunnel): a
+ * table of options from which the parser, the environment variables and the --help rows are
+ * all derived, so they cannot drift apart.
+ *
+ * Precedence: command-line flag > positional argument (the relay's ports) > environment
+ * variable > default. A repeatable option appends on the command line and takes a
+ * comma-separated list in its environment variable.
+ */
+import { parseArgs } from "node:util";
+import { ErrorCode, RelayError } from "../errors.ts";
+
+/** One option: its flag, its environment variable, how its text becomes a config value. */
+export interface OptionSpec<C> {
+  /** The config field it sets. */
+  key: Extract<keyof C, string>;
+  /** The flag without `--`. */
+  flag: string;
+  /** The environment variable that sets it when the flag is absent. */
+  env: string;
+  kind: "string" | "boolean";
+  /** Repeatable: each occurrence appends; the config field is an array. */
+  multiple?: boolean;
+  /** The placeholder in --help (`--max-line SIZE`). */
+  valueName?: string;
+  help: string;
+  /** Text to value; throws a plain Error whose message says what is wrong. */
+  parse?: (text: string) => unknown;
+  showDefault: (config: C) => string;
+}
+
+/** What a command line asked for, once parsed against a table. */
+export interface ParsedOptions<C> {
+  config: C;
+  /** Keys set by an environment variable, a positional argument or a flag. */
+  given: Set<keyof C>;
+  help: boolean;
+  version: boolean;
+}
+
+/** A RelayError with code RELAY_ERR_BAD_ARGUMENT: the one-line reason a bad argument gets. */
+export function badArgument(reason: string): RelayError {
+  return new RelayError(ErrorCode.BadArgument, reason);
+}
+
+/**
+ * Parses `argv` (without the runtime, script and mode names) and `env` against `specs`,
+ * starting from a copy of `defaults`. `positionals` handles positional arguments after the
+ * environment and before the flags (it throws badArgument for any it does not take); without
+ * it, a positional argument is an error. `context` prefixes every error (`forward: `).
+ * @throws RelayError RELAY_ERR_BAD_ARGUMENT with a one-line reason.
+ */
+export function parseOptionTable<C extends object>(
+  specs: readonly OptionSpec<C>[],
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  defaults: Readonly<C>,
+  options: {
+    context?: string;
+    positionals?: (
+      config: C,
+      positionals: readonly string[],
+      flagGiven: (key: keyof C) => boolean,
+    ) => void;
+  } = {},
+): ParsedOptions<C> {
+  const context = options.context ?? "";
+  const parseOptions: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; short?: string }
+  > = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
+  for (const spec of specs) {
+    parseOptions[spec.flag] = { type: spec.kind, multiple: spec.multiple ?? false };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true });
+  } catch (error) {
+    // node:util's messages name the flag but may span lines and end in advice about `--`.
+    const lines = (error as Error).message
+      .split("\n")
+      .filter((line) => !line.startsWith("To specify"));
+    throw badArgument(`${context}${lines.join(" ").replace(/\. To specify .*$/, ".")}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const config = { ...defaults } as C;
+  const given = new Set<keyof C>();
+  if (values.help || values.version) {
+    return { config, given, help: values.help === true, version: values.version === true };
+  }
+
+  for (const spec of specs) {
+    const fromEnv = env[spec.env];
+    if (fromEnv === undefined) continue;
+    const texts = spec.multiple ? fromEnv.split(",").filter((t) => t.trim() !== "") : [fromEnv];
+    apply(config, spec, texts, `${context}${spec.env}`);
+    given.add(spec.key);
+  }
+  if (parsed.positionals.length > 0) {
+    if (!options.positionals) {
+      throw badArgument(`${context}unexpected argument '${parsed.positionals[0]}'`);
+    }
+    const flagGiven = (key: keyof C) =>
+      specs.some((spec) => spec.key === key && values[spec.flag] !== undefined);
+    options.positionals(config, parsed.positionals, flagGiven);
+  }
+  for (const spec of specs) {
+    const value = values[spec.flag];
+    if (value === undefined) continue;
+    if (typeof value === "boolean") (config as Record<string, unknown>)[spec.key] = value;
+    else apply(config, spec, Array.isArray(value) ? value : [value], `${context}--${spec.flag}`);
+    given.add(spec.key);
+  }
+  return { config, given, help: false, version: false };
+}
+
+/**
+ * Sets `spec`'s config field from `texts` (one per occurrence). `source` names where they
+ * came from in the error (`--max-line`, `RELAY_MAX_LINE`).
+ * @throws RelayError RELAY_ERR_BAD_ARGUMENT.
+ */
+export function apply<C extends object>(
+  config: C,
+  spec: OptionSpec<C>,
+  texts: readonly string[],
+  source: string,
+): void {
+  try {
+    const parse = spec.parse ?? (spec.kind === "boolean" ? parseBoolean : (text: string) => text);
+    const parsedValues = texts.map((text) => parse(text));
+    (config as Record<string, unknown>)[spec.key] = spec.multiple
+      ? parsedValues
+      : parsedValues[parsedValues.length - 1];
+  } catch (error) {
+    throw badArgument(`${source}: ${(error as Error).message}`);
+  }
+}
+
+/** The --help rows of a table: flag and help, then its default and environment variable. */
+export function optionRows<C>(
+  specs: readonly OptionSpec<C>[],
+  defaults: C,
+  width: number,
+): string[] {
+  return specs.map((spec) => {
+    const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
+    return `${left.padEnd(width)}${spec.help}\n${"".padEnd(width)}(default ${spec.showDefault(defaults)}; env ${spec.env})`;
+  });
+}
+
+// Value parsers shared by the tables. Each throws a plain Error saying what is wrong.
+
+/** One of `choices`, spelled exactly. */
+export function oneOf<T extends string>(choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new Error(`'${text}' is not one of: ${choices.join(", ")}`);
+  };
+}
+
+/** `parse`, then refuses a negative result. */
+export function nonNegative(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    const value = parse(text);
+    if (!(value >= 0)) throw new Error(`'${text}' must not be negative`);
+    return value;
+  };
+}
+
+/** `parse`, then refuses zero and below. */
+export function positive(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    const value = parse(text);
+    if (!(value > 0)) throw new Error(`'${text}' must be greater than zero`);
+    return value;
+  };
+}
+
+/** 1/0, true/false, yes/no, on/off (any case); empty is false. */
+export function parseBoolean(text: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off|)$/i.test(text)) return false;
+  throw new Error(`'${text}' is not a boolean (use 1/0, true/false)`);
+}
