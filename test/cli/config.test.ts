@@ -1,5 +1,5 @@
-import { rmSync } from "node:fs";
 import { describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { DEFAULT_CONFIG, helpText, OPTIONS, parseCommandLine } from "../../src/cli/config.ts";
 import { ErrorCode, RelayError } from "../../src/errors.ts";
 
