@@ -17,7 +17,15 @@
  * TypeScript workers, and measures the raw loopback stream with it too; the
  * other scenarios keep the TypeScript client.
  *
- * --only takes a target number (`--only 8`) or part of a scenario name.
+ * Issue 11's scenarios (the default slow-consumer policy, `stall`) follow:
+ * defaults against --slow-consumer block at saturation (11.1a, 11.1b), a
+ * stuck subscriber (11.2), a 1 MiB/s reader (11.3) and one that pauses 100 ms
+ * every second (11.4), judged on figures and on what our relay logged (cuts,
+ * STALL lines, BYE totals; the bench reads the log of the relay it starts).
+ *
+ * --only takes an issue-4 target number (`--only 8`), an issue (`--only 11`,
+ * or `--only 4.` for all of issue 4), an issue and target (`--only 11.2`,
+ * `--only 11.1` for 1a and 1b), or part of a scenario name.
  * Raw results go to bench/out/compare-*.json.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -31,12 +39,15 @@ import {
   judge,
   median,
   mediansOf,
+  oursLabel,
   type RelayKind,
   ratio,
   roundOrder,
   runsOnNativeClient,
   SCENARIOS,
   type Scenario,
+  scenarioKey,
+  selectScenarios,
 } from "./compare/scenarios.ts";
 import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
 import { ensureNativeClient } from "./native/build.ts";
@@ -109,9 +120,11 @@ function relayTemplate(c: Contender): string {
 }
 
 const only = values.only;
-const scenarios = SCENARIOS.filter(
-  (s) => only === undefined || String(s.target) === only || s.name.includes(only),
-);
+const scenarios = selectScenarios(SCENARIOS, only);
+if (scenarios.length === 0) {
+  say(`compare: --only ${only} matches no scenario`);
+  process.exit(2);
+}
 const needsNats = scenarios.some((s) => s.contenders.some((c) => c.relay === "nats"));
 if (needsNats && Bun.which("nats-server") === null) {
   say("compare: nats-server is not installed (apt-get install -y nats-server); its runs will fail");
@@ -231,7 +244,7 @@ const results: Record<string, Record<string, BenchResult[]>> = {};
 for (const scenario of scenarios) {
   const byContender: Record<string, BenchResult[]> = {};
   for (const c of scenario.contenders) byContender[c.label] = [];
-  const key = `${scenario.target}. ${scenario.name}`;
+  const key = scenarioKey(scenario);
   results[key] = byContender;
   for (let round = 0; round < rounds; round++) {
     for (const c of roundOrder(scenario.contenders, round)) {
@@ -250,13 +263,13 @@ const targetLines = [
   `Medians of ${rounds} alternating runs, ${duration} s each (+${warmup} s warmup), same client, same machine${nativeClient ? "; saturation scenarios with the native C client (bench/native/sat_client.c)" : ""}.`,
   `Raw loopback stream (one TCP connection, ${nativeClient ? "native client" : "same counting"}): ${formatFigure(loopback.bytesPerSec / 1e6)} MB/s = ${formatFigure(loopback.msgsPerSec)} msgs/s of 80 B.`,
   "",
-  "| target | scenario | figure | ours | go | nats | sink | ours/go | ours/nats | delivered MB/s (ours) | vs loopback | verdict |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  "| issue | target | scenario | figure | ours | go | nats | sink | ours/go | ours/nats | delivered MB/s (ours) | vs loopback | verdict |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 const detailLines: string[] = [];
 const summary: Record<string, unknown> = {};
 for (const scenario of scenarios) {
-  const key = `${scenario.target}. ${scenario.name}`;
+  const key = scenarioKey(scenario);
   const medians = mediansOf(results[key] ?? {});
   const verdict = judge(scenario.goal, medians);
   summary[key] = { medians, verdict, note: scenario.note };
@@ -267,10 +280,16 @@ for (const scenario of scenarios) {
         ? "relay RSS MB"
         : "recv msg/s";
   const cell = (label: string) => formatFigure(medians[label]?.[headline] ?? Number.NaN);
-  const oursRecv = medians.ours?.["recv msg/s"] ?? Number.NaN;
+  // Issue 11: the "ours" column is our relay with every default (the first contender).
+  const ours = oursLabel(scenario);
+  const oursNote = ours === "ours" ? "" : ` (${ours})`;
+  const oursRecv = medians[ours]?.["recv msg/s"] ?? Number.NaN;
   const deliveredBytes = oursRecv * 80;
   const byteCells =
-    scenario.goal.kind === "ratio" || scenario.goal.kind === "keep-up"
+    scenario.goal.kind === "ratio" ||
+    scenario.goal.kind === "keep-up" ||
+    scenario.goal.kind === "paced" ||
+    scenario.goal.kind === "no-cut"
       ? [
           formatFigure(deliveredBytes / 1e6),
           formatRatio(ratio(deliveredBytes, loopback.bytesPerSec)),
@@ -278,17 +297,17 @@ for (const scenario of scenarios) {
       : ["", ""];
   if (scenario.goal.kind === "stall") {
     targetLines.push(
-      `| ${scenario.target} | ${scenario.name} | recv msg/s with/without the stalled one | | | | | | | | | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
+      `| ${scenario.issue} | ${scenario.target} | ${scenario.name} | recv msg/s with/without the stalled one | | | | | | | | | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
     );
   } else {
     const higherBetter = headline === "recv msg/s";
-    const q = ratio(medians.ours?.[headline] ?? Number.NaN, medians.go?.[headline] ?? Number.NaN);
+    const q = ratio(medians[ours]?.[headline] ?? Number.NaN, medians.go?.[headline] ?? Number.NaN);
     const qn = ratio(
-      medians.ours?.[headline] ?? Number.NaN,
+      medians[ours]?.[headline] ?? Number.NaN,
       medians.nats?.[headline] ?? Number.NaN,
     );
     targetLines.push(
-      `| ${scenario.target} | ${scenario.name} | ${headline} | ${cell("ours")} | ${cell("go")} | ${cell("nats")} | ${cell("sink")} | ${formatRatio(q)}${higherBetter ? "" : " (<1 better)"} | ${formatRatio(qn)} | ${byteCells.join(" | ")} | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
+      `| ${scenario.issue} | ${scenario.target} | ${scenario.name} | ${headline}${oursNote} | ${cell(ours)} | ${cell("go")} | ${cell("nats")} | ${cell("sink")} | ${formatRatio(q)}${higherBetter ? "" : " (<1 better)"} | ${formatRatio(qn)} | ${byteCells.join(" | ")} | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
     );
   }
   const labels = scenario.contenders.map((c) => c.label);

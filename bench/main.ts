@@ -12,7 +12,7 @@ import { ProgressLine } from "./lib/progress.ts";
 import { ensureRelay, type RelayHandle } from "./lib/relay-launcher.ts";
 import { runBench } from "./lib/run-bench.ts";
 import { defaultThreads, planThreads } from "./lib/thread-plan.ts";
-import { deliveredEverything, toBenchResult } from "./report/bench-result.ts";
+import { deliveredEverything, relayLogOf, toBenchResult } from "./report/bench-result.ts";
 import { renderPercentilePlot } from "./report/svg-plot.ts";
 import { articleBlock, extraLines, headerLines } from "./report/text-report.ts";
 
@@ -59,6 +59,7 @@ async function main(): Promise<number> {
       threads,
       sample: options.sample ?? null,
       msgsPerWrite: options.msgsPerWrite ?? null,
+      slowReader: options.slowReader ?? null,
     };
     process.stdout.write(`${headerLines(params).join("\n")}\n`);
   }
@@ -75,7 +76,12 @@ async function main(): Promise<number> {
   progress?.stop();
   await relay.stop();
 
-  const result = toBenchResult(options, relay.description, measurement);
+  const result = toBenchResult(
+    options,
+    relay.description,
+    measurement,
+    relayLogOf(relay.log?.records, measurement),
+  );
   if (text) {
     process.stdout.write(`${[...articleBlock(result), ...extraLines(result)].join("\n")}\n`);
   } else {

@@ -1,10 +1,14 @@
 /**
- * The scenarios of `bun run bench:compare`: one per target of issue 4, each
- * run against several contenders (this relay with given flags, the article's
- * Go relay, nats-server, the sink relay), and the rule that says whether the
- * target holds. Pure data and arithmetic (medians, ratios, verdicts), tested
+ * The scenarios of `bun run bench:compare`: one per target of issue 4 and one
+ * per measured scenario of issue 11 (the default slow-consumer policy,
+ * `stall`), each run against several contenders (this relay with given flags,
+ * the article's Go relay, nats-server, the sink relay), and the rule that says
+ * whether the target holds. Issue 11's rules also read what our relay logged
+ * (BenchResult.relayLog: the subscribers it cut, its STALL lines, its BYE
+ * totals). Pure data and arithmetic (medians, ratios, verdicts), tested
  * without running anything.
  */
+import { firstCutOf } from "../lib/relay-log.ts";
 import { nativeCanRun } from "../native/native-result.ts";
 import type { BenchResult } from "../report/bench-result.ts";
 
@@ -31,11 +35,41 @@ export type Goal =
   /** the relay's RSS at the end of the window at most `maxMb`. */
   | { kind: "rss"; maxMb: number }
   /** each `[with, without]` pair: the stalled run keeps at least `minShare` of the other's recv msg/s. */
-  | { kind: "stall"; pairs: [string, string][]; minShare: number };
+  | { kind: "stall"; pairs: [string, string][]; minShare: number }
+  /**
+   * Issue 11.1: `subject` (the default policy) loses nothing, has no subscriber disconnected
+   * or cut, and receives at least `minShare` of what `reference` (block) receives.
+   */
+  | { kind: "paced"; subject: string; reference: string; minShare: number }
+  /**
+   * Issue 11.2: in `subject` the extra subscriber of kind `extra` is cut (relay log) within
+   * `cutWithinSec` of publishing start, the counted ones lose nothing and keep at least
+   * `minShare` of the recv msg/s of `reference` (the same run without it).
+   */
+  | {
+      kind: "stuck";
+      subject: string;
+      reference: string;
+      extra: string;
+      cutWithinSec: number;
+      minShare: number;
+    }
+  /**
+   * Issue 11.3: the slow extra subscriber is cut, no STALL line reports a hold longer than
+   * `stallTimeoutMs + slackMs`, the counted ones lose nothing; total held time is reported.
+   */
+  | { kind: "slow-reader"; subject: string; extra: string; stallTimeoutMs: number; slackMs: number }
+  /**
+   * Issue 11.4: for each `[label, expected msg/s]`, no subscriber cut (relay log), nothing
+   * lost or disconnected, and the offered rate followed: recv >= 98% of expected.
+   */
+  | { kind: "no-cut"; runs: [string, number][] };
 
 export interface Scenario {
-  /** Target number in issue 4. */
-  target: number;
+  /** The issue whose target this is: 4 (the relay against its peers) or 11 (default policy). */
+  issue: number;
+  /** Target number in issue 4, or the scenario's name in issue 11 ("1a", "2", ...). */
+  target: number | string;
   name: string;
   /** Flags for bench/main.ts (ports, duration and relay are added per run). */
   args: string[];
@@ -93,8 +127,122 @@ const STALL_GOAL: Goal = {
 const STALL_NOTE =
   "one extra subscriber connects and never reads; ours disconnect runs paced at a rate the subscribers follow, ours block at saturation with --write-timeout 1 (the stalled one holds publishers ~1 s, then is cut); Go blocks on it for good";
 
+/** Issue 11: our relay with every default (policy `stall`, --stall-timeout 0.25). */
+const DEFAULT: Contender = { label: "ours default", relay: "ours" };
+/** The default's stall timeout, ms (src/relay/options.ts), and what scheduling may add to it. */
+const STALL_TIMEOUT_MS = 250;
+const STALL_SLACK_MS = 50;
+/**
+ * Issue 11.4, per publisher: 100,000/s (8 MB/s to each subscriber) is what a pause of 100 ms
+ * leaves in the kernel's buffers (publishers are never held: measured, 0 holds), so the run
+ * is repeated at 1,000,000/s (80 MB/s; measured, it is held during the pauses), still a rate
+ * the pausing one (and this client on 2 cores: 99.98% of 3 M msg/s) follows on average.
+ */
+const PAUSING_RATE = 100_000;
+const PAUSING_RATE_HIGH = 1_000_000;
+
+const ISSUE_11: readonly Scenario[] = [
+  {
+    issue: 11,
+    target: "1a",
+    name: "defaults at saturation 1x3",
+    args: ["--pub", "1", "--sub", "3", ...SAT_80],
+    contenders: [DEFAULT, { label: "ours block", relay: "ours", relayFlags: BLOCK }, GO],
+    goal: { kind: "paced", subject: "ours default", reference: "ours block", minShare: 0.9 },
+    note: "ours default = no relay flags (policy stall); ours block = --slow-consumer block; go for reference only",
+  },
+  {
+    issue: 11,
+    target: "1b",
+    name: "defaults at saturation 4x16",
+    args: ["--pub", "4", "--sub", "16", ...SAT_80],
+    contenders: [DEFAULT, { label: "ours block", relay: "ours", relayFlags: BLOCK }],
+    goal: { kind: "paced", subject: "ours default", reference: "ours block", minShare: 0.9 },
+    note: "ours default = no relay flags (policy stall); ours block = --slow-consumer block",
+  },
+  {
+    issue: 11,
+    target: "2",
+    name: "stuck subscriber among 1x3, defaults",
+    args: ["--pub", "1", "--sub", "3", ...SAT_80],
+    contenders: [
+      DEFAULT,
+      { label: "ours default +stalled", relay: "ours", benchArgs: ["--stalled", "1"] },
+    ],
+    goal: {
+      kind: "stuck",
+      subject: "ours default +stalled",
+      reference: "ours default",
+      extra: "stalled",
+      cutWithinSec: 2,
+      minShare: 0.8,
+    },
+    note:
+      "one extra subscriber connects and never reads (--stalled 1); the issue asks for a 4 KiB " +
+      "receive buffer, but Bun cannot set SO_RCVBUF, so it has the kernel's default buffers " +
+      "(the relay's backlog for it starts growing only once those are full); cut time from the relay's log",
+  },
+  {
+    issue: 11,
+    target: "3",
+    name: "1 MiB/s reader among 1x3, defaults",
+    args: ["--pub", "1", "--sub", "3", ...SAT_80, "--slow-reader", "1m"],
+    contenders: [DEFAULT],
+    goal: {
+      kind: "slow-reader",
+      subject: "ours default",
+      extra: "slow-reader",
+      stallTimeoutMs: STALL_TIMEOUT_MS,
+      slackMs: STALL_SLACK_MS,
+    },
+    note:
+      "one extra subscriber reads at most 1 MiB/s (--slow-reader 1m: it pauses after each chunk " +
+      "for chunk/rate s); per-episode hold = the longest STALL line, total = BYE Held=",
+  },
+  {
+    issue: 11,
+    target: "4",
+    name: "pausing reader among 1x3, defaults",
+    args: [
+      "--pub",
+      "1",
+      "--sub",
+      "3",
+      "--rate",
+      String(PAUSING_RATE),
+      "--msg-size",
+      "80",
+      "--sample",
+      "100",
+      "--pausing",
+      "1",
+    ],
+    contenders: [
+      DEFAULT,
+      // The bench's later --rate wins.
+      {
+        label: "ours default @1M",
+        relay: "ours",
+        benchArgs: ["--rate", String(PAUSING_RATE_HIGH)],
+      },
+    ],
+    goal: {
+      kind: "no-cut",
+      runs: [
+        ["ours default", PAUSING_RATE * 3],
+        ["ours default @1M", PAUSING_RATE_HIGH * 3],
+      ],
+    },
+    note:
+      "one extra subscriber reads normally but stops for 100 ms every second (--pausing 1); " +
+      "ours default at 100,000 msg/s per publisher (8 MB/s: the kernel's buffers absorb a pause), " +
+      "ours default @1M at 1,000,000 (80 MB/s: publishers are held during its pauses); both followable on average",
+  },
+];
+
 export const SCENARIOS: readonly Scenario[] = [
   {
+    issue: 4,
     target: 1,
     name: "saturation 1x3",
     args: ["--pub", "1", "--sub", "3", ...SAT_80],
@@ -103,6 +251,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: BLOCK_NOTE,
   },
   {
+    issue: 4,
     target: 2,
     name: "saturation 4x16",
     args: ["--pub", "4", "--sub", "16", ...SAT_80],
@@ -111,6 +260,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: BLOCK_NOTE,
   },
   {
+    issue: 4,
     target: 3,
     name: "4x16, one message per publisher write",
     args: ["--pub", "4", "--sub", "16", ...SAT_80, "--msgs-per-write", "1"],
@@ -119,6 +269,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: BLOCK_NOTE,
   },
   {
+    issue: 4,
     target: 4,
     name: "100 pubs x 1000/s -> 16 subs",
     args: ["--pub", "100", "--sub", "16", "--rate", "1000", "--msg-size", "80", "--sample", "100"],
@@ -126,6 +277,7 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: "keep-up", expected: 100 * 1000 * 16 },
   },
   {
+    issue: 4,
     target: 5,
     name: "1 pub x 10000/s -> 1000 subs",
     args: ["--pub", "1", "--sub", "1000", "--rate", "10000", "--msg-size", "80", "--sample", "100"],
@@ -133,6 +285,7 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: "keep-up", expected: 10_000 * 1000 },
   },
   {
+    issue: 4,
     target: 6,
     name: "article 1x3 @10000/s 80B",
     args: ["--pub", "1", "--sub", "3", "--rate", "10000", "--msg-size", "80"],
@@ -140,6 +293,7 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: "latency", aimP50Ms: 0.1, aimP99Ms: 0.2 },
   },
   {
+    issue: 4,
     target: 7,
     name: "10000 idle subscribers",
     args: ["--pub", "1", "--sub", "1", "--rate", "1", "--msg-size", "80", "--idle", "10000"],
@@ -148,6 +302,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: "10,000 subscribers that read and discard, plus one counted; 1 msg/s keeps them nearly idle",
   },
   {
+    issue: 4,
     target: 8,
     name: "stalled subscriber among 1x3",
     args: ["--pub", "1", "--sub", "3", ...SAT_80],
@@ -156,6 +311,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: STALL_NOTE,
   },
   {
+    issue: 4,
     target: 8,
     name: "stalled subscriber among 4x16",
     args: ["--pub", "4", "--sub", "16", ...SAT_80],
@@ -163,6 +319,7 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: STALL_GOAL,
     note: STALL_NOTE,
   },
+  ...ISSUE_11,
 ];
 
 export interface Figure {
@@ -189,7 +346,69 @@ export const FIGURES: readonly Figure[] = [
   { label: "disconnected", pick: (r) => r.disconnectedSubscribers, higherIsBetter: false },
   { label: "relay CPU %", pick: (r) => r.relayCpuPct ?? Number.NaN, higherIsBetter: false },
   { label: "relay RSS MB", pick: (r) => r.relayRssMb ?? Number.NaN, higherIsBetter: false },
+  // From our relay's log (NaN for other relays): issue 11.
+  {
+    label: "subscribers cut",
+    pick: (r) => r.relayLog?.cuts.length ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "counted cut",
+    pick: (r) => r.relayLog?.cuts.filter((c) => c.who === "counted").length ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  { label: "extra cut at s", pick: extraCutAtSec, higherIsBetter: false },
+  {
+    label: "extra closed at s (client)",
+    pick: (r) => {
+      const extras = r.extraSubscribers ?? [];
+      if (extras.length === 0) return Number.NaN;
+      const seen = extras.flatMap((e) => (e.closedAtSec === null ? [] : [e.closedAtSec]));
+      return seen.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...seen);
+    },
+    higherIsBetter: false,
+  },
+  {
+    label: "stall timeouts",
+    pick: (r) =>
+      r.relayLog ? (r.relayLog.totals?.stalls ?? r.relayLog.stalls.length) : Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "longest STALL ms",
+    pick: (r) => (r.relayLog ? (r.relayLog.maxStallHeldMs ?? 0) : Number.NaN),
+    higherIsBetter: false,
+  },
+  {
+    label: "publisher holds",
+    pick: (r) => r.relayLog?.totals?.pauses ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "held s",
+    pick: (r) => r.relayLog?.totals?.heldSec ?? Number.NaN,
+    higherIsBetter: false,
+  },
 ];
+
+/**
+ * Seconds after publishing start at which our relay cut the first extra subscriber (stalled,
+ * slow reader, pausing), from its log: Infinity when it cut none, NaN when the run had no
+ * extra subscriber or no log of ours. Infinity, not NaN, so that medians count a run without
+ * a cut instead of skipping it.
+ */
+export function extraCutAtSec(r: BenchResult): number {
+  // Results written before the relay log was read have neither field.
+  const log = r.relayLog ?? null;
+  const extras = r.extraSubscribers ?? [];
+  if (log === null || extras.length === 0) return Number.NaN;
+  const kinds = new Set(extras.map((e) => e.kind));
+  const times = [...kinds].flatMap((k) => {
+    const t = firstCutOf(log, k);
+    return t === undefined ? [] : [t];
+  });
+  return times.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...times);
+}
 
 /** Medians of every figure, per contender label. */
 export type Medians = Record<string, Record<string, number>>;
@@ -252,6 +471,72 @@ export function judge(goal: Goal, m: Medians): Verdict {
         summary: `ours ${formatFigure(rss)} MB (<= ${goal.maxMb})`,
       };
     }
+    case "paced": {
+      const s = goal.subject;
+      const share = ratio(fig(m, s, "recv msg/s"), fig(m, goal.reference, "recv msg/s"));
+      const lost = fig(m, s, "lost");
+      const disc = fig(m, s, "disconnected");
+      const cut = fig(m, s, "subscribers cut");
+      const pass = share >= goal.minShare && lost === 0 && disc === 0 && !(cut > 0);
+      return {
+        pass,
+        summary:
+          `${s} ${formatPercent(share)} of ${goal.reference} recv (>= ${formatPercent(goal.minShare)}), ` +
+          `lost ${formatFigure(lost)}, disconnected ${formatFigure(disc)}, cut ${formatFigure(cut)}; ` +
+          `held ${formatFigure(fig(m, s, "publisher holds"))} times, ${formatFigure(fig(m, s, "held s"))} s`,
+      };
+    }
+    case "stuck": {
+      const s = goal.subject;
+      const cutAt = fig(m, s, "extra cut at s");
+      const share = ratio(fig(m, s, "recv msg/s"), fig(m, goal.reference, "recv msg/s"));
+      const lost = fig(m, s, "lost");
+      const disc = fig(m, s, "disconnected");
+      const pass = cutAt <= goal.cutWithinSec && lost === 0 && disc === 0 && share >= goal.minShare;
+      return {
+        pass,
+        summary:
+          `${goal.extra} one cut at +${formatFigure(cutAt)} s (<= ${goal.cutWithinSec}); ` +
+          `healthy lost ${formatFigure(lost)}, disconnected ${formatFigure(disc)}; ` +
+          `recv ${formatPercent(share)} of ${goal.reference} (>= ${formatPercent(goal.minShare)}); ` +
+          `stall timeouts ${formatFigure(fig(m, s, "stall timeouts"))}, held ${formatFigure(fig(m, s, "held s"))} s`,
+      };
+    }
+    case "slow-reader": {
+      const s = goal.subject;
+      const cutAt = fig(m, s, "extra cut at s");
+      const longest = fig(m, s, "longest STALL ms");
+      const limit = goal.stallTimeoutMs + goal.slackMs;
+      const lost = fig(m, s, "lost");
+      const disc = fig(m, s, "disconnected");
+      const pass = Number.isFinite(cutAt) && longest <= limit && lost === 0 && disc === 0;
+      return {
+        pass,
+        summary:
+          `${goal.extra} cut at +${formatFigure(cutAt)} s; longest STALL ${formatFigure(longest)} ms ` +
+          `(<= ${goal.stallTimeoutMs} + ${goal.slackMs}), stall timeouts ${formatFigure(fig(m, s, "stall timeouts"))}; ` +
+          `held ${formatFigure(fig(m, s, "publisher holds"))} times, ${formatFigure(fig(m, s, "held s"))} s in total; ` +
+          `healthy lost ${formatFigure(lost)}, disconnected ${formatFigure(disc)}`,
+      };
+    }
+    case "no-cut": {
+      const parts: string[] = [];
+      let pass = true;
+      for (const [label, expected] of goal.runs) {
+        const cut = fig(m, label, "subscribers cut");
+        const recv = fig(m, label, "recv msg/s");
+        const lost = fig(m, label, "lost");
+        const disc = fig(m, label, "disconnected");
+        pass &&= cut === 0 && lost === 0 && disc === 0 && recv >= 0.98 * expected;
+        parts.push(
+          `${label}: cut ${formatFigure(cut)}, lost ${formatFigure(lost)}, disconnected ${formatFigure(disc)}, ` +
+            `recv ${formatFigure(recv)} of ${formatFigure(expected)} msg/s, ` +
+            `held ${formatFigure(fig(m, label, "publisher holds"))} times (${formatFigure(fig(m, label, "held s"))} s), ` +
+            `stall timeouts ${formatFigure(fig(m, label, "stall timeouts"))}`,
+        );
+      }
+      return { pass, summary: parts.join("; ") };
+    }
     case "stall": {
       const parts: string[] = [];
       let pass = true;
@@ -303,6 +588,7 @@ export function formatPercent(share: number): string {
 
 export function formatFigure(value: number): string {
   if (Number.isNaN(value)) return "n/a";
+  if (value === Number.POSITIVE_INFINITY) return "never";
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
   if (Number.isInteger(value)) return String(value);
   return value.toFixed(3);
@@ -314,4 +600,44 @@ export function formatFigure(value: number): string {
  */
 export function runsOnNativeClient(scenario: Scenario): boolean {
   return scenario.contenders.every((c) => nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]));
+}
+
+/** A scenario's name in tables, logs and the results file: `8. name` (issue 4), `11.2 name`. */
+export function scenarioKey(s: Scenario): string {
+  return s.issue === 4 ? `${s.target}. ${s.name}` : `${s.issue}.${s.target} ${s.name}`;
+}
+
+/**
+ * `--only`: which scenarios to run.
+ * - `11.2`, `11.1` (both 1a and 1b), `4.8`: issue, then the start of the target;
+ * - `11.` or `4.`: every scenario of that issue;
+ * - a plain number: issue 4's target of that number, as before issue 11 (`--only 8`), or,
+ *   when issue 4 has no such target, every scenario of that issue (`--only 11`);
+ * - anything else: part of a scenario's name.
+ */
+export function selectScenarios(
+  scenarios: readonly Scenario[],
+  only: string | undefined,
+): Scenario[] {
+  if (only === undefined || only === "") return [...scenarios];
+  const dotted = /^(\d+)\.(\w*)$/.exec(only);
+  if (dotted) {
+    const issue = Number(dotted[1]);
+    const target = dotted[2] as string;
+    return scenarios.filter((s) => s.issue === issue && String(s.target).startsWith(target));
+  }
+  if (/^\d+$/.test(only)) {
+    const ofIssue4 = scenarios.filter((s) => s.issue === 4 && String(s.target) === only);
+    if (ofIssue4.length > 0) return ofIssue4;
+    return scenarios.filter((s) => String(s.issue) === only);
+  }
+  return scenarios.filter((s) => s.name.includes(only));
+}
+
+/**
+ * The contender whose figure fills the table's "ours" column: `ours` in issue 4, the first
+ * contender (our relay with every default) in issue 11.
+ */
+export function oursLabel(s: Scenario): string {
+  return s.contenders.some((c) => c.label === "ours") ? "ours" : (s.contenders[0]?.label ?? "ours");
 }

@@ -42,6 +42,10 @@ export interface BenchOptions {
   stalled: number;
   /** Extra subscribers that read and discard, not counted (connection-count scenario). */
   idle: number;
+  /** One extra subscriber that reads at most this many bytes/s; undefined = none. */
+  slowReader: number | undefined;
+  /** Extra subscribers that read normally but stop reading for 100 ms every second. */
+  pausing: number;
   help: boolean;
   /** Notes for stderr (e.g. a clamped value), never errors. */
   notes: string[];
@@ -83,6 +87,13 @@ Ours:
                       pub port (sub port = pub port); implies --sample 1
   --stalled N         N more subscribers that connect and never read
   --idle N            N more subscribers that read and discard (not counted)
+  --slow-reader RATE  one more subscriber that reads at most RATE bytes/s (it
+                      pauses after each chunk for chunk/RATE s); 1000000, 1mb
+                      (decimal), 1m or 1mib (binary), 64k, 64kb
+  --pausing N         N more subscribers that read normally but stop reading
+                      for 100 ms every second
+                      (extra subscribers are not counted in the results; when
+                      the bench starts our relay, its log says which it cut)
   --help              this text
 
 If nothing listens on the publisher port, the bench starts this project's
@@ -104,6 +115,34 @@ function seconds(name: string, raw: string | undefined, fallback: number, min: n
     throw new UsageError(`--${name} must be a number of seconds, got "${raw}"`);
   }
   if (value < min) throw new UsageError(`--${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Bytes (per second): `1000000`, `1mb` (decimal), `1m` / `1mib` (binary), `64k`, as the relay reads sizes. */
+export function parseByteRate(name: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(raw.trim());
+  const unit = match ? SIZE_UNITS[(match[2] ?? "").toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new UsageError(
+      `--${name} must be bytes per second (1000000, 1mb, 1m, 64k), got "${raw}"`,
+    );
+  }
+  const value = Math.floor(Number(match[1]) * unit);
+  if (value < 1) throw new UsageError(`--${name} must be at least 1 byte/s, got "${raw}"`);
   return value;
 }
 
@@ -172,6 +211,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     protocol,
     stalled: integer("stalled", v.stalled, 0, 0),
     idle: integer("idle", v.idle, 0, 0),
+    slowReader:
+      v["slow-reader"] === undefined ? undefined : parseByteRate("slow-reader", v["slow-reader"]),
+    pausing: integer("pausing", v.pausing, 0, 0),
     help: v.help ?? false,
     notes,
   };
@@ -208,6 +250,8 @@ function parseWithNode(argv: string[]) {
       protocol: text,
       stalled: text,
       idle: text,
+      "slow-reader": text,
+      pausing: text,
       help: { type: "boolean", short: "h" },
     },
   });

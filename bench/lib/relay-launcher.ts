@@ -4,8 +4,13 @@
  * relay (or `--relay-cmd`) on the chosen ports, waits until both ports accept,
  * and stops it afterwards. Everything it says goes to stderr, so stdout keeps
  * the article's block first (and `--json` keeps exactly one object).
+ *
+ * A relay it starts has its stdout read line by line as it is written (the relay's log:
+ * our relay's CLOSE, STALL and BYE lines are kept, see relay-log.ts); reading it all the
+ * time also keeps a chatty relay from blocking on a full pipe.
  */
 import path from "node:path";
+import { RelayLogReader } from "./relay-log.ts";
 
 /** Root of this repository (bench/lib -> ../..). */
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
@@ -20,6 +25,8 @@ export interface RelayHandle {
   spawned: boolean;
   /** The relay's process id when the bench started it (the shell execs it). */
   pid?: number;
+  /** The spawned relay's log as read so far (complete once stop() resolved); null when not spawned. */
+  log: RelayLogReader | null;
   stop(): Promise<void>;
 }
 
@@ -63,7 +70,12 @@ export async function ensureRelay(
       throw new Error(`${where} is already in use, so --relay-cmd cannot start a relay there`);
     }
     say(`bench: using the relay already listening on ${where}`);
-    return { description: `existing relay on ${where}`, spawned: false, stop: async () => {} };
+    return {
+      description: `existing relay on ${where}`,
+      spawned: false,
+      log: null,
+      stop: async () => {},
+    };
   }
   if (request.noSpawn) throw new Error(`nothing listens on ${where} (and --no-spawn is set)`);
 
@@ -83,19 +95,30 @@ export async function ensureRelay(
   const child = Bun.spawn(["sh", "-c", `exec ${command}`], {
     cwd: REPO_ROOT,
     stdin: "ignore",
-    stdout: "ignore",
+    stdout: "pipe",
     stderr: "pipe",
   });
   const stderrText = new Response(child.stderr).text();
+  const log = new RelayLogReader();
+  const logRead = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) log.push(decoder.decode(chunk, { stream: true }));
+    log.push(decoder.decode());
+    log.end();
+  })().catch(() => {});
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const exited = await Promise.race([
-      child.exited.then(() => true),
-      Bun.sleep(2000).then(() => false),
-    ]);
-    if (!exited) child.kill("SIGKILL");
-    await child.exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const exited = await Promise.race([
+        child.exited.then(() => true),
+        Bun.sleep(2000).then(() => false),
+      ]);
+      if (!exited) child.kill("SIGKILL");
+      await child.exited;
+    }
+    // The BYE line is written just before the relay exits; a child that inherited the pipe
+    // could keep it open, so the wait is bounded.
+    await Promise.race([logRead, Bun.sleep(1000)]);
   };
 
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -116,5 +139,5 @@ export async function ensureRelay(
     }
     await Bun.sleep(50);
   }
-  return { description: command, spawned: true, pid: child.pid, stop };
+  return { description: command, spawned: true, pid: child.pid, log, stop };
 }

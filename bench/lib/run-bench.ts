@@ -20,8 +20,8 @@ import type {
 } from "../workers/protocol.ts";
 import type { BenchOptions } from "./args.ts";
 import { epochMs } from "./clock.ts";
+import { connectExtras, type ExtraKind, type ExtraSubscriber } from "./extra-subscribers.ts";
 import { type Histogram, mergeLatency } from "./latency-histogram.ts";
-import { NATS_CONNECT, NATS_SUB } from "./nats.ts";
 import { cpuPercent, type ProcSample, readProcSample } from "./proc-stats.ts";
 import { type SequenceCounts, sumCounts } from "./sequence-tracker.ts";
 import { planThreads } from "./thread-plan.ts";
@@ -53,45 +53,21 @@ export interface RunMeasurement {
   relayRssBytes: number | null;
   /** The relay's RSS before the bench connected anything. */
   relayRssBaselineBytes: number | null;
+  /** Epoch ms at which publishers began sending (message 1 was due): relay log times count from here. */
+  publishStartMs: number;
+  /** The extra subscribers (idle, stalled, slow-reader, pausing), none counted in the results. */
+  extras: ExtraRecord[];
 }
 
-/** Connections to open at once when adding many extra subscribers (the relay's backlog is 512). */
-const CONNECT_BATCH = 200;
-
-/**
- * Extra subscribers the main thread holds: `stalled` ones pause reading at
- * once (the kernel buffers fill, then the relay's backlog for them grows),
- * `idle` ones read and discard. Neither is counted in the results.
- */
-async function connectExtras(
-  options: BenchOptions,
-  count: number,
-  stalled: boolean,
-): Promise<{ end(): void }[]> {
-  const sockets: { end(): void }[] = [];
-  for (let done = 0; done < count; done += CONNECT_BATCH) {
-    const batch = Math.min(CONNECT_BATCH, count - done);
-    const opened = await Promise.all(
-      Array.from({ length: batch }, () =>
-        Bun.connect({
-          hostname: options.subHost,
-          port: options.subPort,
-          socket: {
-            open(socket) {
-              if (options.protocol === "nats") {
-                socket.write(NATS_CONNECT, 0, NATS_CONNECT.length);
-                socket.write(NATS_SUB, 0, NATS_SUB.length);
-              }
-              if (stalled) socket.pause();
-            },
-            data() {},
-          },
-        }),
-      ),
-    );
-    sockets.push(...opened);
-  }
-  return sockets;
+/** One extra subscriber after the run. */
+export interface ExtraRecord {
+  kind: ExtraKind;
+  /** Its local port: the port the relay logs for it. */
+  port: number;
+  /** Epoch ms at which the client saw it closed (not by the bench), if it did. */
+  closedAtMs: number | undefined;
+  /** Bytes it read. */
+  bytes: number;
 }
 
 export interface LiveCounters {
@@ -168,7 +144,7 @@ export async function runBench(
   const baseline = sampleRelay();
   let windowStart: ProcSample | undefined;
   let windowEnd: ProcSample | undefined;
-  const extras: { end(): void }[] = [];
+  const extras: ExtraSubscriber[] = [];
   const plan = planThreads(options.pubs, options.subs, threads);
   const pubWorkers = plan.publisherIdsByWorker.length;
   const progress = new SharedArrayBuffer(8 * plan.threads);
@@ -210,8 +186,13 @@ export async function runBench(
   const all = [...subscribers, ...publishers];
   try {
     await Promise.all(subscribers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
-    extras.push(...(await connectExtras(options, options.idle, false)));
-    extras.push(...(await connectExtras(options, options.stalled, true)));
+    const endpoint = { host: options.subHost, port: options.subPort, protocol: options.protocol };
+    extras.push(...(await connectExtras(endpoint, options.idle, "idle")));
+    extras.push(...(await connectExtras(endpoint, options.stalled, "stalled")));
+    if (options.slowReader !== undefined) {
+      extras.push(...(await connectExtras(endpoint, 1, "slow-reader", options.slowReader)));
+    }
+    extras.push(...(await connectExtras(endpoint, options.pausing, "pausing")));
     await Promise.all(publishers.map((w) => w.next("ready", CONNECT_TIMEOUT_MS)));
     await Bun.sleep(SETTLE_MS);
 
@@ -273,9 +254,16 @@ export async function runBench(
           : null,
       relayRssBytes: windowEnd?.rssBytes ?? null,
       relayRssBaselineBytes: baseline?.rssBytes ?? null,
+      publishStartMs: startMs,
+      extras: extras.map((e) => ({
+        kind: e.kind,
+        port: e.port,
+        closedAtMs: e.closedAtMs,
+        bytes: e.bytes,
+      })),
     };
   } finally {
-    for (const socket of extras) socket.end();
+    for (const extra of extras) extra.end();
     await Promise.all(all.map((w) => w.worker.terminate()));
   }
 }

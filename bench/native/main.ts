@@ -12,7 +12,8 @@
 import { parseBenchArgs, UsageError } from "../lib/args.ts";
 import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
-import { deliveredEverything } from "../report/bench-result.ts";
+import { formatRelayLog } from "../lib/relay-log.ts";
+import { deliveredEverything, relayLogOf } from "../report/bench-result.ts";
 import { ensureNativeClient } from "./build.ts";
 import {
   nativeArgs,
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
   const baseline = sample();
   let windowStart: ProcSample | undefined;
   let windowEnd: ProcSample | undefined;
+  /** When the client said its window opened: publishing began `warmup` s before. */
+  let windowStartMs: number | undefined;
 
   const child = Bun.spawn([binary, ...nativeArgs(options, threads)], {
     stdout: "pipe",
@@ -70,7 +73,10 @@ async function main(): Promise<number> {
     const decoder = new TextDecoder();
     for await (const chunk of child.stderr) {
       const text = decoder.decode(chunk, { stream: true });
-      if (text.includes("window-start")) windowStart = sample();
+      if (text.includes("window-start")) {
+        windowStartMs = Date.now();
+        windowStart = sample();
+      }
       if (text.includes("window-end")) windowEnd = sample();
       stderrText += text;
     }
@@ -85,21 +91,36 @@ async function main(): Promise<number> {
     say(`native: the client exited ${code ?? child.signalCode}`);
     return 3;
   }
-  const result = nativeToBenchResult(options, relay.description, parseNativeOutput(stdout), {
-    cpuPct:
-      windowStart !== undefined && windowEnd !== undefined
-        ? cpuPercent(windowStart, windowEnd)
-        : null,
-    rssBytes: windowEnd?.rssBytes ?? null,
-    rssBaselineBytes: baseline?.rssBytes ?? null,
-  });
+  // The client does not say when publishing began: warmup before its window opened (~ms).
+  const relayLog =
+    windowStartMs === undefined
+      ? null
+      : relayLogOf(relay.log?.records, {
+          publishStartMs: windowStartMs - options.warmup * 1000,
+          extras: [],
+        });
+  const result = nativeToBenchResult(
+    options,
+    relay.description,
+    parseNativeOutput(stdout),
+    {
+      cpuPct:
+        windowStart !== undefined && windowEnd !== undefined
+          ? cpuPercent(windowStart, windowEnd)
+          : null,
+      rssBytes: windowEnd?.rssBytes ?? null,
+      rssBaselineBytes: baseline?.rssBytes ?? null,
+    },
+    relayLog,
+  );
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const f = (n: number) => Math.round(n).toLocaleString("en-US");
     process.stdout.write(
       `${result.params.pubs} pub -> ${result.params.subs} sub, ${result.params.msgSize} B, native client (${threads} thread${threads === 1 ? "" : "s"}), ${result.windowSec.toFixed(2)} s\n` +
         `sent ${f(result.sentRate)} msg/s, received ${f(result.receivedRate)} msg/s (${f((result.receivedRate * result.params.msgSize) / 1e6)} MB/s)\n` +
-        `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%\n`,
+        `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%\n` +
+        (result.relayLog === null ? "" : `${formatRelayLog(result.relayLog)}\n`),
     );
   }
   if (!deliveredEverything(result) && !options.allowLoss) {

@@ -6,6 +6,7 @@
  */
 import type { BenchOptions } from "../lib/args.ts";
 import type { LatencySummary } from "../lib/latency-histogram.ts";
+import type { RelayLogSummary } from "../lib/relay-log.ts";
 import type { BenchResult } from "../report/bench-result.ts";
 
 /** What bench/native/sat_client.c prints (one line of JSON). */
@@ -43,7 +44,14 @@ export interface NativeOutput {
 /** Why the native client cannot run these options, or undefined when it can. */
 export function unsupported(options: BenchOptions): string | undefined {
   if (options.rate !== 0) return "the native client only saturates (--rate 0)";
-  if (options.stalled > 0 || options.idle > 0) return "no --stalled / --idle in the native client";
+  if (
+    options.stalled > 0 ||
+    options.idle > 0 ||
+    options.slowReader !== undefined ||
+    options.pausing > 0
+  ) {
+    return "no --stalled / --idle / --slow-reader / --pausing in the native client";
+  }
   if (options.msgSize < 40) return "the native client needs --msg-size >= 40";
   if (options.pubs + options.subs > 4096) return "the native client takes at most 4096 sockets";
   return undefined;
@@ -56,7 +64,9 @@ export function nativeCanRun(benchArgs: readonly string[]): boolean {
     rate >= 0 &&
     benchArgs[rate + 1] === "0" &&
     !benchArgs.includes("--stalled") &&
-    !benchArgs.includes("--idle")
+    !benchArgs.includes("--idle") &&
+    !benchArgs.includes("--slow-reader") &&
+    !benchArgs.includes("--pausing")
   );
 }
 
@@ -131,6 +141,7 @@ export function nativeToBenchResult(
   relay: string,
   out: NativeOutput,
   samples: RelaySamples,
+  relayLog: RelayLogSummary | null = null,
 ): BenchResult {
   return {
     params: {
@@ -146,6 +157,8 @@ export function nativeToBenchResult(
       protocol: out.protocol,
       stalled: 0,
       idle: 0,
+      slowReader: null,
+      pausing: 0,
     },
     relay: `${relay} (native client)`,
     windowSec: out.windowSec,
@@ -172,6 +185,8 @@ export function nativeToBenchResult(
       samples.rssBaselineBytes === null ? null : samples.rssBaselineBytes / 2 ** 20,
     sentTotal: out.sentTotal,
     receivedTotal: out.receivedTotal,
+    relayLog,
+    extraSubscribers: [],
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { BenchOptions } from "../lib/args.ts";
 import { type LatencySummary, summarize } from "../lib/latency-histogram.ts";
+import { type RelayLogRecord, type RelayLogSummary, summarizeRelayLog } from "../lib/relay-log.ts";
 import type { RunMeasurement } from "../lib/run-bench.ts";
 
 export interface BenchResult {
@@ -21,6 +22,10 @@ export interface BenchResult {
     protocol: "line" | "nats";
     stalled: number;
     idle: number;
+    /** --slow-reader: bytes/s of the one slow extra subscriber; null = none. */
+    slowReader: number | null;
+    /** --pausing: extra subscribers that stop reading 100 ms every second. */
+    pausing: number;
   };
   relay: string;
   /** Seconds; the rates divide by this. */
@@ -53,12 +58,44 @@ export interface BenchResult {
   /** Counts including warmup and drain, for reference. */
   sentTotal: number;
   receivedTotal: number;
+  /**
+   * What our relay logged about the run (cuts, stall timeouts, BYE totals), times in seconds
+   * after publishing started; null when the relay is not ours or the bench did not start it.
+   */
+  relayLog: RelayLogSummary | null;
+  /** The stalled, slow-reader and pausing extra subscribers (idle ones are not listed). */
+  extraSubscribers: ExtraSubscriberResult[];
+}
+
+export interface ExtraSubscriberResult {
+  kind: string;
+  port: number;
+  /** Seconds after publishing start at which the client saw it closed; null = not seen. */
+  closedAtSec: number | null;
+  bytes: number;
+}
+
+/**
+ * The summary of the relay's log for a measured run (null without a log, or when the log is
+ * not our relay's), with the extra subscribers named by their ports.
+ */
+export function relayLogOf(
+  records: readonly RelayLogRecord[] | undefined,
+  m: Pick<RunMeasurement, "publishStartMs" | "extras">,
+): RelayLogSummary | null {
+  if (records === undefined) return null;
+  return summarizeRelayLog(
+    records,
+    m.publishStartMs,
+    new Map(m.extras.map((e) => [e.port, e.kind])),
+  );
 }
 
 export function toBenchResult(
   options: BenchOptions,
   relay: string,
   m: RunMeasurement,
+  relayLog: RelayLogSummary | null = null,
 ): BenchResult {
   return {
     params: {
@@ -74,6 +111,8 @@ export function toBenchResult(
       protocol: options.protocol,
       stalled: options.stalled,
       idle: options.idle,
+      slowReader: options.slowReader ?? null,
+      pausing: options.pausing,
     },
     relay,
     windowSec: m.windowSec,
@@ -99,6 +138,16 @@ export function toBenchResult(
     relayRssBaselineMb: m.relayRssBaselineBytes === null ? null : m.relayRssBaselineBytes / 2 ** 20,
     sentTotal: m.sentTotal,
     receivedTotal: m.receivedTotal,
+    relayLog,
+    extraSubscribers: m.extras
+      .filter((e) => e.kind !== "idle")
+      .map((e) => ({
+        kind: e.kind,
+        port: e.port,
+        closedAtSec:
+          e.closedAtMs === undefined ? null : Math.round(e.closedAtMs - m.publishStartMs) / 1000,
+        bytes: e.bytes,
+      })),
   };
 }
 

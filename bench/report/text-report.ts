@@ -5,6 +5,7 @@
  * `======================` line.
  */
 import type { LatencySummary } from "../lib/latency-histogram.ts";
+import { formatRelayLog } from "../lib/relay-log.ts";
 import { ARTICLE_FIGURES, isArticleScenario, type PublishedFigures } from "./article-figures.ts";
 import type { BenchResult } from "./bench-result.ts";
 
@@ -68,12 +69,28 @@ export function extraLines(r: BenchResult): string[] {
     r.unflushedBytes > 0 ? `bytes never accepted by the relay=${r.unflushedBytes}` : "",
   ].filter((s) => s !== "");
   if (oddities.length > 0) lines.push(`Warnings: ${oddities.join(", ")}`);
+  if (r.relayLog !== null) lines.push(formatRelayLog(r.relayLog));
+  if (r.extraSubscribers.length > 0) lines.push(extraSubscribersLine(r.extraSubscribers));
   lines.push(
     `Window: ${r.windowSec.toFixed(3)} s measured after ${r.params.warmup} s warmup ` +
       `(rates divide by it); relay: ${r.relay}`,
   );
   if (isArticleScenario(r.params)) lines.push("", ...articleTable(r));
   return lines;
+}
+
+/**
+ * The stalled, slow-reader and pausing extra subscribers: what each read and whether the
+ * client saw it closed (the relay's log, when read, is the authority on cuts).
+ */
+export function extraSubscribersLine(extras: BenchResult["extraSubscribers"]): string {
+  const shown = extras.slice(0, 5).map((e) => {
+    const closed =
+      e.closedAtSec === null ? "not seen closed" : `closed at +${e.closedAtSec.toFixed(2)} s`;
+    return `${e.kind} :${e.port} read ${(e.bytes / 1e6).toFixed(1)} MB, ${closed}`;
+  });
+  if (extras.length > shown.length) shown.push(`${extras.length - shown.length} more`);
+  return `Extra subscribers (not counted; as the client saw them): ${shown.join("; ")}`;
 }
 
 function grouped(value: number): string {

@@ -91,7 +91,32 @@ describe("parseBenchArgs", () => {
       protocol: "line",
       stalled: 0,
       idle: 0,
+      slowReader: undefined,
+      pausing: 0,
     });
+  });
+
+  test("reads --slow-reader as bytes per second, with the relay's size units", () => {
+    const rate = (raw: string) => parseBenchArgs(["--slow-reader", raw]).slowReader;
+    expect(rate("1000000")).toBe(1_000_000);
+    expect(rate("1mb")).toBe(1_000_000);
+    expect(rate("1MB")).toBe(1_000_000);
+    expect(rate("1m")).toBe(1024 * 1024);
+    expect(rate("1mib")).toBe(1024 * 1024);
+    expect(rate("64k")).toBe(65_536);
+    expect(rate("64kb")).toBe(64_000);
+    expect(rate("1.5mb")).toBe(1_500_000);
+    expect(rate("500kb/s")).toBe(500_000);
+  });
+
+  test("reads --pausing as a count of extra subscribers", () => {
+    expect(parseBenchArgs(["--pausing", "2"]).pausing).toBe(2);
+  });
+
+  test("--help lists the new extra subscribers", async () => {
+    const { USAGE } = await import("../../bench/lib/args.ts");
+    expect(USAGE).toContain("--slow-reader RATE");
+    expect(USAGE).toContain("--pausing N");
   });
 
   test("reads --sample, --msgs-per-write, --stalled and --idle", () => {
@@ -112,6 +137,11 @@ describe("parseBenchArgs", () => {
     [["--msgs-per-write", "0"]],
     [["--protocol", "mqtt"]],
     [["--stalled", "-1"]],
+    [["--slow-reader", "0"]],
+    [["--slow-reader", "fast"]],
+    [["--slow-reader", "1tb"]],
+    [["--slow-reader", "-1m"]],
+    [["--pausing", "x"]],
   ])("rejects %p", (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
   });

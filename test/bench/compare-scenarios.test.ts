@@ -1,14 +1,20 @@
 import { describe, expect, test } from "bun:test";
 import {
+  extraCutAtSec,
   FIGURES,
   formatFigure,
   judge,
   median,
   mediansOf,
+  oursLabel,
   ratio,
   roundOrder,
   SCENARIOS,
+  scenarioKey,
+  selectScenarios,
 } from "../../bench/compare/scenarios.ts";
+import { parseBenchArgs } from "../../bench/lib/args.ts";
+import type { RelayLogSummary } from "../../bench/lib/relay-log.ts";
 import type { BenchResult } from "../../bench/report/bench-result.ts";
 
 describe("bench:compare arithmetic", () => {
@@ -43,8 +49,9 @@ describe("bench:compare arithmetic", () => {
   });
 
   test("one scenario per target of issue 4, target 8 at 1x3 and 4x16", () => {
-    expect(SCENARIOS.map((s) => s.target)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8]);
-    for (const s of SCENARIOS) {
+    const issue4 = SCENARIOS.filter((s) => s.issue === 4);
+    expect(issue4.map((s) => s.target)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8]);
+    for (const s of issue4) {
       const labels = s.contenders.map((c) => c.label);
       expect(new Set(labels).size).toBe(labels.length);
       expect(labels.some((l) => l.startsWith("ours"))).toBe(true);
@@ -54,7 +61,7 @@ describe("bench:compare arithmetic", () => {
   });
 
   test("saturation runs ours with --slow-consumer block and light subscribers", () => {
-    for (const s of SCENARIOS.filter((x) => x.target <= 3)) {
+    for (const s of SCENARIOS.filter((x) => x.issue === 4 && Number(x.target) <= 3)) {
       expect(s.contenders.find((c) => c.label === "ours")?.relayFlags).toEqual([
         "--slow-consumer",
         "block",
@@ -67,6 +74,90 @@ describe("bench:compare arithmetic", () => {
   test("nats-server runs in targets 1, 2 and 5 only", () => {
     const withNats = SCENARIOS.filter((s) => s.contenders.some((c) => c.relay === "nats"));
     expect(withNats.map((s) => s.target)).toEqual([1, 2, 5]);
+  });
+});
+
+describe("issue 11 scenarios", () => {
+  const issue11 = SCENARIOS.filter((s) => s.issue === 11);
+  const byTarget = (t: string) => issue11.find((s) => s.target === t);
+
+  test("five scenarios, 80 B messages, our relay with every default first", () => {
+    expect(issue11.map((s) => s.target)).toEqual(["1a", "1b", "2", "3", "4"]);
+    for (const s of issue11) {
+      const labels = s.contenders.map((c) => c.label);
+      expect(new Set(labels).size).toBe(labels.length);
+      expect(s.contenders[0]).toEqual({ label: "ours default", relay: "ours" });
+      expect(oursLabel(s)).toBe("ours default");
+      const o = parseBenchArgs(s.args);
+      expect(o.msgSize).toBe(80);
+      expect(o.rate).toBe(s.target === "4" ? 100_000 : 0);
+      for (const c of s.contenders)
+        expect(parseBenchArgs([...s.args, ...(c.benchArgs ?? [])]).msgSize).toBe(80);
+      expect(s.note).toBeDefined();
+    }
+  });
+
+  test("11.1 runs defaults against --slow-consumer block; go only in 11.1a", () => {
+    for (const t of ["1a", "1b"]) {
+      expect(byTarget(t)?.contenders.find((c) => c.label === "ours block")?.relayFlags).toEqual([
+        "--slow-consumer",
+        "block",
+      ]);
+    }
+    const withGo = issue11.filter((s) => s.contenders.some((c) => c.relay === "go"));
+    expect(withGo.map((s) => s.target)).toEqual(["1a"]);
+    expect(parseBenchArgs(byTarget("1b")?.args ?? [])).toMatchObject({ pubs: 4, subs: 16 });
+  });
+
+  test("the extra subscribers: stalled (11.2), 1 MiB/s reader (11.3), pausing (11.4)", () => {
+    const stuck = byTarget("2");
+    const plus = stuck?.contenders.find((c) => c.label === "ours default +stalled");
+    expect(plus?.benchArgs).toEqual(["--stalled", "1"]);
+    expect(stuck?.note).toContain("SO_RCVBUF");
+    expect(parseBenchArgs(byTarget("3")?.args ?? []).slowReader).toBe(1024 * 1024);
+    const pausing = byTarget("4");
+    expect(parseBenchArgs(pausing?.args ?? []).pausing).toBe(1);
+    // 11.4 runs at the issue's example rate and again where the pauses hold publishers.
+    const rates = pausing?.contenders.map(
+      (c) => parseBenchArgs([...(pausing?.args ?? []), ...(c.benchArgs ?? [])]).rate,
+    );
+    expect(rates).toEqual([100_000, 1_000_000]);
+  });
+
+  test("keys name the issue", () => {
+    expect(scenarioKey(SCENARIOS[0] as (typeof SCENARIOS)[number])).toBe("1. saturation 1x3");
+    expect(scenarioKey(byTarget("2") as (typeof SCENARIOS)[number])).toBe(
+      "11.2 stuck subscriber among 1x3, defaults",
+    );
+  });
+});
+
+describe("--only", () => {
+  const picked = (only: string | undefined) =>
+    selectScenarios(SCENARIOS, only).map((s) => `${s.issue}.${s.target}`);
+
+  test("everything without it", () => {
+    expect(picked(undefined).length).toBe(SCENARIOS.length);
+  });
+
+  test("a plain number is issue 4's target, or else an issue", () => {
+    expect(picked("8")).toEqual(["4.8", "4.8"]);
+    expect(picked("1")).toEqual(["4.1"]);
+    expect(picked("11")).toEqual(["11.1a", "11.1b", "11.2", "11.3", "11.4"]);
+    expect(picked("99")).toEqual([]);
+  });
+
+  test("issue.target picks one, or those starting with it; issue. picks all of it", () => {
+    expect(picked("11.2")).toEqual(["11.2"]);
+    expect(picked("11.1")).toEqual(["11.1a", "11.1b"]);
+    expect(picked("11.1b")).toEqual(["11.1b"]);
+    expect(picked("4.")).toHaveLength(9);
+    expect(picked("4.7")).toEqual(["4.7"]);
+  });
+
+  test("anything else is part of a name", () => {
+    expect(picked("pausing")).toEqual(["11.4"]);
+    expect(picked("idle")).toEqual(["4.7"]);
   });
 });
 
@@ -131,5 +222,180 @@ describe("target verdicts", () => {
     const run = (recv: number) => ({ receivedRate: recv, latencyMs: {} }) as unknown as BenchResult;
     const m = mediansOf({ ours: [run(1), run(3), run(2)] });
     expect(m.ours?.["recv msg/s"]).toBe(2);
+  });
+});
+
+/** A run of our relay with what its log said. */
+function runWith(
+  log: Partial<RelayLogSummary> | null,
+  extras: BenchResult["extraSubscribers"] = [],
+): BenchResult {
+  return {
+    receivedRate: 1,
+    latencyMs: {},
+    relayLog:
+      log === null ? null : { cuts: [], stalls: [], maxStallHeldMs: null, totals: null, ...log },
+    extraSubscribers: extras,
+  } as unknown as BenchResult;
+}
+
+const pick = (label: string, r: BenchResult) => FIGURES.find((f) => f.label === label)?.pick(r);
+const stalledExtra = [{ kind: "stalled", port: 4000, closedAtSec: null, bytes: 0 }];
+
+describe("figures from the relay log", () => {
+  test("the first extra cut: seconds, never (Infinity), or n/a without extras or log", () => {
+    const cut = {
+      peer: "127.0.0.1:4000",
+      who: "stalled",
+      reason: "slow_consumer" as const,
+      atSec: 0.62,
+      droppedBytes: 0,
+    };
+    expect(extraCutAtSec(runWith({ cuts: [cut] }, stalledExtra))).toBe(0.62);
+    expect(extraCutAtSec(runWith({ cuts: [{ ...cut, who: "counted" }] }, stalledExtra))).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(extraCutAtSec(runWith({ cuts: [cut] }))).toBeNaN();
+    expect(extraCutAtSec(runWith(null, stalledExtra))).toBeNaN();
+    expect(formatFigure(Number.POSITIVE_INFINITY)).toBe("never");
+    // A run without the cut counts in the median instead of being skipped.
+    expect(median([0.5, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY])).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  test("cuts, stall timeouts, longest STALL, holds and held time", () => {
+    const r = runWith({
+      cuts: [
+        { peer: "a:1", who: "counted", reason: "slow_consumer", atSec: 1, droppedBytes: 0 },
+        { peer: "a:2", who: "slow-reader", reason: "slow_consumer", atSec: 1, droppedBytes: 0 },
+      ],
+      stalls: [{ peer: "a:2", who: "slow-reader", atSec: 0.5, heldMs: 262 }],
+      maxStallHeldMs: 262,
+      totals: { slowConsumers: 2, writeTimeouts: 0, pauses: 2314, heldSec: 0.75, stalls: 1 },
+    });
+    expect(pick("subscribers cut", r)).toBe(2);
+    expect(pick("counted cut", r)).toBe(1);
+    expect(pick("stall timeouts", r)).toBe(1);
+    expect(pick("longest STALL ms", r)).toBe(262);
+    expect(pick("publisher holds", r)).toBe(2314);
+    expect(pick("held s", r)).toBe(0.75);
+    // No STALL line: the longest hold that expired is none (0); no BYE: totals unknown.
+    const quiet = runWith({});
+    expect(pick("longest STALL ms", quiet)).toBe(0);
+    expect(pick("stall timeouts", quiet)).toBe(0);
+    expect(pick("held s", quiet)).toBeNaN();
+    // Another relay: every one n/a.
+    expect(pick("subscribers cut", runWith(null))).toBeNaN();
+  });
+});
+
+describe("issue 11 verdicts", () => {
+  test("paced: >= 90% of block, nothing lost, disconnected or cut", () => {
+    const goal = {
+      kind: "paced",
+      subject: "ours default",
+      reference: "ours block",
+      minShare: 0.9,
+    } as const;
+    const ok = {
+      "recv msg/s": 9e6,
+      lost: 0,
+      disconnected: 0,
+      "subscribers cut": 0,
+      "publisher holds": 2314,
+      "held s": 1.5,
+    };
+    const m = med({ "ours default": ok, "ours block": { "recv msg/s": 10e6 } });
+    const v = judge(goal, m);
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "ours default 90% of ours block recv (>= 90%), lost 0, disconnected 0, cut 0; held 2,314 times, 1.500 s",
+    );
+    const worse = (patch: Record<string, number>) =>
+      judge(goal, med({ ...m, "ours default": { ...ok, ...patch } })).pass;
+    expect(worse({ "recv msg/s": 8.9e6 })).toBe(false);
+    expect(worse({ lost: 1 })).toBe(false);
+    expect(worse({ disconnected: 3 })).toBe(false);
+    expect(worse({ "subscribers cut": 1 })).toBe(false);
+    // Without our relay's log the cut count is unknown: the other figures decide.
+    expect(worse({ "subscribers cut": Number.NaN })).toBe(true);
+  });
+
+  test("stuck: cut within 2 s, healthy lose nothing and keep 80%", () => {
+    const goal = {
+      kind: "stuck",
+      subject: "with",
+      reference: "without",
+      extra: "stalled",
+      cutWithinSec: 2,
+      minShare: 0.8,
+    } as const;
+    const ok = { "recv msg/s": 85, lost: 0, disconnected: 0, "extra cut at s": 0.62 };
+    const m = med({ with: ok, without: { "recv msg/s": 100 } });
+    expect(judge(goal, m).pass).toBe(true);
+    expect(judge(goal, m).summary).toContain("stalled one cut at +0.620 s (<= 2)");
+    const worse = (patch: Record<string, number>) =>
+      judge(goal, med({ ...m, with: { ...ok, ...patch } })).pass;
+    expect(worse({ "extra cut at s": 2.1 })).toBe(false);
+    expect(worse({ "extra cut at s": Number.POSITIVE_INFINITY })).toBe(false);
+    expect(worse({ "extra cut at s": Number.NaN })).toBe(false);
+    expect(worse({ lost: 5 })).toBe(false);
+    expect(worse({ "recv msg/s": 79 })).toBe(false);
+  });
+
+  test("slow reader: cut, no STALL over timeout + slack, healthy lose nothing", () => {
+    const goal = {
+      kind: "slow-reader",
+      subject: "ours default",
+      extra: "slow-reader",
+      stallTimeoutMs: 250,
+      slackMs: 50,
+    } as const;
+    const ok = {
+      "extra cut at s": 1.2,
+      "longest STALL ms": 262,
+      "stall timeouts": 1,
+      "publisher holds": 900,
+      "held s": 0.4,
+      lost: 0,
+      disconnected: 0,
+    };
+    const v = judge(goal, med({ "ours default": ok }));
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "slow-reader cut at +1.200 s; longest STALL 262 ms (<= 250 + 50), stall timeouts 1; held 900 times, 0.400 s in total; healthy lost 0, disconnected 0",
+    );
+    const worse = (patch: Record<string, number>) =>
+      judge(goal, med({ "ours default": { ...ok, ...patch } })).pass;
+    expect(worse({ "extra cut at s": Number.POSITIVE_INFINITY })).toBe(false);
+    expect(worse({ "longest STALL ms": 301 })).toBe(false);
+    expect(worse({ "longest STALL ms": 300 })).toBe(true);
+    expect(worse({ lost: 1 })).toBe(false);
+  });
+
+  test("no-cut: in every run nobody cut, nothing lost, the offered rate followed", () => {
+    const goal = {
+      kind: "no-cut",
+      runs: [
+        ["slow", 300_000],
+        ["fast", 3_000_000],
+      ] as [string, number][],
+    } as const;
+    const ok = { "subscribers cut": 0, lost: 0, disconnected: 0, "recv msg/s": 299_990 };
+    const fast = { ...ok, "recv msg/s": 2_999_000, "publisher holds": 9, "stall timeouts": 0 };
+    const m = med({ slow: ok, fast });
+    const v = judge(goal, m);
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "slow: cut 0, lost 0, disconnected 0, recv 299,990 of 300,000 msg/s, held n/a times (n/a s), stall timeouts n/a; " +
+        "fast: cut 0, lost 0, disconnected 0, recv 2,999,000 of 3,000,000 msg/s, held 9 times (n/a s), stall timeouts 0",
+    );
+    const worse = (patch: Record<string, number>) =>
+      judge(goal, med({ ...m, fast: { ...fast, ...patch } })).pass;
+    expect(worse({ "subscribers cut": 1 })).toBe(false);
+    expect(worse({ "subscribers cut": Number.NaN })).toBe(false);
+    expect(worse({ lost: 1 })).toBe(false);
+    expect(worse({ "recv msg/s": 2_900_000 })).toBe(false);
   });
 });

@@ -44,6 +44,8 @@ function measurement(overrides: Partial<RunMeasurement> = {}): RunMeasurement {
     relayRssBaselineBytes: null,
     disconnected: 0,
     unflushedBytes: 0,
+    publishStartMs: 1_700_000_000_000,
+    extras: [],
     ...overrides,
   };
 }
@@ -148,6 +150,53 @@ describe("text report", () => {
     expect(extraLines(lossy).join("\n")).toContain("lost=3 duplicated=1 reordered=2");
     expect(deliveredEverything(lossy)).toBe(false);
     expect(deliveredEverything(toBenchResult(articleArgs, "r", measurement()))).toBe(true);
+  });
+});
+
+describe("relay log and extra subscribers in the report", () => {
+  const args = parseBenchArgs(["--rate", "0", "--sub", "3", "--stalled", "1"]);
+  const start = 1_700_000_000_000;
+  const m = measurement({
+    corrected: null,
+    publishStartMs: start,
+    extras: [
+      { kind: "idle", port: 3999, closedAtMs: undefined, bytes: 10 },
+      { kind: "stalled", port: 4000, closedAtMs: start + 520, bytes: 0 },
+    ],
+  });
+  const log = {
+    cuts: [
+      {
+        peer: "127.0.0.1:4000",
+        who: "stalled",
+        reason: "slow_consumer" as const,
+        atSec: 0.41,
+        droppedBytes: 0,
+      },
+    ],
+    stalls: [],
+    maxStallHeldMs: null,
+    totals: { slowConsumers: 1, writeTimeouts: 0, pauses: 2314, heldSec: 0.262, stalls: 1 },
+  };
+
+  test("one Relay line from the log, and the extras as the client saw them (idle ones left out)", () => {
+    const r = toBenchResult(args, "r", m, log);
+    expect(r.extraSubscribers).toEqual([
+      { kind: "stalled", port: 4000, closedAtSec: 0.52, bytes: 0 },
+    ]);
+    const text = extraLines(r).join("\n");
+    expect(text).toContain(
+      "Relay: cut 1 subscriber (stalled: slow_consumer at +0.41 s); stall timeouts 1; publishers held 2,314 times, 0.262 s in total",
+    );
+    expect(text).toContain(
+      "Extra subscribers (not counted; as the client saw them): stalled :4000 read 0.0 MB, closed at +0.52 s",
+    );
+    expect(JSON.parse(JSON.stringify(r)).relayLog.cuts[0].atSec).toBe(0.41);
+  });
+
+  test("no Relay line when the log is not ours", () => {
+    const text = extraLines(toBenchResult(args, "go", m)).join("\n");
+    expect(text).not.toContain("Relay:");
   });
 });
 
