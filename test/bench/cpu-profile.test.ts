@@ -22,7 +22,7 @@ describe("cpu profile summary", () => {
     expect(rows.map((r) => r.name)).toEqual([
       "(root)",
       "write",
-      "push (relay/line-splitter.ts:60)",
+      "push (protocol/line-splitter.ts:60)",
     ]);
     expect(rows[1]?.selfUs).toBe(300);
     expect(rows[1]?.share).toBeCloseTo(0.3);
