@@ -64,8 +64,9 @@ export interface CommonOptions {
   /** Milliseconds a connection (TCP, then Conn/ConnAck with a token) may take. Default 10000. */
   connectTimeoutMs?: number;
   /**
-   * The largest payload published or received, in bytes. Default 1048563: the relay's
-   * default `--max-frame` (1 MiB) less a Submit's 13 header bytes (its `--max-line` is larger).
+   * The largest payload published or received, in bytes. Default 1 MiB (the relay's default
+   * `--max-line`), and 1048563 for a frame publisher: the relay's default `--max-frame`
+   * (1 MiB) less a Submit's 13 header bytes.
    */
   maxPayload?: number;
 }
@@ -124,7 +125,10 @@ export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = {
 
 /** The relay's default ports per role. */
 export const DEFAULT_PORTS: Readonly<Record<Role, number>> = { publisher: 7001, subscriber: 7002 };
-export const DEFAULT_MAX_PAYLOAD = 1024 * 1024 - MIN_REQUEST_FRAME;
+/** The relay's default --max-line (and a frame subscriber gets a line message as it is). */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** A frame publisher's default: the relay's default --max-frame less a Submit's 13 bytes. */
+export const DEFAULT_MAX_SUBMIT_PAYLOAD = 1024 * 1024 - MIN_REQUEST_FRAME;
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -158,7 +162,9 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (options.token !== undefined && framing !== "frame") {
     throw bad("token needs framing: frame (a line connection has no way to present it)");
   }
-  const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+  const framePublisher = framing === "frame" && role === "publisher";
+  const maxPayload =
+    options.maxPayload ?? (framePublisher ? DEFAULT_MAX_SUBMIT_PAYLOAD : DEFAULT_MAX_PAYLOAD);
   checkInteger(bad, "maxPayload", maxPayload, 1, MAX_U32 - MIN_REQUEST_FRAME);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   checkNumber(bad, "connectTimeoutMs", connectTimeoutMs, 1, 2 ** 31 - 1);

@@ -51,6 +51,7 @@ export abstract class PublishWindow implements Session {
   private closedWith: ClientError | undefined;
   private isClosed = false;
   private idleWaiters: (() => void)[] = [];
+  private admitting = false;
 
   constructor(protected readonly maxInFlight: number) {}
 
@@ -149,16 +150,24 @@ export abstract class PublishWindow implements Session {
 
   /** Moves waiting publishes into the window while there is room and a link. */
   protected admit(): void {
-    const link = this.link;
-    while (link && this.link === link && this.inFlight.length < this.maxInFlight) {
-      const next = this.waiting.shift();
-      if (next === undefined) break;
-      this.send(link, next.payload, {
-        resolve: next.resolve,
-        reject: next.reject,
-        id: undefined,
-        end: 0,
-      });
+    // A send can settle publishes re-entrantly (a line write flushed inline reports what the
+    // kernel took); the loop below re-checks its conditions, so a nested call has nothing to do.
+    if (this.admitting) return;
+    this.admitting = true;
+    try {
+      const link = this.link;
+      while (link && this.link === link && this.inFlight.length < this.maxInFlight) {
+        const next = this.waiting.shift();
+        if (next === undefined) break;
+        this.send(link, next.payload, {
+          resolve: next.resolve,
+          reject: next.reject,
+          id: undefined,
+          end: 0,
+        });
+      }
+    } finally {
+      this.admitting = false;
     }
   }
 

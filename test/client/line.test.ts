@@ -79,6 +79,25 @@ describe("line mode", () => {
     await publisher.close();
   });
 
+  test("a line publisher's 1 MiB message (the relay's --max-line) reaches a frame subscriber whole, with a relay-assigned ID", async () => {
+    const r = start({ pubFraming: "line", subFraming: "frame" });
+    const subscriber = await connect({
+      role: "subscriber",
+      port: r.relay.subPort,
+      framing: "frame",
+    });
+    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
+    const publisher = await connect({ role: "publisher", port: r.relay.pubPort });
+    const payload = new Uint8Array(1024 * 1024).fill(0x62);
+    await publisher.publish(payload);
+    for await (const message of subscriber.messages({ withIds: true })) {
+      expect(message.id).toBe("00000001");
+      expect(message.payload).toEqual(payload);
+      break;
+    }
+    await publisher.close();
+  });
+
   test("messages({ withIds: true }) on a line port is a bad option", async () => {
     const r = start();
     const subscriber = await connect({ role: "subscriber", port: r.relay.subPort });
