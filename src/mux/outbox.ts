@@ -9,7 +9,8 @@
  *
  * Nothing is copied on `write()`: the outbox keeps the caller's buffer and copies each frame
  * straight into the writer's batch. So the caller must not change a buffer until its
- * Promise settles.
+ * Promise settles. Unlike Go, one frame may carry the end of one write and the start of the
+ * next (the wire cannot tell), so many small writes cost few frames.
  */
 
 import { HEADER_SIZE, INITIAL_PEER_WINDOW, SmuxCmd, writeHeader } from "../protocol/smux-frame.ts";
@@ -42,7 +43,7 @@ export class Outbox {
   peerConsumed = 0;
   /** v2: bytes the peer holds for this stream, from its last UPD (before: frame.go's slow start). */
   peerWindow = INITIAL_PEER_WINDOW;
-  /** Set when the outbox can never send again (session closed, ErrConsumed). */
+  /** Set when the outbox can never send data again (session closed, ErrConsumed); a FIN still can. */
   failure: MuxError | undefined;
 
   /** Writes not fully framed, oldest first. */

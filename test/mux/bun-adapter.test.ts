@@ -11,6 +11,7 @@ import { connectSession, listenSessions, MuxErrorCode, type Session } from "../.
 import { encodePsh, encodeSyn } from "../../src/protocol/smux-frame.ts";
 import {
   bytes,
+  cleanupAfterEach,
   concat,
   decoder,
   echo,
@@ -22,6 +23,8 @@ import {
   sha256,
   writeAll,
 } from "./support.ts";
+
+cleanupAfterEach();
 
 const opensslSkipReason =
   Bun.which("openssl") === null ? "no openssl to make a test certificate" : undefined;

@@ -9,7 +9,9 @@ import {
   Session,
   verifyConfig,
 } from "../../src/mux/index.ts";
-import { ScriptedTransport } from "./support.ts";
+import { cleanupAfterEach, ScriptedTransport } from "./support.ts";
+
+cleanupAfterEach();
 
 describe("defaults", () => {
   test("are Go smux 1.5.16's DefaultConfig, in ms and bytes", () => {

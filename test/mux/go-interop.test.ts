@@ -6,7 +6,17 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { connectSession, listenSessions, type Session } from "../../src/mux/index.ts";
 import { goPeersDir, goSkipReason, runGoClient, startGoEchoServer } from "./go-peers.ts";
-import { echo, onCleanup, randomBytes, readAll, sha256, writeAll } from "./support.ts";
+import {
+  cleanupAfterEach,
+  echo,
+  onCleanup,
+  randomBytes,
+  readAll,
+  sha256,
+  writeAll,
+} from "./support.ts";
+
+cleanupAfterEach();
 
 const title =
   goSkipReason === undefined ? "Go smux interop" : `Go smux interop (skipped: ${goSkipReason})`;

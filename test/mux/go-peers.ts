@@ -24,6 +24,12 @@ export const goSkipReason: string | undefined = !existsSync(BUILD_SH)
 
 let built: Promise<string> | undefined;
 
+/** Servers still running: killed after their test, and at exit should a test not get there. */
+const running = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const child of running) child.kill();
+});
+
 /** Builds the peers (once per run) and resolves with the folder holding the binaries. */
 export function goPeersDir(): Promise<string> {
   built ??= (async () => {
@@ -47,9 +53,11 @@ export async function startGoEchoServer(version: 1 | 2): Promise<number> {
     [path.join(dir, "smux-echo-server"), "-listen", "127.0.0.1:0", "-v", String(version)],
     { stdout: "ignore", stderr: "pipe" },
   );
-  onCleanup(() => {
+  running.add(child);
+  onCleanup(async () => {
     child.kill();
-    return child.exited.then(() => {});
+    await child.exited;
+    running.delete(child);
   });
   // It logs "smux-echo-server listening on 127.0.0.1:PORT (smux vN)" once listening.
   const port = await firstMatch(child, /listening on 127\.0\.0\.1:(\d+)/);

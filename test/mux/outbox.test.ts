@@ -9,7 +9,9 @@ import { MuxError, MuxErrorCode } from "../../src/mux/errors.ts";
 import { Fifo } from "../../src/mux/fifo.ts";
 import { Outbox, type PendingWrite } from "../../src/mux/outbox.ts";
 import { encodeFin, encodePsh } from "../../src/protocol/smux-frame.ts";
-import { bytes, concat, toHex } from "./support.ts";
+import { bytes, cleanupAfterEach, concat, toHex } from "./support.ts";
+
+cleanupAfterEach();
 
 function outbox(version: 1 | 2, maxFrameSize = 32_768) {
   let finHanded = 0;

@@ -17,6 +17,7 @@ import {
 } from "../../src/protocol/smux-frame.ts";
 import {
   bytes,
+  cleanupAfterEach,
   concat,
   hex,
   randomBytes,
@@ -25,6 +26,8 @@ import {
   seededRandom,
   until,
 } from "./support.ts";
+
+cleanupAfterEach();
 
 const QUIET = { keepAliveDisabled: true } as const;
 

@@ -7,6 +7,7 @@ import { MuxErrorCode, Session, type Stream } from "../../src/mux/index.ts";
 import { encodeSyn } from "../../src/protocol/smux-frame.ts";
 import {
   bytes,
+  cleanupAfterEach,
   concat,
   decoder,
   echo,
@@ -19,6 +20,8 @@ import {
   until,
   writeAll,
 } from "./support.ts";
+
+cleanupAfterEach();
 
 describe.each([1, 2] as const)("smux v%d, ours with ours", (version) => {
   test("open, accept and echo: IDs 3 and 2, bytes back as sent", async () => {
@@ -184,15 +187,16 @@ describe("limits and readers", () => {
     const accepted = server.accept();
     for (const word of ["one", "two", "three"]) await stream.write(bytes(word));
     const peer = await accepted;
-    await new Promise((resolve) => setImmediate(resolve));
+    await until(() => peer.bufferedBytes === 11, "three chunks waiting");
     const seen: string[] = [];
     peer.onData((chunk) => {
       seen.push(decoder.decode(chunk));
       peer.pause();
     });
-    expect(seen.length).toBe(1);
+    expect(seen).toEqual(["one"]);
     peer.resume();
-    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual(["one", "two"]);
+    expect(peer.bufferedBytes).toBe(5);
     await stream.write(bytes("four"));
     stream.closeWrite();
     const rest = decoder.decode(await readAll(peer));

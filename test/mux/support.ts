@@ -104,23 +104,39 @@ export async function writeAll(stream: Stream, data: Uint8Array, piece = 16_384)
   }
 }
 
-/** Resolves once `predicate()` holds, checking after each macrotask turn (bounded). */
-export async function until(predicate: () => boolean, what: string, turns = 20_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (predicate()) return;
+/**
+ * Resolves once `predicate()` holds, checked after each event-loop turn: for states no event
+ * announces (a writer stopped at its window, a counter). Rejects after `timeoutMs`.
+ */
+export async function until(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 4000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Things to close after each test, registered by the helpers below. */
+/** Things to close after the current test, registered by the helpers below. */
 const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
+/** Registers `cleanup` to run after the current test, newest first. */
 export function onCleanup(cleanup: () => void | Promise<void>): void {
   cleanups.push(cleanup);
+}
+
+/**
+ * Call once at the top of every test file that uses these helpers. A hook registered here
+ * at import time would bind to the first file that imports this module only (bun test loads
+ * it once), and the other files would leak sessions, listeners and Go processes.
+ */
+export function cleanupAfterEach(): void {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
 }
 
 /** A client Session connected to a server Session in this process, both with `config`. */

@@ -7,7 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { MuxErrorCode, Session } from "../../src/mux/index.ts";
 import { encodeFin, encodePsh, encodeSyn, encodeUpd } from "../../src/protocol/smux-frame.ts";
-import { bytes, concat, ScriptedTransport, stateOf, toHex } from "./support.ts";
+import { bytes, cleanupAfterEach, concat, ScriptedTransport, stateOf, toHex } from "./support.ts";
+
+cleanupAfterEach();
 
 const QUIET = { keepAliveDisabled: true } as const;
 
