@@ -4,7 +4,17 @@
  */
 import type { ClientError } from "./errors.ts";
 
-/** What each event carries. `peer` is the relay's `host:port` in every event. */
+/**
+ * What each event carries. `peer` is the relay's `host:port` in every event; times are in
+ * milliseconds.
+ *
+ * @example
+ * ```ts
+ * subscriber.on("disconnect", ({ error }) => console.warn(`lost ${error.peer}: ${error.reason}`));
+ * subscriber.on("reconnect", ({ attempts, downtimeMs }) => console.info(`back: ${attempts} tries, ${downtimeMs} ms`));
+ * const { error } = await subscriber.once("close");
+ * ```
+ */
 export interface ClientEvents {
   /**
    * A working connection dropped. Frame publishers have already rejected every unacked

@@ -22,6 +22,12 @@ export type Role = "publisher" | "subscriber";
  * How a client reconnects after its connection drops. Attempt n (from 1) waits
  * `min(maxDelayMs, initialDelayMs * factor^(n-1))`, less a random part of up to `jitter` of it,
  * so clients dropped together do not all come back in the same millisecond.
+ *
+ * @example
+ * ```ts
+ * // 20-40 ms, 40-80 ms, ... up to 0.5-1 s; give up after 30 attempts in a row.
+ * await connect({ role: "subscriber", reconnect: { initialDelayMs: 40, maxDelayMs: 1000, maxAttempts: 30 } });
+ * ```
  */
 export interface ReconnectOptions {
   /** Delay before the first attempt, in milliseconds. Default 100. */
@@ -92,7 +98,22 @@ export interface SubscriberOptions extends CommonOptions {
   maxQueueBytes?: number;
 }
 
-/** Everything `connect()` accepts; `role` picks the port and the returned type. */
+/**
+ * Everything `connect()` accepts; `role` picks the port and the returned type.
+ *
+ * @example
+ * ```ts
+ * const options: ConnectOptions = {
+ *   role: "publisher",
+ *   host: "relay.internal",
+ *   port: 7001,
+ *   framing: "frame",
+ *   token: process.env.RELAY_TOKEN,
+ *   maxInFlight: 256,
+ *   reconnect: { initialDelayMs: 50, maxDelayMs: 2000 },
+ * };
+ * ```
+ */
 export type ConnectOptions = PublisherOptions | SubscriberOptions;
 
 /** The options with every default filled in and checked. */
