@@ -111,6 +111,21 @@ describe.skipIf(opensslSkipReason !== undefined)(
         code: MuxErrorCode.TransportError,
         reason: "connect failed (DEPTH_ZERO_SELF_SIGNED_CERT)",
       });
+      // A plain TCP client fails the listener's handshake: no session, nothing thrown.
+      const plain = connectSession({ hostname: "127.0.0.1", port: listener.port });
+      const session = await plain.catch(() => undefined);
+      session
+        ?.open()
+        .write(bytes("not TLS"))
+        .catch(() => {});
+      if (session !== undefined) expect((await session.closed).code).toMatch(/TRANSPORT/);
+      const trusted = await connectSession({
+        hostname: "127.0.0.1",
+        port: listener.port,
+        tls: { ca: cert, serverName: "localhost" },
+      });
+      onCleanup(() => trusted.close());
+      expect(trusted.isClosed).toBe(false);
     });
   },
 );

@@ -92,10 +92,13 @@ export const muxSocketHandlers = {
     socket.data.session?.onDrain();
   },
   error(socket: Socket<MuxSocketData>, error: Error) {
-    socket.data.error = error;
+    // A listener's socket has no data before `open` (a TLS handshake that failed).
+    const data = socket.data as MuxSocketData | undefined;
+    if (data !== undefined) data.error = error;
   },
   close(socket: Socket<MuxSocketData>, error?: Error) {
-    const data = socket.data;
+    const data = socket.data as MuxSocketData | undefined;
+    if (data === undefined) return;
     if (data.session !== undefined) data.session.onClose(error ?? data.error);
     else data.onFailed?.(error ?? data.error);
   },
