@@ -25,6 +25,8 @@ export class FrameSubscriberInput implements FrameSink {
   private readonly decoder: FrameDecoder;
   private readonly codes: RelayOptions["frameCodes"];
   private failed = false;
+  /** Bytes of Submits in the current push: ignored input, as a line subscriber's bytes. */
+  private ignored = 0;
 
   /**
    * @param join adds the subscriber to the hub: called once, when it may receive (at once
@@ -45,11 +47,15 @@ export class FrameSubscriberInput implements FrameSink {
     });
   }
 
-  /** Handles bytes the subscriber sent. Returns false when it must be closed (reason set). */
-  push(chunk: Uint8Array): boolean {
-    if (this.failed) return false;
+  /**
+   * Handles bytes the subscriber sent. Returns how many of them were ignored (Submits, and
+   * frames not finished yet are not counted), or -1 when it must be closed (reason set).
+   */
+  push(chunk: Uint8Array): number {
+    if (this.failed) return -1;
+    this.ignored = 0;
     this.decoder.push(chunk, this);
-    return !this.failed;
+    return this.failed ? -1 : this.ignored;
   }
 
   conn(
@@ -77,7 +83,9 @@ export class FrameSubscriberInput implements FrameSink {
   }
 
   /** A Submit from a subscriber is not published: ignored, as a line subscriber's bytes. */
-  submit(): void {}
+  submit(_bytes: Uint8Array, frameStart: number, frameEnd: number): void {
+    this.ignored += frameEnd - frameStart;
+  }
   connAck(): void {}
   submitAck(): void {}
 

@@ -282,12 +282,17 @@ export class Relay {
           },
           data(socket, chunk) {
             const subscriber = socket.data;
-            if (subscriber.frameInput && !subscriber.frameInput.push(chunk)) {
+            // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
+            const ignored = subscriber.frameInput
+              ? subscriber.frameInput.push(chunk)
+              : chunk.length;
+            if (ignored < 0) {
               const reason = subscriber.closeReason ?? CloseReason.BadFrame;
               relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
               return;
             }
-            const report = subscriber.noteInput(chunk.length, performance.now());
+            if (ignored === 0) return;
+            const report = subscriber.noteInput(ignored, performance.now());
             if (report > 0) {
               relay.emit({
                 type: "subscriber_input",

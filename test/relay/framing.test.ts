@@ -196,6 +196,18 @@ describe("--token", () => {
     expect(r.relay.totals()).toMatchObject({ authFailures: 2, messagesReceived: 0 });
   });
 
+  test("a subscriber's Conn is not logged as ignored input; a Submit it sends is", async () => {
+    const r = start({ ...FRAMES, token: TOKEN });
+    const sub = await TestClient.connect(r.relay.subPort);
+    await sub.write(encodeConn(id(1), TOKEN));
+    await sub.waitForBytes(14);
+    expect(r.events.some((e) => e.type === "subscriber_input")).toBe(false);
+    await sub.write(encodeSubmit(id(2), "not published"));
+    const input = await r.waitFor((e) => e.type === "subscriber_input");
+    expect(input).toMatchObject({ bytes: 13 + 13 });
+    expect(r.relay.totals().messagesReceived).toBe(0);
+  });
+
   test("a subscriber receives nothing until its Conn carried the token", async () => {
     const r = start({ ...FRAMES, token: TOKEN });
     const waiting = await TestClient.connect(r.relay.subPort);
