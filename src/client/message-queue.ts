@@ -10,7 +10,7 @@
  * error, if one was given); `clear()` drops what is queued (close()).
  */
 import type { ClientError } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
+import { Fifo } from "../util/fifo.ts";
 
 export class MessageQueue {
   private readonly items = new Fifo<Uint8Array>();

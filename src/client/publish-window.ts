@@ -20,7 +20,7 @@
  */
 import type { Connection, Link, Session } from "./connection.ts";
 import { type ClientError, ClientErrorCode } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
+import { Fifo } from "../util/fifo.ts";
 
 const encoder = new TextEncoder();
 

@@ -15,9 +15,9 @@
 
 import { HEADER_SIZE, INITIAL_PEER_WINDOW, SmuxCmd, writeHeader } from "../protocol/smux-frame.ts";
 import { inflight, sendWindow, u32Add } from "../protocol/smux-window.ts";
+import { Fifo } from "../util/fifo.ts";
 import type { SessionCounters, StreamCounters } from "./counters.ts";
 import type { MuxError } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
 
 /** One `write()` call: its bytes and the settle functions of the Promise it returned. */
 export interface PendingWrite {
@@ -151,7 +151,7 @@ export class Outbox {
   fail(cause: MuxError): void {
     if (this.failure !== undefined) return;
     this.failure = cause;
-    for (const write of this.writes.clear()) write.reject(cause);
+    for (const write of this.writes.takeAll()) write.reject(cause);
     this.headOffset = 0;
     this.queuedBytes = 0;
   }

@@ -36,10 +36,10 @@
 
 import { SmuxCmd } from "../protocol/smux-frame.ts";
 import { u32Add } from "../protocol/smux-window.ts";
+import { Fifo } from "../util/fifo.ts";
 import type { MuxConfig } from "./config.ts";
 import { newStreamCounters, type SessionCounters, type StreamCounters } from "./counters.ts";
 import { MuxError, MuxErrorCode } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
 import { Outbox } from "./outbox.ts";
 import { StreamReader } from "./reader.ts";
 import type { FrameWriter, UpdateSource } from "./writer.ts";
@@ -348,7 +348,7 @@ export class Stream implements UpdateSource {
 
   private dropInbox(): void {
     if (this.inboxBytes > 0) this.host.returnTokens(this.inboxBytes);
-    this.inbox.clear();
+    this.inbox.takeAll();
     this.inboxBytes = 0;
   }
 

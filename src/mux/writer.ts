@@ -29,9 +29,9 @@ import {
   writeHeader,
   writeUpd,
 } from "../protocol/smux-frame.ts";
+import { Fifo } from "../util/fifo.ts";
 import type { SessionCounters } from "./counters.ts";
 import type { MuxError } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
 import type { Outbox, PendingWrite } from "./outbox.ts";
 import type { MuxTransport } from "./transport.ts";
 
@@ -173,8 +173,8 @@ export class FrameWriter {
     this.settling = [];
     for (const write of settling) write.reject(cause);
     this.control = [];
-    for (const source of this.updates.clear()) source.updateQueued = false;
-    for (const outbox of this.ready.clear()) outbox.inReady = false;
+    for (const source of this.updates.takeAll()) source.updateQueued = false;
+    for (const outbox of this.ready.takeAll()) outbox.inReady = false;
     this.tailStart = this.tailEnd = 0;
   }
 

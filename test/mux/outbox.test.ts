@@ -6,7 +6,6 @@
 import { describe, expect, test } from "bun:test";
 import { newSessionCounters, newStreamCounters } from "../../src/mux/counters.ts";
 import { MuxError, MuxErrorCode } from "../../src/mux/errors.ts";
-import { Fifo } from "../../src/mux/fifo.ts";
 import { Outbox, type PendingWrite } from "../../src/mux/outbox.ts";
 import { encodeFin, encodePsh } from "../../src/protocol/smux-frame.ts";
 import { bytes, cleanupAfterEach, concat, toHex } from "./support.ts";
@@ -121,21 +120,5 @@ describe("queue and FIN", () => {
     expect(log).toEqual(["big MUX_ERR_CONSUMED", "small MUX_ERR_CONSUMED"]);
     expect(box.queuedBytes).toBe(0);
     expect(toHex(fill())).toBe(toHex(encodeFin(2, 3)));
-  });
-});
-
-describe("Fifo", () => {
-  test("keeps order through 100,000 interleaved pushes and shifts, compacting", () => {
-    const fifo = new Fifo<number>();
-    let next = 0;
-    let expected = 0;
-    for (let i = 0; i < 100_000; i++) {
-      fifo.push(next++);
-      if (i % 3 !== 0) expect(fifo.shift()).toBe(expected++);
-    }
-    expect(fifo.length).toBe(next - expected);
-    expect(fifo.peek()).toBe(expected);
-    expect(fifo.clear()).toEqual(Array.from({ length: next - expected }, (_, i) => expected + i));
-    expect(fifo.shift()).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
 /**
  * A first-in first-out queue over an array with a moving head: push and shift are O(1)
- * amortized, unlike Array#shift, which moves every element. Used for the publishes in flight,
- * the publishes waiting for room, and a subscriber's received messages.
+ * amortized, unlike Array#shift, which moves every element; and unlike a bare head index it
+ * compacts, so a queue that never empties (a reader always one chunk behind) does not grow a
+ * tail of empty slots. Used by the mux (a stream's chunks and writes, the writer's round
+ * robin) and the client SDK (publishes in flight and waiting, a subscriber's messages).
  */
 export class Fifo<T> {
   private items: (T | undefined)[] = [];
