@@ -9,8 +9,9 @@
  * Ending: `end()` lets the consumer take what is queued, then ends the iteration (throwing the
  * error, if one was given); `clear()` drops what is queued (close()).
  */
-import type { ClientError } from "./errors.ts";
+
 import { Fifo } from "../util/fifo.ts";
+import type { ClientError } from "./errors.ts";
 
 export class MessageQueue {
   private readonly items = new Fifo<Uint8Array>();

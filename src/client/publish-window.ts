@@ -18,9 +18,10 @@
  * so a caller that awaits its publishes (or keeps its own window) bounds memory; nothing is
  * encoded or buffered for a publish before it enters the window.
  */
+
+import { Fifo } from "../util/fifo.ts";
 import type { Connection, Link, Session } from "./connection.ts";
 import { type ClientError, ClientErrorCode } from "./errors.ts";
-import { Fifo } from "../util/fifo.ts";
 
 const encoder = new TextEncoder();
 

@@ -106,17 +106,9 @@ export class BatchBuilder implements SegmentSink {
       batch.tailLength = length;
       return;
     }
-    this.moveToScratch(batch.length + batch.tailLength + length);
-    if (batch.tailLength > 0) {
-      this.scratch.set(
-        batch.tail.subarray(batch.tailStart, batch.tailStart + batch.tailLength),
-        batch.length,
-      );
-      batch.length += batch.tailLength;
-      batch.tail = EMPTY;
-      batch.tailLength = 0;
-    }
-    this.scratch.set(bytes.subarray(start, end), batch.length);
+    // reserve() first: it may replace the scratch buffer with a larger one.
+    const at = this.reserve(length);
+    this.scratch.set(bytes.subarray(start, end), at);
     batch.length += length;
   }
 

@@ -67,13 +67,6 @@ function relayValue(families: Map<string, Family>, name: string, labels = {}): n
 const opened = (side: "publisher" | "subscriber") => (e: RelayEvent) =>
   e.type === "open" && e.side === side;
 
-async function stalledSubscriber(r: TestRelay): Promise<TestClient> {
-  const before = r.events.filter(opened("subscriber")).length;
-  const client = await TestClient.connect(r.relay.subPort, { paused: true });
-  await r.waitForCount(opened("subscriber"), before + 1);
-  return client;
-}
-
 describe("/metrics", () => {
   test("after a known workload shows the exact connection, message and byte counts", async () => {
     const r = start();
@@ -129,7 +122,7 @@ describe("/metrics", () => {
   test("counts slow-consumer disconnects, over-long lines and refused connections", async () => {
     const r = start({ maxPending: 64 * 1024, maxLine: 4096, maxConns: 3 });
     const metrics = serveMetrics(r);
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     await publisher.write(numberedLines(16 * 1024, 1024)); // 16 MiB: more than socket buffers hold
     await r.waitFor(closeOf("subscriber", "slow_consumer"));
@@ -155,7 +148,7 @@ describe("/metrics", () => {
     // and have messages dropped, which would make its byte count unpredictable.
     const r = start({ slowConsumer: "drop", maxPending: 128 * 1024 });
     const metrics = serveMetrics(r);
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const messages = 16 * 1024;
     await publisher.write(numberedLines(messages, 1024)); // 16 MiB: more than socket buffers hold
@@ -180,7 +173,7 @@ describe("/metrics", () => {
   test("policy block: publisher pauses, and publishers_held while they are held", async () => {
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024 });
     const metrics = serveMetrics(r);
-    const stalled = await stalledSubscriber(r);
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const all = numberedLines(24 * 1024, 1024);
     const written = publisher.write(all); // cannot finish while publishers are held
@@ -203,7 +196,7 @@ describe("/metrics", () => {
   test("policy stall: held seconds, the stall timeout and the cut that follows", async () => {
     const r = start({ maxPending: 256 * 1024, stallTimeout: 0.1 });
     const metrics = serveMetrics(r);
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     await publisher.write(numberedLines(16 * 1024, 1024)); // finishes once publishers resume
     await r.waitFor(closeOf("subscriber", "slow_consumer"));
@@ -247,7 +240,7 @@ describe("/metrics", () => {
     // As in slow-consumer.test.ts: `block` holds the publisher until the dead subscriber is cut.
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024, writeTimeout: 0.2 });
     const metrics = serveMetrics(r);
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     await publisher.write(numberedLines(8 * 1024, 1024));
     await r.waitFor(closeOf("subscriber", "write_timeout"));
@@ -381,7 +374,7 @@ describe("/healthz", () => {
 
     // A stalled subscriber with a backlog keeps the shutdown flushing until it reads again.
     // `block` says when the backlog is there: publishers are held past 3/4 of --max-pending.
-    const stalled = await stalledSubscriber(r);
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     void publisher.write(numberedLines(8 * 1024, 1024)); // held, then closed by the shutdown
     await r.waitFor((e) => e.type === "publishers_held" && e.held);

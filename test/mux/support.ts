@@ -58,16 +58,7 @@ export function randomBytes(length: number): Uint8Array {
   return out;
 }
 
-/** A deterministic xorshift generator in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+export { seededRandom } from "../support/harness.ts";
 
 /**
  * Reads a stream to its end (async iteration) and returns all its bytes. With `finAfter`,

@@ -88,8 +88,7 @@ describe("acks are the publisher's backpressure", () => {
   test("while a subscriber holds publishers (block), acks stop; once it reads, every Submit is acked in order", async () => {
     const r = start({ ...FRAMES, slowConsumer: "block", maxPending: 256 * 1024 });
     const [fast] = (await subscribed(r, 1)) as [TestClient];
-    const stalled = await TestClient.connect(r.relay.subPort, { paused: true });
-    await r.waitForCount((e) => e.type === "open" && e.side === "subscriber", 2);
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const count = 16 * 1024;
     const payload = new Uint8Array(1024 - 13).fill(0x61);

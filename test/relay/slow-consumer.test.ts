@@ -4,26 +4,13 @@
  * the kernel's buffers fill and the relay's backlog for it grows.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  closeOf,
-  numberedLines,
-  relayPerTest,
-  TestClient,
-  type TestRelay,
-} from "../support/harness.ts";
+import { closeOf, numberedLines, relayPerTest, TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
 const start = relayPerTest();
 
 const LINE = 1024;
 const LINES_PER_BLOCK = 1024; // 1 MiB blocks
-
-async function stalledSubscriber(r: TestRelay): Promise<TestClient> {
-  const opened = r.events.filter((e) => e.type === "open" && e.side === "subscriber").length;
-  const client = await TestClient.connect(r.relay.subPort, { paused: true });
-  await r.waitForCount((e) => e.type === "open" && e.side === "subscriber", opened + 1);
-  return client;
-}
 
 /** Every line is whole and numbered; returns the numbers in arrival order. */
 function lineNumbers(client: TestClient): number[] {
@@ -44,7 +31,7 @@ describe("--slow-consumer drop", () => {
   test("drops whole messages for the stalled subscriber, counts them, keeps it connected", async () => {
     const r = start({ slowConsumer: "drop", maxPending: 128 * 1024 });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await stalledSubscriber(r);
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const blocks = 16;
     const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
@@ -87,7 +74,7 @@ describe("--slow-consumer block", () => {
     const maxPending = 512 * 1024;
     const r = start({ slowConsumer: "block", maxPending });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await stalledSubscriber(r);
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const total = 24 * LINES_PER_BLOCK;
     const all = numberedLines(total, LINE);
@@ -109,7 +96,7 @@ describe("--slow-consumer block", () => {
 
   test("a publisher that connects while others are held is held too", async () => {
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024 });
-    const stalled = await stalledSubscriber(r);
+    const stalled = await r.subscriberWith({ paused: true });
     const first = await r.publisher();
     const written = first.write(numberedLines(8 * LINES_PER_BLOCK, LINE));
     await r.waitFor((e) => e.type === "publishers_held" && e.held);
@@ -129,7 +116,7 @@ describe("--write-timeout", () => {
   test("disconnects a subscriber that takes nothing while data waits; block releases publishers", async () => {
     const r = start({ slowConsumer: "block", maxPending: 256 * 1024, writeTimeout: 0.2 });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const all = numberedLines(8 * LINES_PER_BLOCK, LINE);
     await publisher.write(all); // finishes only once the dead subscriber is cut
@@ -161,7 +148,7 @@ describe("--slow-consumer disconnect", () => {
     const maxPending = 200 * 1024;
     const r = start({ slowConsumer: "disconnect", maxPending });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    await stalledSubscriber(r);
+    await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     let peak = 0;
     for (let i = 0; i < 16; i++) {

@@ -10,8 +10,7 @@ import {
   decoder,
   numberedLines,
   relayPerTest,
-  TestClient,
-  type TestRelay,
+  type TestClient,
 } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -19,16 +18,6 @@ const start = relayPerTest();
 
 const LINE = 1024;
 const BLOCK_LINES = 1024; // 1 MiB blocks
-
-async function subscriberWith(
-  r: TestRelay,
-  options: Parameters<typeof TestClient.connect>[1],
-): Promise<TestClient> {
-  const opened = r.events.filter((e) => e.type === "open" && e.side === "subscriber").length;
-  const client = await TestClient.connect(r.relay.subPort, options);
-  await r.waitForCount((e) => e.type === "open" && e.side === "subscriber", opened + 1);
-  return client;
-}
 
 describe("--slow-consumer stall", () => {
   test("is the default", () => {
@@ -40,7 +29,7 @@ describe("--slow-consumer stall", () => {
     const maxPending = 1024 * 1024;
     const r = start({ maxPending, stallTimeout: 0.2 });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await subscriberWith(r, { paused: true });
+    const stalled = await r.subscriberWith({ paused: true });
     const publisher = await r.publisher();
     const blocks = 32; // far more than the kernel's buffers and the bound together
     const all = numberedLines(blocks * BLOCK_LINES, LINE);
@@ -78,7 +67,7 @@ describe("--slow-consumer stall", () => {
     // holds publishers again and again, each time briefly.
     const r = start({ maxPending: 256 * 1024 });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const slow = await subscriberWith(r, { trickleMs: 2 });
+    const slow = await r.subscriberWith({ trickleMs: 2 });
     const publisher = await r.publisher();
     const all = numberedLines(16 * BLOCK_LINES, LINE);
     await publisher.write(all);
@@ -95,7 +84,7 @@ describe("--slow-consumer stall", () => {
   test("publishers are held and released as a group: four of them all finish, each in order", async () => {
     const r = start({ maxPending: 256 * 1024, stallTimeout: 10 });
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const slow = await subscriberWith(r, { trickleMs: 1 });
+    const slow = await r.subscriberWith({ trickleMs: 1 });
     const publishers = await Promise.all([0, 1, 2, 3].map(() => r.publisher()));
     await r.waitForCount((e) => e.type === "open" && e.side === "publisher", 4);
     const perPublisher = 4 * BLOCK_LINES;
@@ -124,7 +113,7 @@ describe("--slow-consumer stall", () => {
   test("a subscriber that pauses 100 ms at a time but keeps up is never cut", async () => {
     const r = start(); // every default: --max-pending 8 MiB, --stall-timeout 0.25 s
     const [fast] = (await r.subscribers(1)) as [TestClient];
-    const pausing = await subscriberWith(r, {});
+    const pausing = await r.subscriberWith({});
     const publisher = await r.publisher();
     const blocks = 24;
     const all = numberedLines(blocks * BLOCK_LINES, LINE);

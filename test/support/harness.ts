@@ -123,6 +123,17 @@ export class TestRelay {
     return clients;
   }
 
+  /**
+   * Connects one subscriber with TestClient options (`paused: true` for one that never
+   * reads, `trickleMs` for a slow one) and waits until the relay has registered it.
+   */
+  async subscriberWith(options: Parameters<typeof TestClient.connect>[1]): Promise<TestClient> {
+    const opened = this.events.filter(isSubscriberOpen).length;
+    const client = await TestClient.connect(this.relay.subPort, options);
+    await this.waitForCount(isSubscriberOpen, opened + 1);
+    return client;
+  }
+
   publisher(): Promise<TestClient> {
     return TestClient.connect(this.relay.pubPort);
   }
