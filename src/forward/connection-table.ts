@@ -1,6 +1,7 @@
 /**
- * The open pipes of a `forward` or `proxy` listener: ids, --max-conns, counters, the stats line,
- * and the idle and half-close timeouts.
+ * The open pipes of a `forward`, `proxy` or `tunnel` listener: ids, --max-conns, counters, the
+ * stats line, and the idle and half-close timeouts. The table does not care what carries a
+ * pipe's ends (sockets or smux streams, src/forward/pipe.ts `Endpoint`).
  *
  * Timeouts run on one sweeper per listener rather than a timer per connection: the data path
  * only sets `pipe.active = true`, and each sweep turns that flag into a timestamp. A timeout
@@ -9,8 +10,15 @@
  */
 import type { Socket } from "bun";
 import { CloseReason, formatPeer } from "../errors.ts";
-import type { ForwardEventListener, ForwardMode, ForwardStats } from "./forward-events.ts";
-import { Pipe, type PipeEnd, type PipeListener } from "./pipe.ts";
+import type { ForwardEvent, ForwardMode, ForwardStats } from "./forward-events.ts";
+import {
+  type AnyPipe,
+  type EndOwner,
+  type Endpoint,
+  Pipe,
+  PipeEnd,
+  type PipeListener,
+} from "./pipe.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */
@@ -32,6 +40,18 @@ const REFUSALS: ReadonlySet<CloseReason> = new Set([
   CloseReason.AuthRequired,
 ]);
 
+/**
+ * What a table emits: forward's open/close/stats/shutdown events with the table's own mode
+ * name (`forward`, `proxy`, `tunnel-client`, ...). For forward and proxy this is exactly
+ * ForwardEvent, so their listeners take it unchanged.
+ */
+export type TableEvent<M extends string> =
+  Extract<ForwardEvent, { type: "open" | "close" | "stats" | "shutdown" }> extends infer E
+    ? E extends { mode: ForwardMode }
+      ? Omit<E, "mode"> & { mode: M }
+      : never
+    : never;
+
 type Totals = Pick<ForwardStats, "opened" | "closed" | "refused" | "bytesUp" | "bytesDown">;
 
 /** Extra figures the owner adds to each stats line (pool, targets). */
@@ -40,8 +60,16 @@ export type StatsExtras = () => Pick<
   "poolHits" | "poolMisses" | "targetsUp" | "targets"
 >;
 
-export class ConnectionTable implements PipeListener {
-  readonly pipes = new Set<Pipe>();
+/** The owner of ends made before their pipe: the pipe takes them over at once. */
+const NO_OWNER: EndOwner = {
+  onData() {},
+  onDrain() {},
+  onEnd() {},
+  onClose() {},
+};
+
+export class ConnectionTable<M extends string = ForwardMode> implements PipeListener {
+  readonly pipes = new Set<AnyPipe>();
   readonly totals: Totals = { opened: 0, closed: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
   /** Closed pipes (refusals included) by close reason, for the metrics endpoint. */
   readonly closedByReason = new Map<CloseReason, number>();
@@ -50,11 +78,16 @@ export class ConnectionTable implements PipeListener {
   private readonly sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly statsTimer: ReturnType<typeof setInterval> | undefined;
   private readonly startedAt = performance.now();
+  private emptyWaiters: (() => void)[] = [];
 
+  /**
+   * `mode` does not pick M (NoInfer): forward and proxy get the default ForwardMode, so their
+   * tables stay `ConnectionTable`; other modes name theirs (`ConnectionTable<TunnelMode>`).
+   */
   constructor(
-    readonly mode: ForwardMode,
+    readonly mode: NoInfer<M>,
     readonly settings: TableSettings,
-    private readonly emit: ForwardEventListener,
+    private readonly emit: (event: TableEvent<M>) => void,
     private readonly extras: StatsExtras,
   ) {
     this.lastStats = { ...this.totals, at: this.startedAt, poolHits: 0, poolMisses: 0 };
@@ -78,13 +111,38 @@ export class ConnectionTable implements PipeListener {
    * pipe at once when the mode is stopping or --max-conns is reached (the close is logged
    * and counted like any other). Returns the pipe only when the client is admitted.
    */
-  admit(socket: Socket<PipeEnd>, stopping: boolean): Pipe | undefined {
-    const full = this.full;
-    const pipe = this.add();
-    const client = pipe.client;
+  admit(socket: Socket<PipeEnd>, stopping: boolean): Pipe | undefined;
+  /** The same with an upstream endpoint of another kind (a tunnel stream, attached later). */
+  admit<U extends Endpoint>(
+    socket: Socket<PipeEnd>,
+    stopping: boolean,
+    upstream: U,
+  ): Pipe<PipeEnd, U> | undefined;
+  admit(
+    socket: Socket<PipeEnd>,
+    stopping: boolean,
+    upstream: Endpoint = new PipeEnd(NO_OWNER),
+  ): Pipe<PipeEnd, Endpoint> | undefined {
+    const client = new PipeEnd(NO_OWNER);
     client.socket = socket;
     client.peerAddress = formatPeer(socket.remoteAddress, socket.remotePort);
     socket.data = client;
+    return this.admitEnds(client, upstream, stopping);
+  }
+
+  /**
+   * Takes a client endpoint of any kind (a tunnel server's accepted stream) with the upstream
+   * endpoint that will carry it: a new pipe owns both, and is closed at once when stopping or
+   * full, as in `admit`. Returns the pipe only when the client is admitted.
+   */
+  admitEnds<C extends Endpoint, U extends Endpoint>(
+    client: C,
+    upstream: U,
+    stopping: boolean,
+  ): Pipe<C, U> | undefined {
+    const full = this.full;
+    const pipe = new Pipe(this.nextId++, this, { client, upstream });
+    this.pipes.add(pipe);
     if (stopping) {
       pipe.close(CloseReason.Shutdown);
       return undefined;
@@ -96,14 +154,8 @@ export class ConnectionTable implements PipeListener {
     return pipe;
   }
 
-  private add(): Pipe {
-    const pipe = new Pipe(this.nextId++, this);
-    this.pipes.add(pipe);
-    return pipe;
-  }
-
-  /** Both sockets are connected: counts the pipe as opened and logs OPEN. */
-  opened(pipe: Pipe): void {
+  /** Both ends are connected: counts the pipe as opened and logs OPEN. */
+  opened(pipe: AnyPipe): void {
     this.totals.opened++;
     this.emit({
       type: "open",
@@ -115,7 +167,7 @@ export class ConnectionTable implements PipeListener {
     });
   }
 
-  onPipeClosed(pipe: Pipe): void {
+  onPipeClosed(pipe: AnyPipe): void {
     this.pipes.delete(pipe);
     if (pipe.countedIn !== undefined) pipe.countedIn.active--;
     const reason = pipe.reason ?? CloseReason.PeerClosed;
@@ -135,6 +187,28 @@ export class ConnectionTable implements PipeListener {
       bytesUp: pipe.bytesUp,
       bytesDown: pipe.bytesDown,
       seconds: (performance.now() - pipe.openedAt) / 1000,
+    });
+    if (this.pipes.size === 0 && this.emptyWaiters.length > 0) {
+      for (const resolve of this.emptyWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Resolves true once no pipe is open (at once when none is), or false after `timeoutMs`:
+   * a graceful shutdown lets open connections finish for that long before stop().
+   */
+  whenEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.pipes.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.emptyWaiters = this.emptyWaiters.filter((waiter) => waiter !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.emptyWaiters.push(done);
     });
   }
 
@@ -173,8 +247,9 @@ export class ConnectionTable implements PipeListener {
         pipe.lastActiveAt = now;
         continue;
       }
-      // Clients still connecting or sending a proxy head have their own timers.
-      if (pipe.upstream.socket === undefined) continue;
+      // Clients still connecting, waiting for a tunnel session or sending a proxy head have
+      // their own timers.
+      if (!pipe.upstream.attached) continue;
       const silentMs = now - pipe.lastActiveAt;
       if (pipe.halfClosed && halfCloseTimeout > 0 && silentMs >= halfCloseTimeout * 1000) {
         pipe.close(CloseReason.HalfCloseTimeout, `silent ${halfCloseTimeout}s after a half-close`);

@@ -1,9 +1,14 @@
 /**
- * The bidirectional pipe between a client socket and an upstream socket: both directions flow
- * at once, each with its own backpressure, half-close and reset propagation.
+ * The one bidirectional byte pipe of every mode that moves whole streams (forward, proxy,
+ * tunnel): two endpoints, both directions at once, each with its own backpressure, half-close
+ * and reset propagation.
  *
  *   client ──data──▶ [upstream.outbox] ──write──▶ upstream      (bytesUp)
  *   client ◀──write── [client.outbox] ◀──data─── upstream      (bytesDown)
+ *
+ * An endpoint is anything that implements `Endpoint`: a Bun TCP socket (`PipeEnd`, here) or an
+ * smux stream (`StreamEnd`, src/tunnel/stream-end.ts). The pipe only speaks to that interface,
+ * so the forwarder's guarantees below hold for tunnel streams too.
  *
  * Backpressure: Bun's write() is one non-blocking send that keeps nothing, so the unwritten
  * rest goes into the far end's outbox and the near socket is paused (kernel-level, so TCP flow
@@ -22,21 +27,65 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { CloseReason, listenError } from "../errors.ts";
 
-/** Whoever currently handles a PipeEnd's socket events. */
+/**
+ * Whoever currently handles an endpoint's events. Implementers may narrow `end` to the
+ * endpoint class they own (the pool and the proxy's head phase take PipeEnds only).
+ */
 export interface EndOwner {
-  onData(end: PipeEnd, chunk: Uint8Array): void;
-  onDrain(end: PipeEnd): void;
+  /** Bytes read from the endpoint, in order; the chunk is the owner's to keep. */
+  onData(end: Endpoint, chunk: Uint8Array): void;
+  /** The endpoint can take more after `backlogged` was true (may also fire spuriously). */
+  onDrain(end: Endpoint): void;
   /** The peer sent FIN (we may still write). */
-  onEnd(end: PipeEnd): void;
-  /** The socket is gone; `error` is set for a reset. */
-  onClose(end: PipeEnd, error: Error | undefined): void;
+  onEnd(end: Endpoint): void;
+  /** The endpoint is gone; `error` is set for a reset (or a lost tunnel session). */
+  onClose(end: Endpoint, error: Error | undefined): void;
+}
+
+/**
+ * One side of a pipe, whatever carries it. The pipe reads and sets the state fields; the
+ * endpoint reports its events to `owner` and does the I/O. Sizes are bytes.
+ */
+export interface Endpoint {
+  owner: EndOwner;
+  /** `host:port` (or a stream label) of the far end, for logs. */
+  peerAddress: string;
+  /** Connected: sent bytes go out (or wait behind backpressure), not wait for a connection. */
+  readonly attached: boolean;
+  /** Bytes queued here, not yet taken by the transport below. */
+  readonly outboxBytes: number;
+  /** The producer feeding this end should stop reading until `onDrain`. */
+  readonly backlogged: boolean;
+  /** Reading is paused (set through pauseReading/resumeReading). */
+  readonly paused: boolean;
+  /** FIN received from this end. */
+  readEnded: boolean;
+  /** We shut this end's write half down (or will, once its outbox is flushed). */
+  writeShut: boolean;
+  /** Close fully instead of half-closing once the outbox is flushed (the other end is gone). */
+  endAfterFlush: boolean;
+  /** Gone: no more events will come from it. */
+  closed: boolean;
+  /** Queues `chunk` and writes as much as the transport takes now. */
+  send(chunk: Uint8Array): void;
+  /** Writes queued bytes; returns true once nothing holds the producer back any more. */
+  flush(): boolean;
+  /** Half-closes our direction after the queued bytes (or closes, see endAfterFlush). */
+  shutWrite(): void;
+  /** Stops delivering data (the transport below pushes back on its peer). */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** Drops queued bytes and closes: FIN, or a reset when `reset`. */
+  abort(reset: boolean): void;
+  /** The CLOSE detail for an error that closed this end; the pipe's default when absent. */
+  describeError?(error: Error, side: "client" | "upstream"): string;
 }
 
 /** Queued bytes waiting for an upstream that is not connected yet, before the client is paused. */
 export const PRECONNECT_HIGH_WATER = 64 * 1024;
 
-/** One socket of a pipe, with the bytes waiting to be written to it. */
-export class PipeEnd {
+/** A Bun TCP socket as an Endpoint, with the bytes waiting to be written to it. */
+export class PipeEnd implements Endpoint {
   socket: Socket<PipeEnd> | undefined;
   /** `host:port` of the far end of this socket. */
   peerAddress = "-";
@@ -56,6 +105,33 @@ export class PipeEnd {
   closed = false;
 
   constructor(public owner: EndOwner) {}
+
+  get attached(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** A short write left bytes here: the kernel buffer is full until `drain`. */
+  get backlogged(): boolean {
+    return this.outboxBytes > 0;
+  }
+
+  pauseReading(): void {
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    this.socket?.resume();
+  }
+
+  abort(reset: boolean): void {
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.socket === undefined || this.closed) return;
+    if (reset) this.socket.terminate();
+    else this.socket.end();
+  }
 
   /** Queues `chunk` and writes as much as the kernel takes now. */
   send(chunk: Uint8Array): void {
@@ -103,15 +179,22 @@ export class PipeEnd {
   }
 }
 
+/** A pipe between any two endpoints. */
+export type AnyPipe = Pipe<Endpoint, Endpoint>;
+
 /** What the pipe tells whoever tracks connections. */
 export interface PipeListener {
-  onPipeClosed(pipe: Pipe): void;
+  onPipeClosed(pipe: AnyPipe): void;
 }
 
-/** Bytes and times of a pipe, for the CLOSE line. */
-export class Pipe implements EndOwner {
-  readonly client: PipeEnd;
-  readonly upstream: PipeEnd;
+/**
+ * Both directions between a client endpoint and an upstream endpoint, with the bytes and
+ * times of the CLOSE line. `C` and `U` are the endpoint classes: PipeEnd (a Bun socket) for
+ * forward and proxy; a tunnel pipes a socket to a StreamEnd or a StreamEnd to a socket.
+ */
+export class Pipe<C extends Endpoint = PipeEnd, U extends Endpoint = PipeEnd> implements EndOwner {
+  readonly client: C;
+  readonly upstream: U;
   bytesUp = 0;
   bytesDown = 0;
   readonly openedAt = performance.now();
@@ -129,12 +212,20 @@ export class Pipe implements EndOwner {
   countedIn: { active: number } | undefined;
   private reported = false;
 
+  /**
+   * Without `ends`, both ends are new PipeEnds (forward, proxy). Given ends are taken over:
+   * their `owner` becomes this pipe.
+   */
   constructor(
     readonly id: number,
     private readonly listener: PipeListener,
+    ends?: { client: C; upstream: U },
   ) {
-    this.client = new PipeEnd(this);
-    this.upstream = new PipeEnd(this);
+    // The default type arguments are PipeEnd, which is what is built when no ends are given.
+    this.client = ends?.client ?? (new PipeEnd(this) as Endpoint as C);
+    this.upstream = ends?.upstream ?? (new PipeEnd(this) as Endpoint as U);
+    this.client.owner = this;
+    this.upstream.owner = this;
   }
 
   get finished(): boolean {
@@ -147,46 +238,55 @@ export class Pipe implements EndOwner {
   }
 
   /** Joins the upstream socket; bytes the client sent meanwhile (and any the upstream sent) flow now. */
-  attachUpstream(socket: Socket<PipeEnd>, early: readonly Uint8Array[] = []): void {
+  attachUpstream(
+    this: Pipe<C, PipeEnd>,
+    socket: Socket<PipeEnd>,
+    early: readonly Uint8Array[] = [],
+  ): void {
     const end = this.upstream;
     const previous = socket.data;
     end.socket = socket;
     end.peerAddress = previous.peerAddress;
     end.paused = previous.paused; // a pooled socket may hold a greeting and be paused
     socket.data = end;
+    this.upstreamAttached(early);
+  }
+
+  /**
+   * The upstream endpoint has just become attached (a socket connected, a stream opened):
+   * the bytes the client sent meanwhile go out, then `early` bytes the upstream sent before
+   * the pipe owned it (a pooled socket's greeting). When the client left meanwhile, the
+   * upstream is closed instead.
+   */
+  upstreamAttached(early: readonly Uint8Array[] = []): void {
+    const end = this.upstream;
     if (this.reported) {
-      // The client left while we were connecting.
-      socket.end();
+      end.abort(false);
       return;
     }
     for (const chunk of early) this.onData(end, chunk);
     this.onDrain(end);
-    if (end.paused && this.client.outboxBytes === 0) {
-      end.paused = false;
-      socket.resume();
-    }
+    if (end.paused && this.client.outboxBytes === 0) end.resumeReading();
   }
 
   /**
    * Ends the pipe on our initiative (timeout, no upstream, shutdown). A reset sends RST both
-   * ways; otherwise both sockets get FIN and queued bytes are dropped.
+   * ways (a stream has no RST: it is closed); otherwise both ends get FIN and queued bytes
+   * are dropped.
    */
   close(reason: CloseReason, detail?: string, reset = false): void {
     this.reason ??= reason;
     if (detail !== undefined) this.detail ??= detail;
     for (const end of [this.client, this.upstream]) {
-      if (end.socket === undefined || end.closed) continue;
-      end.outbox = [];
-      end.outboxBytes = 0;
-      if (reset) end.socket.terminate();
-      else end.socket.end();
+      if (!end.attached || end.closed) continue;
+      end.abort(reset);
     }
     this.reportIfDone();
   }
 
-  onData(end: PipeEnd, chunk: Uint8Array): void {
+  onData(end: Endpoint, chunk: Uint8Array): void {
     this.active = true;
-    let target: PipeEnd;
+    let target: Endpoint;
     if (end === this.client) {
       this.bytesUp += chunk.length;
       target = this.upstream;
@@ -196,64 +296,62 @@ export class Pipe implements EndOwner {
     }
     if (target.closed || target.writeShut) return; // nobody left to take it
     target.send(chunk);
-    // A partial write means the kernel buffer is full: stop reading until drain.
+    // Backlogged means the far transport is full: stop reading until it drains.
     // Before the upstream exists, buffer a little first so a short request costs no pause.
     if (
-      target.outboxBytes > 0 &&
+      target.backlogged &&
       !end.paused &&
-      (target.socket !== undefined || target.outboxBytes >= PRECONNECT_HIGH_WATER)
+      (target.attached || target.outboxBytes >= PRECONNECT_HIGH_WATER)
     ) {
-      end.paused = true;
-      end.socket?.pause();
+      end.pauseReading();
     }
   }
 
-  onDrain(end: PipeEnd): void {
+  onDrain(end: Endpoint): void {
     // Drain also fires spuriously; flush() does nothing on an empty outbox.
     if (!end.flush()) return;
     this.active = true;
     const source = end === this.client ? this.upstream : this.client;
-    if (source.paused && !source.closed) {
-      source.paused = false;
-      source.socket?.resume();
-    }
+    if (source.paused && !source.closed) source.resumeReading();
     if (end.writeShut || end.endAfterFlush) end.shutWrite();
   }
 
-  onEnd(end: PipeEnd): void {
+  onEnd(end: Endpoint): void {
     if (end.readEnded) return;
     end.readEnded = true;
     const target = end === this.client ? this.upstream : this.client;
-    if (target.socket === undefined) {
-      target.writeShut = true; // attachUpstream shuts it once the early bytes are out
+    if (!target.attached) {
+      target.writeShut = true; // upstreamAttached shuts it once the early bytes are out
       return;
     }
     target.shutWrite();
   }
 
-  onClose(end: PipeEnd, error: Error | undefined): void {
+  onClose(end: Endpoint, error: Error | undefined): void {
     if (end.closed) return;
     end.closed = true;
     const other = end === this.client ? this.upstream : this.client;
     if (error !== undefined) {
+      const side = end === this.client ? "client" : "upstream";
       this.reason ??= CloseReason.PeerReset;
-      this.detail ??= `${end === this.client ? "client" : "upstream"} reset (${(error as { code?: string }).code ?? error.message})`;
-      end.outbox = [];
-      end.outboxBytes = 0;
-      if (other.socket !== undefined && !other.closed) other.socket.terminate();
+      this.detail ??=
+        end.describeError?.(error, side) ??
+        `${side} reset (${(error as { code?: string }).code ?? error.message})`;
+      end.abort(true);
+      if (other.attached && !other.closed) other.abort(true);
     } else {
       this.reason ??= CloseReason.PeerClosed;
-      // This socket can take nothing more: deliver what it sent, then close the other fully.
+      // This end can take nothing more: deliver what it sent, then close the other fully.
       end.readEnded = true;
       other.endAfterFlush = true;
-      if (other.socket !== undefined && !other.closed) other.shutWrite();
+      if (other.attached && !other.closed) other.shutWrite();
     }
     this.reportIfDone();
   }
 
   private reportIfDone(): void {
     if (this.reported) return;
-    const upstreamGone = this.upstream.socket === undefined || this.upstream.closed;
+    const upstreamGone = !this.upstream.attached || this.upstream.closed;
     if (!this.client.closed || !upstreamGone) return;
     this.reported = true;
     this.listener.onPipeClosed(this);
@@ -290,7 +388,7 @@ export const pipeEndHandlers = {
  * Throws a RelayError naming the mode and the address when the port cannot be opened.
  */
 export function listenForClients(
-  mode: "forward" | "proxy",
+  mode: string,
   host: string,
   port: number,
   accept: (socket: Socket<PipeEnd>) => void,
