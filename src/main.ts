@@ -28,6 +28,13 @@ function main(argv: string[]): void {
     );
     return;
   }
+  if (argv[0] === "tunnel") {
+    // TCP over smux streams (docs/tunnel.md), loaded only when asked for.
+    import("./tunnel/tunnel-cli.ts").then(async (mode) =>
+      process.exit(await mode.runTunnelMode(argv)),
+    );
+    return;
+  }
   let command: ReturnType<typeof parseCommandLine>;
   try {
     command = parseCommandLine(argv, process.env);

@@ -1,0 +1,392 @@
+/**
+ * Configuration of `tunnel client` and `tunnel server`: their rows of the option table. The
+ * parser, the environment variables (`TUNNEL_SERVER`, `TUNNEL_SMUX_VERSION`, ...) and the
+ * --help text come from the one mechanism every mode uses (src/cli/option-table.ts).
+ *
+ * Precedence: command-line flag > environment variable > default. The smux flags map onto
+ * MuxConfig (src/mux/config.ts) and are checked with Go's VerifyConfig rules at parse time,
+ * so a bad combination is a bad argument (exit 2), not a failure after start.
+ */
+import {
+  badArgument,
+  nonNegative,
+  type OptionSpec,
+  oneOf,
+  optionRows,
+  parseOptionTable,
+  positive,
+} from "../cli/option-table.ts";
+import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
+import { parseListen } from "../forward/forward-config.ts";
+import { parseHostPort } from "../forward/targets.ts";
+import { DEFAULT_MUX_CONFIG, type MuxConfig, MuxError, resolveConfig } from "../mux/index.ts";
+
+export type TunnelRole = "client" | "server";
+type HostPort = { host: string; port: number };
+
+export interface TunnelConfig {
+  role: TunnelRole;
+  listen: HostPort;
+  /** Client: the tunnel server to dial. */
+  server: HostPort | undefined;
+  /** Server: where every stream goes. */
+  to: HostPort | undefined;
+  /** Client: sessions in the pool. */
+  conns: number;
+  smuxVersion: 1 | 2;
+  /** Seconds between NOP frames; 0 turns keepalive (and its timeout) off. */
+  keepalive: number;
+  /** Seconds without a frame before the session is closed. */
+  keepaliveTimeout: number;
+  maxFrame: number;
+  maxReceiveBuffer: number;
+  maxStreamBuffer: number;
+  connectTimeout: number;
+  idleTimeout: number;
+  halfCloseTimeout: number;
+  shutdownTimeout: number;
+  maxConns: number;
+  statsInterval: number;
+  quiet: boolean;
+  metricsPort: number | undefined;
+  metricsHost: string;
+}
+
+export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
+  return {
+    role,
+    listen: role === "client" ? { host: "127.0.0.1", port: 8000 } : { host: "0.0.0.0", port: 9000 },
+    server: undefined,
+    to: undefined,
+    conns: 4,
+    smuxVersion: DEFAULT_MUX_CONFIG.version,
+    keepalive: DEFAULT_MUX_CONFIG.keepAliveIntervalMs / 1000,
+    keepaliveTimeout: DEFAULT_MUX_CONFIG.keepAliveTimeoutMs / 1000,
+    maxFrame: DEFAULT_MUX_CONFIG.maxFrameSize,
+    maxReceiveBuffer: DEFAULT_MUX_CONFIG.maxReceiveBuffer,
+    maxStreamBuffer: DEFAULT_MUX_CONFIG.maxStreamBuffer,
+    connectTimeout: 5,
+    idleTimeout: 3600,
+    halfCloseTimeout: 60,
+    shutdownTimeout: 10,
+    maxConns: 0,
+    statsInterval: 60,
+    quiet: false,
+    metricsPort: undefined,
+    metricsHost: "127.0.0.1",
+  };
+}
+
+/** A row of the table: an option without its environment variable, and the roles it is in. */
+type TunnelOption = Omit<OptionSpec<TunnelConfig>, "env"> & { roles: readonly TunnelRole[] };
+
+const BOTH: readonly TunnelRole[] = ["client", "server"];
+const nonNegativeSeconds = nonNegative(parseSeconds);
+const positiveSeconds = positive(parseSeconds);
+const seconds = (value: number) => `${value}s`;
+const hostPort = (value: HostPort | undefined) =>
+  value === undefined ? "none" : `${value.host}:${value.port}`;
+
+function parseVersion(text: string): 1 | 2 {
+  return Number(oneOf(["1", "2"])(text)) as 1 | 2;
+}
+
+function parseConns(text: string): number {
+  const count = parseCount(text);
+  if (count < 1 || count > 1024) throw new Error(`'${text}' must be between 1 and 1024`);
+  return count;
+}
+
+export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
+  {
+    key: "listen",
+    flag: "listen",
+    roles: BOTH,
+    kind: "string",
+    valueName: "HOST:PORT",
+    help: "client: where TCP clients connect; server: where tunnel sessions connect",
+    parse: parseListen,
+    showDefault: (c) => hostPort(c.listen),
+  },
+  {
+    key: "server",
+    flag: "server",
+    roles: ["client"],
+    kind: "string",
+    valueName: "HOST:PORT",
+    help: "the tunnel server to carry connections to (required)",
+    parse: parseHostPort,
+    showDefault: () => "none",
+  },
+  {
+    key: "to",
+    flag: "to",
+    roles: ["server"],
+    kind: "string",
+    valueName: "HOST:PORT",
+    help: "where every stream is connected to (required)",
+    parse: parseHostPort,
+    showDefault: () => "none",
+  },
+  {
+    key: "conns",
+    flag: "conns",
+    roles: ["client"],
+    kind: "string",
+    valueName: "N",
+    help: "smux sessions (TCP connections) in the pool; streams go to the least loaded",
+    parse: parseConns,
+    showDefault: (c) => String(c.conns),
+  },
+  {
+    key: "smuxVersion",
+    flag: "smux-version",
+    roles: BOTH,
+    kind: "string",
+    valueName: "1|2",
+    help: "smux protocol version; both sides must agree (2 adds per-stream flow control)",
+    parse: parseVersion,
+    showDefault: (c) => String(c.smuxVersion),
+  },
+  {
+    key: "keepalive",
+    flag: "keepalive",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "send a NOP frame this often (0: no keepalive and no keepalive timeout)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.keepalive),
+  },
+  {
+    key: "keepaliveTimeout",
+    flag: "keepalive-timeout",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "close a session that sent no frame for this long",
+    parse: positiveSeconds,
+    showDefault: (c) => seconds(c.keepaliveTimeout),
+  },
+  {
+    key: "maxFrame",
+    flag: "max-frame",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SIZE",
+    help: "largest data frame body sent (at most 65535)",
+    parse: parseSize,
+    showDefault: (c) => String(c.maxFrame),
+  },
+  {
+    key: "maxReceiveBuffer",
+    flag: "max-receive-buffer",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SIZE",
+    help: "unread bytes a session holds before it stops reading its connection",
+    parse: parseSize,
+    showDefault: (c) => formatSize(c.maxReceiveBuffer),
+  },
+  {
+    key: "maxStreamBuffer",
+    flag: "max-stream-buffer",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SIZE",
+    help: "v2: the per-stream window announced to the peer",
+    parse: parseSize,
+    showDefault: (c) => formatSize(c.maxStreamBuffer),
+  },
+  {
+    key: "connectTimeout",
+    flag: "connect-timeout",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "client: a dial to the server, and a client waiting for a session; server: a dial to --to",
+    parse: positiveSeconds,
+    showDefault: (c) => seconds(c.connectTimeout),
+  },
+  {
+    key: "idleTimeout",
+    flag: "idle-timeout",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "close a connection with no byte either way for this long (0: never)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.idleTimeout),
+  },
+  {
+    key: "halfCloseTimeout",
+    flag: "half-close-timeout",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "close once one side has finished and the other stays silent this long (0: never)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.halfCloseTimeout),
+  },
+  {
+    key: "shutdownTimeout",
+    flag: "shutdown-timeout",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "on SIGINT/SIGTERM, let open connections finish for this long (0: close at once)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => seconds(c.shutdownTimeout),
+  },
+  {
+    key: "maxConns",
+    flag: "max-conns",
+    roles: BOTH,
+    kind: "string",
+    valueName: "N",
+    help: "client: refuse TCP clients, server: refuse streams, beyond this many open (0: no limit)",
+    parse: parseCount,
+    showDefault: (c) => String(c.maxConns),
+  },
+  {
+    key: "statsInterval",
+    flag: "stats-interval",
+    roles: BOTH,
+    kind: "string",
+    valueName: "SECS",
+    help: "seconds between stats lines (0: none)",
+    parse: nonNegativeSeconds,
+    showDefault: (c) => String(c.statsInterval),
+  },
+  {
+    key: "quiet",
+    flag: "quiet",
+    roles: BOTH,
+    kind: "boolean",
+    help: "no OPEN/CLOSE line for ordinary connections",
+    showDefault: (c) => String(c.quiet),
+  },
+  {
+    key: "metricsPort",
+    flag: "metrics-port",
+    roles: BOTH,
+    kind: "string",
+    valueName: "PORT",
+    help: "serve Prometheus /metrics and /healthz on this port (0: any free port)",
+    parse: parsePort,
+    showDefault: () => "off",
+  },
+  {
+    key: "metricsHost",
+    flag: "metrics-host",
+    roles: BOTH,
+    kind: "string",
+    valueName: "ADDR",
+    help: "address the metrics endpoint listens on",
+    showDefault: (c) => c.metricsHost,
+  },
+];
+
+/** `TUNNEL_SMUX_VERSION`: one prefix for both roles, then the flag. */
+export function tunnelEnvName(spec: { flag: string }): string {
+  return `TUNNEL_${spec.flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+function specsFor(role: TunnelRole): OptionSpec<TunnelConfig>[] {
+  return TUNNEL_OPTIONS.filter((spec) => spec.roles.includes(role)).map((spec) => ({
+    ...spec,
+    env: tunnelEnvName(spec),
+  }));
+}
+
+/**
+ * The session config the flags describe, checked with Go's VerifyConfig rules.
+ * @throws MuxError MUX_ERR_BAD_CONFIG naming the broken rule.
+ */
+export function muxConfigOf(config: TunnelConfig): MuxConfig {
+  return resolveConfig({
+    version: config.smuxVersion,
+    keepAliveDisabled: config.keepalive === 0,
+    keepAliveIntervalMs: Math.round(config.keepalive * 1000),
+    keepAliveTimeoutMs: Math.round(config.keepaliveTimeout * 1000),
+    maxFrameSize: config.maxFrame,
+    maxReceiveBuffer: config.maxReceiveBuffer,
+    maxStreamBuffer: config.maxStreamBuffer,
+  });
+}
+
+export type TunnelCommand =
+  | { kind: "run"; config: TunnelConfig; mux: MuxConfig }
+  | { kind: "help"; role: TunnelRole | undefined };
+
+/**
+ * Parses `tunnel client …` or `tunnel server …` (argv[0] is `tunnel`). `tunnel --help`
+ * asks for the overview. Throws a RelayError RELAY_ERR_BAD_ARGUMENT with a one-line reason.
+ */
+export function parseTunnelCommandLine(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): TunnelCommand {
+  const role = argv[1];
+  if (role === undefined || role === "--help" || role === "-h")
+    return { kind: "help", role: undefined };
+  if (role !== "client" && role !== "server") {
+    throw badArgument(`tunnel: unknown role '${role}' (use 'tunnel client' or 'tunnel server')`);
+  }
+  const context = `tunnel ${role}: `;
+  const parsed = parseOptionTable(specsFor(role), argv.slice(2), env, defaultTunnelConfig(role), {
+    context,
+  });
+  if (parsed.help) return { kind: "help", role };
+  const config = parsed.config;
+  if (role === "client" && config.server === undefined) {
+    throw badArgument(`${context}--server HOST:PORT is required`);
+  }
+  if (role === "server" && config.to === undefined) {
+    throw badArgument(`${context}--to HOST:PORT is required`);
+  }
+  try {
+    return { kind: "run", config, mux: muxConfigOf(config) };
+  } catch (error) {
+    if (!(error instanceof MuxError)) throw error;
+    throw badArgument(`${context}smux settings: ${error.reason}`);
+  }
+}
+
+const USAGE = {
+  client:
+    "Usage: bun run src/main.ts tunnel client --listen HOST:PORT --server HOST:PORT [--conns N] [options]",
+  server: "Usage: bun run src/main.ts tunnel server --listen HOST:PORT --to HOST:PORT [options]",
+} as const;
+
+/** The --help text of one role (or, without one, the overview), built from the option table. */
+export function tunnelHelpText(role: TunnelRole | undefined): string {
+  if (role === undefined) {
+    return [
+      "bun-relay tunnel: carry TCP connections as smux streams (wire-compatible with Go xtaci/smux v1/v2).",
+      "",
+      `${USAGE.client}`,
+      `${USAGE.server}`,
+      "",
+      "The client accepts TCP connections and carries each one as a stream over a pool of",
+      "sessions to the server, which connects every stream to --to.",
+      "'bun run src/main.ts tunnel client --help' and '… tunnel server --help' list the options.",
+    ].join("\n");
+  }
+  const intro =
+    role === "client"
+      ? "bun-relay tunnel client: accept TCP connections; carry each as one smux stream to a tunnel server."
+      : "bun-relay tunnel server: accept smux sessions; connect every stream to --to and pipe both ways.";
+  return [
+    intro,
+    "",
+    USAGE[role],
+    "",
+    "Options:",
+    ...optionRows(specsFor(role), defaultTunnelConfig(role), 30),
+    `  ${"-h, --help".padEnd(28)}print this help and exit`,
+    "",
+    "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/tunnel.md.",
+    "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",
+  ].join("\n");
+}

@@ -1,0 +1,177 @@
+/**
+ * `tunnel server`: accepts smux sessions (from our `tunnel client` or any smux client of the
+ * same version) and, for every stream a session opens, dials --to and pipes both ways with
+ * the forwarder's pipe (src/forward/pipe.ts), the stream being the pipe's client end.
+ *
+ *   tunnel client ══ session ══▶ [listener] ── StreamEnd ──pipe──▶ TCP to --to
+ *
+ * A stream that cannot be served (--max-conns reached, shutting down, --to refusing or
+ * slower than --connect-timeout) is closed at once: smux has no way to refuse a SYN, so its
+ * client sees a stream that ends without a byte, as with Go's smux-tunnel.
+ */
+import type { TCPSocketListener } from "bun";
+import { CloseReason, ErrorCode, listenError, type RelayError } from "../errors.ts";
+import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
+import { dialUpstream } from "../forward/dialer.ts";
+import { type Pipe, PipeEnd } from "../forward/pipe.ts";
+import { listenSessions, type MuxConfig, type MuxSocketData, type Stream } from "../mux/index.ts";
+import { SessionBook, type SessionRecord } from "./session-book.ts";
+import { StreamEnd } from "./stream-end.ts";
+import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
+
+export interface TunnelServerSettings extends TableSettings {
+  listenHost: string;
+  listenPort: number;
+  targetHost: string;
+  targetPort: number;
+  config: MuxConfig;
+  /** Seconds a dial to the target may take. */
+  connectTimeout: number;
+}
+
+type ServerPipe = Pipe<StreamEnd, PipeEnd>;
+
+const NO_EXTRAS = { poolHits: 0, poolMisses: 0, targetsUp: 0, targets: 0 };
+
+/** An owner for the dialed socket until the pipe takes it over (dialer.ts's contract). */
+const DIALING = { onData() {}, onDrain() {}, onEnd() {}, onClose() {} };
+
+export class TunnelServer {
+  readonly table: ConnectionTable<TunnelMode>;
+  readonly sessions = new SessionBook();
+  private readonly listener: TCPSocketListener<MuxSocketData>;
+  private readonly targetLabel: string;
+  private stopping = false;
+
+  /** Starts listening; throws a RelayError when the address cannot be opened. */
+  constructor(
+    readonly settings: TunnelServerSettings,
+    private readonly emit: TunnelEventListener = () => {},
+  ) {
+    this.table = new ConnectionTable<TunnelMode>("tunnel-server", settings, emit, () => NO_EXTRAS);
+    const { targetHost, targetPort } = settings;
+    this.targetLabel = targetHost.includes(":")
+      ? `[${targetHost}]:${targetPort}`
+      : `${targetHost}:${targetPort}`;
+    try {
+      this.listener = listenSessions({
+        hostname: settings.listenHost,
+        port: settings.listenPort,
+        config: settings.config,
+        onSession: (session) => {
+          const record = this.sessions.add(session, session.peer ?? "-");
+          emit({
+            type: "session_up",
+            mode: "tunnel-server",
+            session: record.serial,
+            peer: record.peer,
+          });
+          session.onStream = (stream) => this.acceptStream(record, stream);
+          session.closed.then((cause) => {
+            this.sessions.closed(record, cause);
+            emit({
+              type: "session_down",
+              mode: "tunnel-server",
+              session: record.serial,
+              peer: record.peer,
+              code: cause.code,
+              reason: cause.reason,
+              seconds: (performance.now() - record.upAt) / 1000,
+              streams: session.counters.streamsAccepted,
+            });
+          });
+        },
+      });
+    } catch (error) {
+      this.table.stop();
+      throw listenError("tunnel server", settings.listenHost, settings.listenPort, error);
+    }
+    emit({
+      type: "listening",
+      mode: "tunnel-server",
+      host: settings.listenHost,
+      port: this.port,
+      detail: `-> ${this.targetLabel} (smux v${settings.config.version})`,
+    });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Session figures for the STATS line. */
+  sessionStats(): SessionStats {
+    return {
+      up: this.sessions.live.size,
+      slots: 0,
+      streams: this.sessions.openStreams(),
+      opened: this.sessions.opened,
+      closed: this.sessions.closedCount,
+      dialFailures: 0,
+    };
+  }
+
+  /**
+   * Graceful stop: no new sessions, new streams refused; open ones may finish for
+   * `graceSeconds`, then every pipe and session is closed. Resolves once done.
+   */
+  async shutdown(graceSeconds: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.listener.stop(false);
+    if (graceSeconds > 0 && this.table.pipes.size > 0) {
+      this.emit({
+        type: "draining",
+        mode: "tunnel-server",
+        open: this.table.pipes.size,
+        graceSeconds,
+      });
+      await this.table.whenEmpty(graceSeconds * 1000);
+    }
+    this.stop();
+  }
+
+  /** Stops at once: closes every pipe and every session. */
+  stop(): void {
+    this.stopping = true;
+    this.listener.stop(false);
+    this.table.stop();
+    this.sessions.closeAll("tunnel server stopping");
+  }
+
+  private acceptStream(record: SessionRecord, stream: Stream): void {
+    const client = new StreamEnd(this.settings.config.maxStreamWriteQueue);
+    const label = `${record.peer} session ${record.serial} stream ${stream.id}`;
+    client.setStream(stream, label, `session ${record.serial} (${record.peer})`);
+    const pipe = this.table.admitEnds(client, new PipeEnd(DIALING), this.stopping);
+    if (pipe === undefined) return; // refused: the stream is closed
+    pipe.targetLabel = this.targetLabel;
+    client.startReading();
+    void this.connect(pipe);
+  }
+
+  private async connect(pipe: ServerPipe): Promise<void> {
+    const { targetHost, targetPort, connectTimeout } = this.settings;
+    try {
+      const socket = await dialUpstream(
+        targetHost,
+        targetPort,
+        connectTimeout,
+        new PipeEnd(DIALING),
+      );
+      if (pipe.finished) {
+        socket.end();
+        return;
+      }
+      pipe.attachUpstream(socket);
+      this.table.opened(pipe);
+    } catch (error) {
+      const failure = error as RelayError;
+      const timedOut = failure.code === ErrorCode.ConnectTimeout;
+      pipe.close(
+        timedOut ? CloseReason.ConnectTimeout : CloseReason.ConnectFailed,
+        `${failure.peer}: ${failure.reason}`,
+      );
+    }
+  }
+}
