@@ -41,7 +41,11 @@ export function formatStats(stats: StatsSnapshot): string {
     `SendConn=${stats.subscribers} RecvConn=${stats.publishers} | ` +
     `SlowConsumers=${stats.slowConsumerDisconnects} WriteTimeouts=${stats.writeTimeouts} ` +
     `Dropped=${stats.messagesDropped} Pauses=${stats.publisherPauses} ` +
+    `Held=${(stats.publishersHeldMs / 1000).toFixed(3)}s Stalls=${stats.stallTimeouts} ` +
     `LinesTooLong=${stats.linesTooLong} Refused=${stats.refusedConnections} ` +
+    `Submits=${stats.submitsReceived} AcksOk=${stats.acksOk} AcksFailed=${stats.acksFailed} ` +
+    `FrameErrors=${stats.frameErrors} AuthFailures=${stats.authFailures} ` +
+    `NotLines=${stats.messagesNotLines} ` +
     `Pending=${stats.pendingBytes}B`
   );
 }

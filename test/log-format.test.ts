@@ -3,7 +3,7 @@
  * per line, the same events the text format logs, and the command line end to end.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { jsonLogger, textLogger } from "../src/log.ts";
+import { formatStats, jsonLogger, textLogger } from "../src/log.ts";
 import type { RelayEvent } from "../src/relay/events.ts";
 import { ChildLines, relayProcesses } from "./support/child.ts";
 import { closeOf, numberedLines, relayPerTest, TestClient } from "./support/harness.ts";
@@ -158,5 +158,42 @@ describe("bun run src/main.ts --log-format json --metrics-port 0", () => {
     const [status, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe("bun-relay: --log-format: 'xml' is not one of: text, json");
+  });
+});
+
+describe("the STATS line", () => {
+  test("shows every counter of the snapshot, the stall and frame ones included", () => {
+    const stats = {
+      seconds: 60,
+      messagesReceived: 120,
+      messagesSent: 360,
+      bytesReceived: 1,
+      bytesSent: 2,
+      slowConsumerDisconnects: 3,
+      writeTimeouts: 4,
+      messagesDropped: 5,
+      publisherPauses: 6,
+      publishersHeldMs: 1234.5,
+      stallTimeouts: 7,
+      linesTooLong: 8,
+      submitsReceived: 9,
+      acksOk: 10,
+      acksFailed: 11,
+      frameErrors: 12,
+      authFailures: 13,
+      messagesNotLines: 14,
+      refusedConnections: 15,
+      publishersAccepted: 16,
+      subscribersAccepted: 17,
+      publishers: 18,
+      subscribers: 19,
+      pendingBytes: 20,
+    };
+    expect(formatStats(stats)).toBe(
+      "Interval 60s | Recv: 120 (2.00/s), Sent: 360 (6.00/s) | SendConn=19 RecvConn=18 | " +
+        "SlowConsumers=3 WriteTimeouts=4 Dropped=5 Pauses=6 Held=1.234s Stalls=7 " +
+        "LinesTooLong=8 Refused=15 Submits=9 AcksOk=10 AcksFailed=11 FrameErrors=12 " +
+        "AuthFailures=13 NotLines=14 Pending=20B",
+    );
   });
 });
