@@ -226,37 +226,37 @@ export class Hub {
     const counters = this.counters;
     counters.messagesReceived += this.received;
     this.received = 0;
-    const builders = this.batches;
-    const lineMessages = builders[0].messages;
-    const frameMessages = builders[1].messages;
-    const batches = [builders[0].take(), builders[1].take()] as const;
-    const messagesOf = [lineMessages, frameMessages] as const;
-    const lengths = [
-      batches[0].length + batches[0].tailLength,
-      batches[1].length + batches[1].tailLength,
-    ] as const;
+    const [lineBuilder, frameBuilder] = this.batches;
+    const lineMessages = lineBuilder.messages;
+    const frameMessages = frameBuilder.messages;
+    const lines = lineBuilder.take();
+    const frames = frameBuilder.take();
+    const lineLength = lines.length + lines.tailLength;
+    const frameLength = frames.length + frames.tailLength;
 
-    if (lengths[0] > 0 || lengths[1] > 0) {
+    if (lineLength > 0 || frameLength > 0) {
       const subscribers = this.subscribers;
       const { maxPending, policy } = this.limits;
       const pacing = this.pacing;
-      const delivered: [number, number] = [0, 0];
+      let lineDeliveries = 0;
+      let frameDeliveries = 0;
       // Backwards, because closing a slow consumer moves the last subscriber into its place.
       for (let i = subscribers.length - 1; i >= 0; i--) {
         const subscriber = subscribers[i] as Subscriber;
-        const format = subscriber.format;
-        const length = lengths[format];
+        const isLine = subscriber.format === WireFormat.Line;
+        const length = isLine ? lineLength : frameLength;
         if (length === 0) continue;
         const queuedBefore = subscriber.backlog.length;
-        const outcome = subscriber.offer(batches[format], maxPending, policy);
+        const outcome = subscriber.offer(isLine ? lines : frames, maxPending, policy);
         if (outcome === Offer.Accepted) {
-          delivered[format]++;
+          if (isLine) lineDeliveries++;
+          else frameDeliveries++;
           const queued = subscriber.backlog.length;
           this.pendingBytes += queued - queuedBefore;
           if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
           if (queued > pacing.highWater && pacing.active) pacing.update(subscriber);
         } else if (outcome === Offer.Dropped) {
-          const messages = messagesOf[format];
+          const messages = isLine ? lineMessages : frameMessages;
           subscriber.episodeDroppedMessages += messages;
           subscriber.episodeDroppedBytes += length;
           subscriber.droppedMessages += messages;
@@ -266,13 +266,11 @@ export class Hub {
           this.events.slowConsumer(subscriber, queuedBefore + length);
         }
       }
-      for (const format of [0, 1] as const) {
-        counters.messagesSent += messagesOf[format] * delivered[format];
-        counters.bytesSent += lengths[format] * delivered[format];
-      }
+      counters.messagesSent += lineMessages * lineDeliveries + frameMessages * frameDeliveries;
+      counters.bytesSent += lineLength * lineDeliveries + frameLength * frameDeliveries;
     }
-    builders[0].release(batches[0]);
-    builders[1].release(batches[1]);
+    lineBuilder.release(lines);
+    frameBuilder.release(frames);
 
     if (this.ackSources.length > 0) {
       const sources = this.ackSources;
