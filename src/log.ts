@@ -6,6 +6,7 @@
  * Two formats carry the same events: `text` for people (textLogger) and `json`, one object
  * per line, for log pipelines (jsonLogger).
  */
+import { type ClusterStats, LOST_CAUSES } from "./cluster/events.ts";
 import { CloseReason, formatPeer } from "./errors.ts";
 import type { RelayEvent, StatsSnapshot } from "./relay/events.ts";
 
@@ -46,7 +47,24 @@ export function formatStats(stats: StatsSnapshot): string {
     `Submits=${stats.submitsReceived} AcksOk=${stats.acksOk} AcksFailed=${stats.acksFailed} ` +
     `FrameErrors=${stats.frameErrors} AuthFailures=${stats.authFailures} ` +
     `NotLines=${stats.messagesNotLines} ` +
-    `Pending=${stats.pendingBytes}B`
+    `Pending=${stats.pendingBytes}B` +
+    (stats.cluster ? ` | ${formatClusterStats(stats.cluster)}` : "")
+  );
+}
+
+/**
+ * `Cluster: connected Out=N In=N Lost=N (gap=N not_connected=N) Reconnects=N`: the
+ * backplane's state, messages to and from NATS (over the interval, like Recv and Sent in a
+ * STATS line), and totals of what was lost and of reconnects.
+ */
+export function formatClusterStats(cluster: ClusterStats): string {
+  const lost = LOST_CAUSES.reduce((sum, cause) => sum + cluster.lost[cause], 0);
+  const causes = LOST_CAUSES.filter((cause) => cluster.lost[cause] > 0)
+    .map((cause) => `${cause}=${cluster.lost[cause]}`)
+    .join(" ");
+  return (
+    `Cluster: ${cluster.state} Out=${cluster.messagesOut} In=${cluster.messagesIn} ` +
+    `Lost=${lost}${causes ? ` (${causes})` : ""} Reconnects=${cluster.reconnects} Nodes=${cluster.sources + 1}`
   );
 }
 
@@ -81,6 +99,28 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
       return `SIGNAL ${event.signal} received, shutting down`;
     case "shutdown_started":
       return `SHUTDOWN stopped accepting; flushing ${event.pendingBytes} B queued for subscribers (up to ${event.timeoutSeconds}s)`;
+    case "cluster_starting":
+      return `CLUSTER node ${event.nodeId} joins subject ${event.subject} via ${event.servers.join(", ")}`;
+    case "cluster_connected":
+      return event.reconnect
+        ? `CLUSTER reconnected to ${event.server} after ${event.downMs ?? 0} ms`
+        : `CLUSTER connected to ${event.server} (max_payload ${event.maxPayload} B)`;
+    case "cluster_unreachable":
+      return `CLUSTER cannot reach ${event.servers.join(", ")} (${event.reason}); serving locally, retrying (attempt ${event.attempt}, next in ${event.retryMs} ms)`;
+    case "cluster_disconnected":
+      return `CLUSTER disconnected from ${event.server} (${event.reason}); serving locally, reconnecting; batches are dropped and counted meanwhile`;
+    case "cluster_dropped":
+      return `CLUSTER dropped ${event.messages} messages (${event.batches} batches) of this node: ${event.cause}`;
+    case "cluster_gap":
+      return `CLUSTER lost ${event.messages} messages of node ${event.source} (gap in its count)`;
+    case "cluster_source":
+      return event.restarted
+        ? `CLUSTER node ${event.source} restarted (its count went back)`
+        : `CLUSTER first batch from node ${event.source}`;
+    case "cluster_warning":
+      return `CLUSTER ${event.message}`;
+    case "cluster_closed":
+      return "CLUSTER closed";
     case "shutdown_finished": {
       const flushed =
         event.unflushedBytes === 0
@@ -107,6 +147,11 @@ function levelOf(event: RelayEvent): "info" | "warn" {
     case "drop_episode":
     case "not_lines":
     case "stall_expired":
+    case "cluster_unreachable":
+    case "cluster_disconnected":
+    case "cluster_dropped":
+    case "cluster_gap":
+    case "cluster_warning":
       return "warn";
     case "shutdown_finished":
       return event.unflushedBytes > 0 ? "warn" : "info";

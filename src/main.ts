@@ -61,6 +61,7 @@ function main(argv: string[]): void {
   }
 
   let metrics: MetricsServer | undefined;
+  const backplane = relay.backplane;
   if (config.metricsPort !== undefined) {
     try {
       metrics = MetricsServer.start({
@@ -68,6 +69,8 @@ function main(argv: string[]): void {
         port: config.metricsPort,
         registry: createMetricsRegistry(relay),
         isServing: () => !relay.shuttingDown,
+        reusePort: config.reusePort,
+        ...(backplane ? { clusterState: () => backplane.state } : {}),
       });
     } catch (error) {
       fail(error, 1); // exiting closes the relay's listeners too

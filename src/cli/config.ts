@@ -6,6 +6,8 @@
  */
 
 import { readFileSync } from "node:fs";
+import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
+import { parseNodeId } from "../cluster/wire.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
   FRAME_CODE_SETS,
@@ -250,6 +252,55 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     showDefault: (c) => String(c.shutdownTimeout),
   },
   {
+    key: "cluster",
+    flag: "cluster",
+    env: "RELAY_CLUSTER",
+    kind: "string",
+    multiple: true,
+    valueName: "URL",
+    help:
+      "join other relays through this NATS server: nats://host:port, nats://user:pass@host:port, " +
+      "nats://token@host:port, tls://host:port (TLS, system CAs); repeat for a NATS cluster's " +
+      "seeds (env: comma-separated). Messages published to any node reach every node's " +
+      "subscribers, at most once (docs/cluster.md)",
+    parse: clusterUrl,
+    showDefault: () => "off",
+  },
+  {
+    key: "clusterSubject",
+    flag: "cluster-subject",
+    env: "RELAY_CLUSTER_SUBJECT",
+    kind: "string",
+    valueName: "NAME",
+    help: "the NATS subject the nodes of one relay share; relays on one NATS with other subjects do not mix",
+    parse: natsSubject,
+    showDefault: () => "bun-relay.PUB_PORT.SUB_PORT",
+  },
+  {
+    key: "nodeId",
+    flag: "node-id",
+    env: "RELAY_NODE_ID",
+    kind: "string",
+    valueName: "HEX16",
+    help: "this node's id on the backplane (16 hex digits), logged at start",
+    parse: (text) => {
+      parseNodeId(text);
+      return text.toLowerCase();
+    },
+    showDefault: () => "random",
+  },
+  {
+    key: "reusePort",
+    flag: "reuse-port",
+    env: "RELAY_REUSE_PORT",
+    kind: "boolean",
+    help:
+      "SO_REUSEPORT on both ports and --metrics-port: several relay processes on one host share " +
+      "them and the kernel spreads connections; with --cluster they act as one relay",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.reusePort),
+  },
+  {
     key: "quiet",
     flag: "quiet",
     env: "RELAY_QUIET",
@@ -288,6 +339,22 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     showDefault: (c) => c.metricsHost,
   },
 ];
+
+/** --cluster: a NATS URL (checked here; parsed again by the backplane). */
+function clusterUrl(text: string): string {
+  parseNatsUrl(text);
+  return text;
+}
+
+/** --cluster-subject: a NATS subject one can publish to (no wildcard, space or empty token). */
+function natsSubject(text: string): string {
+  if (!/^[^\s*>.]+(\.[^\s*>.]+)*$/.test(text)) {
+    throw new Error(
+      `'${text}' is not a NATS subject to publish to (tokens separated by dots; no spaces, * or >)`,
+    );
+  }
+  return text;
+}
 
 /** --max-frame: a size from 14 B (an ack) to 4 GiB - 1 (what a u32 length can say). */
 function frameSize(text: string): number {
@@ -336,6 +403,13 @@ export function parseCommandLine(
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
   resolveFraming(config, parsed.given);
+  if (config.cluster.length > 0) {
+    try {
+      sharedSettings(config.cluster.map(parseNatsUrl));
+    } catch (error) {
+      throw badArgument(`--cluster: ${(error as Error).message}`);
+    }
+  }
   return { kind: "run", config };
 }
 

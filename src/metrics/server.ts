@@ -4,7 +4,10 @@
  * - `GET /metrics`: the registry in the Prometheus text format, collected at request time.
  * - `GET /healthz`: 200 `ok` while the relay serves, 503 `shutting down` from the moment
  *   shutdown begins, so a load balancer or orchestrator stops sending clients before the
- *   listeners are gone and while queued data is still being flushed.
+ *   listeners are gone and while queued data is still being flushed. With --cluster it also
+ *   says the backplane's state (header `X-Relay-Cluster` and a second body line `cluster
+ *   STATE`), and stays 200 while the backplane is down: the relay still serves its own
+ *   clients, so taking it out of a load balancer would only make things worse.
  *
  * It is a separate Bun.serve server, not a path on the relay's ports: the relay speaks raw
  * TCP lines, and keeping HTTP off those ports means a scrape can never be read as a message.
@@ -20,6 +23,10 @@ export interface MetricsServerOptions {
   registry: Registry;
   /** False once the relay has begun to shut down: /healthz then answers 503. */
   isServing: () => boolean;
+  /** With --cluster: the backplane's state (connecting, connected, disconnected, closed). */
+  clusterState?: () => string;
+  /** SO_REUSEPORT (--reuse-port): several relay processes share the port. */
+  reusePort?: boolean;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
@@ -35,7 +42,7 @@ export class MetricsServer {
    * when the port cannot be opened.
    */
   static start(options: MetricsServerOptions): MetricsServer {
-    const { host, port, registry, isServing } = options;
+    const { host, port, registry, isServing, clusterState } = options;
     let server: Server<undefined>;
     try {
       server = Bun.serve({
@@ -45,8 +52,8 @@ export class MetricsServer {
         // Bun 1.4.5 turns SO_REUSEPORT on when `development` is false (checked by experiment),
         // so a second relay on the same --metrics-port would share it silently instead of
         // failing; each relay must own its endpoint, or scrapes land on either at random.
-        reusePort: false,
-        fetch: (request) => respond(request, registry, isServing),
+        reusePort: options.reusePort ?? false,
+        fetch: (request) => respond(request, registry, isServing, clusterState),
         error(error) {
           // A collect() callback threw: say so to the scraper instead of dropping the request.
           return new Response(`metrics collection failed: ${error.message}\n`, {
@@ -81,6 +88,7 @@ async function respond(
   request: Request,
   registry: Registry,
   isServing: () => boolean,
+  clusterState: (() => string) | undefined,
 ): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed: use GET\n", {
@@ -94,9 +102,12 @@ async function respond(
     return new Response(body, { headers: { "content-type": registry.contentType } });
   }
   if (pathname === "/healthz") {
+    const cluster = clusterState?.();
+    const headers = cluster === undefined ? TEXT : { ...TEXT, "x-relay-cluster": cluster };
+    const tail = cluster === undefined ? "" : `cluster ${cluster}\n`;
     return isServing()
-      ? new Response("ok\n", { headers: TEXT })
-      : new Response("shutting down\n", { status: 503, headers: TEXT });
+      ? new Response(`ok\n${tail}`, { headers })
+      : new Response(`shutting down\n${tail}`, { status: 503, headers });
   }
   return new Response("not found: try /metrics or /healthz\n", { status: 404, headers: TEXT });
 }

@@ -2,6 +2,7 @@
  * Everything the relay reports, as plain objects. The relay emits them to one listener; the
  * command line turns them into log lines, and tests wait on them instead of sleeping.
  */
+import type { ClusterEvent, ClusterStats } from "../cluster/events.ts";
 import type { CloseReason } from "../errors.ts";
 import type { Counters } from "./hub.ts";
 
@@ -18,6 +19,11 @@ export interface StatsSnapshot extends Counters {
   subscribers: number;
   /** Bytes queued in the relay for subscribers, right now. */
   pendingBytes: number;
+  /**
+   * With --cluster: the backplane's state and counters (messages in and out cover the
+   * interval in a stats event, like Recv and Sent; the rest are totals since start).
+   */
+  cluster?: ClusterStats;
 }
 
 export type RelayEvent =
@@ -83,6 +89,8 @@ export type RelayEvent =
       /** Bytes still queued when the timeout ran out (0 when everything was flushed). */
       unflushedBytes: number;
       totals: StatsSnapshot;
-    };
+    }
+  /** With --cluster: the NATS backplane (src/cluster/events.ts). */
+  | ClusterEvent;
 
 export type RelayEventListener = (event: RelayEvent) => void;

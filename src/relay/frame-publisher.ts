@@ -28,6 +28,7 @@ import {
   type FrameSink,
 } from "../protocol/frame-codec.ts";
 import { Backlog } from "./backlog.ts";
+import type { BatchBuilder } from "./batch.ts";
 import type { FrameAuth } from "./frame-auth.ts";
 import { type Hub, WireFormat } from "./hub.ts";
 import type { RelayOptions } from "./options.ts";
@@ -37,6 +38,40 @@ const NEWLINE = 10;
 const NEWLINE_ONLY = Uint8Array.of(NEWLINE);
 /** Unread acks past which the publisher is not read until they drain (about 18,000 acks). */
 const ACK_BACKLOG_MAX = 256 * 1024;
+
+/**
+ * Puts one Submit frame `bytes[frameStart, frameEnd)` (payload from `payloadStart`) into the
+ * batches of the formats that have readers: into `frames` byte for byte (consecutive frames
+ * of one buffer make one zero-copy run), and into `lines` as payload + `\n`, unless the
+ * payload holds a `\n` (then it is counted in `messagesNotLines` and false is returned).
+ * Pass undefined for a format nobody reads. Frame publishers and the backplane's receiver
+ * (src/cluster) both use it, so a message reaches subscribers the same way from either.
+ */
+export function submitToBatches(
+  hub: Hub,
+  frames: BatchBuilder | undefined,
+  lines: BatchBuilder | undefined,
+  bytes: Uint8Array,
+  frameStart: number,
+  frameEnd: number,
+  payloadStart: number,
+  stable: boolean,
+): boolean {
+  if (frames) {
+    frames.segment(bytes, frameStart, frameEnd, stable);
+    frames.messages++;
+  }
+  if (!lines) return true;
+  const newline = bytes.indexOf(NEWLINE, payloadStart);
+  if (newline !== -1 && newline < frameEnd) {
+    hub.counters.messagesNotLines++;
+    return false;
+  }
+  lines.segment(bytes, payloadStart, frameEnd, stable);
+  lines.segment(NEWLINE_ONLY, 0, 1, true);
+  lines.messages++;
+  return true;
+}
 
 /** What a frame publisher reports beyond the hub's counters. */
 export interface FramePublisherEvents {
@@ -151,24 +186,19 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     }
     hub.counters.submitsReceived++;
     this.messages++;
-    if (hub.readers[WireFormat.Frame] > 0) {
-      const frames = hub.batches[WireFormat.Frame];
-      frames.segment(bytes, frameStart, frameEnd, stable);
-      frames.messages++;
-    }
-    if (hub.readers[WireFormat.Line] > 0) {
-      const newline = bytes.indexOf(NEWLINE, payloadStart);
-      if (newline !== -1 && newline < frameEnd) {
-        hub.counters.messagesNotLines++;
-        this.notLinesInEpisode++;
-      } else {
-        this.endNotLinesEpisode();
-        const lines = hub.batches[WireFormat.Line];
-        lines.segment(bytes, payloadStart, frameEnd, stable);
-        lines.segment(NEWLINE_ONLY, 0, 1, true);
-        lines.messages++;
-      }
-    }
+    const readsLines = hub.readers[WireFormat.Line] > 0;
+    const isLine = submitToBatches(
+      hub,
+      hub.readers[WireFormat.Frame] > 0 ? hub.batches[WireFormat.Frame] : undefined,
+      readsLines ? hub.batches[WireFormat.Line] : undefined,
+      bytes,
+      frameStart,
+      frameEnd,
+      payloadStart,
+      stable,
+    );
+    if (!isLine) this.notLinesInEpisode++;
+    else if (readsLines) this.endNotLinesEpisode();
     this.ack(bytes, idStart, true, "submit");
   }
 

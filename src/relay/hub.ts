@@ -18,8 +18,12 @@
  * - `block` and `stall` (the default): a backlog past the high-water mark holds every
  *   publisher (PublisherPacing); under `stall` for at most --stall-timeout per episode, after
  *   which the subscriber is cut at the bound like `disconnect`.
+ *
+ * With --cluster, the NATS backplane is one more reader of the frame format (a BatchSink):
+ * each delivered frame batch of local messages is also handed to it, and batches from other
+ * nodes come in through `publishRemote`, delivered like local ones but never sent back out.
  */
-import { BatchBuilder } from "./batch.ts";
+import { type Batch, BatchBuilder } from "./batch.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
 import { type PacingEvents, PublisherPacing } from "./pacing.ts";
 import { Offer, type Subscriber } from "./subscriber.ts";
@@ -87,6 +91,16 @@ export interface HubEvents extends PacingEvents {
   dropEpisode(subscriber: Subscriber, messages: number, bytes: number): void;
 }
 
+/**
+ * Where the hub sends each frame batch of local messages besides its frame subscribers: the
+ * NATS backplane. It counts as a reader of the frame format, so publishers encode their
+ * messages as Submit frames while it is attached.
+ */
+export interface BatchSink {
+  /** `batch` holds `messages` whole Submit frames; copy what is kept before returning. */
+  send(batch: Batch, messages: number): void;
+}
+
 /** A publisher with acks that may leave only once its messages were delivered. */
 export interface AckSource {
   /** Writes the acks gathered since the last call (one write). */
@@ -135,6 +149,14 @@ export class Hub {
   readonly pacing: PublisherPacing;
   /** Messages received since the last delivery. */
   private received = 0;
+  /**
+   * Set by the backplane while NATS has not confirmed enough of our batches: publishers are
+   * held as they are for a slow subscriber (see `holdingPublishers`).
+   */
+  sinkHolding = false;
+  private sink: BatchSink | undefined;
+  /** True while `deliver` hands out a batch that came from the backplane. */
+  private remote = false;
   /** Publishers whose acks wait for the next delivery. */
   private ackSources: AckSource[] = [];
   private deliveryScheduled = false;
@@ -152,9 +174,46 @@ export class Hub {
     );
   }
 
-  /** Policies `block` and `stall`: true while publishers are held. */
+  /** True while publishers are held: policies `block` and `stall`, or the backplane. */
   get holdingPublishers(): boolean {
-    return this.pacing.holding;
+    return this.pacing.holding || this.sinkHolding;
+  }
+
+  /** Attaches the backplane: from now on every frame batch of local messages goes to it too. */
+  attachSink(sink: BatchSink): void {
+    this.sink = sink;
+    this.readers[WireFormat.Frame]++;
+  }
+
+  /** Subscribers of `format` on this node (the backplane not counted). */
+  localReaders(format: WireFormat): number {
+    return this.readers[format] - (format === WireFormat.Frame && this.sink ? 1 : 0);
+  }
+
+  /**
+   * Delivers what local publishers put in the batches so far, so that a batch from the
+   * backplane can be built alone next (it must not go back out to NATS).
+   */
+  flushLocal(): void {
+    if (this.received > 0 || this.batches[0].length > 0 || this.batches[1].length > 0) {
+      this.deliver();
+    }
+  }
+
+  /**
+   * `messages` messages from another node (via the backplane) were put in the batches, after
+   * `flushLocal`: delivers them now, with the same policies and counters as local ones, but
+   * not to the backplane. Under `block` they are dropped for a subscriber over --max-pending
+   * instead of queued: the backplane cannot be held, so that queue would have no bound.
+   */
+  publishRemote(messages: number): void {
+    this.received += messages;
+    this.remote = true;
+    try {
+      this.deliver();
+    } finally {
+      this.remote = false;
+    }
   }
 
   /** Stops the stall timer (shutdown). */
@@ -233,10 +292,12 @@ export class Hub {
     const frames = frameBuilder.take();
     const lineLength = lines.length + lines.tailLength;
     const frameLength = frames.length + frames.tailLength;
+    if (frameLength > 0 && this.sink && !this.remote) this.sink.send(frames, frameMessages);
 
     if (lineLength > 0 || frameLength > 0) {
       const subscribers = this.subscribers;
-      const { maxPending, policy } = this.limits;
+      const maxPending = this.limits.maxPending;
+      const policy = this.remote && this.limits.policy === "block" ? "drop" : this.limits.policy;
       const pacing = this.pacing;
       let lineDeliveries = 0;
       let frameDeliveries = 0;

@@ -68,6 +68,23 @@ export interface RelayOptions {
   statsInterval: number;
   /** Seconds shutdown waits for queued data to reach subscribers. */
   shutdownTimeout: number;
+  /**
+   * NATS server URLs of the backplane (docs/cluster.md); empty: no cluster, this relay is
+   * alone. `nats://[user:pass@|token@]host:port` or `tls://…`.
+   */
+  cluster: readonly string[];
+  /**
+   * The NATS subject the nodes share; undefined: `bun-relay.PUB_PORT.SUB_PORT` (the bound
+   * ports), so unrelated relays on one NATS do not mix by accident.
+   */
+  clusterSubject: string | undefined;
+  /** This node's id on the backplane, 16 hex digits; undefined: a random one. */
+  nodeId: string | undefined;
+  /**
+   * SO_REUSEPORT on the relay's ports (and the metrics port): several relay processes on one
+   * host share them, the kernel spreading connections across them.
+   */
+  reusePort: boolean;
 }
 
 /**
@@ -93,4 +110,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = {
   maxConns: 0,
   statsInterval: 60,
   shutdownTimeout: 5,
+  cluster: [],
+  clusterSubject: undefined,
+  nodeId: undefined,
+  reusePort: false,
 };

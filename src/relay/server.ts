@@ -7,7 +7,11 @@
  * `socket.data`, so no closure is made per connection.
  */
 import type { Socket, TCPSocketListener } from "bun";
+import { Backplane } from "../cluster/backplane.ts";
+import type { ClusterCounters } from "../cluster/events.ts";
+import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer, listenError } from "../errors.ts";
+import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { FrameAuth, TokenCheck } from "./frame-auth.ts";
 import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
@@ -30,12 +34,24 @@ export interface ShutdownReport {
   totals: StatsSnapshot;
 }
 
+/**
+ * `reusePort` for Bun.listen: Bun 1.4.5 honours it (SO_REUSEPORT) though its listen types
+ * do not declare it, hence a spread of an untyped object.
+ */
+function reusePortOption(reusePort: boolean): object {
+  return reusePort ? { reusePort: true } : {};
+}
+
 function peerOf(socket: Socket<unknown>): string {
   return formatPeer(socket.remoteAddress, socket.remotePort);
 }
 
 export class Relay {
   readonly hub: Hub;
+  /** With --cluster: the NATS backplane joining this relay to the other nodes. */
+  readonly backplane: Backplane | undefined;
+  /** Publishers are paused (by pacing or by the backplane). */
+  private publishersHeld = false;
   private readonly publishers = new Set<Socket<PublisherConnection>>();
   private readonly pubListener: TCPSocketListener<PublisherConnection>;
   private readonly subListener: TCPSocketListener<Subscriber>;
@@ -48,6 +64,8 @@ export class Relay {
     messagesSent: 0,
     bytesReceived: 0,
     bytesSent: 0,
+    clusterOut: 0,
+    clusterIn: 0,
   };
   private shutdownPromise: Promise<ShutdownReport> | undefined;
   /** Resolves the shutdown's wait once every backlog is empty. */
@@ -86,7 +104,7 @@ export class Relay {
             bytes,
             totalMessages: subscriber.droppedMessages,
           }),
-        pressure: (hold) => this.holdPublishers(hold),
+        pressure: () => this.holdPublishers(),
         stallExpired: (subscriber, heldMs) =>
           this.emit({
             type: "stall_expired",
@@ -105,6 +123,21 @@ export class Relay {
     }
     this.emit({ type: "listening", side: "publisher", host: config.host, port: this.pubPort });
     this.emit({ type: "listening", side: "subscriber", host: config.host, port: this.subPort });
+    if (config.cluster.length > 0) {
+      this.backplane = new Backplane(
+        this.hub,
+        {
+          servers: config.cluster,
+          subject: config.clusterSubject ?? `bun-relay.${this.pubPort}.${this.subPort}`,
+          nodeId: config.nodeId ?? randomNodeId(),
+          policy: config.slowConsumer,
+          stallTimeoutMs: config.stallTimeout * 1000,
+          largestFrame: Math.max(config.maxFrame, BODY_OFFSET + config.maxLine),
+        },
+        { emit: (event) => this.emit(event), holdChanged: () => this.holdPublishers() },
+      );
+      this.backplane.start();
+    }
     if (config.statsInterval > 0) {
       this.statsTimer = setInterval(() => this.emitStats(), config.statsInterval * 1000);
     }
@@ -159,6 +192,8 @@ export class Relay {
     this.pubListener.stop(false);
     this.subListener.stop(false);
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
+    // The backplane takes in nothing more; NATS gets a moment for our last batches.
+    const backplaneClosed = this.backplane?.close();
     for (const socket of this.publishers) this.closePublisher(socket, CloseReason.Shutdown);
     this.emit({ type: "shutdown_started", pendingBytes: this.hub.pendingBytes, timeoutSeconds });
 
@@ -173,6 +208,7 @@ export class Relay {
       this.onFlushed = undefined;
     }
 
+    await backplaneClosed;
     const unflushedBytes = this.hub.pendingBytes;
     for (const subscriber of [...this.hub.subscribers]) {
       subscriber.closeReason = CloseReason.Shutdown;
@@ -193,6 +229,7 @@ export class Relay {
       return Bun.listen<PublisherConnection>({
         hostname: host,
         port: pubPort,
+        ...reusePortOption(config.reusePort),
         socket: {
           binaryType: "uint8array",
           open(socket) {
@@ -248,6 +285,7 @@ export class Relay {
       return Bun.listen<Subscriber>({
         hostname: host,
         port: subPort,
+        ...reusePortOption(config.reusePort),
         socket: {
           binaryType: "uint8array",
           open(socket) {
@@ -409,10 +447,14 @@ export class Relay {
   }
 
   /**
-   * Policies `block` and `stall`: stop (or restart) reading every publisher, so TCP pushes back
-   * on them. They are held and released as a group, so none is starved while others run.
+   * Policies `block` and `stall`, or the backplane behind on our batches: stop (or restart)
+   * reading every publisher, so TCP pushes back on them. They are held and released as a
+   * group, so none is starved while others run.
    */
-  private holdPublishers(hold: boolean): void {
+  private holdPublishers(): void {
+    const hold = this.hub.holdingPublishers;
+    if (hold === this.publishersHeld) return;
+    this.publishersHeld = hold;
     this.emit({ type: "publishers_held", held: hold, pendingBytes: this.hub.pendingBytes });
     if (this.shutdownPromise) return; // publishers are being closed
     for (const socket of this.publishers) {
@@ -432,18 +474,34 @@ export class Relay {
       bytesReceived: counters.bytesReceived - last.bytesReceived,
       bytesSent: counters.bytesSent - last.bytesSent,
     };
-    this.lastStats = { at: now, ...counters };
-    this.emit({ type: "stats", stats: this.snapshot((now - last.at) / 1000, delta) });
+    const cluster = this.backplane?.counters;
+    this.lastStats = {
+      at: now,
+      ...counters,
+      clusterOut: cluster?.messagesOut ?? 0,
+      clusterIn: cluster?.messagesIn ?? 0,
+    };
+    const interval = cluster && {
+      messagesOut: cluster.messagesOut - last.clusterOut,
+      messagesIn: cluster.messagesIn - last.clusterIn,
+    };
+    this.emit({ type: "stats", stats: this.snapshot((now - last.at) / 1000, delta, interval) });
   }
 
-  private snapshot(seconds: number, counters: Counters): StatsSnapshot {
-    return {
+  private snapshot(
+    seconds: number,
+    counters: Counters,
+    clusterInterval?: Pick<ClusterCounters, "messagesOut" | "messagesIn">,
+  ): StatsSnapshot {
+    const snapshot: StatsSnapshot = {
       ...counters,
       seconds,
       publishers: this.publishers.size,
       subscribers: this.hub.subscribers.length,
       pendingBytes: this.hub.pendingBytes,
     };
+    if (this.backplane) snapshot.cluster = { ...this.backplane.stats(), ...clusterInterval };
+    return snapshot;
   }
 }
 

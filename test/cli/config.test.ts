@@ -80,6 +80,10 @@ describe("parseCommandLine", () => {
       logFormat: "json",
       metricsPort: 9464,
       metricsHost: "0.0.0.0",
+      cluster: [],
+      clusterSubject: undefined,
+      nodeId: undefined,
+      reusePort: false,
     });
   });
 
