@@ -2,6 +2,8 @@
  * `bun run bench`: the pub/sub load client. Parses the flags, finds or starts
  * the relay, runs publishers and subscribers on worker threads, and prints the
  * article's result block followed by our figures (or one JSON object).
+ * `--framing frame` runs the same scenario over seed 003's frames (issue 12) and
+ * adds the publishers' submit-to-ack latency (the "Acks:" line).
  * Exit code: 0 when everything was delivered once, 1 on loss or duplicates
  * (unless --allow-loss), 2 on bad usage, 3 when the run could not happen.
  */
@@ -97,6 +99,12 @@ async function main(): Promise<number> {
     const series = [
       { label: "service (send stamp -> receive)", histogram: measurement.service.histogram },
     ];
+    if (measurement.acks !== null) {
+      series.push({
+        label: "submit -> ack (publisher)",
+        histogram: measurement.acks.latency.histogram,
+      });
+    }
     if (measurement.corrected !== null) {
       series.push({
         label: "corrected (scheduled send -> receive)",

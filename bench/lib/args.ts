@@ -38,6 +38,14 @@ export interface BenchOptions {
   msgsPerWrite: number | undefined;
   /** Wire protocol: the relay's newline lines, or NATS (PUB/SUB/MSG, one port). */
   protocol: "line" | "nats";
+  /**
+   * The relay's wire format on both ports (issue 12): `line`, or `frame` (seed 003's frames:
+   * publishers send Submit frames whose payload is the line message, newline included, and
+   * read a SubmitAck per Submit; subscribers decode Submit frames).
+   */
+  framing: "line" | "frame";
+  /** Frame mode: which SubmitAck code to expect (the relay's --frame-codes). */
+  frameCodes: "spec" | "article";
   /** Extra subscribers that connect and never read (slow-consumer scenario). */
   stalled: number;
   /** Extra subscribers that read and discard, not counted (connection-count scenario). */
@@ -85,6 +93,15 @@ Ours:
   --msgs-per-write N  saturation: messages per publisher write (~64 KiB of them)
   --protocol P        line (default) or nats: PUB/SUB to a NATS server on the
                       pub port (sub port = pub port); implies --sample 1
+  --framing F         line (default) or frame: seed 003's frames on both ports
+                      (issue 12). Publishers send Submit(ID, message) with IDs
+                      %08d counting from 1 per publisher and --msg-size bytes of
+                      payload (the line message, its newline included);
+                      subscribers decode Submit frames; every SubmitAck is
+                      checked (ID order, result 0) and timed (submit-to-ack
+                      latency, the "Acks:" line). A relay the bench starts gets
+                      --framing frame --frame-codes C
+  --frame-codes C     spec (default: SubmitAck 0x82) or article (0x81)
   --stalled N         N more subscribers that connect and never read
   --idle N            N more subscribers that read and discard (not counted)
   --slow-reader RATE  one more subscriber that reads at most RATE bytes/s (it
@@ -97,8 +114,8 @@ Ours:
   --help              this text
 
 If nothing listens on the publisher port, the bench starts this project's
-relay (bun run src/main.ts --pub-port {pub} --sub-port {sub} --quiet) and
-stops it afterwards.`;
+relay (bun run src/main.ts --pub-port {pub} --sub-port {sub} --quiet, plus
+--framing frame --frame-codes C with --framing frame) and stops it afterwards.`;
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -177,6 +194,20 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (protocol !== "line" && protocol !== "nats") {
     throw new UsageError(`--protocol must be line or nats, got "${protocol}"`);
   }
+  const framing = v.framing ?? "line";
+  if (framing !== "line" && framing !== "frame") {
+    throw new UsageError(`--framing must be line or frame, got "${framing}"`);
+  }
+  const frameCodes = v["frame-codes"] ?? "spec";
+  if (frameCodes !== "spec" && frameCodes !== "article") {
+    throw new UsageError(`--frame-codes must be spec or article, got "${frameCodes}"`);
+  }
+  if (framing === "frame" && protocol === "nats") {
+    throw new UsageError("--framing frame is the relay's format; NATS has its own (--protocol)");
+  }
+  if (v["frame-codes"] !== undefined && framing !== "frame") {
+    notes.push("--frame-codes only matters with --framing frame; ignored");
+  }
   let sample = v.sample === undefined ? undefined : integer("sample", v.sample, 1, 1);
   if (protocol === "nats") sample ??= 1;
   const pubPort = port("pub-port", v["pub-port"], 7001);
@@ -209,6 +240,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         ? undefined
         : integer("msgs-per-write", v["msgs-per-write"], 1, 1),
     protocol,
+    framing,
+    frameCodes,
     stalled: integer("stalled", v.stalled, 0, 0),
     idle: integer("idle", v.idle, 0, 0),
     slowReader:
@@ -248,6 +281,8 @@ function parseWithNode(argv: string[]) {
       sample: text,
       "msgs-per-write": text,
       protocol: text,
+      framing: text,
+      "frame-codes": text,
       stalled: text,
       idle: text,
       "slow-reader": text,

@@ -37,6 +37,29 @@ export interface RelayRequest {
   subPort: number;
   noSpawn: boolean;
   relayCmd: string | undefined;
+  /** Issue 12: `frame` adds `--framing frame --frame-codes C` to our relay's command. */
+  framing?: "line" | "frame";
+  frameCodes?: "spec" | "article";
+  /**
+   * Wait only for the publisher port (a server with one port, like seed 003's Go server);
+   * `{sub}` is still filled in for a relay that has both.
+   */
+  pubPortOnly?: boolean;
+}
+
+/**
+ * The flags our relay needs for the bench's framing: none for lines, `--framing frame
+ * --frame-codes C` for frames (so `bun run bench --framing frame` needs nothing else).
+ */
+export function framingFlags(request: Pick<RelayRequest, "framing" | "frameCodes">): string[] {
+  if (request.framing !== "frame") return [];
+  return ["--framing", "frame", "--frame-codes", request.frameCodes ?? "spec"];
+}
+
+/** The command template the bench starts: `--relay-cmd` as given, or our relay with the framing's flags. */
+export function relayTemplate(request: RelayRequest): string {
+  if (request.relayCmd !== undefined) return request.relayCmd;
+  return [OUR_RELAY_CMD, ...framingFlags(request)].join(" ");
 }
 
 export function shellQuote(word: string): string {
@@ -79,7 +102,15 @@ export async function ensureRelay(
   }
   if (request.noSpawn) throw new Error(`nothing listens on ${where} (and --no-spawn is set)`);
 
-  const template = request.relayCmd ?? OUR_RELAY_CMD;
+  const template = relayTemplate(request);
+  if (
+    request.relayCmd !== undefined &&
+    request.framing === "frame" &&
+    !request.relayCmd.includes("--framing") &&
+    request.relayCmd.includes("src/main.ts")
+  ) {
+    say("bench: --relay-cmd starts our relay without --framing: it will speak lines, not frames");
+  }
   if (
     request.relayCmd === undefined &&
     !(await Bun.file(path.join(REPO_ROOT, "src/main.ts")).exists())
@@ -131,7 +162,7 @@ export async function ensureRelay(
     }
     const up =
       (await isListening(request.pubHost, request.pubPort)) &&
-      (await isListening(request.subHost, request.subPort));
+      (request.pubPortOnly === true || (await isListening(request.subHost, request.subPort)));
     if (up) break;
     if (Date.now() > deadline) {
       await stop();

@@ -18,6 +18,7 @@ import type {
   Timeline,
   WorkerToMain,
 } from "../workers/protocol.ts";
+import type { AckReport } from "./ack-tracker.ts";
 import type { BenchOptions } from "./args.ts";
 import { epochMs } from "./clock.ts";
 import { connectExtras, type ExtraKind, type ExtraSubscriber } from "./extra-subscribers.ts";
@@ -57,6 +58,29 @@ export interface RunMeasurement {
   publishStartMs: number;
   /** The extra subscribers (idle, stalled, slow-reader, pausing), none counted in the results. */
   extras: ExtraRecord[];
+  /** Frame mode: the publishers' SubmitAcks, all workers summed; null in line mode. */
+  acks: AckMeasurement | null;
+}
+
+/** AckReport with the workers' histograms merged. */
+export interface AckMeasurement extends Omit<AckReport, "latency"> {
+  latency: { histogram: Histogram; sumNs: number };
+}
+
+/** Sums the publisher workers' ack reports (null when none has any: line mode). */
+export function mergeAcks(reports: readonly (AckReport | null)[]): AckMeasurement | null {
+  const present = reports.filter((r): r is AckReport => r !== null);
+  if (present.length === 0) return null;
+  const sum = (pick: (r: AckReport) => number) => present.reduce((n, r) => n + pick(r), 0);
+  return {
+    received: sum((r) => r.received),
+    inWindow: sum((r) => r.inWindow),
+    failed: sum((r) => r.failed),
+    outOfOrder: sum((r) => r.outOfOrder),
+    unacked: sum((r) => r.unacked),
+    errors: sum((r) => r.errors),
+    latency: mergeLatency(present.map((r) => r.latency)),
+  };
 }
 
 /** One extra subscriber after the run. */
@@ -165,6 +189,7 @@ export async function runBench(
         rate: options.rate,
         sample: options.sample,
         protocol: options.protocol,
+        framing: options.framing,
         progress,
         progressSlot: pubWorkers + i,
       }),
@@ -179,6 +204,8 @@ export async function runBench(
         msgSize: options.msgSize,
         msgsPerWrite: options.msgsPerWrite,
         protocol: options.protocol,
+        framing: options.framing,
+        frameCodes: options.frameCodes,
         progress,
         progressSlot: i,
       }),
@@ -261,6 +288,7 @@ export async function runBench(
         closedAtMs: e.closedAtMs,
         bytes: e.bytes,
       })),
+      acks: mergeAcks(published.map((m) => m.acks)),
     };
   } finally {
     for (const extra of extras) extra.end();

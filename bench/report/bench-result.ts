@@ -5,7 +5,7 @@
 import type { BenchOptions } from "../lib/args.ts";
 import { type LatencySummary, summarize } from "../lib/latency-histogram.ts";
 import { type RelayLogRecord, type RelayLogSummary, summarizeRelayLog } from "../lib/relay-log.ts";
-import type { RunMeasurement } from "../lib/run-bench.ts";
+import type { AckMeasurement, RunMeasurement } from "../lib/run-bench.ts";
 
 export interface BenchResult {
   params: {
@@ -20,6 +20,8 @@ export interface BenchResult {
     sample: number | null;
     msgsPerWrite: number | null;
     protocol: "line" | "nats";
+    /** The relay's wire format (issue 12); absent in results written before it. */
+    framing?: "line" | "frame";
     stalled: number;
     idle: number;
     /** --slow-reader: bytes/s of the one slow extra subscriber; null = none. */
@@ -65,6 +67,28 @@ export interface BenchResult {
   relayLog: RelayLogSummary | null;
   /** The stalled, slow-reader and pausing extra subscribers (idle ones are not listed). */
   extraSubscribers: ExtraSubscriberResult[];
+  /** Frame mode: the publishers' SubmitAcks; null (or absent, older results) in line mode. */
+  acks?: AckResult | null;
+}
+
+/** What the publishers' SubmitAcks came to (`--framing frame`, and the frame-load client). */
+export interface AckResult {
+  /** Acks received over the whole run. */
+  received: number;
+  /** Acks of Submits inside the measured window. */
+  inWindow: number;
+  /** inWindow / windowSec. */
+  rate: number;
+  /** Result not 0. */
+  failed: number;
+  /** ID not the next Submit's. */
+  outOfOrder: number;
+  /** Submits never acked (after the drain). */
+  unacked: number;
+  /** Frame errors in the ack stream, or frames that are not acks. */
+  errors: number;
+  /** Submit (send stamp) to ack (read), over the window's acks. */
+  latencyMs: LatencySummary;
 }
 
 export interface ExtraSubscriberResult {
@@ -109,6 +133,7 @@ export function toBenchResult(
       sample: options.sample ?? null,
       msgsPerWrite: options.msgsPerWrite ?? null,
       protocol: options.protocol,
+      framing: options.framing,
       stalled: options.stalled,
       idle: options.idle,
       slowReader: options.slowReader ?? null,
@@ -148,12 +173,36 @@ export function toBenchResult(
           e.closedAtMs === undefined ? null : Math.round(e.closedAtMs - m.publishStartMs) / 1000,
         bytes: e.bytes,
       })),
+    acks: m.acks === null ? null : ackResult(m.acks, m.windowSec),
   };
+}
+
+export function ackResult(a: AckMeasurement, windowSec: number): AckResult {
+  return {
+    received: a.received,
+    inWindow: a.inWindow,
+    rate: a.inWindow / windowSec,
+    failed: a.failed,
+    outOfOrder: a.outOfOrder,
+    unacked: a.unacked,
+    errors: a.errors,
+    latencyMs: summarize(a.latency.histogram, a.latency.sumNs),
+  };
+}
+
+/** Whether every Submit got its ack, in order, with result 0 (true in line mode). */
+export function ackedEverything(r: BenchResult): boolean {
+  const a = r.acks;
+  return a == null || a.failed + a.outOfOrder + a.unacked + a.errors === 0;
 }
 
 /** Whether the run delivered everything once (what decides the exit code). */
 export function deliveredEverything(r: BenchResult): boolean {
   return (
-    r.lost === 0 && r.duplicated === 0 && r.malformedLines === 0 && r.disconnectedSubscribers === 0
+    r.lost === 0 &&
+    r.duplicated === 0 &&
+    r.malformedLines === 0 &&
+    r.disconnectedSubscribers === 0 &&
+    ackedEverything(r)
   );
 }

@@ -7,16 +7,41 @@
 import type { LatencySummary } from "../lib/latency-histogram.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { ARTICLE_FIGURES, isArticleScenario, type PublishedFigures } from "./article-figures.ts";
-import type { BenchResult } from "./bench-result.ts";
+import type { AckResult, BenchResult } from "./bench-result.ts";
 
 const ms = (value: number) => value.toFixed(3);
 
 /** `bench_client start` and the parameter line, printed before the run. */
-export function headerLines(p: BenchResult["params"]): string[] {
+export function headerLines(
+  p: BenchResult["params"] & { frameCodes?: "spec" | "article" },
+): string[] {
+  const framing = p.framing === "frame" ? ` framing=frame codes=${p.frameCodes ?? "spec"}` : "";
   return [
     "bench_client start",
-    `pubs=${p.pubs} subs=${p.subs} rate=${p.rate}/pub msg_size=${p.msgSize} duration=${p.duration}s threads=${p.threads}`,
+    `pubs=${p.pubs} subs=${p.subs} rate=${p.rate}/pub msg_size=${p.msgSize} duration=${p.duration}s threads=${p.threads}${framing}`,
   ];
+}
+
+/**
+ * Frame mode: the publishers' SubmitAcks, `Acks: N in window (R/s) ...`, then what went
+ * wrong with them, if anything.
+ */
+export function ackLine(a: AckResult): string {
+  const l = a.latencyMs;
+  const latency =
+    l.count === 0
+      ? "no samples"
+      : `avg=${ms(l.avgMs)} p50=${ms(l.p50Ms)} p90=${ms(l.p90Ms)} p99=${ms(l.p99Ms)} p99.9=${ms(l.p999Ms)} max=${ms(l.maxMs)}`;
+  const problems = [
+    a.failed > 0 ? `failed=${a.failed}` : "",
+    a.outOfOrder > 0 ? `out of order=${a.outOfOrder}` : "",
+    a.unacked > 0 ? `never acked=${a.unacked}` : "",
+    a.errors > 0 ? `not acks=${a.errors}` : "",
+  ].filter((s) => s !== "");
+  return (
+    `Acks: ${a.inWindow} in window (${a.rate.toFixed(2)} acks/s), ${a.received} in all; ` +
+    `submit-to-ack latency (ms): ${latency}; ${problems.length === 0 ? "all in order, result 0" : problems.join(", ")}`
+  );
 }
 
 /** The article's result block. */
@@ -44,6 +69,7 @@ function fullPercentiles(l: LatencySummary): string {
 export function extraLines(r: BenchResult): string[] {
   const l = r.latencyMs;
   const lines = [
+    ...(r.acks == null ? [] : [ackLine(r.acks)]),
     `Latency tail (ms): p99.9=${ms(l.p999Ms)} p99.99=${ms(l.p9999Ms)} max=${ms(l.maxMs)} min=${ms(l.minMs)} samples=${l.count}`,
   ];
   if (r.correctedLatencyMs !== null) {

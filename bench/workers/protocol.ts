@@ -4,6 +4,7 @@
  * run's clock: everything time-related is an epoch-ms instant decided once by
  * the main thread, so no message has to arrive "on time".
  */
+import type { AckReport } from "../lib/ack-tracker.ts";
 import type { EncodedLatency } from "../lib/latency-histogram.ts";
 import type { SequenceCounts } from "../lib/sequence-tracker.ts";
 
@@ -22,6 +23,9 @@ export interface PublisherSetup {
   /** Saturation: messages per write; undefined = about 64 KiB of them. */
   msgsPerWrite: number | undefined;
   protocol: "line" | "nats";
+  /** `frame`: Submit frames out, SubmitAcks (with `frameCodes`) in, checked and timed. */
+  framing: "line" | "frame";
+  frameCodes: "spec" | "article";
   /** Live counters for the progress line: one Float64 per worker (messages sent so far). */
   progress: SharedArrayBuffer;
   progressSlot: number;
@@ -36,6 +40,8 @@ export interface SubscriberSetup {
   /** Light mode: count only, decode one message in `sample`; undefined = decode every message. */
   sample: number | undefined;
   protocol: "line" | "nats";
+  /** `frame`: the relay sends Submit frames; their payload is the line message. */
+  framing: "line" | "frame";
   progress: SharedArrayBuffer;
   progressSlot: number;
 }
@@ -87,5 +93,6 @@ export interface SubscriberWorkerReport {
 export type WorkerToMain =
   | { kind: "ready" }
   | { kind: "failed"; message: string }
-  | { kind: "published"; publishers: PublisherReport[] }
+  /** `acks`: frame mode only, summed over the worker's publishers. */
+  | { kind: "published"; publishers: PublisherReport[]; acks: AckReport | null }
   | { kind: "received"; report: SubscriberWorkerReport };

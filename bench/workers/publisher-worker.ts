@@ -9,10 +9,24 @@
  * handled. Saturation mode (rate 0) writes batches as long as the kernel takes
  * them whole and waits for `drain` otherwise, so the relay's TCP backpressure
  * sets the pace.
+ *
+ * Frame mode (`--framing frame`, issue 12) sends each message as a Submit frame
+ * (frame-messages.ts) and reads the relay's SubmitAcks: each is checked (ID order,
+ * result 0) and timed from its Submit's send stamp (AckTracker). Sending stays
+ * open-loop: acks are not awaited, except that the report waits (up to the drain
+ * deadline) until every Submit is acked.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Socket } from "bun";
+import {
+  FrameDecoder,
+  type FrameError,
+  FrameIdCounter,
+  type FrameSink,
+} from "../../src/protocol/frame-codec.ts";
+import { AckTracker } from "../lib/ack-tracker.ts";
 import { epochMs } from "../lib/clock.ts";
+import { encodeSubmitMessage, SUBMIT_OVERHEAD } from "../lib/frame-messages.ts";
 import { encodeMessage, prefixLength } from "../lib/message.ts";
 import { encodePubFrame, NATS_CONNECT, pubFrameLength, pubHeader } from "../lib/nats.ts";
 import { RateSchedule } from "../lib/rate-schedule.ts";
@@ -28,6 +42,13 @@ import type {
 const SLICE_MS = 2;
 /** Default messages per write at saturation (--msgs-per-write): about 64 KiB of them. */
 const SATURATION_BATCH_BYTES = 64 * 1024;
+/**
+ * Frame mode, rate mode: the longest the thread sleeps in `Atomics.wait` before returning to
+ * the event loop, where acks are read and stamped. Acks that arrive while it sleeps are read
+ * late by up to this much, so it bounds the error of the submit-to-ack latency (a longer
+ * sleep, the line mode's whole slice, put ~1 ms of the client's own sleep into every ack).
+ */
+const ACK_POLL_MS = 0.05;
 /** Stop building messages for a connection whose unsent bytes exceed this (rate mode). */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
@@ -38,6 +59,7 @@ const progress = new Float64Array(setup.progress);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** NATS: every message goes out as `PUB bench N\r\n<message>\r\n`. */
 const natsHeader = setup.protocol === "nats" ? pubHeader(setup.msgSize) : undefined;
+const frames = setup.framing === "frame";
 /** Messages per write at saturation. */
 const saturationBatch =
   setup.msgsPerWrite ?? Math.max(1, Math.floor(SATURATION_BATCH_BYTES / setup.msgSize));
@@ -58,16 +80,28 @@ class Publisher {
   closed = false;
   private scratch = new Uint8Array(0);
   private readonly maxMessageBytes: number;
+  /** Frame mode: the next Submit's ID, and the acks coming back. */
+  private readonly ids: FrameIdCounter | undefined;
+  readonly acks: AckTracker | undefined;
+  readonly ackReader: AckReader | undefined;
 
   constructor(
     readonly id: number,
     readonly msgSize: number,
   ) {
     // Room for the longest prefix any seq this run can reach, plus the newline.
+    const line = Math.max(msgSize, prefixLength(id, 1e15, Date.now()) + 1);
     this.maxMessageBytes =
-      natsHeader === undefined
-        ? Math.max(msgSize, prefixLength(id, 1e15, Date.now()) + 1)
-        : pubFrameLength(natsHeader, msgSize);
+      natsHeader !== undefined
+        ? pubFrameLength(natsHeader, msgSize)
+        : frames
+          ? line + SUBMIT_OVERHEAD
+          : line;
+    if (frames) {
+      this.ids = new FrameIdCounter(1);
+      this.acks = new AckTracker(isMeasured);
+      this.ackReader = new AckReader(this.acks);
+    }
   }
 
   /** Builds seqs (this.seq, upTo] stamped `stampMs` and writes them as one buffer. */
@@ -77,7 +111,12 @@ class Publisher {
     const needed = count * this.maxMessageBytes;
     if (this.scratch.length < needed) this.scratch = new Uint8Array(needed);
     let end = 0;
-    if (natsHeader === undefined) {
+    if (this.ids !== undefined) {
+      for (let seq = this.seq + 1; seq <= upTo; seq++) {
+        end = encodeSubmitMessage(this.scratch, end, this.ids, this.id, seq, stampMs, this.msgSize);
+      }
+      this.acks?.sent(upTo, stampMs);
+    } else if (natsHeader === undefined) {
       for (let seq = this.seq + 1; seq <= upTo; seq++) {
         end = encodeMessage(this.scratch, end, this.id, seq, stampMs, this.msgSize);
       }
@@ -152,6 +191,49 @@ class Publisher {
   }
 }
 
+/**
+ * Reads one publisher's SubmitAcks with the relay's decoder (acks accepted, with the relay's
+ * codes) into its AckTracker; anything else the relay sends counts as an error.
+ */
+class AckReader implements FrameSink {
+  private readonly decoder = new FrameDecoder({
+    codes: setup.frameCodes,
+    maxFrame: 1 << 20,
+    acceptAcks: true,
+  });
+  private nowMs = 0;
+
+  constructor(private readonly tracker: AckTracker) {}
+
+  push(chunk: Uint8Array): void {
+    this.nowMs = epochMs();
+    this.decoder.push(chunk, this);
+  }
+
+  submitAck(bytes: Uint8Array, idStart: number, result: number): void {
+    this.tracker.ack(bytes, idStart, result, this.nowMs);
+  }
+  submit(): void {
+    this.tracker.errors++;
+  }
+  conn(): void {
+    this.tracker.errors++;
+  }
+  connAck(): void {
+    this.tracker.errors++;
+  }
+  error(_error: FrameError): void {
+    this.tracker.errors++;
+  }
+}
+
+/** Whether a Submit counts in the window: as sentInWindow counts it (rate mode: by seq). */
+function isMeasured(seq: number, stampMs: number): boolean {
+  if (measuredSeqs !== undefined) return seq >= measuredSeqs.first && seq <= measuredSeqs.last;
+  const line = timeline;
+  return line !== undefined && stampMs >= line.measureStartMs && stampMs < line.measureEndMs;
+}
+
 const publishers = setup.publisherIds.map((id) => new Publisher(id, setup.msgSize));
 let timeline: Timeline | undefined;
 let schedule: RateSchedule | undefined;
@@ -206,6 +288,12 @@ function pumpScheduled(plan: RateSchedule): void {
       queuePump(wait - 1); // timers overshoot by ~1 ms; the slice catches up
       return;
     }
+    if (frames) {
+      // Acks are read between pumps only: sleep a little, then let the event loop read them.
+      if (wait > 0) Atomics.wait(sleeper, 0, 0, Math.min(wait, ACK_POLL_MS));
+      queuePump(0);
+      return;
+    }
     if (epochMs() + Math.max(wait, 0) > sliceEnd) {
       queuePump(0);
       return;
@@ -247,15 +335,24 @@ function stopPublishing(): void {
   waitForFlush();
 }
 
-/** Lets queued bytes reach the relay (bounded by drainUntilMs) before reporting. */
+/**
+ * Lets queued bytes reach the relay (bounded by drainUntilMs) before reporting; in frame mode
+ * also waits for every ack (same bound).
+ */
 function waitForFlush(): void {
   const line = timeline as Timeline;
-  const unflushed = publishers.some((p) => !p.closed && p.pending.length > 0);
+  const unflushed = publishers.some(
+    (p) => !p.closed && (p.pending.length > 0 || (p.acks?.unacked ?? 0) > 0),
+  );
   if (unflushed && epochMs() < line.drainUntilMs) {
     setTimeout(waitForFlush, 5);
     return;
   }
-  send({ kind: "published", publishers: publishers.map((p) => p.report()) });
+  send({
+    kind: "published",
+    publishers: publishers.map((p) => p.report()),
+    acks: frames ? AckTracker.report(publishers.flatMap((p) => (p.acks ? [p.acks] : []))) : null,
+  });
 }
 
 async function connectAll(): Promise<void> {
@@ -265,8 +362,9 @@ async function connectAll(): Promise<void> {
         hostname: setup.endpoint.host,
         port: setup.endpoint.port,
         socket: {
-          data() {
-            // The relay does not talk to publishers; ignore anything it says.
+          data(_socket, chunk) {
+            // Frame mode: SubmitAcks. In line mode the relay says nothing to publishers.
+            p.ackReader?.push(chunk);
           },
           drain() {
             // Spurious drains happen (see bun-sockets.md): flush() is a no-op then.

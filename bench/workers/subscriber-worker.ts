@@ -13,9 +13,15 @@
  * (SampledSequenceCheck), and counts the messages received inside the
  * measured window by arrival time. Saturation then measures the relay, not
  * this thread.
+ *
+ * Frame mode (`--framing frame`, issue 12): the relay sends Submit frames, cut by
+ * the relay's own decoder (SubmitReader); each payload is a line message, read
+ * as above, and its frame's ID must be its seq (%08d) or the message counts as
+ * malformed. Light mode counts frames instead of newlines.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { epochMs, NS_PER_MS } from "../lib/clock.ts";
+import { idIsSeq, SubmitReader } from "../lib/frame-messages.ts";
 import { createHistogram, encodeLatency } from "../lib/latency-histogram.ts";
 import { LineCounter, SampledSequenceCheck } from "../lib/light-count.ts";
 import { decoded, decodeLine, NEWLINE } from "../lib/message.ts";
@@ -28,6 +34,7 @@ const setup = workerData as SubscriberSetup;
 const port = parentPort;
 if (port === null) throw new Error("subscriber-worker must run as a worker thread");
 const progress = new Float64Array(setup.progress);
+const frames = setup.framing === "frame";
 
 function send(message: WorkerToMain): void {
   port?.postMessage(message);
@@ -57,9 +64,17 @@ class Subscriber {
   carry: Uint8Array | undefined;
   closed = false;
   readonly trackers: SequenceTracker[];
+  /** Frame mode: the Submit frames' reader (every message handed over). */
+  private readonly submits: SubmitReader | undefined;
+  private nowMs = 0;
 
   constructor(pubs: number) {
     this.trackers = Array.from({ length: pubs }, () => new SequenceTracker());
+    if (frames) {
+      this.submits = new SubmitReader(1, (bytes, start, end, idStart) =>
+        this.onLine(bytes, start, end, this.nowMs, idStart),
+      );
+    }
   }
 
   /** A connection that ends before the run does is counted once, whichever handler sees it first. */
@@ -78,6 +93,13 @@ class Subscriber {
 
   onData(chunk: Uint8Array): void {
     const nowMs = epochMs();
+    if (this.submits !== undefined) {
+      this.nowMs = nowMs;
+      const errors = this.submits.errors;
+      this.submits.push(chunk);
+      malformed += this.submits.errors - errors;
+      return;
+    }
     let pos = 0;
     if (this.carry !== undefined) {
       const newline = chunk.indexOf(NEWLINE);
@@ -100,8 +122,8 @@ class Subscriber {
     if (pos < chunk.length) this.carry = chunk.subarray(pos);
   }
 
-  private onLine(bytes: Uint8Array, start: number, end: number, nowMs: number): void {
-    if (!decodeLine(bytes, start, end)) {
+  private onLine(bytes: Uint8Array, start: number, end: number, nowMs: number, idStart = -1): void {
+    if (!decodeLine(bytes, start, end) || (idStart >= 0 && !idIsSeq(bytes, idStart, decoded.seq))) {
       malformed++;
       return;
     }
@@ -149,18 +171,23 @@ class LightSubscriber {
   closed = false;
   socket: { write(bytes: Uint8Array, offset: number, length: number): number } | undefined;
   private readonly check = new SampledSequenceCheck(setup.pubs);
-  private readonly reader: LineCounter | NatsFrameReader;
+  private readonly reader: LineCounter | NatsFrameReader | SubmitReader;
   private nowMs = 0;
 
   constructor(every: number) {
     const onSample = (bytes: Uint8Array, start: number, end: number) =>
       this.onSample(bytes, start, end);
-    this.reader =
-      setup.protocol === "nats"
-        ? new NatsFrameReader(every, onSample, () =>
-            this.socket?.write(NATS_PONG, 0, NATS_PONG.length),
-          )
-        : new LineCounter(every, onSample);
+    if (setup.protocol === "nats") {
+      this.reader = new NatsFrameReader(every, onSample, () =>
+        this.socket?.write(NATS_PONG, 0, NATS_PONG.length),
+      );
+    } else if (frames) {
+      this.reader = new SubmitReader(every, (bytes, start, end, idStart) =>
+        this.onSample(bytes, start, end, idStart),
+      );
+    } else {
+      this.reader = new LineCounter(every, onSample);
+    }
   }
 
   markClosed(): void {
@@ -179,13 +206,16 @@ class LightSubscriber {
   onData(chunk: Uint8Array): void {
     const nowMs = epochMs();
     this.nowMs = nowMs;
-    const completed = this.reader.push(chunk);
+    const reader = this.reader;
+    const errors = reader instanceof SubmitReader ? reader.errors : 0;
+    const completed = reader.push(chunk);
+    if (reader instanceof SubmitReader) malformed += reader.errors - errors;
     receivedTotal += completed;
     if (nowMs >= measureStartMs && nowMs < measureEndMs) receivedInWindow += completed;
   }
 
-  private onSample(bytes: Uint8Array, start: number, end: number): void {
-    if (!decodeLine(bytes, start, end)) {
+  private onSample(bytes: Uint8Array, start: number, end: number, idStart = -1): void {
+    if (!decodeLine(bytes, start, end) || (idStart >= 0 && !idIsSeq(bytes, idStart, decoded.seq))) {
       malformed++;
       return;
     }

@@ -46,6 +46,7 @@ function measurement(overrides: Partial<RunMeasurement> = {}): RunMeasurement {
     unflushedBytes: 0,
     publishStartMs: 1_700_000_000_000,
     extras: [],
+    acks: null,
     ...overrides,
   };
 }
