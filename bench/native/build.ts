@@ -1,8 +1,10 @@
 /**
- * Builds bench/native/sat_client.c on demand into bench/out/native/sat_client
- * (gitignored), again only when the source is newer than the binary.
+ * Builds the native bench clients on demand into bench/out/native/ (gitignored), again only
+ * when the source is newer than the binary:
+ * - bench/native/sat_client.c: the saturation client (lines, frames, NATS);
+ * - bench/native/frame_load.c: the framed submit/ack load client (issue 12).
  *
- *   bun run bench/native/build.ts     # prints the binary's path
+ *   bun run bench/native/build.ts     # builds both, prints their paths
  */
 import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -11,6 +13,8 @@ import { needsBuild } from "./native-result.ts";
 
 export const NATIVE_SOURCE = path.join(REPO_ROOT, "bench/native/sat_client.c");
 export const NATIVE_BINARY = path.join(REPO_ROOT, "bench/out/native/sat_client");
+export const FRAME_LOAD_SOURCE = path.join(REPO_ROOT, "bench/native/frame_load.c");
+export const FRAME_LOAD_BINARY = path.join(REPO_ROOT, "bench/out/native/frame_load");
 
 function mtimeMs(file: string): number | undefined {
   try {
@@ -20,19 +24,39 @@ function mtimeMs(file: string): number | undefined {
   }
 }
 
-/** Returns the binary's path, compiling it first when needed; throws when cc fails. */
-export function ensureNativeClient(say: (line: string) => void = () => {}): string {
-  const source = mtimeMs(NATIVE_SOURCE);
-  if (source === undefined) throw new Error(`${NATIVE_SOURCE} is missing`);
-  if (!needsBuild(source, mtimeMs(NATIVE_BINARY))) return NATIVE_BINARY;
-  mkdirSync(path.dirname(NATIVE_BINARY), { recursive: true });
-  const argv = ["cc", "-O2", "-std=c99", "-o", NATIVE_BINARY, NATIVE_SOURCE, "-lpthread"];
+/** Compiles `source` into `binary` unless the binary is newer; returns its path, throws when cc fails. */
+export function ensureNativeBinary(
+  source: string,
+  binary: string,
+  say: (line: string) => void = () => {},
+): string {
+  const sourceTime = mtimeMs(source);
+  if (sourceTime === undefined) throw new Error(`${source} is missing`);
+  if (!needsBuild(sourceTime, mtimeMs(binary))) return binary;
+  mkdirSync(path.dirname(binary), { recursive: true });
+  // Built under a temporary name and renamed: a concurrent run never executes a half-written file.
+  const partial = `${binary}.${process.pid}.tmp`;
+  const argv = ["cc", "-O2", "-std=c99", "-o", partial, source, "-lpthread"];
   say(`native: ${argv.join(" ")}`);
   const built = Bun.spawnSync(argv, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
-  if (built.exitCode !== 0)
-    throw new Error(`building the native client failed (cc exit ${built.exitCode})`);
-  return NATIVE_BINARY;
+  if (built.exitCode !== 0) {
+    throw new Error(`building ${path.basename(source)} failed (cc exit ${built.exitCode})`);
+  }
+  Bun.spawnSync(["mv", "-f", partial, binary]);
+  return binary;
 }
 
-if (import.meta.main)
-  process.stdout.write(`${ensureNativeClient((l) => process.stderr.write(`${l}\n`))}\n`);
+/** The saturation client (sat_client.c), built when needed. */
+export function ensureNativeClient(say: (line: string) => void = () => {}): string {
+  return ensureNativeBinary(NATIVE_SOURCE, NATIVE_BINARY, say);
+}
+
+/** The frame load client (frame_load.c), built when needed. */
+export function ensureFrameLoad(say: (line: string) => void = () => {}): string {
+  return ensureNativeBinary(FRAME_LOAD_SOURCE, FRAME_LOAD_BINARY, say);
+}
+
+if (import.meta.main) {
+  const say = (l: string) => process.stderr.write(`${l}\n`);
+  process.stdout.write(`${ensureNativeClient(say)}\n${ensureFrameLoad(say)}\n`);
+}

@@ -8,12 +8,15 @@
  *
  * --threads 1 runs one epoll loop for everything; 2 (default) one for the
  * publishers and one for the subscribers. No latency is measured.
+ * --framing frame (issue 12): Submit frames out, SubmitAcks checked, frames
+ * counted; the relay it starts gets --framing frame --frame-codes C.
  */
 import { parseBenchArgs, UsageError } from "../lib/args.ts";
 import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { deliveredEverything, relayLogOf } from "../report/bench-result.ts";
+import { ackLine } from "../report/text-report.ts";
 import { ensureNativeClient } from "./build.ts";
 import {
   nativeArgs,
@@ -120,6 +123,7 @@ async function main(): Promise<number> {
       `${result.params.pubs} pub -> ${result.params.subs} sub, ${result.params.msgSize} B, native client (${threads} thread${threads === 1 ? "" : "s"}), ${result.windowSec.toFixed(2)} s\n` +
         `sent ${f(result.sentRate)} msg/s, received ${f(result.receivedRate)} msg/s (${f((result.receivedRate * result.params.msgSize) / 1e6)} MB/s)\n` +
         `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%\n` +
+        (result.acks == null ? "" : `${ackLine(result.acks)}\n`) +
         (result.relayLog === null ? "" : `${formatRelayLog(result.relayLog)}\n`),
     );
   }

@@ -39,6 +39,13 @@ export interface NativeOutput {
   drainSec: number;
   runSec: number;
   complete: boolean;
+  /** `--framing frame` (issue 12); absent from clients built before it. */
+  framing?: "line" | "frame";
+  /** Frame mode: SubmitAcks read in the window and in all, acks with a wrong code, ID or result, Submits never acked. */
+  acks?: number;
+  acksTotal?: number;
+  badAcks?: number;
+  unacked?: number;
 }
 
 /** Why the native client cannot run these options, or undefined when it can. */
@@ -99,6 +106,14 @@ export function nativeArgs(options: BenchOptions, threads: number): string[] {
   if (options.msgsPerWrite !== undefined)
     args.push("--msgs-per-write", String(options.msgsPerWrite));
   if (options.protocol === "nats") args.push("--protocol", "nats");
+  if (options.framing === "frame") {
+    args.push(
+      "--framing",
+      "frame",
+      "--ack-cmd",
+      options.frameCodes === "article" ? "0x81" : "0x82",
+    );
+  }
   return args;
 }
 
@@ -155,6 +170,7 @@ export function nativeToBenchResult(
       sample: null,
       msgsPerWrite: out.msgsPerWrite,
       protocol: out.protocol,
+      framing: out.framing ?? "line",
       stalled: 0,
       idle: 0,
       slowReader: null,
@@ -187,6 +203,20 @@ export function nativeToBenchResult(
     receivedTotal: out.receivedTotal,
     relayLog,
     extraSubscribers: [],
+    acks:
+      out.framing === "frame"
+        ? {
+            received: out.acksTotal ?? 0,
+            inWindow: out.acks ?? 0,
+            rate: (out.acks ?? 0) / out.windowSec,
+            failed: 0,
+            // The native client counts every wrong ack in one figure (code, ID or result).
+            outOfOrder: out.badAcks ?? 0,
+            unacked: out.unacked ?? 0,
+            errors: 0,
+            latencyMs: NO_LATENCY,
+          }
+        : null,
   };
 }
 

@@ -22,6 +22,14 @@
  * on separate threads (default). --protocol nats: PUB/MSG framing on the pub
  * port, subject "b" (3 newlines per delivered message, server PINGs answered and
  * not counted; no sequence sampling).
+ * --framing frame: seed 003's frames on both ports (issue 12, our relay with
+ * --framing frame). Each message is Submit(ID, payload): totalLength, 0x02, the
+ * publisher's seq as 8 digits (%08d), and the --msg-size bytes of the line
+ * message as payload. Publishers also read their SubmitAcks (command --ack-cmd,
+ * 0x82 by default, 0x81 for --frame-codes article) and check each one's ID
+ * order and result; subscribers walk the frames by their length, check the
+ * first whole frame of every read (command, length, ID = seq, the line's
+ * fields) and count frames instead of newlines.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -47,7 +55,9 @@ static int phase = PH_WARM;
 static const char *pub_host = "127.0.0.1", *sub_host = "127.0.0.1";
 static int pub_port = 7001, sub_port = 7002, npub = 1, nsub = 1, msg_size = 80;
 static int per_write = 0, nthreads = 2, nats = 0, loopback = 0, loop_pub_fd = -1,
-           sub_listen_fd = -1;
+           sub_listen_fd = -1, frames = 0, ack_cmd = 0x82;
+#define FRAME_HEAD 13 /* totalLength, commandID, ID */
+#define ACK_BYTES 14
 static double duration = 5, warmup = 1, drain_cap = 3;
 
 typedef struct {
@@ -58,16 +68,26 @@ typedef struct {
   char seq_txt[24];   /* seq in decimal, incremented in place */
   size_t seq_len;
   int done; /* finished its last batch after the window (read by main) */
+  /* --framing frame */
+  char id_txt[8];   /* the next Submit's ID */
+  char ack_id[8];   /* the ID the next ack must carry */
+  unsigned char ack_carry[ACK_BYTES];
+  int ack_carry_len;
+  uint64_t acks;    /* acks read (read by main) */
 } Pub;
 typedef struct {
   int fd, at_line_start, open;
   uint64_t lines, bytes, sample_seq, sample_line;
   uint64_t *last_seq; /* per publisher, 0 = none yet (seqs start at 1) */
+  /* --framing frame: bytes of the current frame still to come, and a split length field */
+  uint64_t frame_left;
+  unsigned char len_part[4];
+  int len_part_len;
 } Sub;
 
 static Pub *pubs;
 static Sub *subs;
-static uint64_t lost_gaps, duplicated, reordered, malformed, sampled, disconnected;
+static uint64_t lost_gaps, duplicated, reordered, malformed, sampled, disconnected, bad_acks;
 
 static double now_s(void) {
   struct timespec t;
@@ -111,6 +131,14 @@ static size_t put_uint(char *p, uint64_t v) {
   return n;
 }
 
+/* The next 8-digit frame ID (wraps after 99999999, like seed 003's serial numbers). */
+static void id_increment(char *id) {
+  for (int i = 7; i >= 0; i--) {
+    if (id[i] < '9') { id[i]++; return; }
+    id[i] = '0';
+  }
+}
+
 /* Frame size on the wire: the line itself, or NATS "PUB b SIZE\r\n" + line + "\r\n". */
 static size_t head_len;
 static char head[32];
@@ -141,6 +169,10 @@ static void fill(Pub *p) {
     memcpy(m + id_len, p->seq_txt, p->seq_len);
     m[id_len + p->seq_len] = ',';
     memcpy(m + id_len + p->seq_len + 1, stamp, stamp_len); /* one stamp per batch, like the bench */
+    if (frames) { /* Submit: the header (length and command written at setup), ID = seq */
+      memcpy(q + 5, p->id_txt, 8);
+      id_increment(p->id_txt);
+    }
   }
   p->len = frame * per_write;
   p->off = 0;
@@ -153,7 +185,12 @@ static int pub_write(Pub *p, int ep) {
       p->sent += per_write;
       __atomic_store_n(&p->sent, p->sent, __ATOMIC_RELEASE);
       if (get_phase() >= PH_STOP_PUB) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, p->fd, NULL);
+        if (frames) { /* keep reading its acks */
+          struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (1ull << 32) | (uint64_t)(p - pubs)};
+          epoll_ctl(ep, EPOLL_CTL_MOD, p->fd, &ev);
+        } else {
+          epoll_ctl(ep, EPOLL_CTL_DEL, p->fd, NULL);
+        }
         __atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
         return 1;
       }
@@ -201,6 +238,104 @@ static void sample(Sub *s, const char *line, const char *nl, uint64_t index) {
   s->sample_line = index;
 }
 
+static uint32_t be32(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* One ack of publisher p: command, ID order, result. */
+static void on_ack(Pub *p, const unsigned char *a) {
+  if (be32(a) != ACK_BYTES || a[4] != ack_cmd || memcmp(a + 5, p->ack_id, 8) != 0 || a[13] != 0)
+    bad_acks++;
+  id_increment(p->ack_id);
+  __atomic_store_n(&p->acks, p->acks + 1, __ATOMIC_RELEASE);
+}
+
+/* --framing frame: reads a publisher's SubmitAcks (14 bytes each). */
+static void pub_read_acks(Pub *p, char *rbuf) {
+  for (int rounds = 0; rounds < 4; rounds++) {
+    ssize_t n = read(p->fd, rbuf, READ_BUF);
+    if (n == 0) die("the relay closed a publisher");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      die("publisher read");
+    }
+    const unsigned char *q = (const unsigned char *)rbuf, *end = q + n;
+    if (p->ack_carry_len > 0) {
+      int take = ACK_BYTES - p->ack_carry_len;
+      if (take > n) take = (int)n;
+      memcpy(p->ack_carry + p->ack_carry_len, q, (size_t)take);
+      p->ack_carry_len += take;
+      q += take;
+      if (p->ack_carry_len < ACK_BYTES) return;
+      on_ack(p, p->ack_carry);
+      p->ack_carry_len = 0;
+    }
+    for (; end - q >= ACK_BYTES; q += ACK_BYTES) on_ack(p, q);
+    if (q < end) {
+      p->ack_carry_len = (int)(end - q);
+      memcpy(p->ack_carry, q, (size_t)p->ack_carry_len);
+    }
+    if (n < READ_BUF) return;
+  }
+}
+
+/* Checks a whole Submit frame at f (`len` bytes); `index` = frames before it on this socket. */
+static void sample_frame(Sub *s, const char *f, uint32_t len, uint64_t index) {
+  if (len != FRAME_HEAD + (uint32_t)msg_size || f[4] != 0x02) {
+    sampled++;
+    malformed++;
+    return;
+  }
+  const char *line = f + FRAME_HEAD, *nl = f + len - 1;
+  uint64_t before = malformed;
+  sample(s, line, nl, index);
+  if (malformed != before) return;
+  /* The ID must be the seq the line carries (the relay passes a frame on byte for byte). */
+  uint64_t seq = s->sample_seq % 100000000ull;
+  for (int i = 12; i >= 5; i--, seq /= 10)
+    if (f[i] != (char)('0' + seq % 10)) { malformed++; return; }
+}
+
+/* --framing frame: counts the Submit frames of one read, checking the first whole one. */
+static void sub_read_frames(Sub *s, const char *buf, ssize_t n) {
+  const char *p = buf, *end = buf + n;
+  uint64_t before = s->lines, count = 0;
+  int checked = 0;
+  while (p < end) {
+    if (s->frame_left > 0) { /* the rest of a frame that began in an earlier read */
+      uint64_t take = (uint64_t)(end - p) < s->frame_left ? (uint64_t)(end - p) : s->frame_left;
+      p += take;
+      s->frame_left -= take;
+      if (s->frame_left == 0) count++;
+      continue;
+    }
+    uint32_t len;
+    if (s->len_part_len > 0 || end - p < 4) { /* a length field split across reads */
+      while (s->len_part_len < 4 && p < end) s->len_part[s->len_part_len++] = (unsigned char)*p++;
+      if (s->len_part_len < 4) break;
+      len = be32(s->len_part);
+      s->len_part_len = 0;
+      if (len < FRAME_HEAD) { malformed++; len = FRAME_HEAD; }
+      s->frame_left = len - 4;
+      continue;
+    }
+    len = be32((const unsigned char *)p);
+    if (len < FRAME_HEAD) { malformed++; len = FRAME_HEAD; }
+    if ((uint64_t)(end - p) < len) { /* continues in the next read */
+      s->frame_left = len - (uint64_t)(end - p);
+      p = end;
+      break;
+    }
+    if (!checked) {
+      sample_frame(s, p, len, before + count);
+      checked = 1;
+    }
+    count++;
+    p += len;
+  }
+  __atomic_store_n(&s->lines, before + count, __ATOMIC_RELEASE);
+}
+
 static void sub_read(Sub *s, char *rbuf, int ep) {
   for (int rounds = 0; rounds < 4; rounds++) {
     ssize_t n = read(s->fd, rbuf, READ_BUF);
@@ -211,6 +346,12 @@ static void sub_read(Sub *s, char *rbuf, int ep) {
       return;
     }
     if (n < 0) return;
+    if (frames) {
+      sub_read_frames(s, rbuf, n);
+      s->bytes += n;
+      if (n < READ_BUF) return;
+      continue;
+    }
     const char *p = rbuf, *end = rbuf + n, *first = s->at_line_start ? rbuf : NULL;
     uint64_t before = s->lines, lines = 0;
     const char *nl;
@@ -242,6 +383,11 @@ static uint64_t total_sent(void) {
   for (int i = 0; i < npub; i++) t += __atomic_load_n(&pubs[i].sent, __ATOMIC_ACQUIRE);
   return t;
 }
+static uint64_t total_acks(void) {
+  uint64_t t = 0;
+  for (int i = 0; i < npub; i++) t += __atomic_load_n(&pubs[i].acks, __ATOMIC_ACQUIRE);
+  return t;
+}
 static uint64_t total_received(void) {
   uint64_t t = 0;
   for (int i = 0; i < nsub; i++) t += __atomic_load_n(&subs[i].lines, __ATOMIC_ACQUIRE);
@@ -256,7 +402,7 @@ static void *loop(void *arg) {
   struct epoll_event evs[256], ev;
   if (want & 1)
     for (int i = 0; i < npub; i++, live_pubs++) {
-      ev.events = EPOLLOUT;
+      ev.events = EPOLLOUT | (frames ? EPOLLIN : 0);
       ev.data.u64 = (1ull << 32) | i;
       epoll_ctl(ep, EPOLL_CTL_ADD, pubs[i].fd, &ev);
     }
@@ -267,12 +413,16 @@ static void *loop(void *arg) {
       epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
     }
   while (get_phase() != PH_EXIT) {
-    if (want == 1 && live_pubs == 0) break;
+    if (want == 1 && live_pubs == 0 && !frames) break; /* frames: acks still to read */
     int n = epoll_wait(ep, evs, 256, 10);
     for (int i = 0; i < n; i++) {
       uint32_t idx = (uint32_t)evs[i].data.u64;
-      if ((evs[i].data.u64 >> 32) == 1) live_pubs -= pub_write(&pubs[idx], ep);
-      else sub_read(&subs[idx], rbuf, ep);
+      if ((evs[i].data.u64 >> 32) == 1) {
+        if (evs[i].events & EPOLLIN) pub_read_acks(&pubs[idx], rbuf);
+        if ((evs[i].events & EPOLLOUT) && !pubs[idx].done) live_pubs -= pub_write(&pubs[idx], ep);
+      } else {
+        sub_read(&subs[idx], rbuf, ep);
+      }
     }
     /* Publishers with a full socket get no event; finish them here when stopping. */
     if ((want & 1) && get_phase() >= PH_STOP_PUB)
@@ -304,14 +454,23 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--threads")) nthreads = (int)arg_num(argc, argv, &i);
     else if (!strcmp(a, "--protocol")) nats = !strcmp(argv[++i], "nats");
     else if (!strcmp(a, "--loopback")) loopback = 1;
+    else if (!strcmp(a, "--framing") && i + 1 < argc) frames = !strcmp(argv[++i], "frame");
+    else if (!strcmp(a, "--ack-cmd") && i + 1 < argc) ack_cmd = (int)strtol(argv[++i], NULL, 0);
     else { fprintf(stderr, "unknown flag %s\n", a); return 2; }
   }
   if (npub < 1 || nsub < 1 || npub + nsub > MAX_FDS || msg_size < 40 || duration <= 0 ||
-      (nthreads != 1 && nthreads != 2)) {
+      (nthreads != 1 && nthreads != 2) || (frames && (nats || loopback))) {
     fprintf(stderr, "bad flags\n");
     return 2;
   }
   if (nats) { head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size); sub_port = pub_port; }
+  if (frames) { /* totalLength and Submit; the 8 ID bytes are written per message */
+    uint32_t total = FRAME_HEAD + (uint32_t)msg_size;
+    head[0] = (char)(total >> 24); head[1] = (char)(total >> 16);
+    head[2] = (char)(total >> 8); head[3] = (char)total; head[4] = 0x02;
+    memset(head + 5, '0', 8);
+    head_len = FRAME_HEAD;
+  }
   size_t frame = head_len + msg_size + (nats ? 2 : 0);
   if (per_write <= 0) per_write = (int)(65536 / frame) > 0 ? (int)(65536 / frame) : 1;
 
@@ -352,6 +511,8 @@ int main(int argc, char **argv) {
     p->id = i;
     p->seq_txt[0] = '0';
     p->seq_len = 1;
+    memcpy(p->id_txt, "00000001", 8);
+    memcpy(p->ack_id, "00000001", 8);
     if (nats) {
       read_until(p->fd, "\r\n");
       const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n";
@@ -378,12 +539,12 @@ int main(int argc, char **argv) {
   }
   usleep((useconds_t)(warmup * 1e6));
   double w0 = now_s();
-  uint64_t sent0 = total_sent(), recv0 = total_received();
+  uint64_t sent0 = total_sent(), recv0 = total_received(), acks0 = total_acks();
   __atomic_store_n(&phase, PH_RUN, __ATOMIC_RELEASE);
   fputs("window-start\n", stderr);
   while (now_s() < w0 + duration) usleep(2000);
   double w1 = now_s();
-  uint64_t sent1 = total_sent(), recv1 = total_received();
+  uint64_t sent1 = total_sent(), recv1 = total_received(), acks1 = total_acks();
   fputs("window-end\n", stderr);
   __atomic_store_n(&phase, PH_STOP_PUB, __ATOMIC_RELEASE);
   for (;;) { /* each publisher finishes its last batch, so no message is cut */
@@ -394,7 +555,9 @@ int main(int argc, char **argv) {
   }
   double d0 = now_s();
   uint64_t sent_total = total_sent(), expected = sent_total * nsub;
-  while (total_received() < expected && now_s() < d0 + drain_cap) usleep(1000);
+  while ((total_received() < expected || (frames && total_acks() < sent_total)) &&
+         now_s() < d0 + drain_cap)
+    usleep(1000);
   double drained = now_s() - d0;
   __atomic_store_n(&phase, PH_EXIT, __ATOMIC_RELEASE);
   for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
@@ -402,7 +565,8 @@ int main(int argc, char **argv) {
   uint64_t recv_total = total_received(), bytes = 0, lines = 0;
   for (int i = 0; i < nsub; i++) { bytes += subs[i].bytes; lines += subs[i].lines; }
   /* Every byte is part of a whole message once drained: anything else was mangled. */
-  if (!nats && bytes != lines * (uint64_t)msg_size) malformed++;
+  if (!nats && bytes != lines * (uint64_t)(msg_size + (frames ? FRAME_HEAD : 0))) malformed++;
+  uint64_t acks_total = total_acks();
   uint64_t lost = recv_total < expected ? expected - recv_total : 0;
   uint64_t extra = recv_total > expected ? recv_total - expected : 0;
   double win = w1 - w0;
@@ -411,7 +575,9 @@ int main(int argc, char **argv) {
          "\"sentRate\":%.1f,\"receivedRate\":%.1f,\"expectedReceived\":%llu,\"sentTotal\":%llu,"
          "\"receivedTotal\":%llu,\"expectedTotal\":%llu,\"lost\":%llu,\"duplicated\":%llu,"
          "\"sequenceGaps\":%llu,\"reordered\":%llu,\"malformed\":%llu,\"sampled\":%llu,"
-         "\"disconnected\":%llu,\"drainSec\":%.3f,\"runSec\":%.3f,\"complete\":%s}\n",
+         "\"disconnected\":%llu,\"drainSec\":%.3f,\"runSec\":%.3f,\"complete\":%s,"
+         "\"framing\":\"%s\",\"acks\":%llu,\"acksTotal\":%llu,\"badAcks\":%llu,"
+         "\"unacked\":%llu}\n",
          nthreads, nats ? "nats" : "line", npub, nsub, msg_size, per_write, win,
          (unsigned long long)(sent1 - sent0), (unsigned long long)(recv1 - recv0),
          (sent1 - sent0) / win, (recv1 - recv0) / win, (unsigned long long)((sent1 - sent0) * nsub),
@@ -420,6 +586,9 @@ int main(int argc, char **argv) {
          (unsigned long long)(extra + duplicated), (unsigned long long)lost_gaps,
          (unsigned long long)reordered, (unsigned long long)malformed,
          (unsigned long long)sampled, (unsigned long long)disconnected, drained, now_s() - t0,
-         recv_total == expected ? "true" : "false");
+         recv_total == expected ? "true" : "false", frames ? "frame" : "line",
+         (unsigned long long)(acks1 - acks0), (unsigned long long)acks_total,
+         (unsigned long long)bad_acks,
+         (unsigned long long)(frames && sent_total > acks_total ? sent_total - acks_total : 0));
   return 0;
 }

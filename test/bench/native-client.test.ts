@@ -91,6 +91,19 @@ describe("native saturation client: interface", () => {
     expect(args).not.toContain("--protocol");
     const nats = nativeArgs(parseBenchArgs(["--rate", "0", "--protocol", "nats"]), 1);
     expect(nats[nats.indexOf("--protocol") + 1]).toBe("nats");
+    expect(args).not.toContain("--framing");
+    const frames = nativeArgs(
+      parseBenchArgs(["--rate", "0", "--framing", "frame", "--frame-codes", "article"]),
+      2,
+    );
+    expect(frames.slice(frames.indexOf("--framing"))).toEqual([
+      "--framing",
+      "frame",
+      "--ack-cmd",
+      "0x81",
+    ]);
+    const spec = nativeArgs(parseBenchArgs(["--rate", "0", "--framing", "frame"]), 2);
+    expect(spec[spec.indexOf("--ack-cmd") + 1]).toBe("0x82");
   });
 
   test("runs it cannot do are refused with a reason", () => {
@@ -117,6 +130,17 @@ describe("native saturation client: interface", () => {
     expect(
       nativeToBenchResult(options, "x", { ...out, lost: 0, sequenceGaps: 3 }, samples).lost,
     ).toBe(3);
+  });
+
+  test("in frame mode its acks become the result's acks (no latency measured)", () => {
+    const options = parseBenchArgs(["--rate", "0", "--framing", "frame", "--duration", "5"]);
+    const samples = { cpuPct: null, rssBytes: null, rssBaselineBytes: null };
+    const framed = { ...sample, framing: "frame" as const, acks: 1_000_000, acksTotal: 1_300_000 };
+    const r = nativeToBenchResult(options, "x", { ...framed, badAcks: 2, unacked: 1 }, samples);
+    expect(r.params.framing).toBe("frame");
+    expect(r.acks).toMatchObject({ inWindow: 1_000_000, rate: 200_000, outOfOrder: 2, unacked: 1 });
+    expect(r.acks?.latencyMs.count).toBe(0);
+    expect(nativeToBenchResult(options, "x", sample, samples).acks).toBeNull();
   });
 
   test("output without a result line is an error", () => {
