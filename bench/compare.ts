@@ -10,7 +10,8 @@
  *
  *   bun run bench:compare [--rounds 3] [--duration 5] [--warmup 1] [--drain 3]
  *                         [--only TARGET|NAME] [--skip-loopback] [--json]
- *                         [--ours-cmd CMD] [--peer-cmd CMD] [--client ts|native]
+ *                         [--ours-cmd CMD] [--peer-cmd CMD] [--go-frame-cmd CMD]
+ *                         [--client ts|native]
  *
  * --client native runs the saturation scenarios (1, 2, 3; rate 0) with the
  * native C client (bench/native/sat_client.c, built on demand) instead of the
@@ -23,6 +24,14 @@
  * every second (11.4), judged on figures and on what our relay logged (cuts,
  * STALL lines, BYE totals; the bench reads the log of the relay it starts).
  *
+ * Issue 12's scenarios (the framed protocol, `--only 12`): acks/s at 16
+ * connections x 64 Submits in flight (12.a) and round trips at 100 x 1 (12.b),
+ * ours (--framing frame --frame-codes article) against seed 003's Go server
+ * (../shared/peers/go-frame, cmd/server, built with Go from a temporary copy),
+ * both loaded by bench/native/frame_load.c; and frame fan-out 1 -> 3 at
+ * saturation against line mode with the same payload bytes (12.c, on the
+ * bench's client: TypeScript, or native with --client native).
+ *
  * --only takes an issue-4 target number (`--only 8`), an issue (`--only 11`,
  * or `--only 4.` for all of issue 4), an issue and target (`--only 11.2`,
  * `--only 11.1` for 1a and 1b), or part of a scenario name.
@@ -31,11 +40,13 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { goPeer, goUnavailable } from "../test/support/go-peers.ts";
 import {
   type Contender,
   FIGURES,
   formatFigure,
   formatRatio,
+  headlineFigure,
   judge,
   median,
   mediansOf,
@@ -43,7 +54,7 @@ import {
   type RelayKind,
   ratio,
   roundOrder,
-  runsOnNativeClient,
+  runnerScript,
   SCENARIOS,
   type Scenario,
   scenarioKey,
@@ -71,6 +82,7 @@ const { values } = parseArgs({
     // A cap: runs end as soon as everything sent has arrived.
     drain: { type: "string", default: "3" },
     "peer-cmd": { type: "string" },
+    "go-frame-cmd": { type: "string" },
     "ours-cmd": { type: "string", default: OUR_RELAY_CMD },
     only: { type: "string" },
     "skip-loopback": { type: "boolean", default: false },
@@ -92,7 +104,6 @@ if (values.client !== "ts" && values.client !== "native") {
 }
 const nativeClient = values.client === "native";
 const nativeBinary = nativeClient ? ensureNativeClient(say) : undefined;
-const usesNative = (scenario: Scenario) => nativeClient && runsOnNativeClient(scenario);
 
 async function goCommand(): Promise<string> {
   if (values["peer-cmd"] !== undefined) return values["peer-cmd"];
@@ -107,16 +118,13 @@ async function goCommand(): Promise<string> {
   return `${shellQuote(GO_RELAY)} {pub} {sub}`;
 }
 
-const commands: Record<RelayKind, string> = {
-  ours: values["ours-cmd"],
-  go: await goCommand(),
-  nats: NATS_CMD,
-  sink: SINK_CMD,
-};
-
-function relayTemplate(c: Contender): string {
-  const base = commands[c.relay];
-  return c.relayFlags === undefined ? base : `${base} ${c.relayFlags.join(" ")}`;
+/** Seed 003's Go server, built from a temporary copy of ../shared/peers/go-frame (issue 12). */
+async function goFrameCommand(): Promise<string> {
+  if (values["go-frame-cmd"] !== undefined) return values["go-frame-cmd"];
+  const why = goUnavailable();
+  if (why !== undefined)
+    throw new Error(`cannot build seed 003's Go server: ${why}; pass --go-frame-cmd`);
+  return `${shellQuote(await goPeer("go-frame", "server"))} -listen 127.0.0.1:{pub}`;
 }
 
 const only = values.only;
@@ -125,8 +133,22 @@ if (scenarios.length === 0) {
   say(`compare: --only ${only} matches no scenario`);
   process.exit(2);
 }
-const needsNats = scenarios.some((s) => s.contenders.some((c) => c.relay === "nats"));
-if (needsNats && Bun.which("nats-server") === null) {
+const needs = (kind: RelayKind) =>
+  scenarios.some((s) => s.contenders.some((c) => c.relay === kind));
+
+const commands: Record<RelayKind, string> = {
+  ours: values["ours-cmd"],
+  go: needs("go") ? await goCommand() : "(not needed)",
+  nats: NATS_CMD,
+  sink: SINK_CMD,
+  "go-frame": needs("go-frame") ? await goFrameCommand() : "(not needed)",
+};
+
+function relayTemplate(c: Contender): string {
+  const base = commands[c.relay];
+  return c.relayFlags === undefined ? base : `${base} ${c.relayFlags.join(" ")}`;
+}
+if (needs("nats") && Bun.which("nats-server") === null) {
   say("compare: nats-server is not installed (apt-get install -y nats-server); its runs will fail");
 }
 const rounds = Number(values.rounds);
@@ -159,7 +181,7 @@ async function runOnce(scenario: Scenario, c: Contender): Promise<BenchResult | 
     [
       process.execPath,
       "run",
-      usesNative(scenario) ? "bench/native/main.ts" : "bench/main.ts",
+      runnerScript(scenario, nativeClient),
       ...scenario.args,
       ...(c.benchArgs ?? []),
       ...(nats ? ["--protocol", "nats"] : []),
@@ -273,12 +295,7 @@ for (const scenario of scenarios) {
   const medians = mediansOf(results[key] ?? {});
   const verdict = judge(scenario.goal, medians);
   summary[key] = { medians, verdict, note: scenario.note };
-  const headline =
-    scenario.goal.kind === "latency"
-      ? "p99 ms"
-      : scenario.goal.kind === "rss"
-        ? "relay RSS MB"
-        : "recv msg/s";
+  const headline = headlineFigure(scenario.goal);
   const cell = (label: string) => formatFigure(medians[label]?.[headline] ?? Number.NaN);
   // Issue 11: the "ours" column is our relay with every default (the first contender).
   const ours = oursLabel(scenario);
@@ -289,7 +306,8 @@ for (const scenario of scenarios) {
     scenario.goal.kind === "ratio" ||
     scenario.goal.kind === "keep-up" ||
     scenario.goal.kind === "paced" ||
-    scenario.goal.kind === "no-cut"
+    scenario.goal.kind === "no-cut" ||
+    scenario.goal.kind === "framing"
       ? [
           formatFigure(deliveredBytes / 1e6),
           formatRatio(ratio(deliveredBytes, loopback.bytesPerSec)),
@@ -300,7 +318,7 @@ for (const scenario of scenarios) {
       `| ${scenario.issue} | ${scenario.target} | ${scenario.name} | recv msg/s with/without the stalled one | | | | | | | | | ${verdict.pass ? "PASS" : "FAIL"}: ${verdict.summary} |`,
     );
   } else {
-    const higherBetter = headline === "recv msg/s";
+    const higherBetter = headline === "recv msg/s" || headline === "acks/s";
     const q = ratio(medians[ours]?.[headline] ?? Number.NaN, medians.go?.[headline] ?? Number.NaN);
     const qn = ratio(
       medians[ours]?.[headline] ?? Number.NaN,

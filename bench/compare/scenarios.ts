@@ -1,9 +1,10 @@
 /**
- * The scenarios of `bun run bench:compare`: one per target of issue 4 and one
+ * The scenarios of `bun run bench:compare`: one per target of issue 4, one
  * per measured scenario of issue 11 (the default slow-consumer policy,
- * `stall`), each run against several contenders (this relay with given flags,
- * the article's Go relay, nats-server, the sink relay), and the rule that says
- * whether the target holds. Issue 11's rules also read what our relay logged
+ * `stall`) and one per target of issue 12 (the framed protocol against seed
+ * 003's Go server), each run against several contenders (this relay with given
+ * flags, the article's Go relay, nats-server, the sink relay, seed 003's Go
+ * frame server), and the rule that says whether the target holds. Issue 11's rules also read what our relay logged
  * (BenchResult.relayLog: the subscribers it cut, its STALL lines, its BYE
  * totals). Pure data and arithmetic (medians, ratios, verdicts), tested
  * without running anything.
@@ -12,7 +13,8 @@ import { firstCutOf } from "../lib/relay-log.ts";
 import { nativeCanRun } from "../native/native-result.ts";
 import type { BenchResult } from "../report/bench-result.ts";
 
-export type RelayKind = "ours" | "go" | "nats" | "sink";
+/** `go-frame`: seed 003's Go server (../shared/peers/go-frame, cmd/server), one port. */
+export type RelayKind = "ours" | "go" | "nats" | "sink" | "go-frame";
 
 export interface Contender {
   /** Unique within its scenario: names the column. */
@@ -63,7 +65,17 @@ export type Goal =
    * Issue 11.4: for each `[label, expected msg/s]`, no subscriber cut (relay log), nothing
    * lost or disconnected, and the offered rate followed: recv >= 98% of expected.
    */
-  | { kind: "no-cut"; runs: [string, number][] };
+  | { kind: "no-cut"; runs: [string, number][] }
+  /**
+   * Issue 12 (a, b): ours / go of acks/s at least `min`, and every ack of ours in order with
+   * result 0 and none missing; with `p99NoWorse`, ours' submit-to-ack p99 at most go's.
+   */
+  | { kind: "acks"; min: number; p99NoWorse?: boolean }
+  /**
+   * Issue 12 (c): `subject` (frames) receives at least `minShare` of the msg/s of `reference`
+   * (lines, same payload bytes); neither loses anything and every ack of `subject` is good.
+   */
+  | { kind: "framing"; subject: string; reference: string; minShare: number };
 
 export interface Scenario {
   /** The issue whose target this is: 4 (the relay against its peers) or 11 (default policy). */
@@ -77,6 +89,11 @@ export interface Scenario {
   goal: Goal;
   /** What the table must say about the setup (e.g. ours needs --slow-consumer block). */
   note?: string;
+  /**
+   * The client: `bench` (bench/main.ts, or bench/native/main.ts with --client native), or
+   * `frame-load` (bench/native/frame-load.ts: the native submit/ack load client, issue 12).
+   */
+  runner?: "bench" | "frame-load";
 }
 
 const SAT_80 = ["--rate", "0", "--msg-size", "80", "--sample", "1000"];
@@ -240,6 +257,69 @@ const ISSUE_11: readonly Scenario[] = [
   },
 ];
 
+/** Issue 12: the article's ack codes (0x80/0x81), which seed 003's Go server sends. */
+const ARTICLE_FRAMES = ["--framing", "frame", "--frame-codes", "article"];
+const OURS_ARTICLE: Contender = { label: "ours", relay: "ours", relayFlags: ARTICLE_FRAMES };
+const GO_FRAME: Contender = { label: "go", relay: "go-frame" };
+/** frame_load's flags: `conns` connections, `window` Submits in flight each, 64 B payloads. */
+function frameLoad(conns: number, window: number): string[] {
+  return [
+    "--conns",
+    String(conns),
+    "--window",
+    String(window),
+    "--payload",
+    "64",
+    "--ack-cmd",
+    "0x81",
+  ];
+}
+const FRAME_LOAD_NOTE =
+  "frame_load (bench/native/frame_load.c, 1 thread) against seed 003's Go server (cmd/server) and ours with " +
+  "--framing frame --frame-codes article; 64 B payloads, no subscribers; every ack checked (ID order, result, code)";
+
+const ISSUE_12: readonly Scenario[] = [
+  {
+    issue: 12,
+    target: "a",
+    name: "acks/s, 16 conns x 64 in flight",
+    runner: "frame-load",
+    args: frameLoad(16, 64),
+    contenders: [OURS_ARTICLE, GO_FRAME],
+    goal: { kind: "acks", min: 1.5 },
+    note: FRAME_LOAD_NOTE,
+  },
+  {
+    issue: 12,
+    target: "b",
+    name: "round trips, 100 conns x 1 in flight",
+    runner: "frame-load",
+    args: frameLoad(100, 1),
+    contenders: [OURS_ARTICLE, GO_FRAME],
+    goal: { kind: "acks", min: 1, p99NoWorse: true },
+    note: FRAME_LOAD_NOTE,
+  },
+  {
+    issue: 12,
+    target: "c",
+    name: "frame fan-out 1x3 at saturation vs lines",
+    args: ["--pub", "1", "--sub", "3", ...SAT_80],
+    contenders: [
+      {
+        label: "ours frame",
+        relay: "ours",
+        relayFlags: ["--framing", "frame"],
+        benchArgs: ["--framing", "frame"],
+      },
+      { label: "ours line", relay: "ours" },
+    ],
+    goal: { kind: "framing", subject: "ours frame", reference: "ours line", minShare: 0.9 },
+    note:
+      "both with every default (policy stall); the same 80 B per message: a line of 80 B (newline " +
+      "included), or a Submit frame carrying those 80 B as payload (+13 B header, and a 14 B ack back to the publisher)",
+  },
+];
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     issue: 4,
@@ -320,6 +400,7 @@ export const SCENARIOS: readonly Scenario[] = [
     note: STALL_NOTE,
   },
   ...ISSUE_11,
+  ...ISSUE_12,
 ];
 
 export interface Figure {
@@ -389,6 +470,29 @@ export const FIGURES: readonly Figure[] = [
     pick: (r) => r.relayLog?.totals?.heldSec ?? Number.NaN,
     higherIsBetter: false,
   },
+  // Issue 12: SubmitAcks (frame mode of the bench, and frame_load); NaN without frames.
+  { label: "acks/s", pick: (r) => r.acks?.rate ?? Number.NaN, higherIsBetter: true },
+  {
+    label: "ack p50 ms",
+    pick: (r) => r.acks?.latencyMs.p50Ms ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "ack p99 ms",
+    pick: (r) => r.acks?.latencyMs.p99Ms ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "ack p99.9 ms",
+    pick: (r) => r.acks?.latencyMs.p999Ms ?? Number.NaN,
+    higherIsBetter: false,
+  },
+  {
+    label: "bad acks",
+    pick: (r) => (r.acks ? r.acks.failed + r.acks.outOfOrder + r.acks.errors : Number.NaN),
+    higherIsBetter: false,
+  },
+  { label: "unacked", pick: (r) => r.acks?.unacked ?? Number.NaN, higherIsBetter: false },
 ];
 
 /**
@@ -537,6 +641,41 @@ export function judge(goal: Goal, m: Medians): Verdict {
       }
       return { pass, summary: parts.join("; ") };
     }
+    case "acks": {
+      const ours = fig(m, "ours", "acks/s");
+      const go = fig(m, "go", "acks/s");
+      const q = ratio(ours, go);
+      const bad = fig(m, "ours", "bad acks") + fig(m, "ours", "unacked");
+      let pass = q >= goal.min && bad === 0;
+      const parts = [
+        `ours/go ${formatRatio(q)} (>= ${goal.min}): ${formatFigure(ours)} vs ${formatFigure(go)} acks/s`,
+      ];
+      if (goal.p99NoWorse) {
+        const p99 = fig(m, "ours", "ack p99 ms");
+        const goP99 = fig(m, "go", "ack p99 ms");
+        pass &&= p99 <= goP99;
+        parts.push(`ack p99 ours ${formatFigure(p99)} vs go ${formatFigure(goP99)} ms (no worse)`);
+      }
+      parts.push(
+        `bad or missing acks ours ${formatFigure(bad)}, go ${formatFigure(fig(m, "go", "bad acks") + fig(m, "go", "unacked"))}`,
+      );
+      return { pass, summary: parts.join("; ") };
+    }
+    case "framing": {
+      const s = goal.subject;
+      const r = goal.reference;
+      const share = ratio(fig(m, s, "recv msg/s"), fig(m, r, "recv msg/s"));
+      const lost = fig(m, s, "lost") + fig(m, r, "lost");
+      const bad = fig(m, s, "bad acks") + fig(m, s, "unacked");
+      const pass = share >= goal.minShare && lost === 0 && bad === 0;
+      return {
+        pass,
+        summary:
+          `${s} ${formatPercent(share)} of ${r} recv (>= ${formatPercent(goal.minShare)}): ` +
+          `${formatFigure(fig(m, s, "recv msg/s"))} vs ${formatFigure(fig(m, r, "recv msg/s"))} msg/s; ` +
+          `lost ${formatFigure(lost)}, bad or missing acks ${formatFigure(bad)}`,
+      };
+    }
     case "stall": {
       const parts: string[] = [];
       let pass = true;
@@ -599,7 +738,31 @@ export function formatFigure(value: number): string {
  * so that its ratios always compare runs of the same client.
  */
 export function runsOnNativeClient(scenario: Scenario): boolean {
+  if (scenario.runner === "frame-load") return false; // native already, and not the bench's client
   return scenario.contenders.every((c) => nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]));
+}
+
+/**
+ * The figure a scenario's table row shows (and its ratio compares): p99, RSS, acks/s or
+ * recv msg/s.
+ */
+export function headlineFigure(goal: Goal): string {
+  switch (goal.kind) {
+    case "latency":
+      return "p99 ms";
+    case "rss":
+      return "relay RSS MB";
+    case "acks":
+      return "acks/s";
+    default:
+      return "recv msg/s";
+  }
+}
+
+/** Where a scenario's runs start: bench/main.ts, the native saturation client, or frame_load. */
+export function runnerScript(scenario: Scenario, nativeClient: boolean): string {
+  if (scenario.runner === "frame-load") return "bench/native/frame-load.ts";
+  return nativeClient && runsOnNativeClient(scenario) ? "bench/native/main.ts" : "bench/main.ts";
 }
 
 /** A scenario's name in tables, logs and the results file: `8. name` (issue 4), `11.2 name`. */

@@ -3,18 +3,22 @@ import {
   extraCutAtSec,
   FIGURES,
   formatFigure,
+  headlineFigure,
   judge,
   median,
   mediansOf,
   oursLabel,
   ratio,
   roundOrder,
+  runnerScript,
+  runsOnNativeClient,
   SCENARIOS,
   scenarioKey,
   selectScenarios,
 } from "../../bench/compare/scenarios.ts";
 import { parseBenchArgs } from "../../bench/lib/args.ts";
 import type { RelayLogSummary } from "../../bench/lib/relay-log.ts";
+import { parseFrameLoadArgs } from "../../bench/native/frame-load.ts";
 import type { BenchResult } from "../../bench/report/bench-result.ts";
 
 describe("bench:compare arithmetic", () => {
@@ -397,5 +401,118 @@ describe("issue 11 verdicts", () => {
     expect(worse({ "subscribers cut": Number.NaN })).toBe(false);
     expect(worse({ lost: 1 })).toBe(false);
     expect(worse({ "recv msg/s": 2_900_000 })).toBe(false);
+  });
+});
+
+describe("issue 12 scenarios", () => {
+  const issue12 = SCENARIOS.filter((s) => s.issue === 12);
+  const byTarget = (t: string) => issue12.find((s) => s.target === t) as (typeof SCENARIOS)[number];
+
+  test("three targets; --only 12 and 12.b pick them", () => {
+    expect(issue12.map((s) => s.target)).toEqual(["a", "b", "c"]);
+    const picked = (only: string) => selectScenarios(SCENARIOS, only).map((s) => s.target);
+    expect(picked("12")).toEqual(["a", "b", "c"]);
+    expect(picked("12.b")).toEqual(["b"]);
+    expect(scenarioKey(byTarget("a"))).toBe("12.a acks/s, 16 conns x 64 in flight");
+  });
+
+  test("a and b: frame_load against seed 003's Go server, ours with the article's codes", () => {
+    for (const [t, conns, window] of [
+      ["a", 16, 64],
+      ["b", 100, 1],
+    ] as const) {
+      const s = byTarget(t);
+      expect(s.runner).toBe("frame-load");
+      expect(runnerScript(s, false)).toBe("bench/native/frame-load.ts");
+      expect(runnerScript(s, true)).toBe("bench/native/frame-load.ts");
+      expect(runsOnNativeClient(s)).toBe(false);
+      expect(parseFrameLoadArgs(s.args)).toMatchObject({ conns, window, ackCmd: 0x81 });
+      expect(s.contenders).toEqual([
+        {
+          label: "ours",
+          relay: "ours",
+          relayFlags: ["--framing", "frame", "--frame-codes", "article"],
+        },
+        { label: "go", relay: "go-frame" },
+      ]);
+      expect(headlineFigure(s.goal)).toBe("acks/s");
+    }
+    expect(byTarget("a").goal).toEqual({ kind: "acks", min: 1.5 });
+    expect(byTarget("b").goal).toEqual({ kind: "acks", min: 1, p99NoWorse: true });
+  });
+
+  test("c: frames against lines at saturation, same payload bytes, the bench's client", () => {
+    const s = byTarget("c");
+    expect(s.runner).toBeUndefined();
+    const frame = s.contenders.find((c) => c.label === "ours frame");
+    expect(frame?.relayFlags).toEqual(["--framing", "frame"]);
+    const o = parseBenchArgs([...s.args, ...(frame?.benchArgs ?? [])]);
+    expect(o).toMatchObject({ framing: "frame", rate: 0, msgSize: 80, pubs: 1, subs: 3 });
+    const line = s.contenders.find((c) => c.label === "ours line");
+    expect(parseBenchArgs([...s.args, ...(line?.benchArgs ?? [])]).framing).toBe("line");
+    // Both runs can go to the native client, which speaks frames.
+    expect(runsOnNativeClient(s)).toBe(true);
+    expect(runnerScript(s, true)).toBe("bench/native/main.ts");
+    expect(runnerScript(s, false)).toBe("bench/main.ts");
+    expect(oursLabel(s)).toBe("ours frame");
+  });
+
+  test("acks: the ratio, every ack good, and p99 no worse where asked", () => {
+    const ok = med({
+      ours: { "acks/s": 1.5e6, "bad acks": 0, unacked: 0, "ack p99 ms": 1 },
+      go: { "acks/s": 1e6, "bad acks": 0, unacked: 0, "ack p99 ms": 1.2 },
+    });
+    const v = judge({ kind: "acks", min: 1.5 }, ok);
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "ours/go 1.50 (>= 1.5): 1,500,000 vs 1,000,000 acks/s; bad or missing acks ours 0, go 0",
+    );
+    const p99 = judge({ kind: "acks", min: 1, p99NoWorse: true }, ok);
+    expect(p99.pass).toBe(true);
+    expect(p99.summary).toContain("ack p99 ours 1 vs go 1.200 ms (no worse)");
+    const worse = (patch: Record<string, number>, p99NoWorse = true) =>
+      judge({ kind: "acks", min: 1, p99NoWorse }, { ...ok, ours: { ...ok.ours, ...patch } }).pass;
+    expect(worse({ "ack p99 ms": 1.3 })).toBe(false);
+    expect(worse({ "ack p99 ms": 1.3 }, false)).toBe(true);
+    expect(worse({ "bad acks": 1 })).toBe(false);
+    expect(worse({ unacked: 2 })).toBe(false);
+    expect(worse({ "acks/s": 0.9e6 })).toBe(false);
+    expect(
+      judge({ kind: "acks", min: 1 }, med({ ours: ok.ours as Record<string, number> })).pass,
+    ).toBe(false);
+  });
+
+  test("framing: frames within the share of lines, nothing lost, every ack good", () => {
+    const goal = { kind: "framing", subject: "f", reference: "l", minShare: 0.9 } as const;
+    const f = { "recv msg/s": 9e6, lost: 0, "bad acks": 0, unacked: 0 };
+    const l = { "recv msg/s": 10e6, lost: 0 };
+    const v = judge(goal, med({ f, l }));
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "f 90% of l recv (>= 90%): 9,000,000 vs 10,000,000 msg/s; lost 0, bad or missing acks 0",
+    );
+    expect(judge(goal, med({ f: { ...f, "recv msg/s": 8.9e6 }, l })).pass).toBe(false);
+    expect(judge(goal, med({ f, l: { ...l, lost: 1 } })).pass).toBe(false);
+    expect(judge(goal, med({ f: { ...f, unacked: 1 }, l })).pass).toBe(false);
+    expect(judge(goal, med({ f: { ...f, "recv msg/s": 12e6 }, l })).pass).toBe(true);
+  });
+
+  test("the ack figures read a result's acks, NaN without them", () => {
+    const acks = FIGURES.find((x) => x.label === "acks/s");
+    const bad = FIGURES.find((x) => x.label === "bad acks");
+    const r = {
+      acks: {
+        rate: 5,
+        failed: 1,
+        outOfOrder: 2,
+        errors: 3,
+        unacked: 0,
+        latencyMs: { p50Ms: 1, p99Ms: 2, p999Ms: 3 },
+      },
+    } as unknown as BenchResult;
+    expect(acks?.pick(r)).toBe(5);
+    expect(bad?.pick(r)).toBe(6);
+    expect(acks?.pick({ acks: null } as unknown as BenchResult)).toBeNaN();
+    expect(acks?.pick({} as BenchResult)).toBeNaN();
   });
 });
