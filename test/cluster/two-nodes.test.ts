@@ -5,9 +5,18 @@
  */
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { RelayConfig } from "../../src/cli/config.ts";
+import { formatStats } from "../../src/log.ts";
+import { createMetricsRegistry } from "../../src/metrics/registry.ts";
+import { MetricsServer } from "../../src/metrics/server.ts";
 import { encodeSubmit } from "../../src/protocol/frame-codec.ts";
 import { bytes, concat, TestRelay } from "../support/harness.ts";
-import { clusterConnected, NatsServer, natsMissing, uniqueSubject } from "./nats-server.ts";
+import {
+  clusterConnected,
+  freePort,
+  NatsServer,
+  natsMissing,
+  uniqueSubject,
+} from "./nats-server.ts";
 
 setDefaultTimeout(15_000);
 
@@ -160,5 +169,53 @@ describe.skipIf(natsMissing !== undefined)("two nodes through NATS", () => {
     await subB?.waitForBytes(20);
     expect(subOther?.receivedBytes).toBe(0);
     expect(other.relay.backplane?.stats()).toMatchObject({ messagesIn: 0, malformed: 0 });
+  });
+
+  test("metrics, /healthz and the STATS line show the backplane; /healthz stays 200 while it is down", async () => {
+    const [a, b] = await twoNodes();
+    const [subB] = await b.subscribers(1);
+    const pub = await a.publisher();
+    await pub.write("one\ntwo\n");
+    await subB?.waitForBytes(8);
+    const serve = (r: TestRelay) =>
+      MetricsServer.start({
+        host: "127.0.0.1",
+        port: 0,
+        registry: createMetricsRegistry(r.relay, { defaultMetrics: false }),
+        isServing: () => !r.relay.shuttingDown,
+        clusterState: () => r.relay.backplane?.state ?? "off",
+      });
+    const metrics = serve(a);
+    try {
+      const text = await (await fetch(metrics.url)).text();
+      expect(text).toContain('bun_relay_cluster_messages_total{direction="out"} 2');
+      expect(text).toContain('bun_relay_cluster_lost_messages_total{cause="gap"} 0');
+      expect(text).toContain("bun_relay_cluster_connected 1");
+      expect(text).toContain("bun_relay_cluster_nodes 1"); // nothing came from B yet
+      const health = await fetch(metrics.url.replace("/metrics", "/healthz"));
+      expect(health.status).toBe(200);
+      expect(health.headers.get("x-relay-cluster")).toBe("connected");
+      expect(await health.text()).toBe("ok\ncluster connected\n");
+    } finally {
+      await metrics.stop();
+    }
+    expect(formatStats(b.relay.totals())).toMatch(
+      / \| Cluster: connected Out=0 In=2 Lost=0 Reconnects=0 Nodes=2$/,
+    );
+
+    // A node whose NATS is away still serves: 200, and it says so.
+    const lonely = new TestRelay({ cluster: [`nats://127.0.0.1:${freePort()}`] });
+    started.push(lonely);
+    await lonely.waitFor((e) => e.type === "cluster_unreachable");
+    const lonelyMetrics = serve(lonely);
+    try {
+      const health = await fetch(lonelyMetrics.url.replace("/metrics", "/healthz"));
+      expect(health.status).toBe(200);
+      expect(health.headers.get("x-relay-cluster")).toBe("connecting");
+      const text = await (await fetch(lonelyMetrics.url)).text();
+      expect(text).toContain("bun_relay_cluster_connected 0");
+    } finally {
+      await lonelyMetrics.stop();
+    }
   });
 });
