@@ -124,6 +124,8 @@ export class Backplane {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private wakeRetry: (() => void) | undefined;
   private lastMalformedLogAt = Number.NEGATIVE_INFINITY;
+  /** Reading from NATS is paused because local subscribers hold this node's publishers. */
+  private inputHeld = false;
 
   /** @throws Error when a --cluster URL or the node id is bad (checked by the CLI first). */
   constructor(
@@ -368,6 +370,33 @@ export class Backplane {
     }
   }
 
+  /**
+   * Cross-node backpressure: while a local subscriber holds this node's publishers (policies
+   * `stall` and `block`), stop reading from NATS too, so that TCP pushes back on the server,
+   * which stalls the other nodes' connections, whose backplanes then hold their publishers.
+   * nats-server cuts a connection that does not read for its write_deadline (2.9: 10 s) or
+   * past max_pending (64 MiB): a hold longer than that costs a counted slow consumer cut.
+   *
+   * nats.js has no API for this: it pauses the client's node:net socket (read-only use of
+   * an internal field; if a later client version moves it, input is simply never paused).
+   */
+  holdInput(hold: boolean): void {
+    if (hold === this.inputHeld) return;
+    this.inputHeld = hold;
+    this.applyInputHold();
+  }
+
+  private applyInputHold(): void {
+    const transport = (
+      this.nc as unknown as
+        | { protocol?: { transport?: { socket?: { pause?(): void; resume?(): void } } } }
+        | undefined
+    )?.protocol?.transport;
+    const socket = transport?.socket;
+    if (this.inputHeld) socket?.pause?.();
+    else socket?.resume?.();
+  }
+
   // ---- Source: other nodes' batches in ----
 
   private readonly onMessage = (error: Error | null, msg: { data: Uint8Array }): void => {
@@ -549,6 +578,7 @@ export class Backplane {
     this.reconnectAttempts = 0;
     this.maxPayload = info?.max_payload ?? this.maxPayload;
     this.stateNow = "connected";
+    if (this.inputHeld) this.applyInputHold(); // a new connection reads from the start
     this.endEpisode("not_connected");
     this.events.emit({
       type: "cluster_connected",

@@ -452,6 +452,8 @@ export class Relay {
    * group, so none is starved while others run.
    */
   private holdPublishers(): void {
+    // Local subscribers behind: other nodes' messages wait in NATS too (Backplane.holdInput).
+    this.backplane?.holdInput(this.hub.pacing.holding);
     const hold = this.hub.holdingPublishers;
     if (hold === this.publishersHeld) return;
     this.publishersHeld = hold;
