@@ -8,6 +8,8 @@
 import { readFileSync } from "node:fs";
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { parseNodeId } from "../cluster/wire.ts";
+import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
+import { netOptionRows } from "../net/net-options.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
   FRAME_CODE_SETS,
@@ -33,7 +35,7 @@ export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The relay core's options plus what only the command line uses (logging, metrics). */
-export interface RelayConfig extends RelayOptions {
+export interface RelayConfig extends RelayOptions, NetOptions {
   /** --framing: both ports' wire format, unless --pub-framing / --sub-framing say otherwise. */
   framing: Framing;
   /** --token-file: where --token was read from (never printed). */
@@ -45,6 +47,8 @@ export interface RelayConfig extends RelayOptions {
   /** Port of the HTTP endpoint serving /metrics and /healthz; undefined: no endpoint. */
   metricsPort: number | undefined;
   metricsHost: string;
+  /** Serve the metrics endpoint over HTTPS with --tls-cert / --tls-key (and --tls-client-ca). */
+  metricsTls: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -55,6 +59,8 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   logFormat: "text",
   metricsPort: undefined,
   metricsHost: "127.0.0.1",
+  ...DEFAULT_NET_OPTIONS,
+  metricsTls: false,
 };
 
 type Key = keyof RelayConfig;
@@ -319,6 +325,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     parse: oneOf(LOG_FORMATS),
     showDefault: (c) => c.logFormat,
   },
+  ...netOptionRows<RelayConfig>("RELAY_", "both ports"),
   {
     key: "metricsPort",
     flag: "metrics-port",
@@ -337,6 +344,15 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     valueName: "ADDR",
     help: "address the metrics endpoint listens on (0.0.0.0 to let a remote Prometheus scrape)",
     showDefault: (c) => c.metricsHost,
+  },
+  {
+    key: "metricsTls",
+    flag: "metrics-tls",
+    env: "RELAY_METRICS_TLS",
+    kind: "boolean",
+    help: "serve the metrics endpoint over HTTPS with --tls-cert and --tls-key (and --tls-client-ca)",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.metricsTls),
   },
 ];
 
@@ -403,6 +419,11 @@ export function parseCommandLine(
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
   resolveFraming(config, parsed.given);
+  const netProblem = checkNetOptions(config);
+  if (netProblem !== undefined) throw badArgument(netProblem);
+  if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {
+    throw badArgument("--metrics-tls needs --metrics-port, --tls-cert and --tls-key");
+  }
   if (config.cluster.length > 0) {
     try {
       sharedSettings(config.cluster.map(parseNatsUrl));
@@ -452,6 +473,7 @@ export function helpText(): string {
     "",
     "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
     "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",
+    "       bun run src/main.ts tunnel client|server --help   (TCP over smux sessions)",
     "",
     "Options:",
     ...rows,
