@@ -23,6 +23,8 @@ export const CloseReason = {
   AuthFailed: "auth_failed",
   /** The relay is shutting down. */
   Shutdown: "shutdown",
+  /** A TLS client on a plaintext port: its first bytes were a TLS ClientHello (src/net). */
+  TlsClient: "tls_client",
   /** forward/proxy: no upstream could be reached (every target refused or errored). */
   ConnectFailed: "connect_failed",
   /** forward/proxy: the upstream did not accept within --connect-timeout. */

@@ -8,6 +8,7 @@
  */
 import { type ClusterStats, LOST_CAUSES } from "./cluster/events.ts";
 import { CloseReason, formatPeer } from "./errors.ts";
+import { formatNetEvent, netEventLevel } from "./net/net-events.ts";
 import type { RelayEvent, StatsSnapshot } from "./relay/events.ts";
 
 export interface LogOptions {
@@ -94,7 +95,7 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
     case "stats":
       return `STATS ${formatStats(event.stats)}`;
     case "metrics_listening":
-      return `LISTEN metrics on http://${formatPeer(event.host, event.port)}/metrics`;
+      return `LISTEN metrics on ${event.tls ? "https" : "http"}://${formatPeer(event.host, event.port)}/metrics`;
     case "signal":
       return `SIGNAL ${event.signal} received, shutting down`;
     case "shutdown_started":
@@ -121,6 +122,11 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
       return `CLUSTER ${event.message}`;
     case "cluster_closed":
       return "CLUSTER closed";
+    case "tls_handshake_failed":
+    case "access_refused":
+    case "access_config":
+    case "reload":
+      return formatNetEvent(event);
     case "shutdown_finished": {
       const flushed =
         event.unflushedBytes === 0
@@ -155,6 +161,11 @@ function levelOf(event: RelayEvent): "info" | "warn" {
       return "warn";
     case "shutdown_finished":
       return event.unflushedBytes > 0 ? "warn" : "info";
+    case "tls_handshake_failed":
+    case "access_refused":
+    case "access_config":
+    case "reload":
+      return netEventLevel(event);
     default:
       return "info";
   }

@@ -10,6 +10,8 @@ import { RelayError } from "./errors.ts";
 import { jsonLogger, textLogger } from "./log.ts";
 import { createMetricsRegistry } from "./metrics/registry.ts";
 import { MetricsServer } from "./metrics/server.ts";
+import { NetAccess } from "./net/access.ts";
+import { registerNetMetrics } from "./net/net-metrics.ts";
 import { Relay } from "./relay/server.ts";
 
 function fail(error: unknown, status: number): never {
@@ -53,29 +55,55 @@ function main(argv: string[]): void {
   const config = command.config;
   const logOptions = { quiet: config.quiet, write: (line: string) => console.log(line) };
   const log = config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions);
+  // TLS files and --allow-from ranges, checked before anything listens (src/net).
+  let access: NetAccess;
+  try {
+    access = NetAccess.load(config, log);
+  } catch (error) {
+    fail(error, 2);
+  }
   let relay: Relay;
   try {
-    relay = new Relay(config, log);
+    relay = new Relay(config, log, access);
   } catch (error) {
     fail(error, 1);
   }
+  access.announce();
 
   let metrics: MetricsServer | undefined;
   const backplane = relay.backplane;
   if (config.metricsPort !== undefined) {
     try {
+      const registry = createMetricsRegistry(relay);
+      registerNetMetrics(registry, access);
       metrics = MetricsServer.start({
         host: config.metricsHost,
         port: config.metricsPort,
-        registry: createMetricsRegistry(relay),
+        registry,
         isServing: () => !relay.shuttingDown,
+        tls: config.metricsTls ? access.tls?.options : undefined,
         reusePort: config.reusePort,
         ...(backplane ? { clusterState: () => backplane.state } : {}),
       });
     } catch (error) {
       fail(error, 1); // exiting closes the relay's listeners too
     }
-    log({ type: "metrics_listening", host: config.metricsHost, port: metrics.port });
+    log({
+      type: "metrics_listening",
+      host: config.metricsHost,
+      port: metrics.port,
+      ...(config.metricsTls ? { tls: true } : {}),
+    });
+    if (config.metricsTls) {
+      const server = metrics;
+      access.register({
+        prepareTls(tls) {
+          const previous = access.tls;
+          server.reloadTls(tls.options);
+          return { commit() {}, abort: () => previous && server.reloadTls(previous.options) };
+        },
+      });
+    }
   }
 
   const stop = async (signal: string) => {
@@ -87,6 +115,8 @@ function main(argv: string[]): void {
     await metrics?.stop();
     process.exit(0);
   };
+  // SIGHUP: read the TLS files and --allow-from-file again; connections stay (src/net).
+  process.on("SIGHUP", () => access.reload());
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
 }

@@ -15,6 +15,7 @@
 import type { Server } from "bun";
 import type { Registry } from "prom-client";
 import { formatPeer, listenError } from "../errors.ts";
+import type { ListenerTlsOptions } from "../net/tls-config.ts";
 
 export interface MetricsServerOptions {
   host: string;
@@ -27,14 +28,17 @@ export interface MetricsServerOptions {
   clusterState?: () => string;
   /** SO_REUSEPORT (--reuse-port): several relay processes share the port. */
   reusePort?: boolean;
+  /** --metrics-tls: HTTPS with the relay's certificate (src/net/tls-config.ts). */
+  tls?: ListenerTlsOptions | undefined;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
 export class MetricsServer {
   private constructor(
-    private readonly server: Server<undefined>,
+    private server: Server<undefined>,
     readonly host: string,
+    private readonly options: MetricsServerOptions,
   ) {}
 
   /**
@@ -53,6 +57,7 @@ export class MetricsServer {
         // so a second relay on the same --metrics-port would share it silently instead of
         // failing; each relay must own its endpoint, or scrapes land on either at random.
         reusePort: options.reusePort ?? false,
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
         fetch: (request) => respond(request, registry, isServing, clusterState),
         error(error) {
           // A collect() callback threw: say so to the scraper instead of dropping the request.
@@ -65,7 +70,25 @@ export class MetricsServer {
     } catch (error) {
       throw listenError("metrics", host, port, error);
     }
-    return new MetricsServer(server, host);
+    return new MetricsServer(server, host, options);
+  }
+
+  /**
+   * SIGHUP with --metrics-tls: serve with a new certificate. Bun.serve's `reload()` swaps
+   * handlers but keeps the TLS context (checked on Bun 1.4.5), so the server is stopped
+   * (scrapes under way finish) and started again on the same port. If that fails, the old
+   * configuration is started again and the error is thrown.
+   */
+  reloadTls(tls: ListenerTlsOptions): void {
+    const port = this.port;
+    void this.server.stop(false);
+    try {
+      this.server = MetricsServer.start({ ...this.options, port, tls }).server;
+      this.options.tls = tls;
+    } catch (error) {
+      this.server = MetricsServer.start({ ...this.options, port }).server;
+      throw error;
+    }
   }
 
   /** The bound port (the real one when started with port 0). */
@@ -75,7 +98,8 @@ export class MetricsServer {
 
   /** Where Prometheus should scrape, e.g. `http://127.0.0.1:9464/metrics`. */
   get url(): string {
-    return `http://${formatPeer(this.host, this.port)}/metrics`;
+    const scheme = this.options.tls === undefined ? "http" : "https";
+    return `${scheme}://${formatPeer(this.host, this.port)}/metrics`;
   }
 
   /** Stops listening and closes open scrape connections. */

@@ -4,6 +4,7 @@
  */
 import type { ClusterEvent, ClusterStats } from "../cluster/events.ts";
 import type { CloseReason } from "../errors.ts";
+import type { NetEvent } from "../net/net-events.ts";
 import type { Counters } from "./hub.ts";
 
 export type Side = "publisher" | "subscriber";
@@ -80,7 +81,7 @@ export type RelayEvent =
     }
   | { type: "stats"; stats: StatsSnapshot }
   /** main.ts: the HTTP endpoint for /metrics and /healthz is up (--metrics-port). */
-  | { type: "metrics_listening"; host: string; port: number }
+  | { type: "metrics_listening"; host: string; port: number; tls?: boolean }
   /** main.ts: SIGINT or SIGTERM arrived; shutdown follows. */
   | { type: "signal"; signal: string }
   | { type: "shutdown_started"; pendingBytes: number; timeoutSeconds: number }
@@ -91,6 +92,8 @@ export type RelayEvent =
       totals: StatsSnapshot;
     }
   /** With --cluster: the NATS backplane (src/cluster/events.ts). */
-  | ClusterEvent;
+  | ClusterEvent
+  /** TLS, --allow-from and SIGHUP reloads of both ports (src/net/net-events.ts). */
+  | NetEvent;
 
 export type RelayEventListener = (event: RelayEvent) => void;

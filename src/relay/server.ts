@@ -6,11 +6,13 @@
  * Handlers are declared once per listener and find their connection's state on
  * `socket.data`, so no closure is made per connection.
  */
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import { Backplane } from "../cluster/backplane.ts";
 import type { ClusterCounters } from "../cluster/events.ts";
 import { randomNodeId } from "../cluster/wire.ts";
-import { CloseReason, formatPeer, listenError } from "../errors.ts";
+import { CloseReason, formatPeer } from "../errors.ts";
+import { NetAccess } from "../net/access.ts";
+import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { FrameAuth, TokenCheck } from "./frame-auth.ts";
@@ -22,24 +24,10 @@ import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 
-/**
- * TCP keepalive idle time: a peer whose host vanished without a FIN or RST (power loss, a cut
- * network) is found by the kernel's probes and closed, instead of holding a slot forever.
- */
-const KEEPALIVE_MS = 60_000;
-
 export interface ShutdownReport {
   /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
   unflushedBytes: number;
   totals: StatsSnapshot;
-}
-
-/**
- * `reusePort` for Bun.listen: Bun 1.4.5 honours it (SO_REUSEPORT) though its listen types
- * do not declare it, hence a spread of an untyped object.
- */
-function reusePortOption(reusePort: boolean): object {
-  return reusePort ? { reusePort: true } : {};
 }
 
 function peerOf(socket: Socket<unknown>): string {
@@ -53,8 +41,13 @@ export class Relay {
   /** Publishers are paused (by pacing or by the backplane). */
   private publishersHeld = false;
   private readonly publishers = new Set<Socket<PublisherConnection>>();
-  private readonly pubListener: TCPSocketListener<PublisherConnection>;
-  private readonly subListener: TCPSocketListener<Subscriber>;
+  private readonly pubListener: NetListener<PublisherConnection>;
+  private readonly subListener: NetListener<Subscriber>;
+  /**
+   * TLS, mutual TLS and --allow-from of both ports (src/net), with their counters; reload()
+   * on it (SIGHUP) swaps certificates and allow-lists without closing connections.
+   */
+  readonly access: NetAccess;
   private readonly startedAt = performance.now();
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private writeTimer: ReturnType<typeof setInterval> | undefined;
@@ -82,11 +75,15 @@ export class Relay {
   /**
    * Starts listening on both ports. Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or
    * RELAY_ERR_LISTEN_FAILED) when either port cannot be opened; nothing is left listening then.
+   * `access` (NetAccess.load) brings TLS and --allow-from; without it both ports are plaintext
+   * and open to every address.
    */
   constructor(
     readonly config: RelayOptions,
     private readonly emit: RelayEventListener = () => {},
+    access?: NetAccess,
   ) {
+    this.access = access ?? NetAccess.open((event) => this.emit(event));
     this.tokenCheck = config.token === undefined ? undefined : new TokenCheck(config.token);
     this.hub = new Hub(
       {
@@ -221,151 +218,153 @@ export class Relay {
     return report;
   }
 
-  private listenPublishers(): TCPSocketListener<PublisherConnection> {
+  private listenPublishers(): NetListener<PublisherConnection> {
     const relay = this;
     const config = this.config;
     const { host, pubPort, maxLine } = config;
-    try {
-      return Bun.listen<PublisherConnection>({
-        hostname: host,
-        port: pubPort,
-        ...reusePortOption(config.reusePort),
-        socket: {
-          binaryType: "uint8array",
-          open(socket) {
-            relay.hub.counters.publishersAccepted++;
-            const peer = peerOf(socket);
-            const publisher =
-              config.pubFraming === "frame"
-                ? new FramePublisher(
-                    socket,
-                    peer,
-                    config,
-                    new FrameAuth(relay.tokenCheck),
-                    relay.framePublisherEvents,
-                  )
-                : new LinePublisher(peer, maxLine);
-            socket.data = publisher;
-            socket.setKeepAlive(true, KEEPALIVE_MS);
-            if (relay.atConnectionLimit()) {
-              relay.refuse(publisher, socket);
-              return;
-            }
-            relay.publishers.add(socket);
-            relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
-            if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
-            else if (relay.hub.holdingPublishers) socket.pause();
-          },
-          data(socket, chunk) {
-            // Bad input: the publisher already marked why; close once its acks are out.
-            if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
-          },
-          drain(socket) {
-            socket.data.drain(relay.hub);
-            if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
-          },
-          close(socket, error) {
-            relay.onPublisherClose(socket, error);
-          },
-          error() {
-            // The close handler follows and reports the connection's end.
-          },
+    return openListener<PublisherConnection>({
+      what: "publisher",
+      host,
+      port: pubPort,
+      access: this.access,
+      reusePort: config.reusePort,
+      refuseTlsClients: true,
+      refused: (socket, _reason, detail) => relay.markRefused(socket.data, detail),
+      socket: {
+        binaryType: "uint8array",
+        open(socket) {
+          relay.hub.counters.publishersAccepted++;
+          const peer = peerOf(socket);
+          const publisher =
+            config.pubFraming === "frame"
+              ? new FramePublisher(
+                  socket,
+                  peer,
+                  config,
+                  new FrameAuth(relay.tokenCheck),
+                  relay.framePublisherEvents,
+                )
+              : new LinePublisher(peer, maxLine);
+          socket.data = publisher;
+          if (relay.atConnectionLimit()) {
+            relay.refuse(publisher, socket);
+            return;
+          }
+          relay.publishers.add(socket);
+          relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
+          if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
+          else if (relay.hub.holdingPublishers) socket.pause();
         },
-      });
-    } catch (error) {
-      throw listenError("publisher", host, pubPort, error);
-    }
+        data(socket, chunk) {
+          // Bad input: the publisher already marked why; close once its acks are out.
+          if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
+        },
+        drain(socket) {
+          socket.data.drain(relay.hub);
+          if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
+        },
+        close(socket, error) {
+          relay.onPublisherClose(socket, error);
+        },
+        error() {
+          // The close handler follows and reports the connection's end.
+        },
+      },
+    });
   }
 
-  private listenSubscribers(): TCPSocketListener<Subscriber> {
+  private listenSubscribers(): NetListener<Subscriber> {
     const relay = this;
     const config = this.config;
     const { host, subPort } = config;
-    try {
-      return Bun.listen<Subscriber>({
-        hostname: host,
-        port: subPort,
-        ...reusePortOption(config.reusePort),
-        socket: {
-          binaryType: "uint8array",
-          open(socket) {
-            relay.hub.counters.subscribersAccepted++;
-            const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
-            const subscriber = new Subscriber(socket, peerOf(socket), format);
-            socket.data = subscriber;
-            socket.setKeepAlive(true, KEEPALIVE_MS);
-            if (relay.atConnectionLimit()) {
-              relay.refuse(subscriber, socket);
-              return;
-            }
-            relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
-            if (relay.shutdownPromise) {
-              subscriber.closeReason = CloseReason.Shutdown;
-              socket.end();
-              return;
-            }
-            if (format === WireFormat.Frame) {
-              const auth = new FrameAuth(relay.tokenCheck);
-              subscriber.frameInput = new FrameSubscriberInput(
-                subscriber,
-                config,
-                auth,
-                relay.hub,
-                (joining) => relay.hub.add(joining),
-              );
-              // With --token, it receives nothing until its Conn carried the token.
-              if (!auth.authenticated) return;
-            }
-            relay.hub.add(subscriber);
-          },
-          data(socket, chunk) {
-            const subscriber = socket.data;
-            // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
-            const ignored = subscriber.frameInput
-              ? subscriber.frameInput.push(chunk)
-              : chunk.length;
-            if (ignored < 0) {
-              const reason = subscriber.closeReason ?? CloseReason.BadFrame;
-              relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
-              return;
-            }
-            if (ignored === 0) return;
-            const report = subscriber.noteInput(ignored, performance.now());
-            if (report > 0) {
-              relay.emit({
-                type: "subscriber_input",
-                peer: subscriber.peer,
-                bytes: report,
-                totalBytes: subscriber.inputBytes,
-              });
-            }
-          },
-          drain(socket) {
-            relay.hub.flush(socket.data);
-            if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-          },
-          close(socket, error) {
-            const subscriber = socket.data;
-            relay.hub.remove(subscriber);
-            relay.emit({
-              type: "close",
-              side: "subscriber",
-              peer: subscriber.peer,
-              reason:
-                subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
-              ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
-              droppedBytes: subscriber.droppedBytes,
-            });
-            if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-          },
-          error() {
-            // The close handler follows and reports the connection's end.
-          },
+    return openListener<Subscriber>({
+      what: "subscriber",
+      host,
+      port: subPort,
+      access: this.access,
+      reusePort: config.reusePort,
+      refuseTlsClients: true,
+      refused: (socket, _reason, detail) => relay.markRefused(socket.data, detail),
+      socket: {
+        binaryType: "uint8array",
+        open(socket) {
+          relay.hub.counters.subscribersAccepted++;
+          const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
+          const subscriber = new Subscriber(socket, peerOf(socket), format);
+          socket.data = subscriber;
+          if (relay.atConnectionLimit()) {
+            relay.refuse(subscriber, socket);
+            return;
+          }
+          relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
+          if (relay.shutdownPromise) {
+            subscriber.closeReason = CloseReason.Shutdown;
+            socket.end();
+            return;
+          }
+          if (format === WireFormat.Frame) {
+            const auth = new FrameAuth(relay.tokenCheck);
+            subscriber.frameInput = new FrameSubscriberInput(
+              subscriber,
+              config,
+              auth,
+              relay.hub,
+              (joining) => relay.hub.add(joining),
+            );
+            // With --token, it receives nothing until its Conn carried the token.
+            if (!auth.authenticated) return;
+          }
+          relay.hub.add(subscriber);
         },
-      });
-    } catch (error) {
-      throw listenError("subscriber", host, subPort, error);
-    }
+        data(socket, chunk) {
+          const subscriber = socket.data;
+          // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
+          const ignored = subscriber.frameInput ? subscriber.frameInput.push(chunk) : chunk.length;
+          if (ignored < 0) {
+            const reason = subscriber.closeReason ?? CloseReason.BadFrame;
+            relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
+            return;
+          }
+          if (ignored === 0) return;
+          const report = subscriber.noteInput(ignored, performance.now());
+          if (report > 0) {
+            relay.emit({
+              type: "subscriber_input",
+              peer: subscriber.peer,
+              bytes: report,
+              totalBytes: subscriber.inputBytes,
+            });
+          }
+        },
+        drain(socket) {
+          relay.hub.flush(socket.data);
+          if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+        },
+        close(socket, error) {
+          const subscriber = socket.data;
+          relay.hub.remove(subscriber);
+          relay.emit({
+            type: "close",
+            side: "subscriber",
+            peer: subscriber.peer,
+            reason:
+              subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
+            ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
+            droppedBytes: subscriber.droppedBytes,
+          });
+          if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+        },
+        error() {
+          // The close handler follows and reports the connection's end.
+        },
+      },
+    });
+  }
+
+  /** A TLS client on a plaintext port: the listener closes it, its CLOSE line says why. */
+  private markRefused(connection: PublisherConnection | Subscriber, detail: string): void {
+    connection.closeReason = CloseReason.TlsClient;
+    connection.closeDetail = detail;
   }
 
   private atConnectionLimit(): boolean {

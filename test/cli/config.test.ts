@@ -84,6 +84,13 @@ describe("parseCommandLine", () => {
       clusterSubject: undefined,
       nodeId: undefined,
       reusePort: false,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsClientCa: undefined,
+      allowFrom: [],
+      allowFromFile: undefined,
+      handshakeTimeout: 10,
+      metricsTls: false,
     });
   });
 

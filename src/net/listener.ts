@@ -1,0 +1,315 @@
+/**
+ * The one place that opens listening sockets: `openListener` wraps Bun.listen with what every
+ * listener of every mode needs, so a mode only writes its own handlers.
+ *
+ * - TLS (`access.tls`): Bun's TLS. The mode's `open` runs only once the handshake has
+ *   succeeded (and, with --tls-client-ca, the client certificate was verified), so a mode never
+ *   sees, counts or logs a peer that failed it. Failures are counted and logged by reason (see
+ *   HandshakeFailure), a handshake that does not finish within --handshake-timeout is closed.
+ * - --allow-from (`access.allow`): a peer outside every range is closed at accept, before any
+ *   TLS work and before the mode sees it; counted and logged (rate-limited).
+ * - A TLS client on a plaintext port (`refuseTlsClients`: ports whose protocol can never start
+ *   with a TLS record) is closed at its first bytes instead of having its ClientHello read as
+ *   data; the mode's `refused` hook sets its close reason.
+ * - TCP keepalive on every accepted socket.
+ * - listen errors as RelayErrors (`listenError`): "publisher port 0.0.0.0:7001 is already in
+ *   use".
+ * - Reload (SIGHUP, through NetAccess.reload): Bun cannot change the certificate of a listening
+ *   socket (`listener.reload()` swaps handlers only), so a new socket with the new TLS
+ *   configuration is opened on the same port beside the old one (SO_REUSEPORT, which TLS
+ *   listeners therefore always set), then the old one stops accepting with `stop(false)`:
+ *   established connections, and handshakes already under way, stay on it. Because SO_REUSEPORT
+ *   would also let a second relay share the port silently, a TLS listener first checks the port
+ *   with a plain listen (which fails when anyone holds it) unless `reusePort` was asked for.
+ *
+ * Per-socket state of the listener lives in one Map, only for sockets the mode has not been
+ * given yet (TLS handshakes under way, refused peers on their way out): the mode's handlers see
+ * `socket.data` exactly as they set it, and an established connection costs one `Map.size`
+ * check per event at most.
+ */
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import { formatPeer, listenError } from "../errors.ts";
+import type { NetAccess, ReloadableListener } from "./access.ts";
+import {
+  AccessRefusal,
+  classifyHandshakeError,
+  HandshakeFailure,
+  handshakeDetail,
+} from "./net-events.ts";
+import { describeTlsListenError, type LoadedTls } from "./tls-config.ts";
+
+/** TCP keepalive idle time: a peer whose host vanished is found by the kernel's probes. */
+export const DEFAULT_KEEPALIVE_MS = 60_000;
+
+export interface ListenerOptions<T> {
+  /** What listens, in errors, logs and metric labels: `publisher`, `subscriber`, `forward`. */
+  what: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** TLS, --allow-from, counters and the event sink; none: plaintext and open to all. */
+  access?: NetAccess | undefined;
+  /** SO_REUSEPORT on purpose (several processes sharing the port); skips the port check. */
+  reusePort?: boolean;
+  allowHalfOpen?: boolean;
+  /** TCP keepalive idle time in ms; 0 leaves keepalive off. */
+  keepAliveMs?: number;
+  /**
+   * Plaintext ports only: close a peer whose first bytes are a TLS ClientHello (a client
+   * configured for TLS against a port without it). Not for ports that carry any bytes
+   * (forward), where a TLS stream is just data.
+   */
+  refuseTlsClients?: boolean;
+  /** The mode's handlers. `open` runs after the TLS handshake on a TLS listener. */
+  socket: SocketHandler<T> & { binaryType?: "buffer" | "uint8array" | "arraybuffer" };
+  /**
+   * Called before the listener closes a socket the mode already has (a TLS client on a
+   * plaintext port): the mode records why, its `close` handler then reports it.
+   */
+  refused?: (socket: Socket<T>, reason: AccessRefusal, detail: string) => void;
+}
+
+/** A socket the mode has not been given (yet): handshake under way, or being refused. */
+interface Shadow {
+  peer: string;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Settled: refused, failed or timed out; its remaining events are swallowed. */
+  done: boolean;
+}
+
+/** The first bytes of a TLS record carrying a ClientHello: 0x16 0x03 0x00-0x04 len len 0x01. */
+export function looksLikeTlsClientHello(chunk: Uint8Array): boolean {
+  return (
+    chunk.length >= 6 &&
+    chunk[0] === 0x16 &&
+    chunk[1] === 0x03 &&
+    (chunk[2] as number) <= 0x04 &&
+    chunk[5] === 0x01
+  );
+}
+
+export class NetListener<T> implements ReloadableListener {
+  private current: TCPSocketListener<T>;
+  /** Listening sockets replaced by a reload: stopped, their connections still served. */
+  private readonly retired: TCPSocketListener<T>[] = [];
+  private readonly shadows = new Map<Socket<T>, Shadow>();
+  /** Plaintext sockets whose first bytes have not been checked for a ClientHello yet. */
+  private readonly unsniffed = new Set<Socket<T>>();
+  private readonly handlers: SocketHandler<T>;
+  private tls: LoadedTls | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ListenerOptions<T>) {
+    this.tls = options.access?.tls;
+    this.handlers = this.wrapHandlers();
+    this.current = this.listen(options.port, this.tls, true);
+    options.access?.register(this, options.what);
+  }
+
+  /** The bound port (the real one when opened with port 0). */
+  get port(): number {
+    return this.current.port;
+  }
+
+  get hostname(): string {
+    return this.current.hostname;
+  }
+
+  /** Connections waiting for their TLS handshake (or on their way out after a refusal). */
+  get pendingHandshakes(): number {
+    return this.shadows.size;
+  }
+
+  /**
+   * Stops accepting. With `closeActive`, also closes every connection, those accepted by
+   * listening sockets a reload replaced included.
+   */
+  stop(closeActive = false): void {
+    this.stopped = true;
+    this.options.access?.unregister(this);
+    this.current.stop(closeActive);
+    if (closeActive) for (const old of this.retired) old.stop(true);
+    for (const shadow of this.shadows.values()) clearTimeout(shadow.timer);
+  }
+
+  /** ReloadableListener: a new listening socket with `tls`, beside the current one. */
+  prepareTls(tls: LoadedTls): { commit(): void; abort(): void } {
+    if (this.stopped) return { commit() {}, abort() {} };
+    const next = this.listen(this.current.port, tls, false);
+    return {
+      commit: () => {
+        const old = this.current;
+        this.current = next;
+        this.tls = tls;
+        this.retired.push(old);
+        old.stop(false);
+      },
+      abort: () => next.stop(true),
+    };
+  }
+
+  private listen(port: number, tls: LoadedTls | undefined, first: boolean): TCPSocketListener<T> {
+    const { what, host } = this.options;
+    // TLS listeners set SO_REUSEPORT so that a reload can open its successor on the same
+    // port. A plain listen first makes sure nobody else holds the port.
+    const reusePort = this.options.reusePort === true || tls !== undefined;
+    try {
+      if (first && tls !== undefined && this.options.reusePort !== true) {
+        const probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
+        port = probe.port;
+        probe.stop(true);
+      }
+      return Bun.listen<T>({
+        hostname: host,
+        port,
+        // Bun 1.4.5 honours reusePort (SO_REUSEPORT) though its listen types do not declare it.
+        ...(reusePort ? ({ reusePort: true } as object) : {}),
+        allowHalfOpen: this.options.allowHalfOpen ?? false,
+        ...(tls === undefined ? {} : { tls: tls.options }),
+        socket: this.handlers,
+      });
+    } catch (error) {
+      const tlsProblem = describeTlsListenError(error);
+      if (tlsProblem !== undefined) {
+        throw listenError(what, host, port, { code: tlsProblem });
+      }
+      throw listenError(what, host, port, error);
+    }
+  }
+
+  private wrapHandlers(): SocketHandler<T> {
+    const listener = this;
+    const { what, access, socket: user } = this.options;
+    const keepAliveMs = this.options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+    const shadows = this.shadows;
+    const unsniffed = this.unsniffed;
+    const sniff = this.options.refuseTlsClients === true;
+    const userData = user.data;
+    const userOpen = user.open;
+
+    const handlers: SocketHandler<T> & { binaryType?: string } = {
+      open(socket) {
+        if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
+        const allow = access?.allow;
+        if (allow !== undefined && !allow.allows(socket.remoteAddress)) {
+          const peer = formatPeer(socket.remoteAddress, socket.remotePort);
+          shadows.set(socket, { peer, timer: undefined, done: true });
+          access?.refused(
+            what,
+            AccessRefusal.AllowFrom,
+            peer,
+            `not in --allow-from ${allow.toString() || "(empty)"}`,
+          );
+          socket.terminate();
+          return;
+        }
+        if (listener.tls !== undefined) {
+          const peer = formatPeer(socket.remoteAddress, socket.remotePort);
+          const shadow: Shadow = { peer, timer: undefined, done: false };
+          const timeoutMs = access?.handshakeTimeoutMs ?? 0;
+          if (timeoutMs > 0) {
+            shadow.timer = setTimeout(() => listener.handshakeTimedOut(socket, shadow), timeoutMs);
+          }
+          shadows.set(socket, shadow);
+          return;
+        }
+        if (sniff) unsniffed.add(socket);
+        return userOpen?.(socket);
+      },
+      handshake(socket, success, error) {
+        const shadow = shadows.get(socket);
+        if (shadow === undefined || shadow.done) return;
+        clearTimeout(shadow.timer);
+        const tls = listener.tls;
+        const verified = tls?.mutual ? socket.authorized === true : success;
+        if (!success || !verified) {
+          shadow.done = true;
+          const reason = classifyHandshakeError(error);
+          access?.handshakeFailed(what, reason, shadow.peer, handshakeDetail(reason, error));
+          // Bun closes a failed handshake itself; a certificate it let through is ours to close.
+          if (success) socket.end();
+          return;
+        }
+        shadows.delete(socket);
+        access?.handshakeSucceeded(what);
+        userOpen?.(socket);
+      },
+      data(socket, chunk) {
+        if (shadows.size !== 0 && shadows.has(socket)) return;
+        if (unsniffed.size !== 0 && unsniffed.delete(socket) && looksLikeTlsClientHello(chunk)) {
+          listener.refuseTlsClient(socket);
+          return;
+        }
+        return userData?.(socket, chunk);
+      },
+      drain(socket) {
+        if (shadows.size !== 0 && shadows.has(socket)) return;
+        return user.drain?.(socket);
+      },
+      end(socket) {
+        if (shadows.size !== 0 && shadows.has(socket)) return;
+        return user.end?.(socket);
+      },
+      close(socket, error) {
+        if (shadows.size !== 0) {
+          const shadow = shadows.get(socket);
+          if (shadow !== undefined) {
+            shadows.delete(socket);
+            clearTimeout(shadow.timer);
+            if (!shadow.done) {
+              access?.handshakeFailed(
+                what,
+                HandshakeFailure.Aborted,
+                shadow.peer,
+                "closed during the handshake",
+              );
+            }
+            return;
+          }
+        }
+        if (unsniffed.size !== 0) unsniffed.delete(socket);
+        return user.close?.(socket, error);
+      },
+      error(socket, error) {
+        if (shadows.size !== 0 && shadows.has(socket)) return;
+        return user.error?.(socket, error);
+      },
+    };
+    if (user.binaryType !== undefined) handlers.binaryType = user.binaryType;
+    // Declared only when the mode declares it: Bun honours allowHalfOpen only with an `end`
+    // handler, and a mode without one relies on Bun closing at the peer's FIN.
+    if (user.end === undefined) delete handlers.end;
+    return handlers;
+  }
+
+  private handshakeTimedOut(socket: Socket<T>, shadow: Shadow): void {
+    if (shadow.done) return;
+    shadow.done = true;
+    const seconds = (this.options.access?.handshakeTimeoutMs ?? 0) / 1000;
+    this.options.access?.handshakeFailed(
+      this.options.what,
+      HandshakeFailure.Timeout,
+      shadow.peer,
+      `no finished handshake within --handshake-timeout ${seconds}s`,
+    );
+    socket.terminate();
+  }
+
+  private refuseTlsClient(socket: Socket<T>): void {
+    const peer = formatPeer(socket.remoteAddress, socket.remotePort);
+    const detail = "a TLS ClientHello on a plaintext port (no --tls-cert here)";
+    this.options.refused?.(socket, AccessRefusal.TlsClient, detail);
+    this.options.access?.refused(this.options.what, AccessRefusal.TlsClient, peer, detail);
+    // Pause: nothing more from it is read as data before the close.
+    socket.pause();
+    socket.end();
+  }
+}
+
+/**
+ * Opens a listener (see the file comment). Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or
+ * RELAY_ERR_LISTEN_FAILED) when the port cannot be opened.
+ */
+export function openListener<T>(options: ListenerOptions<T>): NetListener<T> {
+  return new NetListener(options);
+}
