@@ -24,6 +24,8 @@ export interface HandshakeResult {
   error: Error | null;
   cipher: string | undefined;
   version: string | undefined;
+  /** The server certificate's subject CN. */
+  peerName: string | undefined;
 }
 
 const decoder = new TextDecoder();
@@ -78,6 +80,7 @@ export class TlsTestClient {
             error,
             cipher: cipher?.name,
             version: socket.getTLSVersion?.() ?? undefined,
+            peerName: String(socket.getPeerCertificate?.()?.subject?.CN ?? ""),
           };
           handshakeDone();
           socket.data.flushWrites();
@@ -130,6 +133,7 @@ export class TlsTestClient {
   /** Writes all of `data`, waiting on drain; resolves when the kernel took it (or closed). */
   write(data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (this.isClosed) return Promise.resolve();
     return new Promise((resolve) => {
       this.writes.push({ data: bytes, offset: 0, resolve });
       this.flushWrites();
@@ -163,7 +167,10 @@ export class TlsTestClient {
       const head = this.writes[0] as (typeof this.writes)[number];
       const left = head.data.length - head.offset;
       const written = this.socket.write(head.data, head.offset, left);
-      if (written < 0) return;
+      if (written < 0) {
+        for (const write of this.writes.splice(0)) write.resolve();
+        return;
+      }
       head.offset += written;
       if (head.offset < head.data.length) return;
       this.writes.shift();
