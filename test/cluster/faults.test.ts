@@ -12,8 +12,11 @@ import {
   freePort,
   NatsServer,
   natsMissing,
+  stopNatsServersAfterAll,
   uniqueSubject,
 } from "./nats-server.ts";
+
+stopNatsServersAfterAll();
 
 setDefaultTimeout(20_000);
 

@@ -100,9 +100,16 @@ export class NatsServer {
 }
 
 const servers = new Set<NatsServer>();
-afterAll(async () => {
-  for (const server of [...servers]) await server.stop();
-});
+
+/**
+ * Registers, in the calling test file, an afterAll that stops every nats-server still running
+ * (a hook registered here, at module level, would bind to the first file that imports it).
+ */
+export function stopNatsServersAfterAll(): void {
+  afterAll(async () => {
+    for (const server of [...servers]) await server.stop();
+  });
+}
 
 /** A port nothing listens on right now (bound, then released). */
 export function freePort(): number {

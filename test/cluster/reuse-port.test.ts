@@ -6,7 +6,15 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ChildLines, relayProcesses } from "../support/child.ts";
 import { TestClient } from "../support/harness.ts";
-import { freePort, NatsServer, natsMissing, uniqueSubject } from "./nats-server.ts";
+import {
+  freePort,
+  NatsServer,
+  natsMissing,
+  stopNatsServersAfterAll,
+  uniqueSubject,
+} from "./nats-server.ts";
+
+stopNatsServersAfterAll();
 
 setDefaultTimeout(30_000);
 const spawn = relayProcesses();

@@ -15,8 +15,11 @@ import {
   freePort,
   NatsServer,
   natsMissing,
+  stopNatsServersAfterAll,
   uniqueSubject,
 } from "./nats-server.ts";
+
+stopNatsServersAfterAll();
 
 setDefaultTimeout(15_000);
 
