@@ -2,11 +2,17 @@
  * Runs `bun run src/main.ts forward …` or `… proxy …` until SIGINT/SIGTERM. src/main.ts loads
  * this module only for these two modes and exits with the status returned here.
  */
+import { readFileSync } from "node:fs";
+import type { Registry } from "prom-client";
 import { ErrorCode, RelayError } from "../errors.ts";
 import { MetricsServer } from "../metrics/server.ts";
+import { NetAccess } from "../net/access.ts";
+import { formatNetEvent } from "../net/net-events.ts";
+import { registerNetMetrics } from "../net/net-metrics.ts";
 import { isLoopback } from "../proxy/proxy-policy.ts";
 import { ProxyServer } from "../proxy/proxy-server.ts";
 import type { ConnectionTable } from "./connection-table.ts";
+import type { DialTls } from "./dialer.ts";
 import {
   type ForwardingConfig,
   forwardingHelpText,
@@ -35,14 +41,19 @@ export function checkNotOpenProxy(config: ForwardingConfig): void {
   );
 }
 
-/** Starts the mode a config describes. Throws a RelayError when it cannot start. */
+/**
+ * Starts the mode a config describes. Throws a RelayError when it cannot start. `access`:
+ * TLS and --allow-from of the --listen port (NetAccess.load); none: plaintext, open to all.
+ */
 export function startForwarding(
   config: ForwardingConfig,
   log: Parameters<typeof forwardTextLogger>[0]["write"],
+  access?: NetAccess,
 ): Running {
   checkNotOpenProxy(config);
   const emit = forwardTextLogger({ quiet: config.quiet, write: log });
   const common = {
+    ...(access === undefined ? {} : { access }),
     listenHost: config.listen.host,
     listenPort: config.listen.port,
     connectTimeout: config.connectTimeout,
@@ -59,6 +70,7 @@ export function startForwarding(
         balance: config.balance,
         pool: config.pool,
         poolIdleTtl: config.poolIdleTtl,
+        ...(config.toTls ? { toTls: loadDialTls(config) } : {}),
       },
       emit,
     );
@@ -101,12 +113,25 @@ export async function runForwardingMode(argv: readonly string[]): Promise<number
   }
   const config = command.config;
   const write = (line: string) => console.log(line);
+  // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
+  let access: NetAccess;
+  try {
+    access = NetAccess.load(config, (event) =>
+      write(`${new Date().toISOString()} ${formatNetEvent(event)}`),
+    );
+    if (config.toTls) loadDialTls(config);
+  } catch (error) {
+    return report(error, 2, config.mode);
+  }
   let running: Running;
   try {
-    running = startForwarding(config, write);
+    running = startForwarding(config, write, access);
   } catch (error) {
     return report(error, 1, config.mode);
   }
+  access.announce();
+  // SIGHUP: read the TLS files and --allow-from-file again; connections stay.
+  process.on("SIGHUP", () => access.reload());
   let metrics: MetricsServer | undefined;
   let serving = true;
   if (config.metricsPort !== undefined) {
@@ -114,7 +139,7 @@ export async function runForwardingMode(argv: readonly string[]): Promise<number
       metrics = MetricsServer.start({
         host: config.metricsHost,
         port: config.metricsPort,
-        registry: createForwardMetricsRegistry(running.table),
+        registry: withNetMetrics(createForwardMetricsRegistry(running.table), access),
         isServing: () => serving,
       });
     } catch (error) {
@@ -132,4 +157,31 @@ export async function runForwardingMode(argv: readonly string[]): Promise<number
   running.stop();
   await metrics?.stop();
   return 0;
+}
+
+/** forward --to-tls: --to-ca read now, so a bad file is a one-line error at start. */
+function loadDialTls(config: ForwardingConfig): DialTls {
+  if (config.toCa === undefined) return { serverName: config.toServername };
+  let ca: string;
+  try {
+    ca = readFileSync(config.toCa, "utf8");
+  } catch (error) {
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new RelayError(
+      ErrorCode.BadArgument,
+      `--to-ca ${config.toCa}: cannot read the file (${why})`,
+    );
+  }
+  if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new RelayError(
+      ErrorCode.BadArgument,
+      `--to-ca ${config.toCa}: no PEM certificate in the file`,
+    );
+  }
+  return { ca, serverName: config.toServername };
+}
+
+function withNetMetrics(registry: Registry, access: NetAccess): Registry {
+  registerNetMetrics(registry, access);
+  return registry;
 }

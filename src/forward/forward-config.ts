@@ -17,12 +17,15 @@ import {
   positive,
 } from "../cli/option-table.ts";
 import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
+import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
+import { netOptionRows } from "../net/net-options.ts";
 import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
 import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
 
 export type Mode = "forward" | "proxy";
 
-export interface ForwardingConfig {
+/** NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port. */
+export interface ForwardingConfig extends NetOptions {
   mode: Mode;
   listen: { host: string; port: number };
   to: { host: string; port: number }[];
@@ -43,6 +46,12 @@ export interface ForwardingConfig {
   auth: string | undefined;
   maxHead: number;
   headTimeout: number;
+  /** forward --to-tls: TLS to the targets. */
+  toTls: boolean;
+  /** --to-ca: PEM CAs to verify the targets against (default: the system store). */
+  toCa: string | undefined;
+  /** --to-servername: SNI and the name checked (default: the target's host). */
+  toServername: string | undefined;
 }
 
 export function defaultConfig(mode: Mode): ForwardingConfig {
@@ -67,6 +76,10 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
     auth: undefined,
     maxHead: 8 * 1024,
     headTimeout: 10,
+    ...DEFAULT_NET_OPTIONS,
+    toTls: false,
+    toCa: undefined,
+    toServername: undefined,
   };
 }
 
@@ -230,6 +243,35 @@ export const OPTIONS: readonly ForwardingOption[] = [
     parse: positiveSeconds,
     showDefault: (c) => seconds(c.headTimeout),
   },
+  ...netOptionRows<ForwardingConfig>("", "the --listen port").map(
+    ({ env: _env, ...spec }): ForwardingOption => ({ ...spec, modes: BOTH }),
+  ),
+  {
+    key: "toTls",
+    flag: "to-tls",
+    modes: ["forward"],
+    kind: "boolean",
+    help: "connect to the targets with TLS, verified against the system store or --to-ca",
+    showDefault: (c) => String(c.toTls),
+  },
+  {
+    key: "toCa",
+    flag: "to-ca",
+    modes: ["forward"],
+    kind: "string",
+    valueName: "FILE",
+    help: "--to-tls: PEM CA certificate(s) the targets' certificates must chain to",
+    showDefault: () => "the system store",
+  },
+  {
+    key: "toServername",
+    flag: "to-servername",
+    modes: ["forward"],
+    kind: "string",
+    valueName: "NAME",
+    help: "--to-tls: SNI and the name the target's certificate must carry",
+    showDefault: () => "the target's host",
+  },
   {
     key: "statsInterval",
     flag: "stats-interval",
@@ -303,6 +345,11 @@ export function parseForwardingCommandLine(
   const config = parsed.config;
   if (mode === "forward" && config.to.length === 0) {
     throw badArgument("forward: at least one --to HOST:PORT is required");
+  }
+  const netProblem = checkNetOptions(config);
+  if (netProblem !== undefined) throw badArgument(`${mode}: ${netProblem}`);
+  if (!config.toTls && (config.toCa !== undefined || config.toServername !== undefined)) {
+    throw badArgument(`${mode}: --to-ca and --to-servername need --to-tls`);
   }
   return { kind: "run", config };
 }

@@ -3,10 +3,11 @@
  * targets, failing over to the next target when one refuses or times out, optionally from a
  * pool of pre-dialed upstream sockets.
  */
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import { CloseReason, ErrorCode, type RelayError } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
-import { dialUpstream } from "./dialer.ts";
+import { type DialTls, dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
 import { listenForClients, type Pipe, PipeEnd } from "./pipe.ts";
 import { UpstreamPool } from "./pool.ts";
@@ -22,6 +23,10 @@ export interface ForwardSettings extends TableSettings {
   pool: number;
   /** Seconds an idle pooled socket may wait before it is replaced; 0: forever. */
   poolIdleTtl: number;
+  /** TLS termination (--tls-cert), --allow-from and their reloads (src/net). */
+  access?: NetAccess;
+  /** --to-tls: TLS origination to the targets. */
+  toTls?: DialTls;
 }
 
 export class Forwarder {
@@ -29,7 +34,7 @@ export class Forwarder {
   readonly targets: TargetSet;
   readonly pools: UpstreamPool[] = [];
   private readonly poolOf = new Map<Target, UpstreamPool>();
-  private readonly listener: TCPSocketListener<PipeEnd>;
+  private readonly listener: ReturnType<typeof listenForClients>;
   private stopped = false;
 
   /** Starts listening; throws a RelayError when the address cannot be opened. */
@@ -48,6 +53,7 @@ export class Forwarder {
         settings.listenHost,
         settings.listenPort,
         (socket) => this.accept(socket),
+        settings.access,
       );
     } catch (error) {
       this.table.stop();
@@ -64,6 +70,7 @@ export class Forwarder {
             onPoolDialFailed: (failed, error) => this.markDown(failed, error.reason),
             onPoolDialSucceeded: (succeeded) => this.markUp(succeeded),
           },
+          settings.toTls,
         );
         this.pools.push(pool);
         this.poolOf.set(target, pool);
@@ -119,6 +126,7 @@ export class Forwarder {
           target.port,
           this.settings.connectTimeout,
           new PipeEnd(pipe),
+          this.settings.toTls,
         );
         this.markUp(target);
         this.join(pipe, target, socket, []);

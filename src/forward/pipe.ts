@@ -24,8 +24,10 @@
  * socket; the PipeEnd's `owner` decides what an event means (an idle pooled socket, a proxy
  * client still sending its request head, or a joined pipe).
  */
-import type { Socket, SocketHandler, TCPSocketListener } from "bun";
-import { CloseReason, listenError } from "../errors.ts";
+import type { Socket, SocketHandler } from "bun";
+import { CloseReason } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
+import { type NetListener, openListener } from "../net/listener.ts";
 
 /**
  * Whoever currently handles an endpoint's events. Implementers may narrow `end` to the
@@ -384,7 +386,9 @@ export const pipeEndHandlers = {
 
 /**
  * Listens for the clients of a forwarding mode: half-open allowed (a client's FIN is passed
- * on, not taken as the end), the shared handler table, `accept` for each new socket.
+ * on, not taken as the end), the shared handler table, `accept` for each new socket (after
+ * the TLS handshake with `access.tls`: TLS termination). Opened by src/net's openListener, so
+ * --tls-cert, --allow-from and SIGHUP reloads work as on the relay's ports.
  * Throws a RelayError naming the mode and the address when the port cannot be opened.
  */
 export function listenForClients(
@@ -392,15 +396,14 @@ export function listenForClients(
   host: string,
   port: number,
   accept: (socket: Socket<PipeEnd>) => void,
-): TCPSocketListener<PipeEnd> {
-  try {
-    return Bun.listen<PipeEnd>({
-      hostname: host,
-      port,
-      allowHalfOpen: true,
-      socket: { ...pipeEndHandlers, open: accept },
-    });
-  } catch (error) {
-    throw listenError(mode, host, port, error);
-  }
+  access?: NetAccess,
+): NetListener<PipeEnd> {
+  return openListener<PipeEnd>({
+    what: mode,
+    host,
+    port,
+    access,
+    allowHalfOpen: true,
+    socket: { ...pipeEndHandlers, open: accept },
+  });
 }

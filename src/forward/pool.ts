@@ -12,7 +12,7 @@
  */
 import type { Socket } from "bun";
 import type { RelayError } from "../errors.ts";
-import { dialUpstream } from "./dialer.ts";
+import { type DialTls, dialUpstream } from "./dialer.ts";
 import { type EndOwner, PipeEnd } from "./pipe.ts";
 import type { Target } from "./targets.ts";
 
@@ -59,6 +59,8 @@ export class UpstreamPool implements EndOwner {
     private readonly idleTtlSeconds: number,
     private readonly connectTimeoutSeconds: number,
     private readonly listener: PoolListener,
+    /** forward --to-tls: pooled sockets are dialed with TLS too. */
+    private readonly tls?: DialTls,
   ) {
     if (idleTtlSeconds > 0) {
       const everyMs = Math.min(1000, Math.max(10, (idleTtlSeconds * 1000) / 4));
@@ -110,7 +112,13 @@ export class UpstreamPool implements EndOwner {
   private dialOne(): void {
     this.dialing++;
     const end = new PipeEnd(this);
-    dialUpstream(this.target.host, this.target.port, this.connectTimeoutSeconds, end).then(
+    dialUpstream(
+      this.target.host,
+      this.target.port,
+      this.connectTimeoutSeconds,
+      end,
+      this.tls,
+    ).then(
       (socket) => {
         this.dialing--;
         if (this.stopped) {

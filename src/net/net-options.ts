@@ -25,7 +25,7 @@ export function netOptionRows<C extends NetOptions>(
       env: `${envPrefix}TLS_CERT`,
       kind: "string",
       valueName: "FILE",
-      help: `PEM certificate (then its intermediates): ${listeners} speak TLS (1.2 or later); needs --tls-key. Reloaded on SIGHUP`,
+      help: `PEM certificate (then its intermediates): TLS 1.2 or later on ${listeners}; needs --tls-key. Reloaded on SIGHUP`,
       showDefault: () => "none: plaintext",
     },
     {

@@ -6,12 +6,13 @@
  * Refusals: 400 (malformed or oversized head), 405 (not CONNECT), 407 (credentials), 403
  * (target not allowed), 408 (head too slow), 502 (target unreachable), 504 (connect timeout).
  */
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { dialUpstream } from "../forward/dialer.ts";
 import type { ForwardEventListener } from "../forward/forward-events.ts";
 import { type EndOwner, listenForClients, type Pipe, PipeEnd } from "../forward/pipe.ts";
+import type { NetAccess } from "../net/access.ts";
 import { ConnectHeadReader, type ConnectRequest } from "./connect-head.ts";
 import { type AllowPattern, checkProxyAuthorization, isAllowed } from "./proxy-policy.ts";
 
@@ -27,6 +28,8 @@ export interface ProxySettings extends TableSettings {
   maxHead: number;
   /** Seconds the whole request head may take to arrive. */
   headTimeout: number;
+  /** A TLS listener (--tls-cert: `curl --proxy https://…`), --allow-from, reloads (src/net). */
+  access?: NetAccess;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -129,7 +132,7 @@ class Lingering implements EndOwner {
 
 export class ProxyServer {
   readonly table: ConnectionTable;
-  private readonly listener: TCPSocketListener<PipeEnd>;
+  private readonly listener: ReturnType<typeof listenForClients>;
   private stopped = false;
 
   constructor(
@@ -148,6 +151,7 @@ export class ProxyServer {
         settings.listenHost,
         settings.listenPort,
         (socket) => this.accept(socket),
+        settings.access,
       );
     } catch (error) {
       this.table.stop();

@@ -13,7 +13,7 @@
  * When a session dies, each of its streams' pipes resets its TCP client, with the session's
  * cause in the CLOSE detail, and the pool redials (session-pool.ts).
  */
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import { CloseReason } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { listenForClients, type Pipe, type PipeEnd } from "../forward/pipe.ts";
@@ -43,7 +43,7 @@ export class TunnelClient {
   readonly table: ConnectionTable<TunnelMode>;
   readonly sessions = new SessionBook();
   readonly pool: SessionPool;
-  private readonly listener: TCPSocketListener<PipeEnd>;
+  private readonly listener: ReturnType<typeof listenForClients>;
   /** Clients waiting for a session, with their --connect-timeout timers. */
   private readonly waiting = new Map<ClientPipe, ReturnType<typeof setTimeout>>();
   private stopping = false;

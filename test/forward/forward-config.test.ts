@@ -117,6 +117,6 @@ describe("forward/proxy command line", () => {
       }
     }
     expect(forwardingHelpText("proxy")).toContain("env PROXY_ALLOW");
-    expect(forwardingHelpText("forward")).not.toContain("--allow");
+    expect(forwardingHelpText("forward")).not.toContain("--allow HOST"); // --allow-from is not --allow
   });
 });

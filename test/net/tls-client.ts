@@ -17,6 +17,8 @@ export interface TlsClientOptions {
   serverName?: string;
   /** Bind the client to this local address (127.0.0.2 to come from outside 127.0.0.1/32). */
   localAddress?: string;
+  /** false: count and hash what arrives without keeping it (bulk transfers). */
+  keep?: boolean;
 }
 
 export interface HandshakeResult {
@@ -35,6 +37,9 @@ export class TlsTestClient {
   received = 0;
   readonly closed: Promise<Error | undefined>;
   handshake: HandshakeResult | undefined;
+  /** SHA-256 of everything received. */
+  readonly hash = new Bun.CryptoHasher("sha256");
+  private keep = true;
   private resolveClosed!: (error: Error | undefined) => void;
   private byteWaiters: { count: number; resolve: () => void }[] = [];
   private writes: { data: Uint8Array; offset: number; resolve: () => void }[] = [];
@@ -53,6 +58,7 @@ export class TlsTestClient {
    */
   static async connect(options: TlsClientOptions): Promise<TlsTestClient> {
     const client = new TlsTestClient();
+    client.keep = options.keep ?? true;
     let handshakeDone!: () => void;
     const handshaken = new Promise<void>((resolve) => {
       handshakeDone = resolve;
@@ -153,7 +159,8 @@ export class TlsTestClient {
   }
 
   private onData(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
+    if (this.keep) this.chunks.push(chunk);
+    this.hash.update(chunk);
     this.received += chunk.length;
     this.byteWaiters = this.byteWaiters.filter((waiter) => {
       if (this.received < waiter.count) return true;
