@@ -306,6 +306,43 @@ export class AckBatch {
       this.buffer = new Uint8Array(this.initialCapacity);
   }
 
+  /**
+   * Appends SubmitAck(ID, `result`) for each of the `count` Submit frames lying back to back
+   * in `frames[start, end)` (a run from the decoder's `submitRun`), in order.
+   */
+  submitAckRun(
+    frames: Uint8Array,
+    start: number,
+    end: number,
+    count: number,
+    result: AckResult,
+  ): void {
+    const needed = this.length + count * ACK_FRAME_BYTES;
+    if (needed > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(this.buffer.length * 2, needed));
+      grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    const out = this.buffer;
+    const command = this.submitAckCode;
+    // DataViews move the 8-byte ID as two 32-bit words: at millions of acks a second, the
+    // byte loop was a third of the relay's time (profiled, 1 -> 3 frame saturation).
+    const input = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+    const output = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    let at = this.length;
+    // One pass over the run: each frame's length says where the next one starts.
+    for (let frame = start; frame < end; frame += input.getUint32(frame)) {
+      output.setUint32(at, ACK_FRAME_BYTES);
+      out[at + 4] = command;
+      output.setUint32(at + HEADER_BYTES, input.getUint32(frame + HEADER_BYTES));
+      output.setUint32(at + HEADER_BYTES + 4, input.getUint32(frame + HEADER_BYTES + 4));
+      out[at + BODY_OFFSET] = result;
+      at += ACK_FRAME_BYTES;
+    }
+    this.length = at;
+    this.count += count;
+  }
+
   private append(command: number, id: Uint8Array, idStart: number, result: AckResult): void {
     if (this.length + ACK_FRAME_BYTES > this.buffer.length) {
       const grown = new Uint8Array(Math.max(this.buffer.length * 2, ACK_FRAME_BYTES * 16));

@@ -23,9 +23,12 @@ import {
   ACK_FAILED,
   ACK_OK,
   AckBatch,
+  BODY_OFFSET,
   FrameDecoder,
   type FrameError,
   type FrameSink,
+  ID_OFFSET,
+  readU32,
 } from "../protocol/frame-codec.ts";
 import { Backlog } from "./backlog.ts";
 import type { BatchBuilder } from "./batch.ts";
@@ -222,6 +225,34 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     if (!isLine) this.notLinesInEpisode++;
     else if (readsLines) this.endNotLinesEpisode();
     this.ack(bytes, idStart, true, "submit");
+  }
+
+  /**
+   * FrameSink: a run of whole Submits in the read chunk. The hot path: the frame batch takes
+   * the whole run by reference in one call, and its acks are written in one pass; only line
+   * subscribers (payload + `\n`) need a look at each frame.
+   */
+  submitRun(bytes: Uint8Array, runStart: number, runEnd: number, count: number): void {
+    if (this.failed) return;
+    const hub = this.hub;
+    if (!this.auth.authenticated || hub.readers[WireFormat.Line] > 0) {
+      // Refused, or lines to build: frame by frame, as the decoder would have called them.
+      for (let frame = runStart; frame < runEnd; ) {
+        const end = frame + readU32(bytes, frame);
+        this.submit(bytes, frame, end, frame + ID_OFFSET, frame + BODY_OFFSET, true);
+        frame = end;
+      }
+      return;
+    }
+    hub.counters.submitsReceived += count;
+    this.messages += count;
+    if (hub.readers[WireFormat.Frame] > 0) {
+      const frames = hub.batches[WireFormat.Frame];
+      frames.segment(bytes, runStart, runEnd, true);
+      frames.messages += count;
+    }
+    this.acks.submitAckRun(bytes, runStart, runEnd, count, ACK_OK);
+    hub.counters.acksOk += count;
   }
 
   conn(

@@ -19,6 +19,7 @@ import {
   type FixtureFrame,
   fromHex,
   RecordingSink,
+  type RunRecordingSink,
   stream,
   submit,
   submitAck,
@@ -149,12 +150,56 @@ describe("FrameDecoder on whole streams", () => {
         chunks.push(input.subarray(at, at + size));
         at += size;
       }
-      const result = decode(chunks, { codes, acceptAcks: true });
-      expect(result.events).toEqual(events);
-      expect(result.count).toBe(frames.length);
-      expect(result.errors).toEqual([]);
-      expect(result.decoder.pendingBytes).toBe(0);
+      for (const runs of [false, true]) {
+        const result = decode(chunks, { codes, acceptAcks: true, runs });
+        expect(result.events).toEqual(events);
+        expect(result.count).toBe(frames.length);
+        expect(result.errors).toEqual([]);
+        expect(result.decoder.pendingBytes).toBe(0);
+      }
     }
+  });
+});
+
+describe("FrameDecoder runs of Submits (a sink with submitRun)", () => {
+  const fixture = stream([
+    submit("00000001", "a"),
+    submit("00000002", ""),
+    conn("00000003", "tok"),
+    submit("00000004", "bcd"),
+    submit("00000005", "e".repeat(300)),
+    submit("00000006", "f"),
+  ]);
+
+  test("every 2-way split point gives the same events as frame-by-frame delivery", () => {
+    for (let split = 0; split <= fixture.input.length; split++) {
+      const chunks = [fixture.input.subarray(0, split), fixture.input.subarray(split)];
+      const result = decode(chunks, { runs: true });
+      expect(result.events).toEqual(fixture.events);
+      expect(result.count).toBe(6);
+    }
+  });
+
+  test("back-to-back Submits in one chunk are one run; a Conn between them ends it", () => {
+    const result = decode([fixture.input], { runs: true });
+    expect(result.events).toEqual(fixture.events);
+    expect((result.sink as RunRecordingSink).runs).toBe(2);
+  });
+
+  test("a bad frame after a run: the run is delivered first, then the one error", () => {
+    const bad = new Uint8Array([0, 0, 0, 3, 2]);
+    const input = concat([submit("00000001", "x").bytes, submit("00000002", "y").bytes, bad]);
+    const result = decode([input], { runs: true });
+    expect(result.events.map((e) => e.id)).toEqual(["00000001", "00000002"]);
+    expect(result.errors.map((e) => e.code)).toEqual(["FRAME_ERR_TOO_SHORT"]);
+  });
+
+  test("a Submit over maxFrame is not taken into a run: it is refused from its header", () => {
+    const big = submit("00000002", "z".repeat(100)).bytes;
+    const input = concat([submit("00000001", "x").bytes, big]);
+    const result = decode([input], { runs: true, maxFrame: 64 });
+    expect(result.events.map((e) => e.id)).toEqual(["00000001"]);
+    expect(result.errors.map((e) => e.code)).toEqual(["FRAME_ERR_TOO_LONG"]);
   });
 });
 

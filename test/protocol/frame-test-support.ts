@@ -14,6 +14,7 @@ import {
   type FrameError,
   type FrameSink,
   idText,
+  readU32,
 } from "../../src/protocol/frame-codec.ts";
 import { concat } from "../support/harness.ts";
 
@@ -93,10 +94,35 @@ export class RecordingSink implements FrameSink {
   }
 }
 
+/**
+ * A RecordingSink that also takes runs (FrameSink.submitRun): each run is checked (whole
+ * frames, `count` of them, ending at `runEnd`) and recorded frame by frame, so its events
+ * compare equal to a per-frame sink's.
+ */
+export class RunRecordingSink extends RecordingSink {
+  runs = 0;
+
+  submitRun(bytes: Uint8Array, runStart: number, runEnd: number, count: number): void {
+    this.runs++;
+    let frames = 0;
+    let at = runStart;
+    while (at < runEnd) {
+      const end = at + readU32(bytes, at);
+      this.submit(bytes, at, end, at + 5, at + 13, true);
+      at = end;
+      frames++;
+    }
+    expect(at).toBe(runEnd);
+    expect(frames).toBe(count);
+  }
+}
+
 export interface DecoderSetup {
   codes?: FrameCodes;
   maxFrame?: number;
   acceptAcks?: boolean;
+  /** Decode with a sink that takes runs of Submits (FrameSink.submitRun). */
+  runs?: boolean;
 }
 
 /** Pushes `chunks` through a fresh decoder; returns the events, errors and the frame count. */
@@ -106,7 +132,7 @@ export function decode(chunks: readonly Uint8Array[], setup: DecoderSetup = {}) 
     maxFrame: setup.maxFrame ?? 1 << 20,
     acceptAcks: setup.acceptAcks ?? false,
   });
-  const sink = new RecordingSink();
+  const sink = setup.runs ? new RunRecordingSink() : new RecordingSink();
   let count = 0;
   for (const chunk of chunks) {
     sink.pushing = chunk;

@@ -69,3 +69,29 @@ describe("BatchBuilder", () => {
     expect(batch.length + batch.tailLength).toBe(0);
   });
 });
+
+describe("BatchBuilder tails of small segments", () => {
+  test("the frames of one read after a copied first frame form one tail, by reference", () => {
+    const builder = new BatchBuilder();
+    const assembled = filled(93, 20); // a frame the decoder had to assemble: its own buffer
+    const chunk = filled(93 * 500, 21);
+    builder.segment(assembled, 0, 93, false);
+    for (let at = 0; at < chunk.length; at += 93) builder.segment(chunk, at, at + 93, true);
+    const batch = builder.take();
+    expect(batch.tail).toBe(chunk);
+    expect(batch.tailLength).toBe(chunk.length);
+    expect(bytesOf(batch)).toEqual(concat([filled(93, 20), chunk]));
+  });
+
+  test("a batch that stays small is copied into one part when taken", () => {
+    const builder = new BatchBuilder();
+    const first = filled(100, 22);
+    const second = filled(300, 23);
+    builder.segment(first, 0, 100, true);
+    builder.segment(second, 0, 300, true);
+    const batch = builder.take();
+    expect(batch.tailLength).toBe(0);
+    expect(batch.retainable).toBe(false);
+    expect(bytesOf(batch)).toEqual(concat([first, second]));
+  });
+});
