@@ -482,6 +482,7 @@ export function helpText(): string {
     "",
     "Sizes take k/KiB, m/MiB, g/GiB (binary) or kb/mb/gb (decimal); durations take ms, s, m, h.",
     "Signals: SIGINT/SIGTERM stop accepting, flush queued data (up to --shutdown-timeout), exit 0.",
+    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca and --allow-from-file again; connections stay.",
     "Exit status: 0 after a clean shutdown, 1 when the relay cannot start, 2 on a bad argument.",
   ].join("\n");
 }

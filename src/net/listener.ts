@@ -297,7 +297,7 @@ export class NetListener<T> implements ReloadableListener {
 
   private refuseTlsClient(socket: Socket<T>): void {
     const peer = formatPeer(socket.remoteAddress, socket.remotePort);
-    const detail = "a TLS ClientHello on a plaintext port (no --tls-cert here)";
+    const detail = "a TLS ClientHello on a plaintext port: this port has no --tls-cert";
     this.options.refused?.(socket, AccessRefusal.TlsClient, detail);
     this.options.access?.refused(this.options.what, AccessRefusal.TlsClient, peer, detail);
     // Pause: nothing more from it is read as data before the close.

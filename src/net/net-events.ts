@@ -131,17 +131,17 @@ export function handshakeDetail(reason: HandshakeFailure, error: Error | null | 
   const why = openssl ?? raw;
   switch (reason) {
     case HandshakeFailure.NoCert:
-      return "the client sent no certificate (--tls-client-ca requires one)";
+      return "the client sent no certificate, which --tls-client-ca requires";
     case HandshakeFailure.UnknownCa:
-      return `the client certificate is not signed by --tls-client-ca (${why})`;
+      return `the client certificate is not signed by --tls-client-ca: ${why}`;
     case HandshakeFailure.Expired:
       return "the client certificate has expired";
     case HandshakeFailure.NotYetValid:
       return "the client certificate is not valid yet";
     case HandshakeFailure.ProtocolVersion:
-      return `no common TLS version: 1.2 is the minimum (${why})`;
+      return `no common TLS version, 1.2 being the minimum: ${why}`;
     case HandshakeFailure.NotTls:
-      return `not a TLS ClientHello: a plaintext client or garbage (${why})`;
+      return `not a TLS ClientHello, so a plaintext client or garbage: ${why}`;
     default:
       return why || "unknown";
   }

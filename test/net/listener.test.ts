@@ -40,7 +40,7 @@ interface EchoServer {
 /** An echo server on an openListener: every byte is written back. */
 function echoServer(
   options: Partial<NetOptions>,
-  extra: { refuseTlsClients?: boolean; port?: number; reusePort?: boolean } = {},
+  extra: { refuseTlsClients?: boolean; port?: number; reusePort?: boolean; host?: string } = {},
 ): EchoServer {
   const events: NetEvent[] = [];
   const access = NetAccess.load({ ...DEFAULT_NET_OPTIONS, ...options }, (e) => events.push(e));
@@ -54,7 +54,7 @@ function echoServer(
   };
   server.listener = openListener<unknown>({
     what: "echo",
-    host: "127.0.0.1",
+    host: extra.host ?? "127.0.0.1",
     port: extra.port ?? 0,
     access,
     reusePort: extra.reusePort ?? false,
@@ -314,6 +314,19 @@ describe("--allow-from", () => {
     expect(refusals(server, "allow_from")).toBe(1);
     expect(failures(server, "aborted")).toBe(0);
     expect(server.access.counters.handshakeFailures.size).toBe(0);
+  });
+
+  test("a dual-stack listener (::) sees IPv4 peers as ::ffff:a.b.c.d; IPv4 ranges still match them", async () => {
+    const server = echoServer({ allowFrom: ["127.0.0.1/32"] }, { host: "::" });
+    const port = server.listener.port;
+    const inside = await connect({ port, plain: true });
+    expect(await echoes(inside, "mapped\n")).toBe(true);
+    const outside = await connect({ port, plain: true, localAddress: "127.0.0.2" });
+    await outside.closed;
+    expect(refusals(server, "allow_from")).toBe(1);
+    expect(server.events.find((e) => e.type === "access_refused")).toMatchObject({
+      peer: expect.stringMatching(/^\[::ffff:127\.0\.0\.2\]:\d+$/),
+    });
   });
 
   test("a flood of refusals is one line, then at most one per second with a count", async () => {

@@ -176,7 +176,7 @@ describe("plaintext relay ports", () => {
       "subscriber",
     ]);
     expect(closes[0]).toMatchObject({
-      detail: "a TLS ClientHello on a plaintext port (no --tls-cert here)",
+      detail: "a TLS ClientHello on a plaintext port: this port has no --tls-cert",
     });
     expect(relay.totals().messagesReceived).toBe(1);
   });
