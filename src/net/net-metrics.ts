@@ -11,7 +11,8 @@ import { AccessRefusal, HandshakeFailure } from "./net-events.ts";
 /**
  * Registers the metrics of `access` in `registry`, every name starting with `prefix`
  * (`bun_relay_`). Every listener and reason is shown from the start, at 0, so `rate()` and
- * `increase()` work before the first event.
+ * `increase()` work before the first event. The TLS families exist only when the mode has
+ * TLS (a reload cannot turn it on or off): a plaintext relay has no expiry to alert on.
  */
 export function registerNetMetrics(
   registry: Registry,
@@ -19,37 +20,7 @@ export function registerNetMetrics(
   prefix = "bun_relay_",
 ): void {
   const counters = access.counters;
-  new Counter({
-    name: `${prefix}tls_handshakes_total`,
-    help: "TLS handshakes that succeeded (client certificate verified under --tls-client-ca), by listener.",
-    labelNames: ["listener"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (access.tls === undefined) return;
-      for (const listener of counters.listeners) {
-        this.inc({ listener }, counters.get(counters.handshakes, listener, "ok"));
-      }
-    },
-  });
-  new Counter({
-    name: `${prefix}tls_handshake_failures_total`,
-    help: "TLS handshakes that failed, by listener and reason (no_cert, unknown_ca, expired, protocol_version, not_tls, timeout, aborted, ...).",
-    labelNames: ["listener", "reason"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (access.tls === undefined) return;
-      for (const listener of counters.listeners) {
-        for (const reason of Object.values(HandshakeFailure)) {
-          this.inc(
-            { listener, reason },
-            counters.get(counters.handshakeFailures, listener, reason),
-          );
-        }
-      }
-    },
-  });
+  if (access.tls !== undefined) registerTlsMetrics(registry, access, prefix);
   new Counter({
     name: `${prefix}access_refused_total`,
     help: "Peers closed at accept by listener and reason: allow_from (not in --allow-from), tls_client (TLS on a plaintext port).",
@@ -75,12 +46,44 @@ export function registerNetMetrics(
       this.inc({ result: "failed" }, counters.reloadsFailed);
     },
   });
-  new Gauge({
-    name: `${prefix}tls_certificate_expiry_timestamp_seconds`,
-    help: "When the certificate in use (--tls-cert) expires, in Unix seconds; absent without TLS.",
+}
+
+function registerTlsMetrics(registry: Registry, access: NetAccess, prefix: string): void {
+  const counters = access.counters;
+  new Counter({
+    name: `${prefix}tls_handshakes_total`,
+    help: "TLS handshakes that succeeded (client certificate verified under --tls-client-ca), by listener.",
+    labelNames: ["listener"],
     registers: [registry],
     collect() {
       this.reset();
+      for (const listener of counters.listeners) {
+        this.inc({ listener }, counters.get(counters.handshakes, listener, "ok"));
+      }
+    },
+  });
+  new Counter({
+    name: `${prefix}tls_handshake_failures_total`,
+    help: "TLS handshakes that failed, by listener and reason (no_cert, unknown_ca, expired, protocol_version, not_tls, timeout, aborted, ...).",
+    labelNames: ["listener", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const listener of counters.listeners) {
+        for (const reason of Object.values(HandshakeFailure)) {
+          this.inc(
+            { listener, reason },
+            counters.get(counters.handshakeFailures, listener, reason),
+          );
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: `${prefix}tls_certificate_expiry_timestamp_seconds`,
+    help: "When the certificate in use (--tls-cert) expires, in Unix seconds (reloads update it).",
+    registers: [registry],
+    collect() {
       const tls = access.tls;
       if (tls !== undefined) this.set(Math.floor(tls.notAfter.getTime() / 1000));
     },
