@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Registry } from "prom-client";
+import { reportModeFailure, serveUntilSignal } from "../cli/mode-runner.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
-import { MetricsServer } from "../metrics/server.ts";
 import { NetAccess } from "../net/access.ts";
 import { formatNetEvent } from "../net/net-events.ts";
 import { registerNetMetrics } from "../net/net-metrics.ts";
@@ -91,21 +91,13 @@ export function startForwarding(
   );
 }
 
-function report(error: unknown, status: number, mode: string): number {
-  const message =
-    error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
-  process.stderr.write(`bun-relay: ${message}\n`);
-  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts ${mode} --help'.\n`);
-  return status;
-}
-
 /** Parses, starts, and resolves with the exit status once a signal has stopped the mode. */
 export async function runForwardingMode(argv: readonly string[]): Promise<number> {
   let command: ReturnType<typeof parseForwardingCommandLine>;
   try {
     command = parseForwardingCommandLine(argv, process.env);
   } catch (error) {
-    return report(error, 2, argv[0] ?? "forward");
+    return reportModeFailure(error, 2, argv[0] ?? "forward");
   }
   if (command.kind === "help") {
     process.stdout.write(`${forwardingHelpText(command.mode)}\n`);
@@ -121,42 +113,25 @@ export async function runForwardingMode(argv: readonly string[]): Promise<number
     );
     if (config.toTls) loadDialTls(config);
   } catch (error) {
-    return report(error, 2, config.mode);
+    return reportModeFailure(error, 2, config.mode);
   }
   let running: Running;
   try {
     running = startForwarding(config, write, access);
   } catch (error) {
-    return report(error, 1, config.mode);
+    return reportModeFailure(error, 1, config.mode);
   }
   access.announce();
   // SIGHUP: read the TLS files and --allow-from-file again; connections stay.
   process.on("SIGHUP", () => access.reload());
-  let metrics: MetricsServer | undefined;
-  let serving = true;
-  if (config.metricsPort !== undefined) {
-    try {
-      metrics = MetricsServer.start({
-        host: config.metricsHost,
-        port: config.metricsPort,
-        registry: withNetMetrics(createForwardMetricsRegistry(running.table), access),
-        isServing: () => serving,
-      });
-    } catch (error) {
-      running.stop();
-      return report(error, 1, config.mode);
-    }
-    write(`${new Date().toISOString()} LISTEN metrics on ${metrics.url}`);
-  }
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+  return serveUntilSignal({
+    write,
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    registry: () => withNetMetrics(createForwardMetricsRegistry(running.table), access),
+    stop: () => running.stop(),
+    fail: (error, status) => reportModeFailure(error, status, config.mode),
   });
-  write(`${new Date().toISOString()} SIGNAL ${signal} received, shutting down`);
-  serving = false;
-  running.stop();
-  await metrics?.stop();
-  return 0;
 }
 
 /** forward --to-tls: --to-ca read now, so a bad file is a one-line error at start. */

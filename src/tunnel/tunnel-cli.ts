@@ -6,8 +6,7 @@
  * --shutdown-timeout, then closes the rest (reason shutdown) and the sessions; a second
  * signal closes everything at once.
  */
-import { RelayError } from "../errors.ts";
-import { MetricsServer } from "../metrics/server.ts";
+import { reportModeFailure, serveUntilSignal } from "../cli/mode-runner.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import { TunnelClient } from "./tunnel-client.ts";
 import { parseTunnelCommandLine, type TunnelConfig, tunnelHelpText } from "./tunnel-config.ts";
@@ -50,14 +49,6 @@ export function startTunnel(
   return running;
 }
 
-function report(error: unknown, status: number, role: string): number {
-  const message =
-    error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
-  process.stderr.write(`bun-relay: ${message}\n`);
-  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts tunnel ${role} --help'.\n`);
-  return status;
-}
-
 /** Parses, starts, and resolves with the exit status once a signal has stopped the tunnel. */
 export async function runTunnelMode(argv: readonly string[]): Promise<number> {
   let command: ReturnType<typeof parseTunnelCommandLine>;
@@ -65,7 +56,7 @@ export async function runTunnelMode(argv: readonly string[]): Promise<number> {
     command = parseTunnelCommandLine(argv, process.env);
   } catch (error) {
     const role = argv[1] === "client" || argv[1] === "server" ? argv[1] : "";
-    return report(error, 2, role);
+    return reportModeFailure(error, 2, `tunnel ${role}`);
   }
   if (command.kind === "help") {
     process.stdout.write(`${tunnelHelpText(command.role)}\n`);
@@ -77,34 +68,15 @@ export async function runTunnelMode(argv: readonly string[]): Promise<number> {
   try {
     running = startTunnel(config, mux, write);
   } catch (error) {
-    return report(error, 1, config.role);
+    return reportModeFailure(error, 1, `tunnel ${config.role}`);
   }
-  let metrics: MetricsServer | undefined;
-  let serving = true;
-  if (config.metricsPort !== undefined) {
-    try {
-      metrics = MetricsServer.start({
-        host: config.metricsHost,
-        port: config.metricsPort,
-        registry: createTunnelMetricsRegistry(running),
-        isServing: () => serving,
-      });
-    } catch (error) {
-      running.stop();
-      return report(error, 1, config.role);
-    }
-    write(`${new Date().toISOString()} LISTEN metrics on ${metrics.url}`);
-  }
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+  return serveUntilSignal({
+    write,
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    registry: () => createTunnelMetricsRegistry(running),
+    stop: () => running.stop(),
+    drain: () => running.shutdown(config.shutdownTimeout),
+    fail: (error, status) => reportModeFailure(error, status, `tunnel ${config.role}`),
   });
-  write(`${new Date().toISOString()} SIGNAL ${signal} received, shutting down`);
-  serving = false;
-  const again = () => running.stop(); // a second signal does not wait
-  process.once("SIGINT", again);
-  process.once("SIGTERM", again);
-  await running.shutdown(config.shutdownTimeout);
-  await metrics?.stop();
-  return 0;
 }
