@@ -8,15 +8,21 @@
  * take a comma-separated list there.
  */
 import {
+  type CommonModeOptions,
+  connectionTimeoutRows,
+  nonNegativeSeconds,
+  positiveSeconds,
+  reportingRows,
+  showSeconds,
+} from "../cli/common-options.ts";
+import {
   badArgument,
-  nonNegative,
   type OptionSpec,
   oneOf,
   optionRows,
   parseOptionTable,
-  positive,
 } from "../cli/option-table.ts";
-import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
+import { formatSize, parseCount, parsePort, parseSize } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
 import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
@@ -24,8 +30,11 @@ import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.t
 
 export type Mode = "forward" | "proxy";
 
-/** NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port. */
-export interface ForwardingConfig extends NetOptions {
+/**
+ * NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port.
+ * CommonModeOptions: the idle/half-close timeouts, stats and metrics flags shared with tunnel.
+ */
+export interface ForwardingConfig extends NetOptions, CommonModeOptions {
   mode: Mode;
   listen: { host: string; port: number };
   to: { host: string; port: number }[];
@@ -33,14 +42,7 @@ export interface ForwardingConfig extends NetOptions {
   pool: number;
   poolIdleTtl: number;
   connectTimeout: number;
-  idleTimeout: number;
-  halfCloseTimeout: number;
   maxConns: number;
-  statsInterval: number;
-  quiet: boolean;
-  /** Port of the /metrics and /healthz endpoint; undefined: no endpoint. */
-  metricsPort: number | undefined;
-  metricsHost: string;
   allow: AllowPattern[];
   allowAny: boolean;
   auth: string | undefined;
@@ -88,8 +90,6 @@ type ForwardingOption = Omit<OptionSpec<ForwardingConfig>, "env"> & { modes: rea
 
 const BOTH: readonly Mode[] = ["forward", "proxy"];
 const count = parseCount;
-const nonNegativeSeconds = nonNegative(parseSeconds);
-const positiveSeconds = positive(parseSeconds);
 
 /** `host:port`, `:port` or `port` (all interfaces); port 0 asks for an ephemeral port. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -99,7 +99,6 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: match[1] || match[2] || "0.0.0.0", port: parsePort(match[3] as string) };
 }
 
-const seconds = (value: number) => `${value}s`;
 const listenText = (c: ForwardingConfig) => `${c.listen.host}:${c.listen.port}`;
 
 export const OPTIONS: readonly ForwardingOption[] = [
@@ -152,7 +151,7 @@ export const OPTIONS: readonly ForwardingOption[] = [
     valueName: "SECS",
     help: "replace a pooled socket idle this long (0: never)",
     parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.poolIdleTtl),
+    showDefault: (c) => showSeconds(c.poolIdleTtl),
   },
   {
     key: "connectTimeout",
@@ -162,28 +161,11 @@ export const OPTIONS: readonly ForwardingOption[] = [
     valueName: "SECS",
     help: "give up on an upstream that has not accepted by then",
     parse: positiveSeconds,
-    showDefault: (c) => seconds(c.connectTimeout),
+    showDefault: (c) => showSeconds(c.connectTimeout),
   },
-  {
-    key: "idleTimeout",
-    flag: "idle-timeout",
-    modes: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "close a connection with no byte either way for this long (0: never)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.idleTimeout),
-  },
-  {
-    key: "halfCloseTimeout",
-    flag: "half-close-timeout",
-    modes: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "close once one side has finished and the other stays silent this long (0: never)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.halfCloseTimeout),
-  },
+  ...connectionTimeoutRows<ForwardingConfig>().map(
+    (spec): ForwardingOption => ({ ...spec, modes: BOTH }),
+  ),
   {
     key: "maxConns",
     flag: "max-conns",
@@ -241,7 +223,7 @@ export const OPTIONS: readonly ForwardingOption[] = [
     valueName: "SECS",
     help: "time allowed for the whole request head (408 beyond)",
     parse: positiveSeconds,
-    showDefault: (c) => seconds(c.headTimeout),
+    showDefault: (c) => showSeconds(c.headTimeout),
   },
   ...netOptionRows<ForwardingConfig>("", "the --listen port").map(
     ({ env: _env, ...spec }): ForwardingOption => ({ ...spec, modes: BOTH }),
@@ -272,43 +254,7 @@ export const OPTIONS: readonly ForwardingOption[] = [
     help: "--to-tls: SNI and the name the target's certificate must carry",
     showDefault: () => "the target's host",
   },
-  {
-    key: "statsInterval",
-    flag: "stats-interval",
-    modes: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "seconds between stats lines (0: none)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => String(c.statsInterval),
-  },
-  {
-    key: "quiet",
-    flag: "quiet",
-    modes: BOTH,
-    kind: "boolean",
-    help: "no OPEN/CLOSE line for ordinary connections",
-    showDefault: (c) => String(c.quiet),
-  },
-  {
-    key: "metricsPort",
-    flag: "metrics-port",
-    modes: BOTH,
-    kind: "string",
-    valueName: "PORT",
-    help: "serve Prometheus /metrics and /healthz on this port (0: any free port)",
-    parse: parsePort,
-    showDefault: () => "off",
-  },
-  {
-    key: "metricsHost",
-    flag: "metrics-host",
-    modes: BOTH,
-    kind: "string",
-    valueName: "ADDR",
-    help: "address the metrics endpoint listens on",
-    showDefault: (c) => c.metricsHost,
-  },
+  ...reportingRows<ForwardingConfig>().map((spec): ForwardingOption => ({ ...spec, modes: BOTH })),
 ];
 
 /** `FORWARD_IDLE_TIMEOUT`, `PROXY_ALLOW`: the mode and the flag. */

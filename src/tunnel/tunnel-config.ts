@@ -8,15 +8,21 @@
  * so a bad combination is a bad argument (exit 2), not a failure after start.
  */
 import {
+  type CommonModeOptions,
+  connectionTimeoutRows,
+  nonNegativeSeconds,
+  positiveSeconds,
+  reportingRows,
+  showSeconds,
+} from "../cli/common-options.ts";
+import {
   badArgument,
-  nonNegative,
   type OptionSpec,
   oneOf,
   optionRows,
   parseOptionTable,
-  positive,
 } from "../cli/option-table.ts";
-import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "../cli/units.ts";
+import { formatSize, parseCount, parseSize } from "../cli/units.ts";
 import { parseListen } from "../forward/forward-config.ts";
 import { parseHostPort } from "../forward/targets.ts";
 import { DEFAULT_MUX_CONFIG, type MuxConfig, MuxError, resolveConfig } from "../mux/index.ts";
@@ -24,7 +30,7 @@ import { DEFAULT_MUX_CONFIG, type MuxConfig, MuxError, resolveConfig } from "../
 export type TunnelRole = "client" | "server";
 type HostPort = { host: string; port: number };
 
-export interface TunnelConfig {
+export interface TunnelConfig extends CommonModeOptions {
   role: TunnelRole;
   listen: HostPort;
   /** Client: the tunnel server to dial. */
@@ -42,14 +48,8 @@ export interface TunnelConfig {
   maxReceiveBuffer: number;
   maxStreamBuffer: number;
   connectTimeout: number;
-  idleTimeout: number;
-  halfCloseTimeout: number;
   shutdownTimeout: number;
   maxConns: number;
-  statsInterval: number;
-  quiet: boolean;
-  metricsPort: number | undefined;
-  metricsHost: string;
 }
 
 export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
@@ -81,9 +81,6 @@ export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
 type TunnelOption = Omit<OptionSpec<TunnelConfig>, "env"> & { roles: readonly TunnelRole[] };
 
 const BOTH: readonly TunnelRole[] = ["client", "server"];
-const nonNegativeSeconds = nonNegative(parseSeconds);
-const positiveSeconds = positive(parseSeconds);
-const seconds = (value: number) => `${value}s`;
 const hostPort = (value: HostPort | undefined) =>
   value === undefined ? "none" : `${value.host}:${value.port}`;
 
@@ -156,7 +153,7 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     valueName: "SECS",
     help: "send a NOP frame this often (0: no keepalive and no keepalive timeout)",
     parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.keepalive),
+    showDefault: (c) => showSeconds(c.keepalive),
   },
   {
     key: "keepaliveTimeout",
@@ -166,7 +163,7 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     valueName: "SECS",
     help: "close a session that sent no frame for this long",
     parse: positiveSeconds,
-    showDefault: (c) => seconds(c.keepaliveTimeout),
+    showDefault: (c) => showSeconds(c.keepaliveTimeout),
   },
   {
     key: "maxFrame",
@@ -206,28 +203,9 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     valueName: "SECS",
     help: "client: a dial to the server, and a client waiting for a session; server: a dial to --to",
     parse: positiveSeconds,
-    showDefault: (c) => seconds(c.connectTimeout),
+    showDefault: (c) => showSeconds(c.connectTimeout),
   },
-  {
-    key: "idleTimeout",
-    flag: "idle-timeout",
-    roles: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "close a connection with no byte either way for this long (0: never)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.idleTimeout),
-  },
-  {
-    key: "halfCloseTimeout",
-    flag: "half-close-timeout",
-    roles: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "close once one side has finished and the other stays silent this long (0: never)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.halfCloseTimeout),
-  },
+  ...connectionTimeoutRows<TunnelConfig>().map((spec): TunnelOption => ({ ...spec, roles: BOTH })),
   {
     key: "shutdownTimeout",
     flag: "shutdown-timeout",
@@ -236,7 +214,7 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     valueName: "SECS",
     help: "on SIGINT/SIGTERM, let open connections finish for this long (0: close at once)",
     parse: nonNegativeSeconds,
-    showDefault: (c) => seconds(c.shutdownTimeout),
+    showDefault: (c) => showSeconds(c.shutdownTimeout),
   },
   {
     key: "maxConns",
@@ -248,43 +226,7 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     parse: parseCount,
     showDefault: (c) => String(c.maxConns),
   },
-  {
-    key: "statsInterval",
-    flag: "stats-interval",
-    roles: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "seconds between stats lines (0: none)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => String(c.statsInterval),
-  },
-  {
-    key: "quiet",
-    flag: "quiet",
-    roles: BOTH,
-    kind: "boolean",
-    help: "no OPEN/CLOSE line for ordinary connections",
-    showDefault: (c) => String(c.quiet),
-  },
-  {
-    key: "metricsPort",
-    flag: "metrics-port",
-    roles: BOTH,
-    kind: "string",
-    valueName: "PORT",
-    help: "serve Prometheus /metrics and /healthz on this port (0: any free port)",
-    parse: parsePort,
-    showDefault: () => "off",
-  },
-  {
-    key: "metricsHost",
-    flag: "metrics-host",
-    roles: BOTH,
-    kind: "string",
-    valueName: "ADDR",
-    help: "address the metrics endpoint listens on",
-    showDefault: (c) => c.metricsHost,
-  },
+  ...reportingRows<TunnelConfig>().map((spec): TunnelOption => ({ ...spec, roles: BOTH })),
 ];
 
 /** `TUNNEL_SMUX_VERSION`: one prefix for both roles, then the flag. */
