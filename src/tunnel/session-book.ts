@@ -8,6 +8,7 @@
  * here.
  */
 import type { MuxError, Session, SessionCounters } from "../mux/index.ts";
+import type { SessionStats } from "./tunnel-events.ts";
 
 /** One session as the tunnel knows it. */
 export interface SessionRecord {
@@ -110,6 +111,21 @@ export class SessionBook {
     let count = 0;
     for (const record of this.live) count += record.session.numStreams;
     return count;
+  }
+
+  /**
+   * Session figures for the STATS line. `up` and `slots` come from the side: the client counts
+   * its pool, the server the sessions it holds (and has no slots).
+   */
+  stats(up: number, slots: number): SessionStats {
+    return {
+      up,
+      slots,
+      streams: this.openStreams(),
+      opened: this.opened,
+      closed: this.closedCount,
+      dialFailures: this.dialFailures,
+    };
   }
 
   /** Closes every live session with `reason`. */

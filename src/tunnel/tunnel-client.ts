@@ -21,7 +21,12 @@ import type { MuxConfig } from "../mux/index.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";
-import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
+import {
+  drainPipes,
+  type SessionStats,
+  type TunnelEventListener,
+  type TunnelMode,
+} from "./tunnel-events.ts";
 
 export interface TunnelClientSettings extends TableSettings {
   listenHost: string;
@@ -124,14 +129,7 @@ export class TunnelClient {
 
   /** Session figures for the STATS line. */
   sessionStats(): SessionStats {
-    return {
-      up: this.pool.upCount,
-      slots: this.settings.conns,
-      streams: this.sessions.openStreams(),
-      opened: this.sessions.opened,
-      closed: this.sessions.closedCount,
-      dialFailures: this.sessions.dialFailures,
-    };
+    return this.sessions.stats(this.pool.upCount, this.settings.conns);
   }
 
   /**
@@ -142,15 +140,7 @@ export class TunnelClient {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    if (graceSeconds > 0 && this.table.pipes.size > 0) {
-      this.emit({
-        type: "draining",
-        mode: "tunnel-client",
-        open: this.table.pipes.size,
-        graceSeconds,
-      });
-      await this.table.whenEmpty(graceSeconds * 1000);
-    }
+    await drainPipes(this.table, this.emit, "tunnel-client", graceSeconds);
     this.stop();
   }
 

@@ -17,7 +17,12 @@ import { type Pipe, PipeEnd } from "../forward/pipe.ts";
 import { listenSessions, type MuxConfig, type MuxSocketData, type Stream } from "../mux/index.ts";
 import { SessionBook, type SessionRecord } from "./session-book.ts";
 import { StreamEnd } from "./stream-end.ts";
-import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
+import {
+  drainPipes,
+  type SessionStats,
+  type TunnelEventListener,
+  type TunnelMode,
+} from "./tunnel-events.ts";
 
 export interface TunnelServerSettings extends TableSettings {
   listenHost: string;
@@ -101,14 +106,7 @@ export class TunnelServer {
 
   /** Session figures for the STATS line. */
   sessionStats(): SessionStats {
-    return {
-      up: this.sessions.live.size,
-      slots: 0,
-      streams: this.sessions.openStreams(),
-      opened: this.sessions.opened,
-      closed: this.sessions.closedCount,
-      dialFailures: 0,
-    };
+    return this.sessions.stats(this.sessions.live.size, 0);
   }
 
   /**
@@ -119,15 +117,7 @@ export class TunnelServer {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    if (graceSeconds > 0 && this.table.pipes.size > 0) {
-      this.emit({
-        type: "draining",
-        mode: "tunnel-server",
-        open: this.table.pipes.size,
-        graceSeconds,
-      });
-      await this.table.whenEmpty(graceSeconds * 1000);
-    }
+    await drainPipes(this.table, this.emit, "tunnel-server", graceSeconds);
     this.stop();
   }
 
