@@ -10,7 +10,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { ConnectionTable } from "../forward/connection-table.ts";
 import { METRIC_PREFIX } from "../metrics/registry.ts";
-import type { SessionBook } from "./session-book.ts";
+import type { SessionBook, SessionTotals } from "./session-book.ts";
 import type { TunnelMode } from "./tunnel-events.ts";
 
 const PREFIX = `${METRIC_PREFIX}tunnel_`;
@@ -123,28 +123,26 @@ export function createTunnelMetricsRegistry(
     ["mode"],
     (set) => set({ mode }, sessions.dialFailures),
   );
-  total(
-    registry,
+  // The session counters by direction: one read of the summed totals gives both labels.
+  const sessionInOut = (
+    name: string,
+    help: string,
+    pick: (sum: SessionTotals) => readonly [inbound: number, outbound: number],
+  ) =>
+    total(registry, name, help, ["mode", "direction"], (set) => {
+      const [inbound, outbound] = pick(sessions.totals());
+      set({ mode, direction: "in" }, inbound);
+      set({ mode, direction: "out" }, outbound);
+    });
+  sessionInOut(
     "session_bytes_total",
     "Bytes on the sessions' connections, frame headers included, by direction.",
-    ["mode", "direction"],
-    (set) => {
-      const sum = sessions.totals();
-      set({ mode, direction: "in" }, sum.bytesIn);
-      set({ mode, direction: "out" }, sum.bytesOut);
-    },
+    (sum) => [sum.bytesIn, sum.bytesOut],
   );
-  total(
-    registry,
-    "session_frames_total",
-    "smux frames received and sent, any command.",
-    ["mode", "direction"],
-    (set) => {
-      const sum = sessions.totals();
-      set({ mode, direction: "in" }, sum.framesIn);
-      set({ mode, direction: "out" }, sum.framesOut);
-    },
-  );
+  sessionInOut("session_frames_total", "smux frames received and sent, any command.", (sum) => [
+    sum.framesIn,
+    sum.framesOut,
+  ]);
   total(
     registry,
     "session_read_pauses_total",
