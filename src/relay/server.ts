@@ -12,7 +12,7 @@ import type { ClusterCounters } from "../cluster/events.ts";
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
-import { type NetListener, openListener } from "../net/listener.ts";
+import { type ListenerOptions, type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { FrameAuth, TokenCheck } from "./frame-auth.ts";
@@ -218,57 +218,70 @@ export class Relay {
     return report;
   }
 
+  /**
+   * Opens one of the relay's two ports with what both share: --host, the access rules,
+   * SO_REUSEPORT, closing TLS clients on a plaintext port, and recording why a socket was
+   * refused so its close handler reports it. `socket`: the side's own handlers.
+   */
+  private openPort<T extends PublisherConnection | Subscriber>(
+    what: "publisher" | "subscriber",
+    port: number,
+    socket: ListenerOptions<T>["socket"],
+  ): NetListener<T> {
+    return openListener<T>({
+      what,
+      host: this.config.host,
+      port,
+      access: this.access,
+      reusePort: this.config.reusePort,
+      refuseTlsClients: true,
+      refused: (connection, _reason, detail) => this.markRefused(connection.data, detail),
+      socket,
+    });
+  }
+
   private listenPublishers(): NetListener<PublisherConnection> {
     const relay = this;
     const config = this.config;
-    const { host, pubPort, maxLine } = config;
-    return openListener<PublisherConnection>({
-      what: "publisher",
-      host,
-      port: pubPort,
-      access: this.access,
-      reusePort: config.reusePort,
-      refuseTlsClients: true,
-      refused: (socket, _reason, detail) => relay.markRefused(socket.data, detail),
-      socket: {
-        binaryType: "uint8array",
-        open(socket) {
-          relay.hub.counters.publishersAccepted++;
-          const peer = peerOf(socket);
-          const publisher =
-            config.pubFraming === "frame"
-              ? new FramePublisher(
-                  socket,
-                  peer,
-                  config,
-                  new FrameAuth(relay.tokenCheck),
-                  relay.framePublisherEvents,
-                )
-              : new LinePublisher(peer, maxLine);
-          socket.data = publisher;
-          if (relay.atConnectionLimit()) {
-            relay.refuse(publisher, socket);
-            return;
-          }
-          relay.publishers.add(socket);
-          relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
-          if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
-          else if (relay.hub.holdingPublishers) socket.pause();
-        },
-        data(socket, chunk) {
-          // Bad input: the publisher already marked why; close once its acks are out.
-          if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
-        },
-        drain(socket) {
-          socket.data.drain(relay.hub);
-          if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
-        },
-        close(socket, error) {
-          relay.onPublisherClose(socket, error);
-        },
-        error() {
-          // The close handler follows and reports the connection's end.
-        },
+    const { pubPort, maxLine } = config;
+    return this.openPort<PublisherConnection>("publisher", pubPort, {
+      binaryType: "uint8array",
+      open(socket) {
+        relay.hub.counters.publishersAccepted++;
+        const peer = peerOf(socket);
+        const publisher =
+          config.pubFraming === "frame"
+            ? new FramePublisher(
+                socket,
+                peer,
+                config,
+                new FrameAuth(relay.tokenCheck),
+                relay.framePublisherEvents,
+              )
+            : new LinePublisher(peer, maxLine);
+        socket.data = publisher;
+        if (relay.atConnectionLimit()) {
+          relay.refuse(publisher, socket);
+          return;
+        }
+        relay.publishers.add(socket);
+        relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
+        if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
+        else if (relay.hub.holdingPublishers) socket.pause();
+      },
+      data(socket, chunk) {
+        // Bad input: the publisher already marked why; close once its acks are out.
+        if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
+      },
+      drain(socket) {
+        socket.data.drain(relay.hub);
+        if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
+      },
+      close(socket, error) {
+        relay.onPublisherClose(socket, error);
+      },
+      error() {
+        // The close handler follows and reports the connection's end.
       },
     });
   }
@@ -276,87 +289,78 @@ export class Relay {
   private listenSubscribers(): NetListener<Subscriber> {
     const relay = this;
     const config = this.config;
-    const { host, subPort } = config;
-    return openListener<Subscriber>({
-      what: "subscriber",
-      host,
-      port: subPort,
-      access: this.access,
-      reusePort: config.reusePort,
-      refuseTlsClients: true,
-      refused: (socket, _reason, detail) => relay.markRefused(socket.data, detail),
-      socket: {
-        binaryType: "uint8array",
-        open(socket) {
-          relay.hub.counters.subscribersAccepted++;
-          const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
-          const subscriber = new Subscriber(socket, peerOf(socket), format);
-          socket.data = subscriber;
-          if (relay.atConnectionLimit()) {
-            relay.refuse(subscriber, socket);
-            return;
-          }
-          relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
-          if (relay.shutdownPromise) {
-            subscriber.closeReason = CloseReason.Shutdown;
-            socket.end();
-            return;
-          }
-          if (format === WireFormat.Frame) {
-            const auth = new FrameAuth(relay.tokenCheck);
-            subscriber.frameInput = new FrameSubscriberInput(
-              subscriber,
-              config,
-              auth,
-              relay.hub,
-              (joining) => relay.hub.add(joining),
-            );
-            // With --token, it receives nothing until its Conn carried the token.
-            if (!auth.authenticated) return;
-          }
-          relay.hub.add(subscriber);
-        },
-        data(socket, chunk) {
-          const subscriber = socket.data;
-          // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
-          const ignored = subscriber.frameInput ? subscriber.frameInput.push(chunk) : chunk.length;
-          if (ignored < 0) {
-            const reason = subscriber.closeReason ?? CloseReason.BadFrame;
-            relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
-            return;
-          }
-          if (ignored === 0) return;
-          const report = subscriber.noteInput(ignored, performance.now());
-          if (report > 0) {
-            relay.emit({
-              type: "subscriber_input",
-              peer: subscriber.peer,
-              bytes: report,
-              totalBytes: subscriber.inputBytes,
-            });
-          }
-        },
-        drain(socket) {
-          relay.hub.flush(socket.data);
-          if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-        },
-        close(socket, error) {
-          const subscriber = socket.data;
-          relay.hub.remove(subscriber);
+    const { subPort } = config;
+    return this.openPort<Subscriber>("subscriber", subPort, {
+      binaryType: "uint8array",
+      open(socket) {
+        relay.hub.counters.subscribersAccepted++;
+        const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
+        const subscriber = new Subscriber(socket, peerOf(socket), format);
+        socket.data = subscriber;
+        if (relay.atConnectionLimit()) {
+          relay.refuse(subscriber, socket);
+          return;
+        }
+        relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
+        if (relay.shutdownPromise) {
+          subscriber.closeReason = CloseReason.Shutdown;
+          socket.end();
+          return;
+        }
+        if (format === WireFormat.Frame) {
+          const auth = new FrameAuth(relay.tokenCheck);
+          subscriber.frameInput = new FrameSubscriberInput(
+            subscriber,
+            config,
+            auth,
+            relay.hub,
+            (joining) => relay.hub.add(joining),
+          );
+          // With --token, it receives nothing until its Conn carried the token.
+          if (!auth.authenticated) return;
+        }
+        relay.hub.add(subscriber);
+      },
+      data(socket, chunk) {
+        const subscriber = socket.data;
+        // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
+        const ignored = subscriber.frameInput ? subscriber.frameInput.push(chunk) : chunk.length;
+        if (ignored < 0) {
+          const reason = subscriber.closeReason ?? CloseReason.BadFrame;
+          relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
+          return;
+        }
+        if (ignored === 0) return;
+        const report = subscriber.noteInput(ignored, performance.now());
+        if (report > 0) {
           relay.emit({
-            type: "close",
-            side: "subscriber",
+            type: "subscriber_input",
             peer: subscriber.peer,
-            reason:
-              subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
-            ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
-            droppedBytes: subscriber.droppedBytes,
+            bytes: report,
+            totalBytes: subscriber.inputBytes,
           });
-          if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-        },
-        error() {
-          // The close handler follows and reports the connection's end.
-        },
+        }
+      },
+      drain(socket) {
+        relay.hub.flush(socket.data);
+        if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+      },
+      close(socket, error) {
+        const subscriber = socket.data;
+        relay.hub.remove(subscriber);
+        relay.emit({
+          type: "close",
+          side: "subscriber",
+          peer: subscriber.peer,
+          reason:
+            subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
+          ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
+          droppedBytes: subscriber.droppedBytes,
+        });
+        if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
+      },
+      error() {
+        // The close handler follows and reports the connection's end.
       },
     });
   }
