@@ -284,8 +284,7 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     const result = ok ? ACK_OK : ACK_FAILED;
     if (kind === "conn") this.acks.connAck(bytes, idStart, result);
     else this.acks.submitAck(bytes, idStart, result);
-    if (ok) this.hub.counters.acksOk++;
-    else this.hub.counters.acksFailed++;
+    this.hub.countAck(ok);
   }
 
   private refuse(reason: CloseReason, detail: string): void {

@@ -70,12 +70,10 @@ export class FrameSubscriberInput implements FrameSink {
     const accepted = this.auth.conn(bytes, tokenStart, frameEnd);
     const id = bytes.subarray(idStart, idStart + ID_BYTES);
     const ack = encodeConnAck(id, accepted ? ACK_OK : ACK_FAILED, this.codes);
-    const counters = this.hub.counters;
-    if (accepted) counters.acksOk++;
-    else counters.acksFailed++;
+    this.hub.countAck(accepted);
     this.hub.pendingBytes += this.subscriber.sendControl(ack);
     if (!accepted) {
-      counters.authFailures++;
+      this.hub.counters.authFailures++;
       this.fail(CloseReason.AuthFailed, "wrong token in Conn");
     } else if (!wasAuthenticated) {
       this.join(this.subscriber);

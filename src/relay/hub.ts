@@ -346,6 +346,12 @@ export class Hub {
     if (subscriber.holdingPublishers || subscriber.stallExpired) this.pacing.update(subscriber);
   }
 
+  /** Counts one ConnAck or SubmitAck sent, whichever side sent it: OK or FAILED. */
+  countAck(ok: boolean): void {
+    if (ok) this.counters.acksOk++;
+    else this.counters.acksFailed++;
+  }
+
   /** Counts a frame error of `code` (FRAME_ERR_*). */
   countFrameError(code: string): void {
     this.counters.frameErrors++;
