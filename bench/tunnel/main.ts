@@ -19,6 +19,13 @@
  */
 import { parseArgs } from "node:util";
 import { newConns, roundTrips } from "../forward/load.ts";
+import {
+  attempt,
+  type Metric,
+  medianTable,
+  RoundSamples,
+  startTargetProcess,
+} from "../lib/pipe-bench.ts";
 import { countedBulk } from "./bulk.ts";
 import { buildGoTunnel, type Contender, direct, go, ours } from "./contenders.ts";
 
@@ -41,42 +48,6 @@ const bulkBytes = Number(values["bulk-mib"]) * 1024 * 1024;
 const concurrency = Number(values.concurrency);
 const version = Number(values.version) as 1 | 2;
 const conns = Number(values.conns);
-
-const METRICS = [
-  "bulk1 MB/s",
-  "bulk32 MB/s",
-  "rtt/s",
-  "rtt p50 ms",
-  "rtt p99 ms",
-  "conns/s",
-  "conn p50 ms",
-  "conn p99 ms",
-] as const;
-type Metric = (typeof METRICS)[number];
-
-async function startTargets(): Promise<{ echo: number; sink: number; stop: () => void }> {
-  const child = Bun.spawn(["bun", "run", "bench/tunnel/targets.ts"], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const { value } = await child.stdout.getReader().read();
-  const ports = JSON.parse(new TextDecoder().decode(value)) as { echo: number; sink: number };
-  return { ...ports, stop: () => child.kill("SIGTERM") };
-}
-
-/** Runs one workload; a failure is reported and leaves its cells empty. */
-async function attempt<T>(
-  name: string,
-  what: string,
-  run: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (error) {
-    console.error(`  ${name}: ${what} failed: ${(error as Error).message}`);
-    return undefined;
-  }
-}
 
 async function measure(
   contender: Contender,
@@ -124,24 +95,11 @@ async function measure(
   return result;
 }
 
-function median(list: readonly number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-function format(metric: Metric, value: number | undefined): string {
-  if (value === undefined || Number.isNaN(value)) return "-";
-  return metric.includes("ms") ? value.toFixed(3) : value.toFixed(0);
-}
-
 const goBinary = profileDir ? undefined : await buildGoTunnel();
 const ourContender = ours(version, conns, profileDir);
 const goContender = goBinary ? go(goBinary, version, conns) : undefined;
-const targets = await startTargets();
-const samples = new Map<string, Map<Metric, number[]>>();
+const targets = await startTargetProcess("bench/tunnel/targets.ts");
+const samples = new RoundSamples();
 console.error(
   `bench:tunnel: ${rounds} round(s), smux v${version}, ${conns} sessions, ${seconds}s timed workloads, bulk ${bulkBytes / 2 ** 20} MiB x1 and ${bulkBytes / 2 ** 24} MiB x32, ${concurrency} connect loops; Bun ${Bun.version}`,
 );
@@ -152,45 +110,18 @@ try {
     if (values.direct) order.unshift(direct);
     for (const contender of order) {
       const result = await measure(contender, targets);
-      const perMetric = samples.get(contender.name) ?? new Map<Metric, number[]>();
-      samples.set(contender.name, perMetric);
-      for (const [metric, value] of Object.entries(result) as [Metric, number][]) {
-        perMetric.set(metric, [...(perMetric.get(metric) ?? []), value]);
-      }
-      console.error(
-        `round ${round + 1} ${contender.name}: ${METRICS.map((m) => `${m}=${format(m, result[m])}`).join(" ")}`,
-      );
+      samples.add(round, contender.name, result);
     }
   }
 } finally {
   targets.stop();
 }
 
-const medians = new Map<string, Partial<Record<Metric, number>>>();
-for (const [name, perMetric] of samples) {
-  const row: Partial<Record<Metric, number>> = {};
-  for (const [metric, list] of perMetric) row[metric] = median(list);
-  medians.set(name, row);
-}
+const medians = samples.medians();
 const reference = goContender ? medians.get(goContender.name) : undefined;
-const lines = [
-  `| tunnel | ${METRICS.join(" | ")} |`,
-  `|---|${METRICS.map(() => "---:").join("|")}|`,
-];
-for (const [name, row] of medians) {
-  const cells = METRICS.map((metric) => {
-    const value = row[metric];
-    const base = reference?.[metric];
-    const ratio =
-      name === ourContender.name && value !== undefined && base !== undefined
-        ? ` (${(value / base).toFixed(2)}x)`
-        : "";
-    return `${format(metric, value)}${ratio}`;
-  });
-  lines.push(`| ${name} | ${cells.join(" | ")} |`);
-}
+const table = medianTable("tunnel", medians, reference, (name) => name === ourContender.name);
 console.log(`Medians of ${rounds} round(s); ratios are ours / Go in the same run.\n`);
-console.log(lines.join("\n"));
+console.log(table);
 if (profileDir) {
   console.log(
     `\nCPU profiles: ${profileDir}/{client,server}-1.cpuprofile (bulk), -2 (round trips, new connections); summarize with bun run bench/report/cpu-profile.ts FILE`,

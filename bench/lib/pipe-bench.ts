@@ -1,0 +1,118 @@
+/**
+ * What bench:forward and bench:tunnel share: both time the same workloads (bulk, round trips,
+ * new connections) through a byte pipe to an echo and a sink target, in rounds, and print the
+ * medians as one markdown table. Only the contenders and who the ratios compare to differ.
+ */
+
+/** The columns of both tables, in order. */
+export const METRICS = [
+  "bulk1 MB/s",
+  "bulk32 MB/s",
+  "rtt/s",
+  "rtt p50 ms",
+  "rtt p99 ms",
+  "conns/s",
+  "conn p50 ms",
+  "conn p99 ms",
+] as const;
+export type Metric = (typeof METRICS)[number];
+/** One contender's figures in one round (a failed workload leaves its cells out). */
+export type MetricRow = Partial<Record<Metric, number>>;
+
+/**
+ * Starts the echo and sink targets in their own process (`script` prints their ports as one
+ * JSON line), so the targets' work does not share a thread with the load generator.
+ */
+export async function startTargetProcess(
+  script: string,
+): Promise<{ echo: number; sink: number; stop: () => void }> {
+  const child = Bun.spawn(["bun", "run", script], { stdout: "pipe", stderr: "inherit" });
+  const { value } = await child.stdout.getReader().read();
+  const ports = JSON.parse(new TextDecoder().decode(value)) as { echo: number; sink: number };
+  return { ...ports, stop: () => child.kill("SIGTERM") };
+}
+
+/** Runs one workload; a failure is reported and leaves its cells empty instead of ending the run. */
+export async function attempt<T>(
+  name: string,
+  what: string,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    console.error(`  ${name}: ${what} failed: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** A cell: latencies with 3 decimals, rates whole; `-` when missing. */
+export function formatMetric(metric: Metric, value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return "-";
+  return metric.includes("ms") ? value.toFixed(3) : value.toFixed(0);
+}
+
+/** Every round's figures by contender, in the order contenders first reported. */
+export class RoundSamples {
+  private readonly samples = new Map<string, Map<Metric, number[]>>();
+
+  /** Keeps one round of `name` and prints it as a progress line on stderr. */
+  add(round: number, name: string, result: MetricRow): void {
+    const perMetric = this.samples.get(name) ?? new Map<Metric, number[]>();
+    this.samples.set(name, perMetric);
+    for (const [metric, value] of Object.entries(result) as [Metric, number][]) {
+      perMetric.set(metric, [...(perMetric.get(metric) ?? []), value]);
+    }
+    console.error(
+      `round ${round + 1} ${name}: ${METRICS.map((m) => `${m}=${formatMetric(m, result[m])}`).join(" ")}`,
+    );
+  }
+
+  /** The median of each metric over the rounds, by contender. */
+  medians(): Map<string, MetricRow> {
+    const medians = new Map<string, MetricRow>();
+    for (const [name, perMetric] of this.samples) {
+      const row: MetricRow = {};
+      for (const [metric, values] of perMetric) row[metric] = median(values);
+      medians.set(name, row);
+    }
+    return medians;
+  }
+}
+
+/**
+ * The markdown table of the medians: `title` heads the name column; a row that `showsRatio`
+ * gets each cell's ratio to the `reference` row's in parentheses.
+ */
+export function medianTable(
+  title: string,
+  medians: Map<string, MetricRow>,
+  reference: MetricRow | undefined,
+  showsRatio: (name: string) => boolean,
+): string {
+  const lines = [
+    `| ${title} | ${METRICS.join(" | ")} |`,
+    `|---|${METRICS.map(() => "---:").join("|")}|`,
+  ];
+  for (const [name, row] of medians) {
+    const cells = METRICS.map((metric) => {
+      const value = row[metric];
+      const base = reference?.[metric];
+      const ratio =
+        showsRatio(name) && value !== undefined && base !== undefined
+          ? ` (${(value / base).toFixed(2)}x)`
+          : "";
+      return `${formatMetric(metric, value)}${ratio}`;
+    });
+    lines.push(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
