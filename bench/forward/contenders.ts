@@ -3,7 +3,7 @@
  * port: ours (with and without --pool), haproxy (TCP mode, its defaults: one process, one
  * thread per CPU), socat (a fork per connection), and no forwarder at all as the ceiling.
  */
-import type { Subprocess } from "bun";
+import { freePort, waitUntilListening } from "../lib/pipe-bench.ts";
 
 export interface Contender {
   name: string;
@@ -11,36 +11,12 @@ export interface Contender {
   start(upstreamPort: number): Promise<{ port: number; stop: () => Promise<void> }>;
 }
 
-/** A port that was free a moment ago (haproxy and socat need a number up front). */
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-/** Resolves once `port` accepts a connection; gives up after 5 s. */
-async function waitUntilListening(port: number, child: Subprocess): Promise<void> {
-  const giveUpAt = performance.now() + 5000;
-  while (performance.now() < giveUpAt) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening`);
-    try {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      return;
-    } catch {
-      await Bun.sleep(20); // nothing to wait on: the other process gives no signal
-    }
-  }
-  throw new Error(`nothing listening on ${port} after 5 s`);
-}
-
 async function spawnForwarder(
   command: string[],
   port: number,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = Bun.spawn(command, { stdout: "ignore", stderr: "inherit" });
-  await waitUntilListening(port, child);
+  await waitUntilListening(port, child, 5000);
   return {
     port,
     stop: async () => {

@@ -3,6 +3,7 @@
  * new connections) through a byte pipe to an echo and a sink target, in rounds, and print the
  * medians as one markdown table. Only the contenders and who the ratios compare to differ.
  */
+import type { Subprocess } from "bun";
 
 /** The columns of both tables, in order. */
 export const METRICS = [
@@ -115,4 +116,32 @@ export function medianTable(
     lines.push(`| ${name} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
+}
+
+/** A port that was free a moment ago (contenders that need a number up front). */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** Resolves once `port` accepts a connection; gives up after `timeoutMs` or if `child` exits. */
+export async function waitUntilListening(
+  port: number,
+  child: Subprocess,
+  timeoutMs: number,
+): Promise<void> {
+  const giveUpAt = performance.now() + timeoutMs;
+  while (performance.now() < giveUpAt) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening`);
+    try {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      socket.end();
+      return;
+    } catch {
+      await Bun.sleep(20); // nothing to wait on: the other process gives no signal
+    }
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs / 1000} s`);
 }

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { Subprocess } from "bun";
+import { freePort, waitUntilListening } from "../lib/pipe-bench.ts";
 
 export interface Running {
   /** Where load goes: the client side's listening port. */
@@ -16,30 +17,6 @@ export interface Running {
 export interface Contender {
   name: string;
   start(targetPort: number): Promise<Running>;
-}
-
-/** A port that was free a moment ago (Go's smux-tunnel needs a number up front). */
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-/** Resolves once `port` accepts a connection; gives up after 10 s. */
-async function waitUntilListening(port: number, child: Subprocess): Promise<void> {
-  const giveUpAt = performance.now() + 10_000;
-  while (performance.now() < giveUpAt) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening`);
-    try {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      return;
-    } catch {
-      await Bun.sleep(20); // nothing to wait on: the other process gives no signal
-    }
-  }
-  throw new Error(`nothing listening on ${port} after 10 s`);
 }
 
 /**
@@ -55,9 +32,9 @@ async function spawnPair(
   graceful: boolean,
 ): Promise<Running> {
   const serverChild = Bun.spawn(server, { stdout: "ignore", stderr: "inherit" });
-  await waitUntilListening(serverPort, serverChild);
+  await waitUntilListening(serverPort, serverChild, 10_000);
   const clientChild = Bun.spawn(client, { stdout: "ignore", stderr: "inherit" });
-  await waitUntilListening(clientPort, clientChild);
+  await waitUntilListening(clientPort, clientChild, 10_000);
   const stopOne = async (child: Subprocess) => {
     child.kill(graceful ? "SIGTERM" : "SIGKILL");
     const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
