@@ -1,7 +1,7 @@
 /**
- * Writing for the echo and sink upstreams (the forwarding bench's and the tests'): what the
- * socket does not take waits in an outbox and the socket stops reading until `drain`, so an
- * upstream's memory stays bounded; a FIN is answered once the outbox is out.
+ * Writing for the echo and sink upstreams (the forwarding and tunnel benches' and the tests'):
+ * what the socket does not take waits in an outbox and the socket stops reading until `drain`,
+ * so an upstream's memory stays bounded; a FIN is answered once the outbox is out.
  */
 import type { Socket } from "bun";
 
@@ -42,4 +42,29 @@ export function flushOutbox<T extends OutboxConn>(socket: Socket<T>): void {
   }
   socket.resume();
   if (state.shutAfterFlush) socket.end();
+}
+
+/**
+ * The echo target of both pipe benches: every byte back (with backpressure), FIN for FIN, on
+ * an ephemeral loopback port.
+ */
+export function listenEcho(): { port: number } {
+  return Bun.listen<OutboxConn>({
+    hostname: "127.0.0.1",
+    port: 0,
+    allowHalfOpen: true,
+    socket: {
+      binaryType: "uint8array",
+      open(socket) {
+        socket.data = { outbox: [], shutAfterFlush: false };
+      },
+      data: sendWithBackpressure,
+      drain: flushOutbox,
+      end(socket) {
+        socket.data.shutAfterFlush = true;
+        flushOutbox(socket);
+      },
+      error() {},
+    },
+  });
 }

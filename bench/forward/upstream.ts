@@ -7,7 +7,7 @@
  *
  * Prints one JSON line `{"echo":PORT,"sink":PORT}` on stdout once both listen.
  */
-import { flushOutbox, type OutboxConn, sendWithBackpressure } from "./echo-io.ts";
+import { flushOutbox, listenEcho, type OutboxConn } from "./echo-io.ts";
 
 interface Conn extends OutboxConn {
   received: number;
@@ -15,26 +15,7 @@ interface Conn extends OutboxConn {
 
 const newConn = (): Conn => ({ outbox: [], received: 0, shutAfterFlush: false });
 
-const echo = Bun.listen<Conn>({
-  hostname: "127.0.0.1",
-  port: 0,
-  allowHalfOpen: true,
-  socket: {
-    binaryType: "uint8array",
-    open(socket) {
-      socket.data = newConn();
-    },
-    data(socket, chunk) {
-      sendWithBackpressure(socket, chunk);
-    },
-    drain: flushOutbox,
-    end(socket) {
-      socket.data.shutAfterFlush = true;
-      flushOutbox(socket);
-    },
-    error() {},
-  },
-});
+const echo = listenEcho();
 
 const sink = Bun.listen<Conn>({
   hostname: "127.0.0.1",

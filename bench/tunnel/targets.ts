@@ -11,7 +11,7 @@
  *
  * Prints one JSON line `{"echo":PORT,"sink":PORT}` on stdout once both listen.
  */
-import { flushOutbox, type OutboxConn, sendWithBackpressure } from "../forward/echo-io.ts";
+import { listenEcho } from "../forward/echo-io.ts";
 
 interface SinkConn {
   /** Bytes still expected; -1 until the 8-byte length has arrived. */
@@ -20,24 +20,7 @@ interface SinkConn {
   header: number[];
 }
 
-const echo = Bun.listen<OutboxConn>({
-  hostname: "127.0.0.1",
-  port: 0,
-  allowHalfOpen: true,
-  socket: {
-    binaryType: "uint8array",
-    open(socket) {
-      socket.data = { outbox: [], shutAfterFlush: false };
-    },
-    data: sendWithBackpressure,
-    drain: flushOutbox,
-    end(socket) {
-      socket.data.shutAfterFlush = true;
-      flushOutbox(socket);
-    },
-    error() {},
-  },
-});
+const echo = listenEcho();
 
 const sink = Bun.listen<SinkConn>({
   hostname: "127.0.0.1",
