@@ -18,16 +18,24 @@ interface BulkState {
   reject: (error: Error) => void;
 }
 
-function pump(socket: Socket<BulkState>): void {
+/**
+ * Writes filler blocks while the socket takes them, counting `left` down. Returns true once
+ * all are out; false when the socket is full (call again on `drain`).
+ */
+export function writeBlocks<T extends { left: number }>(socket: Socket<T>): boolean {
   const state = socket.data;
   while (state.left > 0) {
     const length = Math.min(BLOCK.length, state.left);
     const written = socket.write(BLOCK, 0, length);
-    if (written <= 0) return;
+    if (written <= 0) return false;
     state.left -= written;
-    if (written < length) return;
+    if (written < length) return false;
   }
-  socket.shutdown();
+  return true;
+}
+
+function pump(socket: Socket<BulkState>): void {
+  if (writeBlocks(socket)) socket.shutdown();
 }
 
 async function sendToSink(port: number, bytes: number): Promise<number> {
@@ -57,16 +65,26 @@ async function sendToSink(port: number, bytes: number): Promise<number> {
   });
 }
 
-/** MB/s (10^6 bytes per second) for `connections` parallel streams of `bytesEach`. */
-export async function bulk(port: number, connections: number, bytesEach: number): Promise<number> {
+/**
+ * MB/s (10^6 bytes per second) for `connections` parallel `send`s of `bytesEach`, each
+ * resolving with the sink's count; throws unless the counts add up to every byte sent.
+ */
+export async function parallelBulk(
+  connections: number,
+  bytesEach: number,
+  send: () => Promise<number>,
+): Promise<number> {
   const started = performance.now();
-  const counts = await Promise.all(
-    Array.from({ length: connections }, () => sendToSink(port, bytesEach)),
-  );
+  const counts = await Promise.all(Array.from({ length: connections }, send));
   const seconds = (performance.now() - started) / 1000;
   const total = counts.reduce((sum, count) => sum + count, 0);
   if (total !== connections * bytesEach) throw new Error(`sink counted ${total} bytes`);
   return total / 1e6 / seconds;
+}
+
+/** MB/s (10^6 bytes per second) for `connections` parallel streams of `bytesEach`. */
+export function bulk(port: number, connections: number, bytesEach: number): Promise<number> {
+  return parallelBulk(connections, bytesEach, () => sendToSink(port, bytesEach));
 }
 
 export interface RoundTripResult {

@@ -4,23 +4,16 @@
  * MB/s = all bytes / time until the last count arrives (as forward's bulk, without the FIN).
  */
 import type { Socket } from "bun";
-
-const BLOCK = new Uint8Array(256 * 1024).fill(0x61);
+import { parallelBulk, writeBlocks } from "../forward/load.ts";
 
 interface State {
   left: number;
   reply: number[];
 }
 
+// No half-close after the last block: the counted sink answers on the announced length.
 function pump(socket: Socket<State>): void {
-  const state = socket.data;
-  while (state.left > 0) {
-    const length = Math.min(BLOCK.length, state.left);
-    const written = socket.write(BLOCK, 0, length);
-    if (written <= 0) return;
-    state.left -= written;
-    if (written < length) return;
-  }
+  writeBlocks(socket);
 }
 
 function sendCounted(port: number, bytes: number): Promise<number> {
@@ -57,17 +50,6 @@ function sendCounted(port: number, bytes: number): Promise<number> {
 }
 
 /** MB/s (10^6 bytes per second) for `connections` parallel streams of `bytesEach`. */
-export async function countedBulk(
-  port: number,
-  connections: number,
-  bytesEach: number,
-): Promise<number> {
-  const started = performance.now();
-  const counts = await Promise.all(
-    Array.from({ length: connections }, () => sendCounted(port, bytesEach)),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const total = counts.reduce((sum, count) => sum + count, 0);
-  if (total !== connections * bytesEach) throw new Error(`sink counted ${total} bytes`);
-  return total / 1e6 / seconds;
+export function countedBulk(port: number, connections: number, bytesEach: number): Promise<number> {
+  return parallelBulk(connections, bytesEach, () => sendCounted(port, bytesEach));
 }
