@@ -13,9 +13,12 @@
 import { parseArgs } from "node:util";
 import {
   attempt,
-  type Metric,
+  type MetricRow,
   medianTable,
+  PIPE_BENCH_OPTIONS,
   RoundSamples,
+  recordNewConns,
+  recordRoundTrips,
   startTargetProcess,
 } from "../lib/pipe-bench.ts";
 import { availableContenders, type Contender } from "./contenders.ts";
@@ -23,10 +26,7 @@ import { bulk, newConns, roundTrips } from "./load.ts";
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "3" },
-    seconds: { type: "string", default: "2" },
-    "bulk-mib": { type: "string", default: "512" },
-    concurrency: { type: "string", default: "8" },
+    ...PIPE_BENCH_OPTIONS,
     pool: { type: "string", default: "64" },
   },
 });
@@ -40,8 +40,8 @@ async function measure(
   contender: Contender,
   upstream: { echo: number; sink: number },
   onlyConns: boolean,
-): Promise<Partial<Record<Metric, number>>> {
-  const result: Partial<Record<Metric, number>> = {};
+): Promise<MetricRow> {
+  const result: MetricRow = {};
   if (!onlyConns) {
     const toSink = await contender.start(upstream.sink);
     try {
@@ -61,23 +61,12 @@ async function measure(
       const rtt = await attempt(contender.name, "round trips", () =>
         roundTrips(toEcho.port, seconds),
       );
-      if (rtt !== undefined) {
-        result["rtt/s"] = rtt.perSecond;
-        result["rtt p50 ms"] = rtt.p50Ms;
-        result["rtt p99 ms"] = rtt.p99Ms;
-      }
+      recordRoundTrips(result, rtt);
     }
     const conns = await attempt(contender.name, "new connections", () =>
       newConns(toEcho.port, seconds, concurrency),
     );
-    if (conns !== undefined) {
-      if (conns.failures > 0) {
-        console.error(`  ${contender.name}: ${conns.failures} failed connections`);
-      }
-      result["conns/s"] = conns.perSecond;
-      result["conn p50 ms"] = conns.p50Ms;
-      result["conn p99 ms"] = conns.p99Ms;
-    }
+    recordNewConns(result, contender.name, conns);
   } finally {
     await toEcho.stop();
   }

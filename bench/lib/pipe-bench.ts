@@ -5,6 +5,14 @@
  */
 import type { Subprocess } from "bun";
 
+/** The command-line options both benches take (parseArgs rows), with the same defaults. */
+export const PIPE_BENCH_OPTIONS = {
+  rounds: { type: "string", default: "3" },
+  seconds: { type: "string", default: "2" },
+  "bulk-mib": { type: "string", default: "512" },
+  concurrency: { type: "string", default: "8" },
+} as const;
+
 /** The columns of both tables, in order. */
 export const METRICS = [
   "bulk1 MB/s",
@@ -19,6 +27,33 @@ export const METRICS = [
 export type Metric = (typeof METRICS)[number];
 /** One contender's figures in one round (a failed workload leaves its cells out). */
 export type MetricRow = Partial<Record<Metric, number>>;
+
+/** Fills the round-trip cells of `result` from one run of roundTrips (bench/forward/load.ts). */
+export function recordRoundTrips(
+  result: MetricRow,
+  rtt: { perSecond: number; p50Ms: number; p99Ms: number } | undefined,
+): void {
+  if (rtt === undefined) return;
+  result["rtt/s"] = rtt.perSecond;
+  result["rtt p50 ms"] = rtt.p50Ms;
+  result["rtt p99 ms"] = rtt.p99Ms;
+}
+
+/**
+ * Fills the new-connection cells of `result` from one run of newConns, and reports failed
+ * connections of contender `name` on stderr.
+ */
+export function recordNewConns(
+  result: MetricRow,
+  name: string,
+  fresh: { perSecond: number; failures: number; p50Ms: number; p99Ms: number } | undefined,
+): void {
+  if (fresh === undefined) return;
+  if (fresh.failures > 0) console.error(`  ${name}: ${fresh.failures} failed connections`);
+  result["conns/s"] = fresh.perSecond;
+  result["conn p50 ms"] = fresh.p50Ms;
+  result["conn p99 ms"] = fresh.p99Ms;
+}
 
 /**
  * Starts the echo and sink targets in their own process (`script` prints their ports as one

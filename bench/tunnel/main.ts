@@ -21,9 +21,12 @@ import { parseArgs } from "node:util";
 import { newConns, roundTrips } from "../forward/load.ts";
 import {
   attempt,
-  type Metric,
+  type MetricRow,
   medianTable,
+  PIPE_BENCH_OPTIONS,
   RoundSamples,
+  recordNewConns,
+  recordRoundTrips,
   startTargetProcess,
 } from "../lib/pipe-bench.ts";
 import { countedBulk } from "./bulk.ts";
@@ -31,10 +34,7 @@ import { buildGoTunnel, type Contender, direct, go, ours } from "./contenders.ts
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "3" },
-    seconds: { type: "string", default: "2" },
-    "bulk-mib": { type: "string", default: "512" },
-    concurrency: { type: "string", default: "8" },
+    ...PIPE_BENCH_OPTIONS,
     version: { type: "string", default: "1" },
     conns: { type: "string", default: "4" },
     direct: { type: "boolean", default: false },
@@ -52,8 +52,8 @@ const conns = Number(values.conns);
 async function measure(
   contender: Contender,
   targets: { echo: number; sink: number },
-): Promise<Partial<Record<Metric, number>>> {
-  const result: Partial<Record<Metric, number>> = {};
+): Promise<MetricRow> {
+  const result: MetricRow = {};
   const name = contender.name;
   const toSink = await contender.start(targets.sink);
   try {
@@ -75,20 +75,11 @@ async function measure(
     await attempt(name, "warm-up", () => roundTrips(toEcho.port, seconds));
     await attempt(name, "warm-up", () => newConns(toEcho.port, seconds / 2, concurrency));
     const rtt = await attempt(name, "round trips", () => roundTrips(toEcho.port, seconds));
-    if (rtt !== undefined) {
-      result["rtt/s"] = rtt.perSecond;
-      result["rtt p50 ms"] = rtt.p50Ms;
-      result["rtt p99 ms"] = rtt.p99Ms;
-    }
+    recordRoundTrips(result, rtt);
     const fresh = await attempt(name, "new connections", () =>
       newConns(toEcho.port, seconds, concurrency),
     );
-    if (fresh !== undefined) {
-      if (fresh.failures > 0) console.error(`  ${name}: ${fresh.failures} failed connections`);
-      result["conns/s"] = fresh.perSecond;
-      result["conn p50 ms"] = fresh.p50Ms;
-      result["conn p99 ms"] = fresh.p99Ms;
-    }
+    recordNewConns(result, name, fresh);
   } finally {
     await toEcho.stop();
   }
