@@ -8,7 +8,6 @@
  */
 import type { Socket } from "bun";
 import { Backplane } from "../cluster/backplane.ts";
-import type { ClusterCounters } from "../cluster/events.ts";
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
@@ -18,10 +17,12 @@ import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts"
 import { FrameAuth, TokenCheck } from "./frame-auth.ts";
 import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
 import { FrameSubscriberInput } from "./frame-subscriber.ts";
-import { type Counters, Hub, WireFormat } from "./hub.ts";
+import { Hub, WireFormat } from "./hub.ts";
 import { LinePublisher } from "./line-publisher.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
+import { close as closePublisher, PublisherSockets } from "./publisher-sockets.ts";
+import { RelayStats } from "./relay-stats.ts";
 import { Subscriber } from "./subscriber.ts";
 
 export interface ShutdownReport {
@@ -38,9 +39,7 @@ export class Relay {
   readonly hub: Hub;
   /** With --cluster: the NATS backplane joining this relay to the other nodes. */
   readonly backplane: Backplane | undefined;
-  /** Publishers are paused (by pacing or by the backplane). */
-  private publishersHeld = false;
-  private readonly publishers = new Set<Socket<PublisherConnection>>();
+  private readonly publishers = new PublisherSockets();
   private readonly pubListener: NetListener<PublisherConnection>;
   private readonly subListener: NetListener<Subscriber>;
   /**
@@ -48,25 +47,14 @@ export class Relay {
    * on it (SIGHUP) swaps certificates and allow-lists without closing connections.
    */
   readonly access: NetAccess;
-  private readonly startedAt = performance.now();
+  private readonly stats: RelayStats = new RelayStats(this);
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private writeTimer: ReturnType<typeof setInterval> | undefined;
-  private lastStats = {
-    at: this.startedAt,
-    messagesReceived: 0,
-    messagesSent: 0,
-    bytesReceived: 0,
-    bytesSent: 0,
-    clusterOut: 0,
-    clusterIn: 0,
-  };
   private shutdownPromise: Promise<ShutdownReport> | undefined;
   /** Resolves the shutdown's wait once every backlog is empty. */
   private onFlushed: (() => void) | undefined;
   /** --token, kept as its SHA-256; undefined when frame clients need none. */
   private readonly tokenCheck: TokenCheck | undefined;
-  /** Publishers to close once their acks are written (they sent something bad). */
-  private readonly closingAfterOutput = new Set<Socket<PublisherConnection>>();
   private readonly framePublisherEvents: FramePublisherEvents = {
     notLines: (publisher, messages) =>
       this.emit({ type: "not_lines", peer: publisher.peer, messages }),
@@ -136,7 +124,10 @@ export class Relay {
       this.backplane.start();
     }
     if (config.statsInterval > 0) {
-      this.statsTimer = setInterval(() => this.emitStats(), config.statsInterval * 1000);
+      this.statsTimer = setInterval(
+        () => this.emit({ type: "stats", stats: this.stats.interval() }),
+        config.statsInterval * 1000,
+      );
     }
     if (config.writeTimeout > 0) {
       // Sweep a few times per timeout: a stall is caught between 3/4 and 1 timeout late.
@@ -169,7 +160,7 @@ export class Relay {
 
   /** Totals since start. */
   totals(): StatsSnapshot {
-    return this.snapshot((performance.now() - this.startedAt) / 1000, this.hub.counters);
+    return this.stats.totals();
   }
 
   /**
@@ -191,7 +182,7 @@ export class Relay {
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
     // The backplane takes in nothing more; NATS gets a moment for our last batches.
     const backplaneClosed = this.backplane?.close();
-    for (const socket of this.publishers) this.closePublisher(socket, CloseReason.Shutdown);
+    this.publishers.closeAll(CloseReason.Shutdown);
     this.emit({ type: "shutdown_started", pendingBytes: this.hub.pendingBytes, timeoutSeconds });
 
     if (this.hub.pendingBytes > 0) {
@@ -266,16 +257,15 @@ export class Relay {
         }
         relay.publishers.add(socket);
         relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
-        if (relay.shutdownPromise) relay.closePublisher(socket, CloseReason.Shutdown);
-        else if (relay.hub.holdingPublishers) socket.pause();
+        if (relay.shutdownPromise) closePublisher(socket, CloseReason.Shutdown);
       },
       data(socket, chunk) {
         // Bad input: the publisher already marked why; close once its acks are out.
-        if (!socket.data.receive(chunk, relay.hub)) relay.endPublisher(socket);
+        if (!socket.data.receive(chunk, relay.hub)) relay.publishers.end(socket);
       },
       drain(socket) {
         socket.data.drain(relay.hub);
-        if (relay.closingAfterOutput.has(socket)) relay.endPublisher(socket);
+        relay.publishers.drained(socket);
       },
       close(socket, error) {
         relay.onPublisherClose(socket, error);
@@ -387,25 +377,9 @@ export class Relay {
     socket.end();
   }
 
-  /**
-   * Closes a publisher that sent something bad (its close reason is set), once what it is
-   * owed (acks) has reached the kernel: `end()` with unwritten data would lose it.
-   */
-  private endPublisher(socket: Socket<PublisherConnection>): void {
-    const publisher = socket.data;
-    if (publisher instanceof FramePublisher && publisher.pendingOutput > 0) {
-      this.closingAfterOutput.add(socket);
-      socket.pause();
-      return;
-    }
-    this.closingAfterOutput.delete(socket);
-    socket.end();
-  }
-
   private onPublisherClose(socket: Socket<PublisherConnection>, error: Error | undefined): void {
     const publisher = socket.data;
-    this.publishers.delete(socket);
-    this.closingAfterOutput.delete(socket);
+    this.publishers.remove(socket);
     const { reason, droppedBytes } = publisher.closed(error !== undefined, this.hub);
     this.emit({
       type: "close",
@@ -415,11 +389,6 @@ export class Relay {
       ...(publisher.closeDetail ? { detail: publisher.closeDetail } : {}),
       droppedBytes,
     });
-  }
-
-  private closePublisher(socket: Socket<PublisherConnection>, reason: CloseReason): void {
-    socket.data.closeReason = reason;
-    socket.end();
   }
 
   private closeSlowConsumer(subscriber: Subscriber, wanted: number): void {
@@ -458,55 +427,9 @@ export class Relay {
     // Local subscribers behind: other nodes' messages wait in NATS too (Backplane.holdInput).
     this.backplane?.holdInput(this.hub.pacing.holding);
     const hold = this.hub.holdingPublishers;
-    if (hold === this.publishersHeld) return;
-    this.publishersHeld = hold;
+    // While shutting down, publishers are being closed: nothing to pause or resume.
+    if (!this.publishers.hold(hold, this.shutdownPromise === undefined)) return;
     this.emit({ type: "publishers_held", held: hold, pendingBytes: this.hub.pendingBytes });
-    if (this.shutdownPromise) return; // publishers are being closed
-    for (const socket of this.publishers) {
-      if (hold) socket.pause();
-      else if (!socket.data.selfPaused && !this.closingAfterOutput.has(socket)) socket.resume();
-    }
-  }
-
-  private emitStats(): void {
-    const now = performance.now();
-    const counters = this.hub.counters;
-    const last = this.lastStats;
-    const delta = {
-      ...counters,
-      messagesReceived: counters.messagesReceived - last.messagesReceived,
-      messagesSent: counters.messagesSent - last.messagesSent,
-      bytesReceived: counters.bytesReceived - last.bytesReceived,
-      bytesSent: counters.bytesSent - last.bytesSent,
-    };
-    const cluster = this.backplane?.counters;
-    this.lastStats = {
-      at: now,
-      ...counters,
-      clusterOut: cluster?.messagesOut ?? 0,
-      clusterIn: cluster?.messagesIn ?? 0,
-    };
-    const interval = cluster && {
-      messagesOut: cluster.messagesOut - last.clusterOut,
-      messagesIn: cluster.messagesIn - last.clusterIn,
-    };
-    this.emit({ type: "stats", stats: this.snapshot((now - last.at) / 1000, delta, interval) });
-  }
-
-  private snapshot(
-    seconds: number,
-    counters: Counters,
-    clusterInterval?: Pick<ClusterCounters, "messagesOut" | "messagesIn">,
-  ): StatsSnapshot {
-    const snapshot: StatsSnapshot = {
-      ...counters,
-      seconds,
-      publishers: this.publishers.size,
-      subscribers: this.hub.subscribers.length,
-      pendingBytes: this.hub.pendingBytes,
-    };
-    if (this.backplane) snapshot.cluster = { ...this.backplane.stats(), ...clusterInterval };
-    return snapshot;
   }
 }
 
