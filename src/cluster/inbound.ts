@@ -1,0 +1,98 @@
+/**
+ * The backplane's inbound side: other nodes' batches in from NATS. It owns what happens to a
+ * NATS message from the subject: the whole-batch check (wire.ts), per-source-node accounting
+ * (the count each sender's next batch should carry, so a jump is counted as a gap and a
+ * restart is noticed), and delivery into the hub's batches the way a frame publisher's
+ * messages go (`submitToBatches`), never sent back out. Kept apart from the connection
+ * (backplane.ts) and the outbound side (outbound.ts): it shares only the counters.
+ */
+import { BODY_OFFSET } from "../protocol/frame-codec.ts";
+import { submitToBatches } from "../relay/frame-publisher.ts";
+import { type Hub, WireFormat } from "../relay/hub.ts";
+import type { ClusterCounters, ClusterEvent } from "./events.ts";
+import { checkFrames, forEachFrame, readHeader, sourceText } from "./wire.ts";
+
+/** A malformed batch is logged at most this often (all are counted). */
+const MALFORMED_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Checks, accounts and delivers the batches of other nodes. Malformed messages and this
+ * node's own batches are dropped (the former counted).
+ */
+export class Inbound {
+  /** Per other node (8-byte key): the `before` its next batch should carry. */
+  private readonly expected = new Map<string, number>();
+  private lastMalformedLogAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * @param ownKey this node's source key (wire.ts `sourceKey`): its own batches are ignored.
+   */
+  constructor(
+    private readonly hub: Hub,
+    private readonly counters: ClusterCounters,
+    private readonly subject: string,
+    private readonly ownKey: string,
+    private readonly events: { emit(event: ClusterEvent): void },
+  ) {}
+
+  /** Other nodes heard from so far. */
+  get sources(): number {
+    return this.expected.size;
+  }
+
+  /** One NATS message from the subject: checked whole, then delivered like local messages. */
+  receive(data: Uint8Array): void {
+    const c = this.counters;
+    const header = readHeader(data);
+    if (typeof header === "string") {
+      this.malformed(header, data.length);
+      return;
+    }
+    if (header.source === this.ownKey) return; // our own (noEcho should already stop it)
+    const bad = checkFrames(data, header.count);
+    if (bad !== undefined) {
+      this.malformed(bad, data.length);
+      return;
+    }
+    c.batchesIn++;
+    c.bytesIn += data.length;
+    c.messagesIn += header.count;
+    const expected = this.expected.get(header.source);
+    if (expected === undefined || header.before < expected) {
+      this.events.emit({
+        type: "cluster_source",
+        source: sourceText(header.source),
+        restarted: expected !== undefined,
+      });
+    } else if (header.before > expected) {
+      const lost = header.before - expected;
+      c.lost.gap += lost;
+      this.events.emit({ type: "cluster_gap", source: sourceText(header.source), messages: lost });
+    }
+    this.expected.set(header.source, header.before + header.count);
+
+    const hub = this.hub;
+    hub.flushLocal();
+    const frames =
+      hub.localReaders(WireFormat.Frame) > 0 ? hub.batches[WireFormat.Frame] : undefined;
+    const lines = hub.localReaders(WireFormat.Line) > 0 ? hub.batches[WireFormat.Line] : undefined;
+    if (frames || lines) {
+      // Each message's bytes are its own (the client never reuses them): kept by reference.
+      forEachFrame(data, (start, end) => {
+        submitToBatches(hub, frames, lines, data, start, end, start + BODY_OFFSET, true);
+      });
+    }
+    hub.publishRemote(header.count);
+  }
+
+  private malformed(why: string, bytes: number): void {
+    this.counters.malformed++;
+    const now = performance.now();
+    if (now - this.lastMalformedLogAt < MALFORMED_LOG_INTERVAL_MS) return;
+    this.lastMalformedLogAt = now;
+    this.events.emit({
+      type: "cluster_warning",
+      message: `dropped a NATS message on ${this.subject} that is no version 1 batch (${why}, ${bytes} B; ${this.counters.malformed} so far): another program publishes there?`,
+    });
+  }
+}
