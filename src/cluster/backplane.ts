@@ -171,6 +171,7 @@ export class Backplane {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.inbound.close();
     clearTimeout(this.retryTimer);
     this.wakeRetry?.();
     this.outbound.close();
@@ -227,20 +228,6 @@ export class Backplane {
 
   // ---- The connection ----
 
-  private readonly onMessage = (error: Error | null, msg: { data: Uint8Array }): void => {
-    if (error) {
-      this.warn(`subscription error: ${error.message}`);
-      return;
-    }
-    if (this.closing) return;
-    try {
-      this.inbound.receive(msg.data);
-    } catch (thrown) {
-      // Never let an exception escape into the NATS client's reader.
-      this.warn(`a batch could not be delivered: ${(thrown as Error).message}`);
-    }
-  };
-
   private async connectFirst(): Promise<void> {
     let attempt = 0;
     let lastReason = "";
@@ -276,7 +263,7 @@ export class Backplane {
         return;
       }
       this.link.nc = nc;
-      nc.subscribe(this.subject, { callback: this.onMessage });
+      nc.subscribe(this.subject, { callback: this.inbound.onMessage });
       void this.watch(nc);
       // Connected means subscribed: the server has our SUB once it answers this PING.
       await nc.flush().catch(() => {});

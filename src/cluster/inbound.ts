@@ -1,6 +1,7 @@
 /**
  * The backplane's inbound side: other nodes' batches in from NATS. It owns what happens to a
- * NATS message from the subject: the whole-batch check (wire.ts), per-source-node accounting
+ * NATS message from the subject, from the subscription's callback (errors reported, nothing
+ * thrown into the client) on: the whole-batch check (wire.ts), per-source-node accounting
  * (the count each sender's next batch should carry, so a jump is counted as a gap and a
  * restart is noticed), and delivery into the hub's batches the way a frame publisher's
  * messages go (`submitToBatches`), never sent back out. Kept apart from the connection
@@ -23,6 +24,8 @@ export class Inbound {
   /** Per other node (8-byte key): the `before` its next batch should carry. */
   private readonly expected = new Map<string, number>();
   private lastMalformedLogAt = Number.NEGATIVE_INFINITY;
+  /** Shutdown began: messages still in the client's hands are not delivered. */
+  private closing = false;
 
   /**
    * @param ownKey this node's source key (wire.ts `sourceKey`): its own batches are ignored.
@@ -39,6 +42,29 @@ export class Inbound {
   get sources(): number {
     return this.expected.size;
   }
+
+  /** Shutdown: from now on, messages from the subscription are ignored. */
+  close(): void {
+    this.closing = true;
+  }
+
+  /**
+   * The subscription's callback (nats.js): a NATS message goes to `receive`; nothing thrown
+   * escapes into the client's reader, it is reported as a warning instead.
+   */
+  readonly onMessage = (error: Error | null, msg: { data: Uint8Array }): void => {
+    if (error) {
+      this.warn(`subscription error: ${error.message}`);
+      return;
+    }
+    if (this.closing) return;
+    try {
+      this.receive(msg.data);
+    } catch (thrown) {
+      // Never let an exception escape into the NATS client's reader.
+      this.warn(`a batch could not be delivered: ${(thrown as Error).message}`);
+    }
+  };
 
   /** One NATS message from the subject: checked whole, then delivered like local messages. */
   receive(data: Uint8Array): void {
@@ -90,9 +116,12 @@ export class Inbound {
     const now = performance.now();
     if (now - this.lastMalformedLogAt < MALFORMED_LOG_INTERVAL_MS) return;
     this.lastMalformedLogAt = now;
-    this.events.emit({
-      type: "cluster_warning",
-      message: `dropped a NATS message on ${this.subject} that is no version 1 batch (${why}, ${bytes} B; ${this.counters.malformed} so far): another program publishes there?`,
-    });
+    this.warn(
+      `dropped a NATS message on ${this.subject} that is no version 1 batch (${why}, ${bytes} B; ${this.counters.malformed} so far): another program publishes there?`,
+    );
+  }
+
+  private warn(message: string): void {
+    this.events.emit({ type: "cluster_warning", message });
   }
 }
