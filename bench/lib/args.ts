@@ -5,6 +5,7 @@
  * is tested without a process.
  */
 import { parseArgs } from "node:util";
+import { parseSize } from "../../src/cli/units.ts";
 import { MIN_MSG_SIZE } from "./message.ts";
 
 export interface BenchOptions {
@@ -135,30 +136,16 @@ function seconds(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
 /** Bytes (per second): `1000000`, `1mb` (decimal), `1m` / `1mib` (binary), `64k`, as the relay reads sizes. */
 export function parseByteRate(name: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(raw.trim());
-  const unit = match ? SIZE_UNITS[(match[2] ?? "").toLowerCase()] : undefined;
-  if (!match || unit === undefined) {
+  let value: number;
+  try {
+    value = parseSize(raw.trim().replace(/\/s$/i, ""));
+  } catch {
     throw new UsageError(
       `--${name} must be bytes per second (1000000, 1mb, 1m, 64k), got "${raw}"`,
     );
   }
-  const value = Math.floor(Number(match[1]) * unit);
   if (value < 1) throw new UsageError(`--${name} must be at least 1 byte/s, got "${raw}"`);
   return value;
 }
