@@ -12,6 +12,7 @@
  * New streams go to the live session with the fewest open streams; ties rotate, so a burst
  * of clients is spread over every link.
  */
+import type { TLSOptions } from "bun";
 import { formatPeer } from "../errors.ts";
 import { connectSession, type MuxConfig, MuxError, type Session } from "../mux/index.ts";
 import type { SessionBook, SessionRecord } from "./session-book.ts";
@@ -29,6 +30,8 @@ export interface PoolSettings {
   config: MuxConfig;
   /** Seconds a dial may take (--connect-timeout). */
   connectTimeout: number;
+  /** TLS to the tunnel server (tunnel client --server-tls); none: plaintext. */
+  tls?: TLSOptions | undefined;
 }
 
 /** What the pool reports to the tunnel client. */
@@ -133,13 +136,13 @@ export class SessionPool {
   private dial(slot: SessionSlot): void {
     if (this.stopped || slot.dialing) return;
     slot.dialing = true;
-    const { host, port, config, connectTimeout } = this.settings;
+    const { host, port, config, connectTimeout, tls } = this.settings;
     let settled = false;
     const timer = setTimeout(() => {
       settled = true;
       this.failed(slot, `no connection within --connect-timeout ${connectTimeout}s`);
     }, connectTimeout * 1000);
-    connectSession({ hostname: host, port, config }).then(
+    connectSession({ hostname: host, port, config, ...(tls === undefined ? {} : { tls }) }).then(
       (session) => {
         if (settled || this.stopped) {
           session.close(this.stopped ? "tunnel stopping" : "connected after --connect-timeout");

@@ -5,20 +5,37 @@
  * Shutdown: the first signal stops accepting and lets open connections finish for
  * --shutdown-timeout, then closes the rest (reason shutdown) and the sessions; a second
  * signal closes everything at once.
+ *
+ * Access (issue 14): --tls-cert/--tls-client-ca/--allow-from… apply to the --listen port of
+ * either role (src/net); the client's --server-tls/--server-ca/--server-servername/
+ * --server-cert/--server-key to its session dials. SIGHUP reloads the listener's files
+ * (certificate, client CA, --allow-from-file); established sessions and connections stay.
+ * The dial side's files are read once, at start.
  */
+import { readFileSync } from "node:fs";
+import type { TLSOptions } from "bun";
+import type { Registry } from "prom-client";
 import { reportModeFailure, serveUntilSignal } from "../cli/mode-runner.ts";
+import { ErrorCode, RelayError } from "../errors.ts";
 import type { MuxConfig } from "../mux/index.ts";
+import { NetAccess } from "../net/access.ts";
+import { formatNetEvent } from "../net/net-events.ts";
+import { registerNetMetrics } from "../net/net-metrics.ts";
 import { TunnelClient } from "./tunnel-client.ts";
 import { parseTunnelCommandLine, type TunnelConfig, tunnelHelpText } from "./tunnel-config.ts";
 import { tunnelTextLogger } from "./tunnel-log.ts";
 import { createTunnelMetricsRegistry } from "./tunnel-metrics.ts";
 import { TunnelServer } from "./tunnel-server.ts";
 
-/** Starts the side a config describes. Throws a RelayError when it cannot start. */
+/**
+ * Starts the side a config describes. Throws a RelayError when it cannot start. `access`:
+ * TLS and --allow-from of the --listen port (NetAccess.load); none: plaintext, open to all.
+ */
 export function startTunnel(
   config: TunnelConfig,
   mux: MuxConfig,
   write: (line: string) => void,
+  access?: NetAccess,
 ): TunnelClient | TunnelServer {
   let running: TunnelClient | TunnelServer | undefined;
   const emit = tunnelTextLogger({
@@ -27,6 +44,7 @@ export function startTunnel(
     sessions: () => (running as TunnelClient | TunnelServer).sessionStats(),
   });
   const common = {
+    ...(access === undefined ? {} : { access }),
     listenHost: config.listen.host,
     listenPort: config.listen.port,
     config: mux,
@@ -39,7 +57,13 @@ export function startTunnel(
   if (config.role === "client") {
     const server = config.server as { host: string; port: number };
     running = new TunnelClient(
-      { ...common, serverHost: server.host, serverPort: server.port, conns: config.conns },
+      {
+        ...common,
+        serverHost: server.host,
+        serverPort: server.port,
+        conns: config.conns,
+        ...(config.serverTls ? { serverTls: loadServerTls(config) } : {}),
+      },
       emit,
     );
   } else {
@@ -64,19 +88,69 @@ export async function runTunnelMode(argv: readonly string[]): Promise<number> {
   }
   const { config, mux } = command;
   const write = (line: string) => console.log(line);
+  // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
+  let access: NetAccess;
+  try {
+    access = NetAccess.load(config, (event) =>
+      write(`${new Date().toISOString()} ${formatNetEvent(event)}`),
+    );
+    if (config.serverTls) loadServerTls(config);
+  } catch (error) {
+    return reportModeFailure(error, 2, `tunnel ${config.role}`);
+  }
   let running: TunnelClient | TunnelServer;
   try {
-    running = startTunnel(config, mux, write);
+    running = startTunnel(config, mux, write, access);
   } catch (error) {
     return reportModeFailure(error, 1, `tunnel ${config.role}`);
   }
+  access.announce();
+  // SIGHUP: read the TLS files and --allow-from-file again; sessions and connections stay.
+  process.on("SIGHUP", () => access.reload());
   return serveUntilSignal({
     write,
     metricsHost: config.metricsHost,
     metricsPort: config.metricsPort,
-    registry: () => createTunnelMetricsRegistry(running),
+    registry: () => withNetMetrics(createTunnelMetricsRegistry(running), access),
     stop: () => running.stop(),
     drain: () => running.shutdown(config.shutdownTimeout),
     fail: (error, status) => reportModeFailure(error, status, `tunnel ${config.role}`),
   });
+}
+
+function readPem(flag: string, file: string, marker: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new RelayError(ErrorCode.BadArgument, `${flag} ${file}: cannot read the file (${why})`);
+  }
+  if (!text.includes(marker)) {
+    throw new RelayError(ErrorCode.BadArgument, `${flag} ${file}: no PEM ${marker} in the file`);
+  }
+  return text;
+}
+
+/**
+ * tunnel client --server-tls: Bun's TLS options for the session dials, the files read now so
+ * that a bad one is a one-line error at start. The server is verified against the system
+ * store or --server-ca (connectSession refuses a certificate that does not verify).
+ */
+export function loadServerTls(config: TunnelConfig): TLSOptions {
+  const tls: TLSOptions = { rejectUnauthorized: true };
+  if (config.serverCa !== undefined) {
+    tls.ca = readPem("--server-ca", config.serverCa, "-----BEGIN CERTIFICATE-----");
+  }
+  if (config.serverServername !== undefined) tls.serverName = config.serverServername;
+  if (config.serverCert !== undefined && config.serverKey !== undefined) {
+    tls.cert = readPem("--server-cert", config.serverCert, "-----BEGIN CERTIFICATE-----");
+    tls.key = readPem("--server-key", config.serverKey, "PRIVATE KEY-----");
+  }
+  return tls;
+}
+
+function withNetMetrics(registry: Registry, access: NetAccess): Registry {
+  registerNetMetrics(registry, access);
+  return registry;
 }

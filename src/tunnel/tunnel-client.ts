@@ -13,11 +13,12 @@
  * When a session dies, each of its streams' pipes resets its TCP client, with the session's
  * cause in the CLOSE detail, and the pool redials (session-pool.ts).
  */
-import type { Socket } from "bun";
+import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { listenForClients, type Pipe, type PipeEnd } from "../forward/pipe.ts";
 import type { MuxConfig } from "../mux/index.ts";
+import type { NetAccess } from "../net/access.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";
@@ -38,6 +39,10 @@ export interface TunnelClientSettings extends TableSettings {
   config: MuxConfig;
   /** Seconds for a dial, and for a client waiting for a session. */
   connectTimeout: number;
+  /** TLS, mutual TLS and --allow-from of the --listen port; none: plaintext, open to all. */
+  access?: NetAccess | undefined;
+  /** --server-tls: TLS (ca, serverName, client cert) for the session dials; none: plaintext. */
+  serverTls?: TLSOptions | undefined;
 }
 
 type ClientPipe = Pipe<PipeEnd, StreamEnd>;
@@ -66,6 +71,7 @@ export class TunnelClient {
         conns: settings.conns,
         config: settings.config,
         connectTimeout: settings.connectTimeout,
+        tls: settings.serverTls,
       },
       this.sessions,
       {
@@ -108,6 +114,7 @@ export class TunnelClient {
         settings.listenHost,
         settings.listenPort,
         (socket) => this.accept(socket),
+        settings.access,
       );
     } catch (error) {
       this.table.stop();

@@ -26,11 +26,17 @@ import { formatSize, parseCount, parseSize } from "../cli/units.ts";
 import { parseListen } from "../forward/forward-config.ts";
 import { parseHostPort } from "../forward/targets.ts";
 import { DEFAULT_MUX_CONFIG, type MuxConfig, MuxError, resolveConfig } from "../mux/index.ts";
+import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
+import { netOptionRows } from "../net/net-options.ts";
 
 export type TunnelRole = "client" | "server";
 type HostPort = { host: string; port: number };
 
-export interface TunnelConfig extends CommonModeOptions {
+/**
+ * NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port of
+ * either role (client: the TCP clients; server: the tunnel sessions).
+ */
+export interface TunnelConfig extends NetOptions, CommonModeOptions {
   role: TunnelRole;
   listen: HostPort;
   /** Client: the tunnel server to dial. */
@@ -50,6 +56,15 @@ export interface TunnelConfig extends CommonModeOptions {
   connectTimeout: number;
   shutdownTimeout: number;
   maxConns: number;
+  /** Client --server-tls: the sessions to the tunnel server speak TLS. */
+  serverTls: boolean;
+  /** Client --server-ca: PEM CAs the tunnel server's certificate must chain to. */
+  serverCa: string | undefined;
+  /** Client --server-servername: SNI and the name checked (default: the --server host). */
+  serverServername: string | undefined;
+  /** Client --server-cert/--server-key: the client certificate for a mutual-TLS server. */
+  serverCert: string | undefined;
+  serverKey: string | undefined;
 }
 
 export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
@@ -74,6 +89,12 @@ export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
     quiet: false,
     metricsPort: undefined,
     metricsHost: "127.0.0.1",
+    ...DEFAULT_NET_OPTIONS,
+    serverTls: false,
+    serverCa: undefined,
+    serverServername: undefined,
+    serverCert: undefined,
+    serverKey: undefined,
   };
 }
 
@@ -226,6 +247,53 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
     parse: parseCount,
     showDefault: (c) => String(c.maxConns),
   },
+  ...netOptionRows<TunnelConfig>("", "the --listen port").map(
+    ({ env: _env, ...spec }): TunnelOption => ({ ...spec, roles: BOTH }),
+  ),
+  {
+    key: "serverTls",
+    flag: "server-tls",
+    roles: ["client"],
+    kind: "boolean",
+    help: "connect to the tunnel server with TLS, verified against the system store or --server-ca",
+    showDefault: (c) => String(c.serverTls),
+  },
+  {
+    key: "serverCa",
+    flag: "server-ca",
+    roles: ["client"],
+    kind: "string",
+    valueName: "FILE",
+    help: "--server-tls: PEM CA certificate(s) the tunnel server's certificate must chain to",
+    showDefault: () => "the system store",
+  },
+  {
+    key: "serverServername",
+    flag: "server-servername",
+    roles: ["client"],
+    kind: "string",
+    valueName: "NAME",
+    help: "--server-tls: SNI and the name the tunnel server's certificate must carry",
+    showDefault: () => "the --server host",
+  },
+  {
+    key: "serverCert",
+    flag: "server-cert",
+    roles: ["client"],
+    kind: "string",
+    valueName: "FILE",
+    help: "--server-tls: PEM client certificate for a tunnel server with --tls-client-ca; needs --server-key",
+    showDefault: () => "none",
+  },
+  {
+    key: "serverKey",
+    flag: "server-key",
+    roles: ["client"],
+    kind: "string",
+    valueName: "FILE",
+    help: "--server-tls: PEM private key of --server-cert (not encrypted)",
+    showDefault: () => "none",
+  },
   ...reportingRows<TunnelConfig>().map((spec): TunnelOption => ({ ...spec, roles: BOTH })),
 ];
 
@@ -286,6 +354,24 @@ export function parseTunnelCommandLine(
   }
   if (role === "server" && config.to === undefined) {
     throw badArgument(`${context}--to HOST:PORT is required`);
+  }
+  const netProblem = checkNetOptions(config);
+  if (netProblem !== undefined) throw badArgument(`${context}${netProblem}`);
+  const dialTlsFlags = [
+    config.serverCa,
+    config.serverServername,
+    config.serverCert,
+    config.serverKey,
+  ];
+  if (!config.serverTls && dialTlsFlags.some((value) => value !== undefined)) {
+    throw badArgument(
+      `${context}--server-ca, --server-servername, --server-cert and --server-key need --server-tls`,
+    );
+  }
+  if ((config.serverCert === undefined) !== (config.serverKey === undefined)) {
+    throw badArgument(
+      `${context}${config.serverCert === undefined ? "--server-key needs --server-cert" : "--server-cert needs --server-key"}`,
+    );
   }
   try {
     return { kind: "run", config, mux: muxConfigOf(config) };

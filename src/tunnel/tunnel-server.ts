@@ -9,12 +9,14 @@
  * slower than --connect-timeout) is closed at once: smux has no way to refuse a SYN, so its
  * client sees a stream that ends without a byte, as with Go's smux-tunnel.
  */
-import type { TCPSocketListener } from "bun";
-import { CloseReason, ErrorCode, listenError, type RelayError } from "../errors.ts";
+import { CloseReason, ErrorCode, listenError, RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { dialUpstream } from "../forward/dialer.ts";
 import { type Pipe, PipeEnd } from "../forward/pipe.ts";
-import { listenSessions, type MuxConfig, type MuxSocketData, type Stream } from "../mux/index.ts";
+import { sessionAcceptHandlers } from "../mux/adapters/bun.ts";
+import type { MuxConfig, MuxSocketData, Stream } from "../mux/index.ts";
+import type { NetAccess } from "../net/access.ts";
+import { type NetListener, openListener } from "../net/listener.ts";
 import { SessionBook, type SessionRecord } from "./session-book.ts";
 import { StreamEnd } from "./stream-end.ts";
 import {
@@ -32,6 +34,8 @@ export interface TunnelServerSettings extends TableSettings {
   config: MuxConfig;
   /** Seconds a dial to the target may take. */
   connectTimeout: number;
+  /** TLS, mutual TLS and --allow-from of the session port; none: plaintext, open to all. */
+  access?: NetAccess | undefined;
 }
 
 type ServerPipe = Pipe<StreamEnd, PipeEnd>;
@@ -44,7 +48,7 @@ const DIALING = { onData() {}, onDrain() {}, onEnd() {}, onClose() {} };
 export class TunnelServer {
   readonly table: ConnectionTable<TunnelMode>;
   readonly sessions = new SessionBook();
-  private readonly listener: TCPSocketListener<MuxSocketData>;
+  private readonly listener: NetListener<MuxSocketData>;
   private readonly targetLabel: string;
   private stopping = false;
 
@@ -59,9 +63,7 @@ export class TunnelServer {
       ? `[${targetHost}]:${targetPort}`
       : `${targetHost}:${targetPort}`;
     try {
-      this.listener = listenSessions({
-        hostname: settings.listenHost,
-        port: settings.listenPort,
+      const socket = sessionAcceptHandlers({
         config: settings.config,
         onSession: (session) => {
           const record = this.sessions.add(session, session.peer ?? "-");
@@ -87,8 +89,16 @@ export class TunnelServer {
           });
         },
       });
+      this.listener = openListener<MuxSocketData>({
+        what: "tunnel server",
+        host: settings.listenHost,
+        port: settings.listenPort,
+        access: settings.access,
+        socket,
+      });
     } catch (error) {
       this.table.stop();
+      if (error instanceof RelayError) throw error;
       throw listenError("tunnel server", settings.listenHost, settings.listenPort, error);
     }
     emit({

@@ -182,27 +182,38 @@ export interface ListenSessionsOptions extends SessionOptions {
  * which closes the connections and so their sessions.
  */
 export function listenSessions(options: ListenSessionsOptions): TCPSocketListener<MuxSocketData> {
-  const config = resolveConfig(options.config);
-  const role = options.role ?? "server";
-  const sessionOptions: SessionOptions = { onStream: options.onStream, onClose: options.onClose };
-  const onSession = options.onSession;
   return Bun.listen<MuxSocketData>({
     hostname: options.hostname,
     port: options.port,
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
-    socket: {
-      ...muxSocketHandlers,
-      open(socket: Socket<MuxSocketData>) {
-        socket.data = {
-          role,
-          config,
-          options: sessionOptions,
-          onSession,
-          session: undefined,
-          error: undefined,
-        };
-        attach(socket);
-      },
-    },
+    socket: sessionAcceptHandlers(options),
   });
+}
+
+/**
+ * The handlers of a listening socket whose every accepted connection becomes a Session, for
+ * a listener opened elsewhere (src/net/listener.ts openListener, which calls `open` only once
+ * a TLS handshake has succeeded). Throws MuxError MUX_ERR_BAD_CONFIG for a bad config.
+ */
+export function sessionAcceptHandlers(
+  options: Omit<ListenSessionsOptions, "hostname" | "port" | "tls">,
+) {
+  const config = resolveConfig(options.config);
+  const role = options.role ?? "server";
+  const sessionOptions: SessionOptions = { onStream: options.onStream, onClose: options.onClose };
+  const onSession = options.onSession;
+  return {
+    ...muxSocketHandlers,
+    open(socket: Socket<MuxSocketData>) {
+      socket.data = {
+        role,
+        config,
+        options: sessionOptions,
+        onSession,
+        session: undefined,
+        error: undefined,
+      };
+      attach(socket);
+    },
+  };
 }
