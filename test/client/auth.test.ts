@@ -3,23 +3,15 @@
  * connect with CLIENT_ERR_AUTH; a publisher that sends no token is refused by the relay.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { ClientError, ClientErrorCode, connect } from "../../src/client/index.ts";
+import { ClientErrorCode, connect } from "../../src/client/index.ts";
 import { closeOf, relayPerTest } from "../support/harness.ts";
+import { rejection } from "./client-support.ts";
 import { RawFrameServer } from "./raw-server.ts";
 
 setDefaultTimeout(10_000);
 const start = relayPerTest();
 const TOKEN = "s3cret";
 const SECURED = { pubFraming: "frame", subFraming: "frame", token: TOKEN } as const;
-
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
 
 describe("token", () => {
   test("with the right token, a publisher and a subscriber get in and messages flow", async () => {

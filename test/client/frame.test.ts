@@ -4,13 +4,9 @@
  * refused Submit and a dropped connection reject, and nothing unacked is ever re-sent.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  ClientError,
-  ClientErrorCode,
-  connect,
-  type MessageWithId,
-} from "../../src/client/index.ts";
+import { ClientErrorCode, connect, type MessageWithId } from "../../src/client/index.ts";
 import { relayPerTest } from "../support/harness.ts";
+import { rejection, subscriberThenPublisher } from "./client-support.ts";
 import { RawFrameServer } from "./raw-server.ts";
 
 setDefaultTimeout(10_000);
@@ -19,25 +15,14 @@ const FRAMES = { pubFraming: "frame", subFraming: "frame" } as const;
 const text = new TextDecoder();
 const id = (n: number) => String(n).padStart(8, "0");
 
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
-
 describe("frame publish against the relay", () => {
   test("publish resolves on SubmitAck 0 and the subscriber gets each payload byte for byte, with its ID", async () => {
     const r = start(FRAMES);
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "frame",
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
+    const { subscriber, publisher } = await subscriberThenPublisher(
+      r,
+      { framing: "frame" },
+      { framing: "frame" },
+    );
     const large = new Uint8Array(200_000).map((_, i) => i % 251);
     const payloads = [
       new TextEncoder().encode("hello"),
@@ -63,13 +48,11 @@ describe("frame publish against the relay", () => {
 
   test("a string publishes as UTF-8 and iterating the subscriber yields payloads only", async () => {
     const r = start(FRAMES);
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "frame",
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
+    const { subscriber, publisher } = await subscriberThenPublisher(
+      r,
+      { framing: "frame" },
+      { framing: "frame" },
+    );
     await publisher.publish("héllo ✓");
     for await (const payload of subscriber) {
       expect(text.decode(payload)).toBe("héllo ✓");

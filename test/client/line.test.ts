@@ -7,18 +7,11 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ClientError, ClientErrorCode, connect, type Subscriber } from "../../src/client/index.ts";
 import { relayPerTest } from "../support/harness.ts";
 
+import { rejection, subscriberThenPublisher } from "./client-support.ts";
+
 setDefaultTimeout(10_000);
 const start = relayPerTest();
 const encode = (s: string) => new TextEncoder().encode(s);
-
-async function rejection(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
 
 async function take(subscriber: Subscriber, count: number): Promise<Uint8Array[]> {
   const got: Uint8Array[] = [];
@@ -33,9 +26,7 @@ async function take(subscriber: Subscriber, count: number): Promise<Uint8Array[]
 describe("line mode", () => {
   test("publish and subscribe: exact payloads, an empty one and one spanning many reads included", async () => {
     const r = start();
-    const subscriber = await connect({ role: "subscriber", port: r.relay.subPort });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort });
+    const { subscriber, publisher } = await subscriberThenPublisher(r);
     const long = new Uint8Array(700_000).fill(0x61);
     const payloads = [
       encode("hello"),
@@ -52,9 +43,7 @@ describe("line mode", () => {
 
   test("a payload holding \\n or ending in \\r is refused with CLIENT_ERR_NEWLINE and nothing is sent", async () => {
     const r = start();
-    const subscriber = await connect({ role: "subscriber", port: r.relay.subPort });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort });
+    const { subscriber, publisher } = await subscriberThenPublisher(r);
     for (const bad of ["two\nlines", "crlf\r", "\n"]) {
       const error = await rejection(publisher.publish(bad));
       expect(error.code).toBe(ClientErrorCode.Newline);
@@ -67,13 +56,11 @@ describe("line mode", () => {
 
   test("a frame publisher's message reaches a line subscriber as its payload", async () => {
     const r = start({ pubFraming: "frame", subFraming: "line" });
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "line",
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
+    const { subscriber, publisher } = await subscriberThenPublisher(
+      r,
+      { framing: "line" },
+      { framing: "frame" },
+    );
     await publisher.publish("framed");
     expect(await take(subscriber, 1)).toEqual([encode("framed")]);
     await publisher.close();
@@ -81,13 +68,7 @@ describe("line mode", () => {
 
   test("a line publisher's 1 MiB message (the relay's --max-line) reaches a frame subscriber whole, with a relay-assigned ID", async () => {
     const r = start({ pubFraming: "line", subFraming: "frame" });
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "frame",
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort });
+    const { subscriber, publisher } = await subscriberThenPublisher(r, { framing: "frame" });
     const payload = new Uint8Array(1024 * 1024).fill(0x62);
     await publisher.publish(payload);
     for await (const message of subscriber.messages({ withIds: true })) {

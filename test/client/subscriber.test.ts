@@ -7,6 +7,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ClientError, ClientErrorCode, connect } from "../../src/client/index.ts";
 import { closeOf, relayPerTest } from "../support/harness.ts";
 
+import { subscriberThenPublisher } from "./client-support.ts";
+
 setDefaultTimeout(10_000);
 const start = relayPerTest();
 const FRAMES = { pubFraming: "frame", subFraming: "frame" } as const;
@@ -15,14 +17,11 @@ describe("subscriber", () => {
   test("a consumer that does not iterate pauses the socket; the relay holds the publisher; then every message arrives in order", async () => {
     const r = start({ ...FRAMES, slowConsumer: "block", maxPending: 256 * 1024 });
     const maxQueueBytes = 64 * 1024;
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "frame",
-      maxQueueBytes,
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
+    const { subscriber, publisher } = await subscriberThenPublisher(
+      r,
+      { framing: "frame", maxQueueBytes },
+      { framing: "frame" },
+    );
     const count = 4096;
     const size = 4096; // 16 MiB: far more than the kernel's socket buffers hold
     const publishes = Array.from({ length: count }, (_, n) => {
@@ -55,13 +54,11 @@ describe("subscriber", () => {
 
   test("close() ends a running for-await loop cleanly and emits close with no error", async () => {
     const r = start(FRAMES);
-    const subscriber = await connect({
-      role: "subscriber",
-      port: r.relay.subPort,
-      framing: "frame",
-    });
-    await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
+    const { subscriber, publisher } = await subscriberThenPublisher(
+      r,
+      { framing: "frame" },
+      { framing: "frame" },
+    );
     const closeEvent = subscriber.once("close");
     let first!: () => void;
     const gotFirst = new Promise<void>((resolve) => {
