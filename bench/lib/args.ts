@@ -118,15 +118,29 @@ If nothing listens on the publisher port, the bench starts this project's
 relay (bun run src/main.ts --pub-port {pub} --sub-port {sub} --quiet, plus
 --framing frame --frame-codes C with --framing frame) and stops it afterwards.`;
 
-function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+/** A whole-number flag from `min` (to `max`), or `fallback` when absent; throws UsageError. */
+export function integer(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
   const value = Number(raw);
   if (value < min) throw new UsageError(`--${name} must be >= ${min}, got ${value}`);
+  if (value > max) throw new UsageError(`--${name} must be <= ${max}, got ${value}`);
   return value;
 }
 
-function seconds(name: string, raw: string | undefined, fallback: number, min: number): number {
+/** A number of seconds of at least `min`, or `fallback` when absent; throws UsageError. */
+export function seconds(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(value)) {

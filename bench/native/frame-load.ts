@@ -15,7 +15,7 @@
  * --allow-loss), 2 on bad usage, 3 when the run could not happen.
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "../lib/args.ts";
+import { integer, seconds, UsageError } from "../lib/args.ts";
 import type { LatencySummary } from "../lib/latency-histogram.ts";
 import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
@@ -62,25 +62,6 @@ export const FRAME_LOAD_USAGE = `Usage: bun run bench/native/frame-load.ts [flag
   --json               one BenchResult object
   --allow-loss         exit 0 even when acks were missing or wrong`;
 
-function whole(name: string, raw: string | undefined, fallback: number, min: number, max: number) {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function secs(name: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || value < min) {
-    throw new UsageError(`--${name} must be a number of seconds >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
 /** Parses the wrapper's flags (bench:compare passes the bench's own too; see the usage). */
 export function parseFrameLoadArgs(argv: string[]): FrameLoadOptions {
   let parsed: ReturnType<typeof parseWithNode>;
@@ -98,7 +79,7 @@ export function parseFrameLoadArgs(argv: string[]): FrameLoadOptions {
     host = match[1] as string;
     portText = match[2];
   }
-  const port = whole("pub-port", portText, 7001, 1, 65535);
+  const port = integer("pub-port", portText, 7001, 1, 65535);
   const ackText = v["ack-cmd"] ?? "0x82";
   const ackCmd = Number(ackText);
   if (!/^(0x[0-9a-f]{1,2}|\d{1,3})$/i.test(ackText) || ackCmd > 255) {
@@ -110,15 +91,15 @@ export function parseFrameLoadArgs(argv: string[]): FrameLoadOptions {
   return {
     host,
     port,
-    subPort: whole("sub-port", v["sub-port"], port + 1, 1, 65535),
-    conns: whole("conns", v.conns, 16, 1, 8192),
-    window: whole("window", v.window, 64, 1, 1 << 20),
-    payload: whole("payload", v.payload, 64, 0, 1 << 20),
+    subPort: integer("sub-port", v["sub-port"], port + 1, 1, 65535),
+    conns: integer("conns", v.conns, 16, 1, 8192),
+    window: integer("window", v.window, 64, 1, 1 << 20),
+    payload: integer("payload", v.payload, 64, 0, 1 << 20),
     ackCmd,
-    duration: secs("duration", v.duration, 10, 0.1),
-    warmup: secs("warmup", v.warmup, 1, 0),
-    drain: secs("drain", v.drain, 2, 0.1),
-    threads: whole("threads", v.threads, 1, 1, 16),
+    duration: seconds("duration", v.duration, 10, 0.1),
+    warmup: seconds("warmup", v.warmup, 1, 0),
+    drain: seconds("drain", v.drain, 2, 0.1),
+    threads: integer("threads", v.threads, 1, 1, 16),
     relayCmd: v["relay-cmd"],
     noSpawn: v["no-spawn"] ?? false,
     json: v.json ?? false,
