@@ -2,7 +2,9 @@
  * Builds the native bench clients on demand into bench/out/native/ (gitignored), again only
  * when the source is newer than the binary:
  * - bench/native/sat_client.c: the saturation client (lines, frames, NATS);
- * - bench/native/frame_load.c: the framed submit/ack load client (issue 12).
+ * - bench/native/frame_load.c: the framed submit/ack load client (issue 12);
+ * - bench/native/pipe_load.c and pipe_target.c: bench:tunnel's load generator and its echo
+ *   and counted-sink targets (built by bench/tunnel/native-load.ts, not by this script's main).
  *
  *   bun run bench/native/build.ts     # builds both, prints their paths
  */
@@ -15,6 +17,10 @@ export const NATIVE_SOURCE = path.join(REPO_ROOT, "bench/native/sat_client.c");
 export const NATIVE_BINARY = path.join(REPO_ROOT, "bench/out/native/sat_client");
 export const FRAME_LOAD_SOURCE = path.join(REPO_ROOT, "bench/native/frame_load.c");
 export const FRAME_LOAD_BINARY = path.join(REPO_ROOT, "bench/out/native/frame_load");
+export const PIPE_LOAD_SOURCE = path.join(REPO_ROOT, "bench/native/pipe_load.c");
+export const PIPE_LOAD_BINARY = path.join(REPO_ROOT, "bench/out/native/pipe_load");
+export const PIPE_TARGET_SOURCE = path.join(REPO_ROOT, "bench/native/pipe_target.c");
+export const PIPE_TARGET_BINARY = path.join(REPO_ROOT, "bench/out/native/pipe_target");
 
 function mtimeMs(file: string): number | undefined {
   try {
@@ -54,6 +60,16 @@ export function ensureNativeClient(say: (line: string) => void = () => {}): stri
 /** The frame load client (frame_load.c), built when needed. */
 export function ensureFrameLoad(say: (line: string) => void = () => {}): string {
   return ensureNativeBinary(FRAME_LOAD_SOURCE, FRAME_LOAD_BINARY, say);
+}
+
+/** The pipe benches' load generator (pipe_load.c), built when needed. */
+export function ensurePipeLoad(say: (line: string) => void = () => {}): string {
+  return ensureNativeBinary(PIPE_LOAD_SOURCE, PIPE_LOAD_BINARY, say);
+}
+
+/** The pipe benches' echo and counted-sink targets (pipe_target.c), built when needed. */
+export function ensurePipeTarget(say: (line: string) => void = () => {}): string {
+  return ensureNativeBinary(PIPE_TARGET_SOURCE, PIPE_TARGET_BINARY, say);
 }
 
 if (import.meta.main) {

@@ -10,11 +10,17 @@
  *
  * Each round starts every contender in turn (ours and Go alternate first), runs the
  * workloads on a fresh pair, and stops it; the table shows medians over rounds and ours/Go.
- * Before timing, each pair gets the same untimed warm-up (a quarter of the bulk bytes; round
- * trips for --seconds; new connections for half of it), so a JIT runtime is measured warm.
+ * Before timing, each pair gets the same untimed warm-up (half the bulk bytes over 32 streams;
+ * round trips for --seconds; new connections for 3 x --seconds), so a JIT runtime is measured
+ * warm. New connections need the longest: a fresh pair of ours gained ~35% over its first
+ * 5 s of them (2,800/s in the first second, 3,500-4,000/s from the fifth; Go's was flat).
+ *
+ * Load and targets are native by default (bench/native/pipe_load.c, pipe_target.c; see
+ * native-load.ts): on a 2-core box the Bun ones took most of the CPU both tunnels compete for.
  *
  * Flags: --rounds N (3), --seconds S per timed workload (2), --bulk-mib M (512),
  * --concurrency C (8), --version 1|2 (1), --conns N (4), --direct (add the no-tunnel row),
+ * --client native|bun (the load generator), --target native|bun (the echo and sink),
  * --cpu-prof DIR (profile our two processes into DIR: one round, ours only).
  */
 import { parseArgs } from "node:util";
@@ -31,6 +37,12 @@ import {
 } from "../lib/pipe-bench.ts";
 import { countedBulk } from "./bulk.ts";
 import { buildGoTunnel, type Contender, direct, go, ours } from "./contenders.ts";
+import {
+  nativeCountedBulk,
+  nativeNewConns,
+  nativeRoundTrips,
+  startNativeTargets,
+} from "./native-load.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +51,20 @@ const { values } = parseArgs({
     conns: { type: "string", default: "4" },
     direct: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    client: { type: "string", default: "native" },
+    target: { type: "string", default: "native" },
   },
 });
+for (const flag of ["client", "target"] as const) {
+  if (values[flag] !== "native" && values[flag] !== "bun") {
+    console.error(`bench:tunnel: --${flag} must be native or bun`);
+    process.exit(2);
+  }
+}
+const nativeClient = values.client === "native";
+const load = nativeClient
+  ? { bulk: nativeCountedBulk, roundTrips: nativeRoundTrips, newConns: nativeNewConns }
+  : { bulk: countedBulk, roundTrips, newConns };
 const profileDir = values["cpu-prof"];
 const rounds = profileDir ? 1 : Number(values.rounds);
 const seconds = Number(values.seconds);
@@ -58,11 +82,11 @@ async function measure(
   const toSink = await contender.start(targets.sink);
   try {
     // Warm-up, the same for both: every session dialed, and our JIT past its first tiers.
-    await attempt(name, "warm-up", () => countedBulk(toSink.port, 32, Math.floor(bulkBytes / 64)));
-    const one = await attempt(name, "bulk x1", () => countedBulk(toSink.port, 1, bulkBytes));
+    await attempt(name, "warm-up", () => load.bulk(toSink.port, 32, Math.floor(bulkBytes / 64)));
+    const one = await attempt(name, "bulk x1", () => load.bulk(toSink.port, 1, bulkBytes));
     if (one !== undefined) result["bulk1 MB/s"] = one;
     const many = await attempt(name, "bulk x32", () =>
-      countedBulk(toSink.port, 32, Math.floor(bulkBytes / 16)),
+      load.bulk(toSink.port, 32, Math.floor(bulkBytes / 16)),
     );
     if (many !== undefined) result["bulk32 MB/s"] = many;
   } finally {
@@ -72,12 +96,12 @@ async function measure(
   try {
     // Warm-up, the same for both: a fresh JIT runtime puts its compile pauses into the first
     // seconds' tail (p99 0.9 ms in a fresh pair, 0.4 ms in the next 2 s, measured here).
-    await attempt(name, "warm-up", () => roundTrips(toEcho.port, seconds));
-    await attempt(name, "warm-up", () => newConns(toEcho.port, seconds / 2, concurrency));
-    const rtt = await attempt(name, "round trips", () => roundTrips(toEcho.port, seconds));
+    await attempt(name, "warm-up", () => load.roundTrips(toEcho.port, seconds));
+    await attempt(name, "warm-up", () => load.newConns(toEcho.port, 3 * seconds, concurrency));
+    const rtt = await attempt(name, "round trips", () => load.roundTrips(toEcho.port, seconds));
     recordRoundTrips(result, rtt);
     const fresh = await attempt(name, "new connections", () =>
-      newConns(toEcho.port, seconds, concurrency),
+      load.newConns(toEcho.port, seconds, concurrency),
     );
     recordNewConns(result, name, fresh);
   } finally {
@@ -89,10 +113,13 @@ async function measure(
 const goBinary = profileDir ? undefined : await buildGoTunnel();
 const ourContender = ours(version, conns, profileDir);
 const goContender = goBinary ? go(goBinary, version, conns) : undefined;
-const targets = await startTargetProcess("bench/tunnel/targets.ts");
+const targets =
+  values.target === "native"
+    ? await startNativeTargets()
+    : await startTargetProcess("bench/tunnel/targets.ts");
 const samples = new RoundSamples();
 console.error(
-  `bench:tunnel: ${rounds} round(s), smux v${version}, ${conns} sessions, ${seconds}s timed workloads, bulk ${bulkBytes / 2 ** 20} MiB x1 and ${bulkBytes / 2 ** 24} MiB x32, ${concurrency} connect loops; Bun ${Bun.version}`,
+  `bench:tunnel: ${rounds} round(s), smux v${version}, ${conns} sessions, ${seconds}s timed workloads, bulk ${bulkBytes / 2 ** 20} MiB x1 and ${bulkBytes / 2 ** 24} MiB x32, ${concurrency} connect loops; load ${values.client}, targets ${values.target}; Bun ${Bun.version}`,
 );
 try {
   for (let round = 0; round < rounds; round++) {
