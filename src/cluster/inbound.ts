@@ -6,8 +6,15 @@
  * restart is noticed), and delivery into the hub's batches the way a frame publisher's
  * messages go (`submitToBatches`), never sent back out. Kept apart from the connection
  * (backplane.ts) and the outbound side (outbound.ts): it shares only the counters.
+ *
+ * The batches of one socket read are delivered together: the NATS client parses a read and
+ * calls back once per NATS message, all within one microtask, so a microtask queued by the
+ * first callback runs right after the last one and hands all of them to the local
+ * subscribers in one write each. When this node fell behind (a read holding many batches,
+ * exactly the latency tail), that is one write per subscriber instead of one per batch.
  */
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
+import type { BatchBuilder } from "../relay/batch.ts";
 import { submitToBatches } from "../relay/frame-publisher.ts";
 import { type Hub, WireFormat } from "../relay/hub.ts";
 import type { ClusterCounters, ClusterEvent } from "./events.ts";
@@ -15,6 +22,9 @@ import { checkFrames, forEachFrame, readHeader, sourceText } from "./wire.ts";
 
 /** A malformed batch is logged at most this often (all are counted). */
 const MALFORMED_LOG_INTERVAL_MS = 10_000;
+/** Checked batches held for delivery up to this many bytes; more are delivered at once. */
+const DELIVER_AT_ONCE_BYTES = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Checks, accounts and delivers the batches of other nodes. Malformed messages and this
@@ -26,6 +36,15 @@ export class Inbound {
   private lastMalformedLogAt = Number.NEGATIVE_INFINITY;
   /** Shutdown began: messages still in the client's hands are not delivered. */
   private closing = false;
+  /** Checked batches of other nodes not yet delivered (this read's), and their size. */
+  private readonly pending: Uint8Array[] = [];
+  private pendingMessages = 0;
+  private pendingBytes = 0;
+  private deliveryQueued = false;
+  /** The batch `submitFrame` reads from (a field, so that no closure is made per batch). */
+  private current: Uint8Array = EMPTY;
+  private frames: BatchBuilder | undefined = undefined;
+  private lines: BatchBuilder | undefined = undefined;
 
   /**
    * @param ownKey this node's source key (wire.ts `sourceKey`): its own batches are ignored.
@@ -66,7 +85,11 @@ export class Inbound {
     }
   };
 
-  /** One NATS message from the subject: checked whole, then delivered like local messages. */
+  /**
+   * One NATS message from the subject: checked whole and accounted now, delivered like local
+   * messages at the end of this microtask (with the other batches of the same read), or at
+   * once past 64 KiB held.
+   */
   receive(data: Uint8Array): void {
     const c = this.counters;
     const header = readHeader(data);
@@ -97,19 +120,72 @@ export class Inbound {
     }
     this.expected.set(header.source, header.before + header.count);
 
+    this.pending.push(data);
+    this.pendingMessages += header.count;
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= DELIVER_AT_ONCE_BYTES) {
+      this.deliverPending();
+    } else if (!this.deliveryQueued) {
+      this.deliveryQueued = true;
+      queueMicrotask(this.deliverQueued);
+    }
+  }
+
+  private readonly deliverQueued = (): void => {
+    this.deliveryQueued = false;
+    try {
+      this.deliverPending();
+    } catch (thrown) {
+      this.warn(`batches could not be delivered: ${(thrown as Error).message}`);
+    }
+  };
+
+  /**
+   * Hands the held batches to the hub: what local publishers put in its batches first (so
+   * that the next delivery holds only other nodes' messages, never sent back out), then
+   * these, in the order they came.
+   */
+  private deliverPending(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    const messages = this.pendingMessages;
+    this.pendingMessages = 0;
+    this.pendingBytes = 0;
     const hub = this.hub;
     hub.flushLocal();
-    const frames =
+    this.frames =
       hub.localReaders(WireFormat.Frame) > 0 ? hub.batches[WireFormat.Frame] : undefined;
-    const lines = hub.localReaders(WireFormat.Line) > 0 ? hub.batches[WireFormat.Line] : undefined;
-    if (frames || lines) {
-      // Each message's bytes are its own (the client never reuses them): kept by reference.
-      forEachFrame(data, (start, end) => {
-        submitToBatches(hub, frames, lines, data, start, end, start + BODY_OFFSET, true);
-      });
+    this.lines = hub.localReaders(WireFormat.Line) > 0 ? hub.batches[WireFormat.Line] : undefined;
+    try {
+      if (this.frames || this.lines) {
+        for (let i = 0; i < pending.length; i++) {
+          this.current = pending[i] as Uint8Array;
+          forEachFrame(this.current, this.submitFrame);
+        }
+      }
+    } finally {
+      // Never twice, even after a throw: delivery across nodes is at most once.
+      pending.length = 0;
+      this.current = EMPTY;
+      this.frames = undefined;
+      this.lines = undefined;
     }
-    hub.publishRemote(header.count);
+    hub.publishRemote(messages);
   }
+
+  /** Each message's bytes are its own (the client never reuses them): kept by reference. */
+  private readonly submitFrame = (start: number, end: number): void => {
+    submitToBatches(
+      this.hub,
+      this.frames,
+      this.lines,
+      this.current,
+      start,
+      end,
+      start + BODY_OFFSET,
+      true,
+    );
+  };
 
   private malformed(why: string, bytes: number): void {
     this.counters.malformed++;
