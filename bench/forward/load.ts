@@ -7,8 +7,51 @@
  * - roundTrips: one connection sends 64 bytes to the echo and waits for them, over and over;
  * - newConns: C loops each connect, send 16 bytes, wait for the echo, close, repeat; the
  *   time from connect() to the echo is what a pool of pre-dialed upstream sockets shortens.
+ *
+ * Each takes an optional ClientTls: the same client then speaks TLS (Bun's, BoringSSL) to a
+ * forwarder that terminates it, and starts its workload once the handshake is done.
  */
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
+
+/**
+ * TLS for the load's connections: the server certificate is checked against `ca` for
+ * `serverName`. Each handshake writes the protocol and cipher it negotiated to `negotiated`.
+ */
+export interface ClientTls {
+  ca: string;
+  serverName: string;
+  negotiated?: string;
+}
+
+/** Bun.connect's `tls` option for `tls`, or nothing for plaintext. */
+function connectTls(tls: ClientTls | undefined): { tls?: { ca: string; serverName: string } } {
+  return tls === undefined ? {} : { tls: { ca: tls.ca, serverName: tls.serverName } };
+}
+
+/**
+ * The `open` and `handshake` handlers that call `start` once the connection can carry data:
+ * at open in plaintext, after a successful handshake with TLS (a failed one closes, and the
+ * close handler reports it).
+ */
+function startWhenReady<T>(
+  tls: ClientTls | undefined,
+  start: (socket: Socket<T>) => void,
+): Pick<SocketHandler<T>, "open" | "handshake"> {
+  return {
+    open(socket) {
+      if (tls === undefined) start(socket);
+    },
+    handshake(socket, success) {
+      if (tls === undefined) return;
+      if (!success) {
+        socket.terminate();
+        return;
+      }
+      tls.negotiated = `${socket.getTLSVersion()} ${socket.getCipher()?.name ?? "?"}`;
+      start(socket);
+    },
+  };
+}
 
 const BLOCK = new Uint8Array(256 * 1024).fill(0x61);
 
@@ -38,7 +81,7 @@ function pump(socket: Socket<BulkState>): void {
   if (writeBlocks(socket)) socket.shutdown();
 }
 
-async function sendToSink(port: number, bytes: number): Promise<number> {
+async function sendToSink(port: number, bytes: number, tls?: ClientTls): Promise<number> {
   return new Promise((resolve, reject) => {
     const state: BulkState = { left: bytes, resolve, reject };
     let reply = new Uint8Array(0);
@@ -47,9 +90,10 @@ async function sendToSink(port: number, bytes: number): Promise<number> {
       port,
       allowHalfOpen: true,
       data: state,
+      ...connectTls(tls),
       socket: {
         binaryType: "uint8array",
-        open: pump,
+        ...startWhenReady(tls, pump),
         drain: pump,
         data(_socket, chunk) {
           reply = Buffer.concat([reply, chunk]);
@@ -83,8 +127,13 @@ export async function parallelBulk(
 }
 
 /** MB/s (10^6 bytes per second) for `connections` parallel streams of `bytesEach`. */
-export function bulk(port: number, connections: number, bytesEach: number): Promise<number> {
-  return parallelBulk(connections, bytesEach, () => sendToSink(port, bytesEach));
+export function bulk(
+  port: number,
+  connections: number,
+  bytesEach: number,
+  tls?: ClientTls,
+): Promise<number> {
+  return parallelBulk(connections, bytesEach, () => sendToSink(port, bytesEach, tls));
 }
 
 export interface RoundTripResult {
@@ -98,23 +147,31 @@ function percentile(sorted: readonly number[], fraction: number): number {
 }
 
 /** Sequential 64-byte round trips on one connection for `seconds`. */
-export async function roundTrips(port: number, seconds: number): Promise<RoundTripResult> {
+export async function roundTrips(
+  port: number,
+  seconds: number,
+  tls?: ClientTls,
+): Promise<RoundTripResult> {
   const message = new Uint8Array(64).fill(0x62);
   const samples: number[] = [];
   return new Promise((resolve, reject) => {
     let got = 0;
     let sentAt = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const started = performance.now();
+    let deadline = 0;
+    let started = 0;
     Bun.connect({
       hostname: "127.0.0.1",
       port,
+      ...connectTls(tls),
       socket: {
         binaryType: "uint8array",
-        open(socket) {
-          sentAt = performance.now();
+        // The clock starts after the handshake: round trips, not the TLS setup, are timed.
+        ...startWhenReady(tls, (socket) => {
+          started = performance.now();
+          deadline = started + seconds * 1000;
+          sentAt = started;
           socket.write(message, 0, message.length);
-        },
+        }),
         data(socket, chunk) {
           got += chunk.length;
           if (got < message.length) return;
@@ -140,8 +197,11 @@ export async function roundTrips(port: number, seconds: number): Promise<RoundTr
   });
 }
 
-/** One connect, 16-byte echo, close. Resolves with ms from connect() to the echo's arrival. */
-function oneConnection(port: number): Promise<number> {
+/**
+ * One connect, 16-byte echo, close. Resolves with ms from connect() to the echo's arrival
+ * (the TLS handshake included).
+ */
+function oneConnection(port: number, tls: ClientTls | undefined): Promise<number> {
   const message = new Uint8Array(16).fill(0x63);
   return new Promise((resolve, reject) => {
     let got = 0;
@@ -150,10 +210,11 @@ function oneConnection(port: number): Promise<number> {
     Bun.connect({
       hostname: "127.0.0.1",
       port,
+      ...connectTls(tls),
       socket: {
-        open(socket) {
+        ...startWhenReady(tls, (socket) => {
           socket.write(message, 0, message.length);
-        },
+        }),
         data(socket, chunk) {
           got += chunk.length;
           if (got < message.length) return;
@@ -175,6 +236,7 @@ export async function newConns(
   port: number,
   seconds: number,
   concurrency: number,
+  tls?: ClientTls,
 ): Promise<{ perSecond: number; failures: number; p50Ms: number; p99Ms: number }> {
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -183,7 +245,7 @@ export async function newConns(
   const loop = async () => {
     while (performance.now() < deadline) {
       try {
-        samples.push(await oneConnection(port));
+        samples.push(await oneConnection(port, tls));
       } catch {
         failures++;
       }
