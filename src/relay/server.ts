@@ -1,38 +1,31 @@
 /**
- * The relay: two Bun.listen servers, publishers on one port and subscribers on the other,
- * joined by a Hub. This file is the only one that touches sockets; line splitting, queuing
- * and fan-out live in their own pure-ish modules.
- *
- * Handlers are declared once per listener and find their connection's state on
- * `socket.data`, so no closure is made per connection.
+ * The relay: two listeners (src/net), publishers on one port and subscribers on the other,
+ * joined by a Hub; its lifecycle (start, STATS, write timeouts, shutdown) and the decisions
+ * that close connections. What each port does per connection is in port-handlers.ts; line
+ * splitting, framing, queuing and fan-out live in their own modules.
  */
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { Backplane } from "../cluster/backplane.ts";
 import { randomNodeId } from "../cluster/wire.ts";
-import { CloseReason, formatPeer } from "../errors.ts";
+import { CloseReason } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
-import { type ListenerOptions, type NetListener, openListener } from "../net/listener.ts";
+import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
-import { FrameAuth, TokenCheck } from "./frame-auth.ts";
-import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
-import { FrameSubscriberInput } from "./frame-subscriber.ts";
-import { Hub, WireFormat } from "./hub.ts";
-import { LinePublisher } from "./line-publisher.ts";
+import { TokenCheck } from "./frame-auth.ts";
+import type { FramePublisherEvents } from "./frame-publisher.ts";
+import { Hub } from "./hub.ts";
 import type { RelayOptions } from "./options.ts";
+import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-handlers.ts";
 import type { PublisherConnection } from "./publisher.ts";
-import { close as closePublisher, PublisherSockets } from "./publisher-sockets.ts";
+import { PublisherSockets } from "./publisher-sockets.ts";
 import { RelayStats } from "./relay-stats.ts";
-import { Subscriber } from "./subscriber.ts";
+import type { Subscriber } from "./subscriber.ts";
 
 export interface ShutdownReport {
   /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
   unflushedBytes: number;
   totals: StatsSnapshot;
-}
-
-function peerOf(socket: Socket<unknown>): string {
-  return formatPeer(socket.remoteAddress, socket.remotePort);
 }
 
 export class Relay {
@@ -99,9 +92,10 @@ export class Relay {
           }),
       },
     );
-    this.pubListener = this.listenPublishers();
+    const host = this.portHost();
+    this.pubListener = this.openPort("publisher", config.pubPort, publisherHandlers(host));
     try {
-      this.subListener = this.listenSubscribers();
+      this.subListener = this.openPort("subscriber", config.subPort, subscriberHandlers(host));
     } catch (error) {
       this.pubListener.stop(true);
       throw error;
@@ -217,7 +211,7 @@ export class Relay {
   private openPort<T extends PublisherConnection | Subscriber>(
     what: "publisher" | "subscriber",
     port: number,
-    socket: ListenerOptions<T>["socket"],
+    handlers: SocketHandler<T>,
   ): NetListener<T> {
     return openListener<T>({
       what,
@@ -227,131 +221,7 @@ export class Relay {
       reusePort: this.config.reusePort,
       refuseTlsClients: true,
       refused: (connection, _reason, detail) => this.markRefused(connection.data, detail),
-      socket,
-    });
-  }
-
-  private listenPublishers(): NetListener<PublisherConnection> {
-    const relay = this;
-    const config = this.config;
-    const { pubPort, maxLine } = config;
-    return this.openPort<PublisherConnection>("publisher", pubPort, {
-      binaryType: "uint8array",
-      open(socket) {
-        relay.hub.counters.publishersAccepted++;
-        const peer = peerOf(socket);
-        const publisher =
-          config.pubFraming === "frame"
-            ? new FramePublisher(
-                socket,
-                peer,
-                config,
-                new FrameAuth(relay.tokenCheck),
-                relay.framePublisherEvents,
-              )
-            : new LinePublisher(peer, maxLine);
-        socket.data = publisher;
-        if (relay.atConnectionLimit()) {
-          relay.refuse(publisher, socket);
-          return;
-        }
-        relay.publishers.add(socket);
-        relay.emit({ type: "open", side: "publisher", peer: publisher.peer });
-        if (relay.shutdownPromise) closePublisher(socket, CloseReason.Shutdown);
-      },
-      data(socket, chunk) {
-        // Bad input: the publisher already marked why; close once its acks are out.
-        if (!socket.data.receive(chunk, relay.hub)) relay.publishers.end(socket);
-      },
-      drain(socket) {
-        socket.data.drain(relay.hub);
-        relay.publishers.drained(socket);
-      },
-      close(socket, error) {
-        relay.onPublisherClose(socket, error);
-      },
-      error() {
-        // The close handler follows and reports the connection's end.
-      },
-    });
-  }
-
-  private listenSubscribers(): NetListener<Subscriber> {
-    const relay = this;
-    const config = this.config;
-    const { subPort } = config;
-    return this.openPort<Subscriber>("subscriber", subPort, {
-      binaryType: "uint8array",
-      open(socket) {
-        relay.hub.counters.subscribersAccepted++;
-        const format = config.subFraming === "frame" ? WireFormat.Frame : WireFormat.Line;
-        const subscriber = new Subscriber(socket, peerOf(socket), format);
-        socket.data = subscriber;
-        if (relay.atConnectionLimit()) {
-          relay.refuse(subscriber, socket);
-          return;
-        }
-        relay.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
-        if (relay.shutdownPromise) {
-          subscriber.closeReason = CloseReason.Shutdown;
-          socket.end();
-          return;
-        }
-        if (format === WireFormat.Frame) {
-          const auth = new FrameAuth(relay.tokenCheck);
-          subscriber.frameInput = new FrameSubscriberInput(
-            subscriber,
-            config,
-            auth,
-            relay.hub,
-            (joining) => relay.hub.add(joining),
-          );
-          // With --token, it receives nothing until its Conn carried the token.
-          if (!auth.authenticated) return;
-        }
-        relay.hub.add(subscriber);
-      },
-      data(socket, chunk) {
-        const subscriber = socket.data;
-        // A frame subscriber's Conn is protocol, not ignored input; its Submits are.
-        const ignored = subscriber.frameInput ? subscriber.frameInput.push(chunk) : chunk.length;
-        if (ignored < 0) {
-          const reason = subscriber.closeReason ?? CloseReason.BadFrame;
-          relay.cutSubscriber(subscriber, reason, subscriber.closeDetail ?? "");
-          return;
-        }
-        if (ignored === 0) return;
-        const report = subscriber.noteInput(ignored, performance.now());
-        if (report > 0) {
-          relay.emit({
-            type: "subscriber_input",
-            peer: subscriber.peer,
-            bytes: report,
-            totalBytes: subscriber.inputBytes,
-          });
-        }
-      },
-      drain(socket) {
-        relay.hub.flush(socket.data);
-        if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-      },
-      close(socket, error) {
-        const subscriber = socket.data;
-        relay.hub.remove(subscriber);
-        relay.emit({
-          type: "close",
-          side: "subscriber",
-          peer: subscriber.peer,
-          reason:
-            subscriber.closeReason ?? (error ? CloseReason.PeerReset : CloseReason.PeerClosed),
-          ...(subscriber.closeDetail ? { detail: subscriber.closeDetail } : {}),
-          droppedBytes: subscriber.droppedBytes,
-        });
-        if (relay.hub.pendingBytes === 0) relay.onFlushed?.();
-      },
-      error() {
-        // The close handler follows and reports the connection's end.
-      },
+      socket: { ...handlers, binaryType: "uint8array" },
     });
   }
 
@@ -361,20 +231,40 @@ export class Relay {
     connection.closeDetail = detail;
   }
 
-  private atConnectionLimit(): boolean {
-    const max = this.config.maxConns;
-    return max > 0 && this.publishers.size + this.hub.subscribers.length >= max;
+  /** What the port handlers (port-handlers.ts) need of this relay, in one object. */
+  private portHost(): PortHost {
+    const relay = this;
+    return {
+      hub: this.hub,
+      config: this.config,
+      publishers: this.publishers,
+      tokenCheck: this.tokenCheck,
+      framePublisherEvents: this.framePublisherEvents,
+      get shuttingDown() {
+        return relay.shutdownPromise !== undefined;
+      },
+      emit: this.emit,
+      refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
+      cutSubscriber: (subscriber, reason, detail) => this.cutSubscriber(subscriber, reason, detail),
+      publisherClosed: (socket, error) => this.onPublisherClose(socket, error),
+      backlogShrank: () => {
+        if (this.hub.pendingBytes === 0) this.onFlushed?.();
+      },
+    };
   }
 
-  /** Closes a connection over --max-conns right after accept; its close handler reports it. */
-  private refuse(
+  /** Over --max-conns: closes the just-accepted connection; its close handler reports it. */
+  private refuseOverLimit(
     connection: PublisherConnection | Subscriber,
     socket: Socket<PublisherConnection> | Socket<Subscriber>,
-  ): void {
+  ): boolean {
+    const max = this.config.maxConns;
+    if (max <= 0 || this.publishers.size + this.hub.subscribers.length < max) return false;
     this.hub.counters.refusedConnections++;
     connection.closeReason = CloseReason.MaxConns;
-    connection.closeDetail = `--max-conns ${this.config.maxConns} reached`;
+    connection.closeDetail = `--max-conns ${max} reached`;
     socket.end();
+    return true;
   }
 
   private onPublisherClose(socket: Socket<PublisherConnection>, error: Error | undefined): void {
