@@ -7,17 +7,16 @@
 
 import { readFileSync } from "node:fs";
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
-import { parseNodeId } from "../cluster/wire.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
-  FRAME_CODE_SETS,
-  FRAMINGS,
   type Framing,
   type RelayOptions,
   SLOW_CONSUMER_POLICIES,
 } from "../relay/options.ts";
+import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
+import { FRAME_OPTION_ROWS } from "./frame-options.ts";
 import {
   apply,
   badArgument,
@@ -95,80 +94,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     parse: parsePort,
     showDefault: (c) => String(c.subPort),
   },
-  {
-    key: "framing",
-    flag: "framing",
-    env: "RELAY_FRAMING",
-    kind: "string",
-    valueName: "FORMAT",
-    help:
-      "wire format of both ports: line (newline-terminated messages) | frame (seed 003 " +
-      "length-prefixed frames; publishers get a SubmitAck per message)",
-    parse: oneOf(FRAMINGS),
-    showDefault: (c) => c.framing,
-  },
-  {
-    key: "pubFraming",
-    flag: "pub-framing",
-    env: "RELAY_PUB_FRAMING",
-    kind: "string",
-    valueName: "FORMAT",
-    help: "wire format of the publisher port, overriding --framing",
-    parse: oneOf(FRAMINGS),
-    showDefault: () => "--framing",
-  },
-  {
-    key: "subFraming",
-    flag: "sub-framing",
-    env: "RELAY_SUB_FRAMING",
-    kind: "string",
-    valueName: "FORMAT",
-    help: "wire format of the subscriber port, overriding --framing",
-    parse: oneOf(FRAMINGS),
-    showDefault: () => "--framing",
-  },
-  {
-    key: "frameCodes",
-    flag: "frame-codes",
-    env: "RELAY_FRAME_CODES",
-    kind: "string",
-    valueName: "SET",
-    help:
-      "ack command codes on frame ports: spec (seed 003's table: ConnAck 0x81, SubmitAck " +
-      "0x82) | article (its Go code: 0x80, 0x81, for the article's own client)",
-    parse: oneOf(FRAME_CODE_SETS),
-    showDefault: (c) => c.frameCodes,
-  },
-  {
-    key: "maxFrame",
-    flag: "max-frame",
-    env: "RELAY_MAX_FRAME",
-    kind: "string",
-    valueName: "SIZE",
-    help: "largest frame a frame client may send, length field included; past it the connection is closed",
-    parse: frameSize,
-    showDefault: (c) => formatSize(c.maxFrame),
-  },
-  {
-    key: "token",
-    flag: "token",
-    env: "RELAY_TOKEN",
-    kind: "string",
-    valueName: "TOKEN",
-    help:
-      "frame clients must first send Conn(ID, TOKEN) (constant-time check; a wrong one is " +
-      "closed); needs frame on both ports. Prefer --token-file: a flag shows in ps",
-    showDefault: () => "none",
-  },
-  {
-    key: "tokenFile",
-    flag: "token-file",
-    env: "RELAY_TOKEN_FILE",
-    kind: "string",
-    valueName: "FILE",
-    help: "read --token from FILE (its first line)",
-    showDefault: () => "none",
-  },
+  ...FRAME_OPTION_ROWS,
   {
     key: "maxLine",
     flag: "max-line",
@@ -257,44 +183,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     parse: nonNegative(parseSeconds),
     showDefault: (c) => String(c.shutdownTimeout),
   },
-  {
-    key: "cluster",
-    flag: "cluster",
-    env: "RELAY_CLUSTER",
-    kind: "string",
-    multiple: true,
-    valueName: "URL",
-    help:
-      "join other relays through this NATS server: nats://host:port, nats://user:pass@host:port, " +
-      "nats://token@host:port, tls://host:port (TLS, system CAs); repeat for a NATS cluster's " +
-      "seeds (env: comma-separated). Messages published to any node reach every node's " +
-      "subscribers, at most once (docs/cluster.md)",
-    parse: clusterUrl,
-    showDefault: () => "off",
-  },
-  {
-    key: "clusterSubject",
-    flag: "cluster-subject",
-    env: "RELAY_CLUSTER_SUBJECT",
-    kind: "string",
-    valueName: "NAME",
-    help: "the NATS subject the nodes of one relay share; relays on one NATS with other subjects do not mix",
-    parse: natsSubject,
-    showDefault: () => "bun-relay.PUB_PORT.SUB_PORT",
-  },
-  {
-    key: "nodeId",
-    flag: "node-id",
-    env: "RELAY_NODE_ID",
-    kind: "string",
-    valueName: "HEX16",
-    help: "this node's id on the backplane (16 hex digits), logged at start",
-    parse: (text) => {
-      parseNodeId(text);
-      return text.toLowerCase();
-    },
-    showDefault: () => "random",
-  },
+  ...CLUSTER_OPTION_ROWS,
   {
     key: "reusePort",
     flag: "reuse-port",
@@ -355,31 +244,6 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     showDefault: (c) => String(c.metricsTls),
   },
 ];
-
-/** --cluster: a NATS URL (checked here; parsed again by the backplane). */
-function clusterUrl(text: string): string {
-  parseNatsUrl(text);
-  return text;
-}
-
-/** --cluster-subject: a NATS subject one can publish to (no wildcard, space or empty token). */
-function natsSubject(text: string): string {
-  if (!/^[^\s*>.]+(\.[^\s*>.]+)*$/.test(text)) {
-    throw new Error(
-      `'${text}' is not a NATS subject to publish to (tokens separated by dots; no spaces, * or >)`,
-    );
-  }
-  return text;
-}
-
-/** --max-frame: a size from 14 B (an ack) to 4 GiB - 1 (what a u32 length can say). */
-function frameSize(text: string): number {
-  const value = parseSize(text);
-  if (!(value >= 14 && value <= 0xffff_ffff)) {
-    throw new Error(`'${text}' must be from 14 B to 4 GiB - 1 B`);
-  }
-  return value;
-}
 
 /** What the command line asked for: run the relay with a config, or print help / version. */
 export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | { kind: "version" };

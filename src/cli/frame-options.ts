@@ -1,0 +1,95 @@
+/**
+ * The relay's option rows for seed 003's framed protocol (issue 12): the wire format of each
+ * port, the ack codes, the frame size limit and the token. Part of the relay's one option
+ * table (config.ts), which drives parsing, environment variables and --help.
+ */
+import { FRAME_CODE_SETS, FRAMINGS } from "../relay/options.ts";
+import type { RelayConfig } from "./config.ts";
+import { type OptionSpec, oneOf } from "./option-table.ts";
+import { formatSize, parseSize } from "./units.ts";
+
+export const FRAME_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
+  {
+    key: "framing",
+    flag: "framing",
+    env: "RELAY_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help:
+      "wire format of both ports: line (newline-terminated messages) | frame (seed 003 " +
+      "length-prefixed frames; publishers get a SubmitAck per message)",
+    parse: oneOf(FRAMINGS),
+    showDefault: (c) => c.framing,
+  },
+  {
+    key: "pubFraming",
+    flag: "pub-framing",
+    env: "RELAY_PUB_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help: "wire format of the publisher port, overriding --framing",
+    parse: oneOf(FRAMINGS),
+    showDefault: () => "--framing",
+  },
+  {
+    key: "subFraming",
+    flag: "sub-framing",
+    env: "RELAY_SUB_FRAMING",
+    kind: "string",
+    valueName: "FORMAT",
+    help: "wire format of the subscriber port, overriding --framing",
+    parse: oneOf(FRAMINGS),
+    showDefault: () => "--framing",
+  },
+  {
+    key: "frameCodes",
+    flag: "frame-codes",
+    env: "RELAY_FRAME_CODES",
+    kind: "string",
+    valueName: "SET",
+    help:
+      "ack command codes on frame ports: spec (seed 003's table: ConnAck 0x81, SubmitAck " +
+      "0x82) | article (its Go code: 0x80, 0x81, for the article's own client)",
+    parse: oneOf(FRAME_CODE_SETS),
+    showDefault: (c) => c.frameCodes,
+  },
+  {
+    key: "maxFrame",
+    flag: "max-frame",
+    env: "RELAY_MAX_FRAME",
+    kind: "string",
+    valueName: "SIZE",
+    help: "largest frame a frame client may send, length field included; past it the connection is closed",
+    parse: frameSize,
+    showDefault: (c) => formatSize(c.maxFrame),
+  },
+  {
+    key: "token",
+    flag: "token",
+    env: "RELAY_TOKEN",
+    kind: "string",
+    valueName: "TOKEN",
+    help:
+      "frame clients must first send Conn(ID, TOKEN) (constant-time check; a wrong one is " +
+      "closed); needs frame on both ports. Prefer --token-file: a flag shows in ps",
+    showDefault: () => "none",
+  },
+  {
+    key: "tokenFile",
+    flag: "token-file",
+    env: "RELAY_TOKEN_FILE",
+    kind: "string",
+    valueName: "FILE",
+    help: "read --token from FILE (its first line)",
+    showDefault: () => "none",
+  },
+];
+
+/** --max-frame: a size from 14 B (an ack) to 4 GiB - 1 (what a u32 length can say). */
+function frameSize(text: string): number {
+  const value = parseSize(text);
+  if (!(value >= 14 && value <= 0xffff_ffff)) {
+    throw new Error(`'${text}' must be from 14 B to 4 GiB - 1 B`);
+  }
+  return value;
+}
