@@ -3,8 +3,9 @@
  * for the relay and the client SDK. Pure throughout (no socket, no timer, no Promise).
  *
  * - frame-wire.ts: the byte layout, the `spec`/`article` command code sets, FrameError.
- * - frame-decoder.ts: FrameDecoder, a chunk-fed state machine calling a FrameSink per frame,
- *   zero-copy when a frame lies in one chunk, judging each header before buffering its body.
+ * - frame-decoder.ts: FrameDecoder, a chunk-fed state machine calling a FrameSink (declared
+ *   in frame-sink.ts) per frame, zero-copy when a frame lies in one chunk, judging each
+ *   header before buffering its body.
  * - frame-encoder.ts: `write*` into a caller's buffer, `encode*` into fresh arrays, AckBatch.
  * - frame-id.ts: IDs from strings, and FrameIdCounter for relay-assigned IDs.
  *
