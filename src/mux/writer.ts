@@ -50,8 +50,12 @@ export interface UpdateSource {
 export const FLUSH_THRESHOLD = 64 * 1024;
 /** The batch buffer starts this small (most sessions carry small frames) ... */
 const BATCH_MIN = 16 * 1024;
-/** ... and grows to this once a batch fills up while more waits. */
-const BATCH_MAX = 256 * 1024;
+/**
+ * ... and grows to this once a batch fills up while more waits. 1 MiB rather than 256 KiB:
+ * bench:tunnel bulk with 32 streams went from 535-583 to 597-658 MB/s (3 A/B pairs; 2 MiB
+ * did no better), as each send then moves more frames for the same per-call cost.
+ */
+const BATCH_MAX = 1024 * 1024;
 const UPD_FRAME_SIZE = HEADER_SIZE + UPD_BODY_SIZE;
 
 export class FrameWriter {
