@@ -11,9 +11,10 @@
  * Each round starts every contender in turn (ours and Go alternate first), runs the
  * workloads on a fresh pair, and stops it; the table shows medians over rounds and ours/Go.
  * Before timing, each pair gets the same untimed warm-up (half the bulk bytes over 32 streams;
- * round trips for --seconds; new connections for 3 x --seconds), so a JIT runtime is measured
- * warm. New connections need the longest: a fresh pair of ours gained ~35% over its first
- * 5 s of them (2,800/s in the first second, 3,500-4,000/s from the fifth; Go's was flat).
+ * round trips for --seconds; new connections for 4 x --seconds), so a JIT runtime is measured
+ * warm. New connections need the longest: a fresh pair of ours gained 35-45% over its first
+ * 5-8 s of them (2,600-2,800/s in the first second, 3,500-4,000/s from then on, in 1 s steps
+ * on one pair; Go's stayed at 2,450-3,150/s throughout).
  *
  * Load and targets are native by default (bench/native/pipe_load.c, pipe_target.c; see
  * native-load.ts): on a 2-core box the Bun ones took most of the CPU both tunnels compete for.
@@ -97,7 +98,7 @@ async function measure(
     // Warm-up, the same for both: a fresh JIT runtime puts its compile pauses into the first
     // seconds' tail (p99 0.9 ms in a fresh pair, 0.4 ms in the next 2 s, measured here).
     await attempt(name, "warm-up", () => load.roundTrips(toEcho.port, seconds));
-    await attempt(name, "warm-up", () => load.newConns(toEcho.port, 3 * seconds, concurrency));
+    await attempt(name, "warm-up", () => load.newConns(toEcho.port, 4 * seconds, concurrency));
     const rtt = await attempt(name, "round trips", () => load.roundTrips(toEcho.port, seconds));
     recordRoundTrips(result, rtt);
     const fresh = await attempt(name, "new connections", () =>
