@@ -19,7 +19,8 @@
  *   sink's 8-byte count; MB/s = all bytes / time until the last count (10^6 bytes).
  *
  * Percentiles as load.ts: sorted samples, the one at floor(n * p). One JSON line on stdout:
- *   rtt/conns: {"perSecond":..,"p50Ms":..,"p99Ms":..,"samples":..,"failures":..}
+ *   rtt/conns: {"perSecond":..,"p50Ms":..,"p90Ms":..,"p99Ms":..,"p999Ms":..,"maxMs":..,
+ *               "samples":..,"failures":..}
  *   bulk:      {"mbps":..,"total":..,"seconds":..}
  * Exit status 0 after a run, 2 on bad flags, 3 when it cannot run (bulk: a count that is off).
  */
@@ -80,9 +81,10 @@ static double percentile_ms(double fraction) {
 static void print_latency(uint64_t started, uint64_t failures) {
   double elapsed = (now_ns() - started) / 1e9;
   qsort(samples, nsamples, sizeof *samples, by_value);
-  printf("{\"perSecond\":%.3f,\"p50Ms\":%.6f,\"p99Ms\":%.6f,\"samples\":%zu,\"failures\":%llu}\n",
-         nsamples / elapsed, percentile_ms(0.5), percentile_ms(0.99), nsamples,
-         (unsigned long long)failures);
+  printf("{\"perSecond\":%.3f,\"p50Ms\":%.6f,\"p90Ms\":%.6f,\"p99Ms\":%.6f,\"p999Ms\":%.6f,"
+         "\"maxMs\":%.6f,\"samples\":%zu,\"failures\":%llu}\n",
+         nsamples / elapsed, percentile_ms(0.5), percentile_ms(0.9), percentile_ms(0.99),
+         percentile_ms(0.999), percentile_ms(1.0), nsamples, (unsigned long long)failures);
 }
 
 static struct sockaddr_in target(void) {
