@@ -10,15 +10,10 @@
  */
 import type { Socket } from "bun";
 import { CloseReason, formatPeer } from "../errors.ts";
+import type { EndOwner, Endpoint } from "./endpoint.ts";
 import type { ForwardEvent, ForwardMode, ForwardStats } from "./forward-events.ts";
-import {
-  type AnyPipe,
-  type EndOwner,
-  type Endpoint,
-  Pipe,
-  PipeEnd,
-  type PipeListener,
-} from "./pipe.ts";
+import { type AnyPipe, Pipe, type PipeListener } from "./pipe.ts";
+import { PipeEnd } from "./pipe-end.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */

@@ -12,7 +12,8 @@
  */
 import type { Socket } from "bun";
 import { ErrorCode, RelayError } from "../errors.ts";
-import { type EndOwner, type PipeEnd, pipeEndHandlers } from "./pipe.ts";
+import type { EndOwner } from "./endpoint.ts";
+import { type PipeEnd, pipeEndHandlers } from "./pipe-end.ts";
 
 const IGNORE: EndOwner = {
   onData() {},

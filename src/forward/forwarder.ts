@@ -9,7 +9,8 @@ import type { NetAccess } from "../net/access.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { type DialTls, dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
-import { listenForClients, type Pipe, PipeEnd } from "./pipe.ts";
+import type { Pipe } from "./pipe.ts";
+import { listenForClients, PipeEnd } from "./pipe-end.ts";
 import { UpstreamPool } from "./pool.ts";
 import { type BalancePolicy, Target, TargetSet } from "./targets.ts";
 

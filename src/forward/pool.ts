@@ -13,7 +13,8 @@
 import type { Socket } from "bun";
 import type { RelayError } from "../errors.ts";
 import { type DialTls, dialUpstream } from "./dialer.ts";
-import { type EndOwner, PipeEnd } from "./pipe.ts";
+import type { EndOwner } from "./endpoint.ts";
+import { PipeEnd } from "./pipe-end.ts";
 import type { Target } from "./targets.ts";
 
 export const EARLY_BYTES_LIMIT = 64 * 1024;

@@ -22,7 +22,7 @@
  * Before a stream is attached (a tunnel client waiting for a session), sent bytes wait here;
  * the pipe pauses its producer past PRECONNECT_HIGH_WATER, as for a socket still connecting.
  */
-import type { EndOwner, Endpoint } from "../forward/pipe.ts";
+import type { EndOwner, Endpoint } from "../forward/endpoint.ts";
 import { MuxError, type Stream } from "../mux/index.ts";
 
 /** Bytes queued in a stream, not yet framed, past which the pipe stops reading the other side. */

@@ -16,7 +16,8 @@
 import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
-import { listenForClients, type Pipe, type PipeEnd } from "../forward/pipe.ts";
+import type { Pipe } from "../forward/pipe.ts";
+import { listenForClients, type PipeEnd } from "../forward/pipe-end.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import { SessionBook } from "./session-book.ts";

@@ -12,7 +12,8 @@
 import { CloseReason, ErrorCode, listenError, RelayError } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import { dialUpstream } from "../forward/dialer.ts";
-import { type Pipe, PipeEnd } from "../forward/pipe.ts";
+import type { Pipe } from "../forward/pipe.ts";
+import { PipeEnd } from "../forward/pipe-end.ts";
 import { sessionAcceptHandlers } from "../mux/adapters/bun.ts";
 import type { MuxConfig, MuxSocketData, Stream } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
