@@ -7,10 +7,9 @@ import { DEFAULT_MUX_CONFIG } from "../../src/mux/index.ts";
 import {
   defaultTunnelConfig,
   parseTunnelCommandLine,
-  TUNNEL_OPTIONS,
-  tunnelEnvName,
   tunnelHelpText,
 } from "../../src/tunnel/tunnel-config.ts";
+import { TUNNEL_OPTIONS, tunnelEnvName } from "../../src/tunnel/tunnel-options.ts";
 
 function run(argv: string[], env: Record<string, string> = {}) {
   const command = parseTunnelCommandLine(["tunnel", ...argv], env);
