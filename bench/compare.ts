@@ -43,6 +43,15 @@ import { parseArgs } from "node:util";
 import { goPeer, goUnavailable } from "../test/support/go-peers.ts";
 import {
   type Contender,
+  oursLabel,
+  type RelayKind,
+  runnerScript,
+  SCENARIOS,
+  type Scenario,
+  scenarioKey,
+  selectScenarios,
+} from "./compare/scenarios.ts";
+import {
   FIGURES,
   formatFigure,
   formatRatio,
@@ -50,16 +59,9 @@ import {
   judge,
   median,
   mediansOf,
-  oursLabel,
-  type RelayKind,
   ratio,
   roundOrder,
-  runnerScript,
-  SCENARIOS,
-  type Scenario,
-  scenarioKey,
-  selectScenarios,
-} from "./compare/scenarios.ts";
+} from "./compare/verdicts.ts";
 import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
 import { ensureNativeClient } from "./native/build.ts";
 import { parseNativeOutput } from "./native/native-result.ts";

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
+  oursLabel,
+  runnerScript,
+  runsOnNativeClient,
+  SCENARIOS,
+  scenarioKey,
+  selectScenarios,
+} from "../../bench/compare/scenarios.ts";
+import {
   extraCutAtSec,
   FIGURES,
   formatFigure,
@@ -7,15 +15,9 @@ import {
   judge,
   median,
   mediansOf,
-  oursLabel,
   ratio,
   roundOrder,
-  runnerScript,
-  runsOnNativeClient,
-  SCENARIOS,
-  scenarioKey,
-  selectScenarios,
-} from "../../bench/compare/scenarios.ts";
+} from "../../bench/compare/verdicts.ts";
 import { parseBenchArgs } from "../../bench/lib/args.ts";
 import type { RelayLogSummary } from "../../bench/lib/relay-log.ts";
 import { parseFrameLoadArgs } from "../../bench/native/frame-load.ts";
