@@ -1,3 +1,12 @@
+/**
+ * The scenarios of `bun run bench:compare`: one per target of issue 4, one per measured
+ * scenario of issue 11 (the default slow-consumer policy, `stall`) and one per target of
+ * issue 12 (the framed protocol against seed 003's Go server), each run against several
+ * contenders (this relay with given flags, the article's Go relay, nats-server, the sink
+ * relay, seed 003's Go frame server), with the goal that says whether the target holds.
+ * Pure data, tested without running anything; the arithmetic that judges a run (medians,
+ * ratios, verdicts; issue 11's rules also read what our relay logged) is in verdicts.ts.
+ */
 import { nativeCanRun } from "../native/native-result.ts";
 
 /** `go-frame`: seed 003's Go server (../shared/peers/go-frame, cmd/server), one port. */
