@@ -250,6 +250,14 @@ export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | 
 
 const PORT_KEYS = ["pubPort", "subPort"] as const;
 
+/** Throws a bad argument naming the modes when `word` is neither a flag nor a port number. */
+function checkNotAMode(word: string | undefined): void {
+  if (word === undefined || word.startsWith("-") || /^\d+$/.test(word)) return;
+  throw badArgument(
+    `unknown mode '${word}': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]`,
+  );
+}
+
 /**
  * Parses the relay's command line (without the runtime and script names) and environment:
  * the option table, plus up to two positional ports (PUB SUB, like the Go relay).
@@ -259,11 +267,15 @@ export function parseCommandLine(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
 ): Command {
+  // A first word that is neither a flag nor a port is most likely a mistyped mode: say so
+  // before its flags (forward's, say) are judged as the relay's.
+  checkNotAMode(argv[0]);
   const parsed = parseOptionTable(OPTIONS, argv, env, DEFAULT_CONFIG, {
     positionals(config, positionals, flagGiven) {
       if (positionals.length > 2) {
         throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
       }
+      checkNotAMode(positionals[0]);
       positionals.forEach((text, index) => {
         const key = PORT_KEYS[index] as (typeof PORT_KEYS)[number];
         const spec = OPTIONS.find((o) => o.key === key) as OptionSpec<RelayConfig>;

@@ -15,7 +15,9 @@ export function reportModeFailure(error: unknown, status: number, command: strin
   const message =
     error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
   process.stderr.write(`bun-relay: ${message}\n`);
-  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts ${command} --help'.\n`);
+  // `tunnel` without a role passes "tunnel ": one space between words in the hint.
+  const words = command.trim().replace(/\s+/g, " ");
+  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts ${words} --help'.\n`);
   return status;
 }
 

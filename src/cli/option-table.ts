@@ -44,6 +44,31 @@ export function badArgument(reason: string): RelayError {
 }
 
 /**
+ * `--stall-timeout -1` as `--stall-timeout=-1`: node:util calls a value starting with `-`
+ * ambiguous and says so in a paragraph of advice; a negative number after a flag that takes
+ * a value can only be that value, which the flag's own parser then accepts or refuses with
+ * its reason.
+ */
+function joinNegativeValues(
+  argv: readonly string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith("--") && options[arg.slice(2)]?.type === "string";
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
+/**
  * Parses `argv` (without the runtime, script and mode names) and `env` against `specs`,
  * starting from a copy of `defaults`. `positionals` handles positional arguments after the
  * environment and before the flags (it throws badArgument for any it does not take); without
@@ -77,7 +102,8 @@ export function parseOptionTable<C extends object>(
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true });
+    const args = joinNegativeValues(argv, parseOptions);
+    parsed = parseArgs({ args, options: parseOptions, allowPositionals: true });
   } catch (error) {
     // node:util's messages name the flag but may span lines and end in advice about `--`.
     const lines = (error as Error).message

@@ -47,6 +47,33 @@ describe("bun run src/main.ts", () => {
     );
   });
 
+  test("a mistyped mode is named as an unknown mode, not as a bad port", async () => {
+    const { status, stderr } = await runToExit(["forwrad", "--listen", "127.0.0.1:0"]);
+    expect(status).toBe(2);
+    expect(stderr).toBe(
+      "bun-relay: unknown mode 'forwrad': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]\n" +
+        "Try 'bun run src/main.ts --help'.\n",
+    );
+  });
+
+  test("a negative value after a flag is that flag's value, refused by its own rule", async () => {
+    const { status, stderr } = await runToExit(["--stall-timeout", "-1"]);
+    expect(status).toBe(2);
+    expect(stderr).toBe(
+      "bun-relay: --stall-timeout: '-1' is not a duration (examples: 5, 0.5, 250ms, 1m)\n" +
+        "Try 'bun run src/main.ts --help'.\n",
+    );
+  });
+
+  test("tunnel with an unknown role points to `tunnel --help`", async () => {
+    const { status, stderr } = await runToExit(["tunnel", "bogus"]);
+    expect(status).toBe(2);
+    expect(stderr).toBe(
+      "bun-relay: tunnel: unknown role 'bogus' (use 'tunnel client' or 'tunnel server')\n" +
+        "Try 'bun run src/main.ts tunnel --help'.\n",
+    );
+  });
+
   test("a port already in use is one line on stderr and exit status 1", async () => {
     const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
