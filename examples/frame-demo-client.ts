@@ -8,6 +8,9 @@
  *
  * The seed needed two goroutines per connection (one writing, one reading acks with a read
  * deadline); with the SDK, each publish is a promise that settles on its ack.
+ *
+ * Exit status: 0 when every client dialed and every Submit was acked with result 0; 1 when a
+ * dial or a Submit failed (each failure is printed as it happens); 2 for a bad argument.
  */
 import { parseArgs } from "node:util";
 import { type ClientError, connect, type FrameCodes, type Publisher } from "bun-relay/client";
@@ -59,7 +62,8 @@ const hex4 = () =>
     .padStart(4, "0");
 const codename = () => `${pick(ADJECTIVES)}-${pick(NOUNS)}-${hex4()}`;
 
-async function startClient(i: number): Promise<void> {
+/** Whether every client of this run dialed and got every Submit acked. */
+async function startClient(i: number): Promise<boolean> {
   let publisher: Publisher;
   try {
     publisher = await connect({
@@ -72,10 +76,11 @@ async function startClient(i: number): Promise<void> {
     });
   } catch (error) {
     console.log(`[client ${i}]: dial error: ${(error as Error).message}`);
-    return;
+    return false;
   }
   console.log(`[client ${i}]: dial ok`);
 
+  let failed = 0;
   const acks: Promise<void>[] = [];
   for (let counter = 1; counter <= submits; counter++) {
     const payload = codename();
@@ -87,14 +92,20 @@ async function startClient(i: number): Promise<void> {
     acks.push(
       sent.then(
         () => console.log(`[client ${i}]: the result of submit ack[${id}] is 0`),
-        (error: ClientError) => console.log(`[client ${i}]: submit ${id} failed: ${error.message}`),
+        (error: ClientError) => {
+          failed++;
+          console.log(`[client ${i}]: submit ${id} failed: ${error.message}`);
+        },
       ),
     );
     if (counter < submits) await Bun.sleep(1000);
   }
   await Promise.all(acks);
   await publisher.close();
-  console.log(`[client ${i}]: exit ok`);
+  if (failed === 0) console.log(`[client ${i}]: exit ok`);
+  else console.log(`[client ${i}]: exit, ${failed} of ${submits} submit(s) failed`);
+  return failed === 0;
 }
 
-await Promise.all(Array.from({ length: clients }, (_, n) => startClient(n + 1)));
+const results = await Promise.all(Array.from({ length: clients }, (_, n) => startClient(n + 1)));
+process.exitCode = results.every(Boolean) ? 0 : 1;

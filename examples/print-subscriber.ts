@@ -3,12 +3,16 @@
  * text when the payload is printable UTF-8, else as hex. Reconnects when the relay restarts
  * (and says so); Ctrl-C closes it.
  *
+ * Exit status: 0 after --count messages or Ctrl-C; 1 when connecting fails (refused, wrong
+ * token, ...) or the subscriber is closed by an error (a wrong token on a reconnect, a
+ * protocol error), printed as one line.
+ *
  *   bun run src/main.ts --framing frame                      # the relay, in another terminal
  *   bun run examples/print-subscriber.ts [--host H] [--port 7002] [--framing frame|line]
  *                                        [--codes spec|article] [--token T] [--count N]
  */
 import { parseArgs } from "node:util";
-import { connect, type FrameCodes, type Framing } from "bun-relay/client";
+import { connect, type FrameCodes, type Framing, type Subscriber } from "bun-relay/client";
 
 const { values } = parseArgs({
   options: {
@@ -22,14 +26,20 @@ const { values } = parseArgs({
 });
 const limit = values.count === undefined ? Number.POSITIVE_INFINITY : Number(values.count);
 
-const subscriber = await connect({
-  role: "subscriber",
-  host: values.host,
-  port: Number(values.port),
-  framing: values.framing as Framing,
-  codes: values.codes as FrameCodes,
-  token: values.token,
-});
+let subscriber: Subscriber;
+try {
+  subscriber = await connect({
+    role: "subscriber",
+    host: values.host,
+    port: Number(values.port),
+    framing: values.framing as Framing,
+    codes: values.codes as FrameCodes,
+    token: values.token,
+  });
+} catch (error) {
+  console.log(`[sub]: dial error: ${(error as Error).message}`);
+  process.exit(1);
+}
 console.log(`[sub]: subscribed to ${subscriber.peer} (${subscriber.framing})`);
 subscriber.on("disconnect", ({ error }) => console.log(`[sub]: disconnected: ${error.reason}`));
 subscriber.on("reconnect", ({ attempts, downtimeMs }) =>
@@ -54,9 +64,15 @@ const messages =
   subscriber.framing === "frame"
     ? subscriber.messages({ withIds: true })
     : mapLines(subscriber.messages());
-for await (const { id, payload } of messages) {
-  console.log(`[sub]: ${id ? `[${id}] ` : ""}${payload.length} B ${show(payload)}`);
-  if (++received >= limit) break; // leaving the loop closes the subscriber
+try {
+  for await (const { id, payload } of messages) {
+    console.log(`[sub]: ${id ? `[${id}] ` : ""}${payload.length} B ${show(payload)}`);
+    if (++received >= limit) break; // leaving the loop closes the subscriber
+  }
+} catch (error) {
+  // The loop throws the ClientError that closed the subscriber, after what was queued.
+  console.log(`[sub]: closed after ${received} message(s): ${(error as Error).message}`);
+  process.exit(1);
 }
 console.log(`[sub]: done, ${received} message(s)`);
 

@@ -1,0 +1,176 @@
+/**
+ * The SDK's `tls` option against the real relay listening with TLS (`--tls-cert`, `--tls-key`,
+ * and `--tls-client-ca` for mutual TLS), on ephemeral ports: exact bytes from a publisher to a
+ * subscriber, both over TLS, on frame ports with a token and on line ports; with a token, a
+ * failed handshake rejects `connect` with CLIENT_ERR_CONNECT. Certificates are
+ * made with openssl in a temporary directory (test/net/certs.ts), never committed.
+ */
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
+import type { TLSOptions } from "bun";
+import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
+import {
+  ClientErrorCode,
+  connect,
+  type Publisher,
+  type Subscriber,
+} from "../../src/client/index.ts";
+import { NetAccess } from "../../src/net/access.ts";
+import type { RelayEvent } from "../../src/relay/events.ts";
+import { Relay } from "../../src/relay/server.ts";
+import { makeTestCerts, type TestCerts } from "../net/certs.ts";
+import { rejection } from "./client-support.ts";
+
+setDefaultTimeout(10_000);
+
+let certs: TestCerts;
+beforeAll(() => {
+  certs = makeTestCerts();
+});
+afterAll(() => certs.remove());
+
+/** A relay with TLS in this process, and a way to wait for its events. */
+class TlsRelay {
+  readonly events: RelayEvent[] = [];
+  readonly relay: Relay;
+  private waiters: { test: (event: RelayEvent) => boolean; resolve: () => void }[] = [];
+
+  constructor(overrides: Partial<RelayConfig>) {
+    const config: RelayConfig = {
+      ...DEFAULT_CONFIG,
+      host: "127.0.0.1",
+      pubPort: 0,
+      subPort: 0,
+      statsInterval: 0,
+      tlsCert: certs.serverCert,
+      tlsKey: certs.serverKey,
+      ...overrides,
+    };
+    const record = (event: RelayEvent) => this.record(event);
+    this.relay = new Relay(config, record, NetAccess.load(config, record));
+  }
+
+  /** Resolves once some event (seen or to come) satisfies `test`. */
+  waitFor(test: (event: RelayEvent) => boolean): Promise<void> {
+    if (this.events.some(test)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  private record(event: RelayEvent): void {
+    this.events.push(event);
+    const pending = this.waiters;
+    this.waiters = [];
+    for (const waiter of pending) {
+      if (waiter.test(event)) waiter.resolve();
+      else this.waiters.push(waiter);
+    }
+  }
+}
+
+let current: TlsRelay | undefined;
+const clients: (Publisher | Subscriber)[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close();
+  await current?.relay.shutdown(0);
+  current = undefined;
+});
+
+function startRelay(overrides: Partial<RelayConfig> = {}): TlsRelay {
+  current = new TlsRelay(overrides);
+  return current;
+}
+
+const subscriberOpen = (event: RelayEvent) => event.type === "open" && event.side === "subscriber";
+
+/** Every byte value, newlines included: a frame payload, not a line. */
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+describe("the SDK over TLS", () => {
+  test("mutual TLS plus --token, frame ports: the subscriber gets exactly the published bytes", async () => {
+    const r = startRelay({
+      tlsClientCa: certs.caCert,
+      pubFraming: "frame",
+      subFraming: "frame",
+      token: "s3cret",
+    });
+    const tls: TLSOptions = {
+      ca: certs.read(certs.caCert),
+      cert: certs.read(certs.clientCert),
+      key: certs.read(certs.clientKey),
+      serverName: "localhost",
+    };
+    const common = { framing: "frame", token: "s3cret", tls, reconnect: false } as const;
+    const subscriber = await connect({ ...common, role: "subscriber", port: r.relay.subPort });
+    clients.push(subscriber);
+    await r.waitFor(subscriberOpen);
+    const publisher = await connect({ ...common, role: "publisher", port: r.relay.pubPort });
+    clients.push(publisher);
+
+    const payloads = [
+      new TextEncoder().encode("over TLS"),
+      ALL_BYTES,
+      new Uint8Array(100_000).fill(0x2a),
+    ];
+    await Promise.all(payloads.map((payload) => publisher.publish(payload)));
+
+    const received: { id: string; payload: Uint8Array }[] = [];
+    for await (const message of subscriber.messages({ withIds: true })) {
+      received.push(message);
+      if (received.length === payloads.length) break;
+    }
+    // The Conn took 00000001; the Submits are 00000002..00000004.
+    expect(received.map((m) => m.id)).toEqual(["00000002", "00000003", "00000004"]);
+    expect(received.map((m) => m.payload)).toEqual(payloads);
+    expect(r.relay.totals()).toMatchObject({ authFailures: 0 });
+    expect(r.events.filter((e) => e.type === "tls_handshake_failed")).toEqual([]);
+  });
+
+  test("server TLS only, line ports: lines arrive byte for byte", async () => {
+    const r = startRelay();
+    const tls: TLSOptions = { ca: Bun.file(certs.caCert), serverName: "localhost" }; // a BunFile works too
+    const subscriber = await connect({ role: "subscriber", port: r.relay.subPort, tls });
+    clients.push(subscriber);
+    await r.waitFor(subscriberOpen);
+    const publisher = await connect({ role: "publisher", port: r.relay.pubPort, tls });
+    clients.push(publisher);
+
+    const lines = ["first", "déjà vu \u{1f512}", "x".repeat(70_000)];
+    for (const line of lines) await publisher.publish(line);
+
+    const decoder = new TextDecoder();
+    const received: string[] = [];
+    for await (const payload of subscriber) {
+      received.push(decoder.decode(payload));
+      if (received.length === lines.length) break;
+    }
+    expect(received).toEqual(lines);
+  });
+
+  test("with a token, a client refused in the TLS handshake fails connect with CLIENT_ERR_CONNECT", async () => {
+    const r = startRelay({
+      tlsClientCa: certs.caCert,
+      pubFraming: "frame",
+      subFraming: "frame",
+      token: "s3cret",
+    });
+    const error = await rejection(
+      connect({
+        role: "publisher",
+        port: r.relay.pubPort,
+        framing: "frame",
+        token: "s3cret",
+        tls: { ca: certs.read(certs.caCert), serverName: "localhost" }, // no client certificate
+      }),
+    );
+    expect(error.code).toBe(ClientErrorCode.Connect);
+    expect(error.reason).toContain("CERTIFICATE_REQUIRED");
+    await r.waitFor((e) => e.type === "tls_handshake_failed" && e.reason === "no_cert");
+  });
+});
