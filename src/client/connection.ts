@@ -91,7 +91,12 @@ export class Link {
 const handlers: SocketHandler<Link> = {
   binaryType: "uint8array",
   open(socket) {
-    socket.data.connection.linkOpened(socket.data, socket);
+    // Over TLS the link opens at the handshake, so nothing is sent or resolved before the
+    // relay's certificate was checked.
+    if (!socket.data.connection.usesTls) socket.data.connection.linkOpened(socket.data, socket);
+  },
+  handshake(socket, ok, error) {
+    socket.data.connection.linkHandshake(socket.data, socket, ok, error);
   },
   data(socket, chunk) {
     socket.data.connection.linkData(socket.data, chunk);
@@ -154,6 +159,31 @@ export class Connection {
 
   // Called by the socket handlers and Link, for the current link only.
 
+  /** Whether links dial with TLS (the `tls` option): they open at the handshake. */
+  get usesTls(): boolean {
+    return this.options.tls !== undefined && this.options.tls !== false;
+  }
+
+  /** A TLS link's handshake finished: it opens, or fails with CLIENT_ERR_CONNECT. */
+  linkHandshake(link: Link, socket: Socket<Link>, ok: boolean, error: Error | null): void {
+    if (ok) {
+      this.linkOpened(link, socket);
+      return;
+    }
+    if (link.abandoned || link !== this.current) {
+      socket.terminate();
+      return;
+    }
+    const why = error?.message ?? "the relay's certificate was not accepted";
+    link.failure = this.error(
+      ClientErrorCode.Connect,
+      `TLS handshake failed: ${why}`,
+      error ?? undefined,
+    );
+    link.socket = socket;
+    socket.terminate();
+  }
+
   linkOpened(link: Link, socket: Socket<Link>): void {
     if (link.abandoned || link !== this.current) {
       socket.terminate();
@@ -211,7 +241,11 @@ export class Connection {
     this.state = "connecting";
     const { host, port, tls, connectTimeoutMs } = this.options;
     link.timer = setTimeout(() => {
-      const what = link.socket ? "no ConnAck" : "no TCP connection";
+      const what = link.socket
+        ? "no ConnAck"
+        : this.usesTls
+          ? "no TCP connection or TLS handshake"
+          : "no TCP connection";
       link.fail(this.error(ClientErrorCode.Connect, `${what} within ${connectTimeoutMs} ms`));
     }, connectTimeoutMs);
     Bun.connect<Link>({ hostname: host, port, tls, data: link, socket: handlers }).catch(

@@ -58,8 +58,10 @@ export interface CommonOptions {
   /** The ack codes on the wire, as the relay's `--frame-codes`. Default `spec` (0x81/0x82). */
   codes?: FrameCodes;
   /**
-   * Passed to Bun.connect's `tls` as it is. Untested: the relay has no TLS listener until
-   * issue 14.
+   * TLS to a relay started with `--tls-cert` (docs/client.md "TLS"): `true` verifies against
+   * the system CAs; an object is passed to Bun.connect's `tls` as it is (`ca`, `cert`/`key`
+   * for `--tls-client-ca`, `serverName`). The connection counts as open once the handshake
+   * succeeded; a failed one is CLIENT_ERR_CONNECT.
    */
   tls?: boolean | TLSOptions;
   /**

@@ -1,8 +1,9 @@
 /**
  * The SDK's `tls` option against the real relay listening with TLS (`--tls-cert`, `--tls-key`,
  * and `--tls-client-ca` for mutual TLS), on ephemeral ports: exact bytes from a publisher to a
- * subscriber, both over TLS, on frame ports with a token and on line ports; with a token, a
- * failed handshake rejects `connect` with CLIENT_ERR_CONNECT. Certificates are
+ * subscriber, both over TLS, on frame ports with a token and on line ports; a failed handshake
+ * (the client's certificate refused, or the relay's not trusted) rejects `connect` with
+ * CLIENT_ERR_CONNECT. Certificates are
  * made with openssl in a temporary directory (test/net/certs.ts), never committed.
  */
 import {
@@ -151,6 +152,22 @@ describe("the SDK over TLS", () => {
       if (received.length === lines.length) break;
     }
     expect(received).toEqual(lines);
+  });
+
+  test("without a token, connect waits for the handshake: a relay certificate from an untrusted CA fails it", async () => {
+    const r = startRelay();
+    const error = await rejection(
+      connect({
+        role: "subscriber",
+        port: r.relay.subPort,
+        // The relay's certificate is signed by certs.caCert, not by this CA.
+        tls: { ca: certs.read(certs.otherCaCert), serverName: "localhost" },
+        reconnect: false,
+      }),
+    );
+    expect(error.code).toBe(ClientErrorCode.Connect);
+    expect(error.reason).toStartWith("TLS handshake failed: ");
+    expect(r.relay.subscriberCount).toBe(0);
   });
 
   test("with a token, a client refused in the TLS handshake fails connect with CLIENT_ERR_CONNECT", async () => {
