@@ -24,7 +24,7 @@ import {
 } from "../cli/option-table.ts";
 import { formatSize, parseCount, parsePort, parseSize } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
-import { netOptionRows } from "../net/net-options.ts";
+import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
 import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
 import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
 
@@ -228,32 +228,13 @@ export const OPTIONS: readonly ForwardingOption[] = [
   ...netOptionRows<ForwardingConfig>("", "the --listen port").map(
     ({ env: _env, ...spec }): ForwardingOption => ({ ...spec, modes: BOTH }),
   ),
-  {
-    key: "toTls",
-    flag: "to-tls",
-    modes: ["forward"],
-    kind: "boolean",
-    help: "connect to the targets with TLS, verified against the system store or --to-ca",
-    showDefault: (c) => String(c.toTls),
-  },
-  {
-    key: "toCa",
-    flag: "to-ca",
-    modes: ["forward"],
-    kind: "string",
-    valueName: "FILE",
-    help: "--to-tls: PEM CA certificate(s) the targets' certificates must chain to",
-    showDefault: () => "the system store",
-  },
-  {
-    key: "toServername",
-    flag: "to-servername",
-    modes: ["forward"],
-    kind: "string",
-    valueName: "NAME",
-    help: "--to-tls: SNI and the name the target's certificate must carry",
-    showDefault: () => "the target's host",
-  },
+  ...dialTlsOptionRows<ForwardingConfig>({
+    prefix: "to",
+    peers: "the targets",
+    certificates: "the targets' certificates",
+    certificate: "the target's certificate",
+    defaultName: "the target's host",
+  }).map((spec): ForwardingOption => ({ ...spec, modes: ["forward"] })),
   ...reportingRows<ForwardingConfig>().map((spec): ForwardingOption => ({ ...spec, modes: BOTH })),
 ];
 

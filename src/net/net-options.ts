@@ -79,3 +79,76 @@ export function netOptionRows<C extends NetOptions>(
   ];
   return rows as unknown as OptionSpec<C>[];
 }
+
+/** The dialing side's TLS settings behind dialTlsOptionRows, for one flag prefix. */
+export interface DialTlsRowsOf {
+  /** `to` (forward: --to-tls, --to-ca, …) or `server` (tunnel client: --server-tls, …). */
+  prefix: "to" | "server";
+  /** Who is dialed, for the help: "the targets", "the tunnel server". */
+  peers: string;
+  /** Whose certificate is checked: "the targets' certificates", "the tunnel server's certificate". */
+  certificates: string;
+  /** One peer's certificate, for --P-servername: "the target's certificate". */
+  certificate: string;
+  /** What SNI defaults to: "the target's host", "the --server host". */
+  defaultName: string;
+  /** With a client certificate (--P-cert, --P-key): for whom, in the help. */
+  clientCertFor?: string;
+}
+
+/**
+ * TLS origination flags for a mode that dials out (issue 14): `--P-tls`, `--P-ca FILE`,
+ * `--P-servername NAME`, and with `clientCertFor` also `--P-cert FILE` and `--P-key FILE`,
+ * as rows of its option table without environment variables (the mode adds its own). The
+ * keys are `${prefix}Tls`, `${prefix}Ca`, `${prefix}Servername`, `${prefix}Cert`,
+ * `${prefix}Key`, which the mode's config type must have.
+ */
+export function dialTlsOptionRows<C>(of: DialTlsRowsOf): Omit<OptionSpec<C>, "env">[] {
+  const p = of.prefix;
+  const rows: Omit<OptionSpec<Record<string, unknown>>, "env">[] = [
+    {
+      key: `${p}Tls`,
+      flag: `${p}-tls`,
+      kind: "boolean",
+      help: `connect to ${of.peers} with TLS, verified against the system store or --${p}-ca`,
+      showDefault: (c) => String(c[`${p}Tls`]),
+    },
+    {
+      key: `${p}Ca`,
+      flag: `${p}-ca`,
+      kind: "string",
+      valueName: "FILE",
+      help: `--${p}-tls: PEM CA certificate(s) ${of.certificates} must chain to`,
+      showDefault: () => "the system store",
+    },
+    {
+      key: `${p}Servername`,
+      flag: `${p}-servername`,
+      kind: "string",
+      valueName: "NAME",
+      help: `--${p}-tls: SNI and the name ${of.certificate} must carry`,
+      showDefault: () => of.defaultName,
+    },
+  ];
+  if (of.clientCertFor !== undefined) {
+    rows.push(
+      {
+        key: `${p}Cert`,
+        flag: `${p}-cert`,
+        kind: "string",
+        valueName: "FILE",
+        help: `--${p}-tls: PEM client certificate for ${of.clientCertFor} with --tls-client-ca; needs --${p}-key`,
+        showDefault: () => "none",
+      },
+      {
+        key: `${p}Key`,
+        flag: `${p}-key`,
+        kind: "string",
+        valueName: "FILE",
+        help: `--${p}-tls: PEM private key of --${p}-cert (not encrypted)`,
+        showDefault: () => "none",
+      },
+    );
+  }
+  return rows as unknown as Omit<OptionSpec<C>, "env">[];
+}

@@ -14,7 +14,7 @@ import { type OptionSpec, oneOf } from "../cli/option-table.ts";
 import { formatSize, parseCount, parseSize } from "../cli/units.ts";
 import { parseListen } from "../forward/forward-config.ts";
 import { parseHostPort } from "../forward/targets.ts";
-import { netOptionRows } from "../net/net-options.ts";
+import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
 import type { HostPort, TunnelConfig, TunnelRole } from "./tunnel-config.ts";
 
 /** A row of the table: an option without its environment variable, and the roles it is in. */
@@ -169,50 +169,14 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
   ...netOptionRows<TunnelConfig>("", "the --listen port").map(
     ({ env: _env, ...spec }): TunnelOption => ({ ...spec, roles: BOTH }),
   ),
-  {
-    key: "serverTls",
-    flag: "server-tls",
-    roles: ["client"],
-    kind: "boolean",
-    help: "connect to the tunnel server with TLS, verified against the system store or --server-ca",
-    showDefault: (c) => String(c.serverTls),
-  },
-  {
-    key: "serverCa",
-    flag: "server-ca",
-    roles: ["client"],
-    kind: "string",
-    valueName: "FILE",
-    help: "--server-tls: PEM CA certificate(s) the tunnel server's certificate must chain to",
-    showDefault: () => "the system store",
-  },
-  {
-    key: "serverServername",
-    flag: "server-servername",
-    roles: ["client"],
-    kind: "string",
-    valueName: "NAME",
-    help: "--server-tls: SNI and the name the tunnel server's certificate must carry",
-    showDefault: () => "the --server host",
-  },
-  {
-    key: "serverCert",
-    flag: "server-cert",
-    roles: ["client"],
-    kind: "string",
-    valueName: "FILE",
-    help: "--server-tls: PEM client certificate for a tunnel server with --tls-client-ca; needs --server-key",
-    showDefault: () => "none",
-  },
-  {
-    key: "serverKey",
-    flag: "server-key",
-    roles: ["client"],
-    kind: "string",
-    valueName: "FILE",
-    help: "--server-tls: PEM private key of --server-cert (not encrypted)",
-    showDefault: () => "none",
-  },
+  ...dialTlsOptionRows<TunnelConfig>({
+    prefix: "server",
+    peers: "the tunnel server",
+    certificates: "the tunnel server's certificate",
+    certificate: "the tunnel server's certificate",
+    defaultName: "the --server host",
+    clientCertFor: "a tunnel server",
+  }).map((spec): TunnelOption => ({ ...spec, roles: ["client"] })),
   ...reportingRows<TunnelConfig>().map((spec): TunnelOption => ({ ...spec, roles: BOTH })),
 ];
 
