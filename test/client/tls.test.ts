@@ -3,8 +3,8 @@
  * and `--tls-client-ca` for mutual TLS), on ephemeral ports: exact bytes from a publisher to a
  * subscriber, both over TLS, on frame ports with a token and on line ports; a failed handshake
  * (the client's certificate refused, or the relay's not trusted) rejects `connect` with
- * CLIENT_ERR_CONNECT. Certificates are
- * made with openssl in a temporary directory (test/net/certs.ts), never committed.
+ * CLIENT_ERR_CONNECT. Certificates are made with openssl in a temporary directory
+ * (test/net/certs.ts), never committed.
  */
 import {
   afterAll,
@@ -16,17 +16,16 @@ import {
   test,
 } from "bun:test";
 import type { TLSOptions } from "bun";
-import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
+import type { RelayConfig } from "../../src/cli/config.ts";
 import {
   ClientErrorCode,
   connect,
   type Publisher,
   type Subscriber,
 } from "../../src/client/index.ts";
-import { NetAccess } from "../../src/net/access.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
-import { Relay } from "../../src/relay/server.ts";
 import { makeTestCerts, type TestCerts } from "../net/certs.ts";
+import { TestRelay } from "../support/harness.ts";
 import { rejection } from "./client-support.ts";
 
 setDefaultTimeout(10_000);
@@ -37,45 +36,7 @@ beforeAll(() => {
 });
 afterAll(() => certs.remove());
 
-/** A relay with TLS in this process, and a way to wait for its events. */
-class TlsRelay {
-  readonly events: RelayEvent[] = [];
-  readonly relay: Relay;
-  private waiters: { test: (event: RelayEvent) => boolean; resolve: () => void }[] = [];
-
-  constructor(overrides: Partial<RelayConfig>) {
-    const config: RelayConfig = {
-      ...DEFAULT_CONFIG,
-      host: "127.0.0.1",
-      pubPort: 0,
-      subPort: 0,
-      statsInterval: 0,
-      tlsCert: certs.serverCert,
-      tlsKey: certs.serverKey,
-      ...overrides,
-    };
-    const record = (event: RelayEvent) => this.record(event);
-    this.relay = new Relay(config, record, NetAccess.load(config, record));
-  }
-
-  /** Resolves once some event (seen or to come) satisfies `test`. */
-  waitFor(test: (event: RelayEvent) => boolean): Promise<void> {
-    if (this.events.some(test)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ test, resolve }));
-  }
-
-  private record(event: RelayEvent): void {
-    this.events.push(event);
-    const pending = this.waiters;
-    this.waiters = [];
-    for (const waiter of pending) {
-      if (waiter.test(event)) waiter.resolve();
-      else this.waiters.push(waiter);
-    }
-  }
-}
-
-let current: TlsRelay | undefined;
+let current: TestRelay | undefined;
 const clients: (Publisher | Subscriber)[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
@@ -83,8 +44,9 @@ afterEach(async () => {
   current = undefined;
 });
 
-function startRelay(overrides: Partial<RelayConfig> = {}): TlsRelay {
-  current = new TlsRelay(overrides);
+/** A relay in this process whose ports speak TLS with the test certificates. */
+function startRelay(overrides: Partial<RelayConfig> = {}): TestRelay {
+  current = new TestRelay({ tlsCert: certs.serverCert, tlsKey: certs.serverKey, ...overrides });
   return current;
 }
 

@@ -6,6 +6,7 @@
 import { afterEach } from "bun:test";
 import type { Socket } from "bun";
 import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
+import { NetAccess } from "../../src/net/access.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
 import { Relay } from "../../src/relay/server.ts";
 
@@ -90,7 +91,9 @@ export class TestRelay {
       statsInterval: 0,
       ...overrides,
     };
-    this.relay = new Relay(config, (event) => this.record(event));
+    // The ports' access rules as main.ts loads them, so TLS and --allow-from overrides apply.
+    const record = (event: RelayEvent) => this.record(event);
+    this.relay = new Relay(config, record, NetAccess.load(config, record));
   }
 
   /** Resolves with the first event (already seen or to come) that satisfies `test`. */
