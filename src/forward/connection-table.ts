@@ -10,10 +10,12 @@
  */
 import type { Socket } from "bun";
 import { CloseReason, formatPeer } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
+import type { NetListener } from "../net/listener.ts";
 import type { EndOwner, Endpoint } from "./endpoint.ts";
 import type { ForwardEvent, ForwardMode, ForwardStats } from "./forward-events.ts";
 import { type AnyPipe, Pipe, type PipeListener } from "./pipe.ts";
-import { PipeEnd } from "./pipe-end.ts";
+import { listenForClients, PipeEnd } from "./pipe-end.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */
@@ -205,6 +207,24 @@ export class ConnectionTable<M extends string = ForwardMode> implements PipeList
       }, timeoutMs);
       this.emptyWaiters.push(done);
     });
+  }
+
+  /**
+   * Opens the mode's client port for `accept` (listenForClients: src/net's listener, with TLS
+   * and --allow-from from `where.access`). When the port cannot be opened, the table is
+   * stopped before the RelayError is rethrown, so a failed start leaves no timer running.
+   */
+  listen(
+    what: string,
+    where: { listenHost: string; listenPort: number; access?: NetAccess | undefined },
+    accept: (socket: Socket<PipeEnd>) => void,
+  ): NetListener<PipeEnd> {
+    try {
+      return listenForClients(what, where.listenHost, where.listenPort, accept, where.access);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
   }
 
   /** Stops the timers and closes every pipe (FIN both ways). */

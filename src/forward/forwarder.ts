@@ -6,11 +6,12 @@
 import type { Socket } from "bun";
 import { CloseReason, ErrorCode, type RelayError } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
+import type { NetListener } from "../net/listener.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { type DialTls, dialUpstream } from "./dialer.ts";
 import type { ForwardEventListener } from "./forward-events.ts";
 import type { Pipe } from "./pipe.ts";
-import { listenForClients, PipeEnd } from "./pipe-end.ts";
+import { PipeEnd } from "./pipe-end.ts";
 import { UpstreamPool } from "./pool.ts";
 import { type BalancePolicy, Target, TargetSet } from "./targets.ts";
 
@@ -35,7 +36,7 @@ export class Forwarder {
   readonly targets: TargetSet;
   readonly pools: UpstreamPool[] = [];
   private readonly poolOf = new Map<Target, UpstreamPool>();
-  private readonly listener: ReturnType<typeof listenForClients>;
+  private readonly listener: NetListener<PipeEnd>;
   private stopped = false;
 
   /** Starts listening; throws a RelayError when the address cannot be opened. */
@@ -48,18 +49,7 @@ export class Forwarder {
       settings.balance,
     );
     this.table = new ConnectionTable("forward", settings, emit, () => this.extraStats());
-    try {
-      this.listener = listenForClients(
-        "forward",
-        settings.listenHost,
-        settings.listenPort,
-        (socket) => this.accept(socket),
-        settings.access,
-      );
-    } catch (error) {
-      this.table.stop();
-      throw error;
-    }
+    this.listener = this.table.listen("forward", settings, (socket) => this.accept(socket));
     if (settings.pool > 0) {
       for (const target of this.targets.targets) {
         const pool = new UpstreamPool(

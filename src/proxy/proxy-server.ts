@@ -13,8 +13,9 @@ import { dialUpstream } from "../forward/dialer.ts";
 import type { EndOwner } from "../forward/endpoint.ts";
 import type { ForwardEventListener } from "../forward/forward-events.ts";
 import type { Pipe } from "../forward/pipe.ts";
-import { listenForClients, PipeEnd } from "../forward/pipe-end.ts";
+import { PipeEnd } from "../forward/pipe-end.ts";
 import type { NetAccess } from "../net/access.ts";
+import type { NetListener } from "../net/listener.ts";
 import { ConnectHeadReader, type ConnectRequest } from "./connect-head.ts";
 import { type AllowPattern, checkProxyAuthorization, isAllowed } from "./proxy-policy.ts";
 
@@ -134,7 +135,7 @@ class Lingering implements EndOwner {
 
 export class ProxyServer {
   readonly table: ConnectionTable;
-  private readonly listener: ReturnType<typeof listenForClients>;
+  private readonly listener: NetListener<PipeEnd>;
   private stopped = false;
 
   constructor(
@@ -147,18 +148,7 @@ export class ProxyServer {
       targetsUp: 0,
       targets: 0,
     }));
-    try {
-      this.listener = listenForClients(
-        "proxy",
-        settings.listenHost,
-        settings.listenPort,
-        (socket) => this.accept(socket),
-        settings.access,
-      );
-    } catch (error) {
-      this.table.stop();
-      throw error;
-    }
+    this.listener = this.table.listen("proxy", settings, (socket) => this.accept(socket));
     emit({ type: "listening", mode: "proxy", host: settings.listenHost, port: this.port });
   }
 

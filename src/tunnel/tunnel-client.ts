@@ -17,9 +17,10 @@ import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
 import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
 import type { Pipe } from "../forward/pipe.ts";
-import { listenForClients, type PipeEnd } from "../forward/pipe-end.ts";
+import type { PipeEnd } from "../forward/pipe-end.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
+import type { NetListener } from "../net/listener.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";
@@ -54,7 +55,7 @@ export class TunnelClient {
   readonly table: ConnectionTable<TunnelMode>;
   readonly sessions = new SessionBook();
   readonly pool: SessionPool;
-  private readonly listener: ReturnType<typeof listenForClients>;
+  private readonly listener: NetListener<PipeEnd>;
   /** Clients waiting for a session, with their --connect-timeout timers. */
   private readonly waiting = new Map<ClientPipe, ReturnType<typeof setTimeout>>();
   private stopping = false;
@@ -109,18 +110,7 @@ export class TunnelClient {
           }),
       },
     );
-    try {
-      this.listener = listenForClients(
-        "tunnel client",
-        settings.listenHost,
-        settings.listenPort,
-        (socket) => this.accept(socket),
-        settings.access,
-      );
-    } catch (error) {
-      this.table.stop();
-      throw error;
-    }
+    this.listener = this.table.listen("tunnel client", settings, (socket) => this.accept(socket));
     emit({
       type: "listening",
       mode: "tunnel-client",
