@@ -3,10 +3,8 @@
  * line) over a Connection; this class only exposes it.
  */
 import { idText } from "../protocol/frame-codec.ts";
+import { ClientHandle } from "./client-handle.ts";
 import type { Connection } from "./connection.ts";
-import type { ClientError } from "./errors.ts";
-import type { ClientEventListener, ClientEventName, ClientEvents } from "./events.ts";
-import type { Framing } from "./options.ts";
 import type { PublishWindow } from "./publish-window.ts";
 
 /**
@@ -25,25 +23,13 @@ import type { PublishWindow } from "./publish-window.ts";
  * await publisher.drain();                     // waits for every publish, then closes
  * ```
  */
-export class Publisher {
+export class Publisher extends ClientHandle {
   /** @internal Made by connect(). */
   constructor(
-    private readonly connection: Connection,
+    connection: Connection,
     private readonly window: PublishWindow,
-  ) {}
-
-  /** The relay's `host:port`. */
-  get peer(): string {
-    return this.connection.options.peer;
-  }
-
-  get framing(): Framing {
-    return this.connection.options.framing;
-  }
-
-  /** True while a connection is up (and authenticated): publishes go out at once. */
-  get connected(): boolean {
-    return this.connection.link !== undefined;
+  ) {
+    super(connection);
   }
 
   /** Frame: Submits sent and not yet acked. Line: lines not yet taken by the kernel. */
@@ -65,11 +51,6 @@ export class Publisher {
   get lastSubmitId(): string | undefined {
     const id = this.window.lastSubmitId;
     return id === undefined ? undefined : idText(id, 0);
-  }
-
-  /** Resolves once closed for good: undefined after close(), else the error that closed it. */
-  get closed(): Promise<ClientError | undefined> {
-    return this.connection.closed;
   }
 
   /**
@@ -101,24 +82,6 @@ export class Publisher {
   }
 
   /**
-   * Adds a listener for `disconnect`, `reconnecting`, `reconnect` or `close`; returns a
-   * function that removes it.
-   *
-   * @example
-   * ```ts
-   * publisher.on("disconnect", ({ error, rejected }) => log(`${rejected} unacked: ${error.reason}`));
-   * ```
-   */
-  on<K extends ClientEventName>(event: K, listener: ClientEventListener<K>): () => void {
-    return this.connection.events.on(event, listener);
-  }
-
-  /** Resolves with the next `event`. */
-  once<K extends ClientEventName>(event: K): Promise<ClientEvents[K]> {
-    return this.connection.events.once(event);
-  }
-
-  /**
    * Waits until every publish made so far has settled (acked, refused, taken by the kernel
    * or rejected), then closes. Publishes made meanwhile are waited for too. With reconnect on
    * and the relay gone, it waits for the relay to return.
@@ -126,14 +89,5 @@ export class Publisher {
   async drain(): Promise<void> {
     await this.window.idle();
     await this.close();
-  }
-
-  /**
-   * Closes now: the connection ends (FIN), publishes not settled reject with
-   * CLIENT_ERR_CLOSED, and `close` is emitted. Idempotent.
-   */
-  async close(): Promise<void> {
-    this.connection.close();
-    await this.connection.closed;
   }
 }

@@ -3,10 +3,9 @@
  * decoding and the queue are SubscriberSession's; this class exposes them.
  */
 import { BODY_OFFSET, ID_OFFSET, idText } from "../protocol/frame-codec.ts";
+import { ClientHandle } from "./client-handle.ts";
 import type { Connection } from "./connection.ts";
-import { type ClientError, ClientErrorCode } from "./errors.ts";
-import type { ClientEventListener, ClientEventName, ClientEvents } from "./events.ts";
-import type { Framing } from "./options.ts";
+import { ClientErrorCode } from "./errors.ts";
 import type { SubscriberSession } from "./subscriber-session.ts";
 
 /** A message with the ID its Submit frame carried (frame ports only). */
@@ -43,27 +42,15 @@ const DONE = { value: undefined, done: true } as const;
  * }
  * ```
  */
-export class Subscriber implements AsyncIterable<Uint8Array> {
+export class Subscriber extends ClientHandle implements AsyncIterable<Uint8Array> {
   private iterating = false;
 
   /** @internal Made by connect(). */
   constructor(
-    private readonly connection: Connection,
+    connection: Connection,
     private readonly session: SubscriberSession,
-  ) {}
-
-  /** The relay's `host:port`. */
-  get peer(): string {
-    return this.connection.options.peer;
-  }
-
-  get framing(): Framing {
-    return this.connection.options.framing;
-  }
-
-  /** True while a connection is up (and authenticated). */
-  get connected(): boolean {
-    return this.connection.link !== undefined;
+  ) {
+    super(connection);
   }
 
   /** Messages received since connect, over every connection, iterated or not. */
@@ -79,11 +66,6 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
   /** True while reading is paused because more than `maxQueueBytes` wait. */
   get paused(): boolean {
     return this.session.isPaused;
-  }
-
-  /** Resolves once closed for good: undefined after close(), else the error that closed it. */
-  get closed(): Promise<ClientError | undefined> {
-    return this.connection.closed;
   }
 
   /**
@@ -124,25 +106,6 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
           payload: frame.subarray(BODY_OFFSET),
         })),
     };
-  }
-
-  /** Adds a listener for `disconnect`, `reconnecting`, `reconnect` or `close`; returns its remover. */
-  on<K extends ClientEventName>(event: K, listener: ClientEventListener<K>): () => void {
-    return this.connection.events.on(event, listener);
-  }
-
-  /** Resolves with the next `event`. */
-  once<K extends ClientEventName>(event: K): Promise<ClientEvents[K]> {
-    return this.connection.events.once(event);
-  }
-
-  /**
-   * Closes now: the connection ends, messages still queued are dropped, a running iteration
-   * ends (its loop exits with no error), and `close` is emitted. Idempotent.
-   */
-  async close(): Promise<void> {
-    this.connection.close();
-    await this.connection.closed;
   }
 
   private iterate<T>(map: (message: Uint8Array) => T): AsyncIterator<T> {
