@@ -9,47 +9,16 @@ import { afterEach } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { flushOutbox, type OutboxConn, sendWithBackpressure } from "../../bench/forward/echo-io.ts";
 import type { ForwardEvent } from "../../src/forward/forward-events.ts";
+import { TypedEventLog } from "../support/event-log.ts";
 import { TestClient } from "../support/harness.ts";
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 
-/** Keeps events and resolves waiters, like TestRelay in test/support/harness.ts. */
-export class EventLog {
-  readonly events: ForwardEvent[] = [];
-  private waiters: {
-    test: (event: ForwardEvent) => boolean;
-    resolve: (e: ForwardEvent) => void;
-  }[] = [];
-
-  readonly listener = (event: ForwardEvent): void => {
-    this.events.push(event);
-    const pending = this.waiters;
-    this.waiters = [];
-    for (const waiter of pending) {
-      if (waiter.test(event)) waiter.resolve(event);
-      else this.waiters.push(waiter);
-    }
-  };
-
-  waitFor<T extends ForwardEvent["type"]>(
-    type: T,
-    test: (event: Extract<ForwardEvent, { type: T }>) => boolean = () => true,
-  ): Promise<Extract<ForwardEvent, { type: T }>> {
-    const matches = (event: ForwardEvent) =>
-      event.type === type && test(event as Extract<ForwardEvent, { type: T }>);
-    const seen = this.events.find(matches);
-    if (seen) return Promise.resolve(seen as Extract<ForwardEvent, { type: T }>);
-    return new Promise((resolve) =>
-      this.waiters.push({ test: matches, resolve: resolve as (e: ForwardEvent) => void }),
-    );
-  }
-
+/** Forward's and proxy's events, to wait on (test/support/event-log.ts). */
+export class EventLog extends TypedEventLog<ForwardEvent> {
   closes(): Extract<ForwardEvent, { type: "close" }>[] {
-    return this.events.filter((e) => e.type === "close") as Extract<
-      ForwardEvent,
-      { type: "close" }
-    >[];
+    return this.of("close");
   }
 }
 

@@ -15,52 +15,14 @@ import { TunnelServer, type TunnelServerSettings } from "../../src/tunnel/tunnel
 import { EchoServer, PipeClient } from "../forward/forward-harness.ts";
 import { goPeersDir } from "../mux/go-peers.ts";
 import { onCleanup, until } from "../mux/support.ts";
+import { TypedEventLog } from "../support/event-log.ts";
 
 export { EchoServer, PipeClient };
 
-/** Keeps a side's events and resolves waiters (as forward's EventLog, for tunnel events). */
-export class TunnelLog {
-  readonly events: TunnelEvent[] = [];
-  private waiters: { test: (event: TunnelEvent) => boolean; resolve: (e: TunnelEvent) => void }[] =
-    [];
-
-  readonly listener = (event: TunnelEvent): void => {
-    this.events.push(event);
-    const pending = this.waiters;
-    this.waiters = [];
-    for (const waiter of pending) {
-      if (waiter.test(event)) waiter.resolve(event);
-      else this.waiters.push(waiter);
-    }
-  };
-
-  /** The first event of `type` matching `test`, past or future. */
-  waitFor<T extends TunnelEvent["type"]>(
-    type: T,
-    test: (event: Extract<TunnelEvent, { type: T }>) => boolean = () => true,
-    timeoutMs = 8000,
-  ): Promise<Extract<TunnelEvent, { type: T }>> {
-    const matches = (event: TunnelEvent) =>
-      event.type === type && test(event as Extract<TunnelEvent, { type: T }>);
-    const seen = this.events.find(matches);
-    if (seen) return Promise.resolve(seen as Extract<TunnelEvent, { type: T }>);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for a ${type} event`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        test: matches,
-        resolve: (event) => {
-          clearTimeout(timer);
-          resolve(event as Extract<TunnelEvent, { type: T }>);
-        },
-      });
-    });
-  }
-
-  of<T extends TunnelEvent["type"]>(type: T): Extract<TunnelEvent, { type: T }>[] {
-    return this.events.filter((e) => e.type === type) as Extract<TunnelEvent, { type: T }>[];
+/** A tunnel side's events, to wait on (test/support/event-log.ts); waits time out after 8 s. */
+export class TunnelLog extends TypedEventLog<TunnelEvent> {
+  constructor() {
+    super(8000);
   }
 }
 
