@@ -4,56 +4,12 @@
  * (exit 0), a bad flag (exit 2, one line) and a taken port (exit 1).
  */
 import { expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { cleanupAfterEach, onCleanup } from "../mux/support.ts";
-import { EchoServer, echoThrough, patterned, sha256 } from "./tunnel-harness.ts";
+import { EchoServer, echoThrough, patterned, sha256, spawnTunnel } from "./tunnel-harness.ts";
 
 cleanupAfterEach();
 
 /** Reads a child's stdout line by line; `next(test)` resolves with the first matching line. */
-function lineReader(child: Subprocess<"ignore", "pipe", "pipe">) {
-  const lines: string[] = [];
-  const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of child.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline = buffered.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        for (const waiter of waiters.splice(0)) {
-          if (waiter.test(line)) waiter.resolve(line);
-          else waiters.push(waiter);
-        }
-        newline = buffered.indexOf("\n");
-      }
-    }
-  })();
-  return {
-    lines,
-    next(test: (line: string) => boolean): Promise<string> {
-      const seen = lines.find(test);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ test, resolve }));
-    },
-  };
-}
-
-function spawnTunnel(args: string[]) {
-  const child = Bun.spawn(["bun", "run", "src/main.ts", "tunnel", ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  onCleanup(() => {
-    child.kill();
-  });
-  return { child, out: lineReader(child) };
-}
-
 const portOf = (line: string) => Number(/ on [\d.]+:(\d+) /.exec(line)?.[1]);
 
 test("`main.ts tunnel server` and `tunnel client`: LISTEN, OPEN/CLOSE with streams, metrics, SIGTERM exits 0", async () => {
@@ -68,7 +24,7 @@ test("`main.ts tunnel server` and `tunnel client`: LISTEN, OPEN/CLOSE with strea
     "--smux-version",
     "2",
   ]);
-  const serverPort = portOf(await server.out.next((l) => l.includes("LISTEN tunnel-server")));
+  const serverPort = portOf(await server.out.waitFor((l) => l.includes("LISTEN tunnel-server")));
   const client = spawnTunnel([
     "client",
     "--listen",
@@ -82,18 +38,18 @@ test("`main.ts tunnel server` and `tunnel client`: LISTEN, OPEN/CLOSE with strea
     "--metrics-port",
     "0",
   ]);
-  const listen = await client.out.next((l) => l.includes("LISTEN tunnel-client"));
+  const listen = await client.out.waitFor((l) => l.includes("LISTEN tunnel-client"));
   expect(listen).toContain(`-> 127.0.0.1:${serverPort} (2 session(s), smux v2)`);
   const metricsUrl = /LISTEN metrics on (\S+)/.exec(
-    await client.out.next((l) => l.includes("LISTEN metrics")),
+    await client.out.waitFor((l) => l.includes("LISTEN metrics")),
   )?.[1];
-  await client.out.next((l) => l.includes("SESSION_UP tunnel-client session 2"));
+  await client.out.waitFor((l) => l.includes("SESSION_UP tunnel-client session 2"));
   const data = patterned(2 * 1024 * 1024);
   const { sha } = await echoThrough(portOf(listen), data);
   expect(sha).toBe(sha256(data));
-  const open = await client.out.next((l) => l.includes("OPEN tunnel-client #1"));
+  const open = await client.out.waitFor((l) => l.includes("OPEN tunnel-client #1"));
   expect(open).toMatch(/-> 127\.0\.0\.1:\d+ session \d stream 3$/);
-  const close = await server.out.next((l) => l.includes("CLOSE tunnel-server #1"));
+  const close = await server.out.waitFor((l) => l.includes("CLOSE tunnel-server #1"));
   expect(close).toContain(`stream 3 -> 127.0.0.1:${echo.port} reason=peer_closed`);
   expect(close).toContain(`up=${data.length}B down=${data.length}B`);
 
@@ -109,8 +65,8 @@ test("`main.ts tunnel server` and `tunnel client`: LISTEN, OPEN/CLOSE with strea
 
   client.child.kill("SIGTERM");
   expect(await client.child.exited).toBe(0);
-  await client.out.next((l) => l.includes("SIGNAL SIGTERM"));
-  await server.out.next((l) => l.includes("SESSION_DOWN tunnel-server"));
+  await client.out.waitFor((l) => l.includes("SIGNAL SIGTERM"));
+  await server.out.waitFor((l) => l.includes("SESSION_DOWN tunnel-server"));
   server.child.kill("SIGTERM");
   expect(await server.child.exited).toBe(0);
 }, 20_000);

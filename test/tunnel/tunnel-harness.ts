@@ -15,6 +15,7 @@ import { TunnelServer, type TunnelServerSettings } from "../../src/tunnel/tunnel
 import { EchoServer, PipeClient } from "../forward/forward-harness.ts";
 import { goPeersDir } from "../mux/go-peers.ts";
 import { onCleanup, until } from "../mux/support.ts";
+import { ChildLines } from "../support/child.ts";
 import { TypedEventLog } from "../support/event-log.ts";
 
 export { EchoServer, PipeClient };
@@ -182,4 +183,23 @@ export async function startGoTunnel(
   });
   await listening(port, child);
   return port;
+}
+
+/**
+ * `bun run src/main.ts tunnel ARGS` as a child process (killed at cleanup), with its stdout
+ * as lines to wait for (`out.waitFor`); its stderr goes to the test's.
+ */
+export function spawnTunnel(args: string[]): {
+  child: Subprocess<"ignore", "pipe", "inherit">;
+  out: ChildLines;
+} {
+  const child = Bun.spawn(["bun", "run", "src/main.ts", "tunnel", ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  onCleanup(() => {
+    child.kill();
+  });
+  return { child, out: new ChildLines(child.stdout) };
 }

@@ -26,6 +26,7 @@ import {
   PipeClient,
   patterned,
   sha256,
+  spawnTunnel,
   startClient,
   startServer,
   type TunnelLog,
@@ -333,34 +334,6 @@ describe("tunnel command line: access flags", () => {
   });
 });
 
-/** A child's stdout as lines; `next(test)` resolves with the first matching one. */
-function spawnTunnel(args: string[]) {
-  const child = Bun.spawn(["bun", "run", "src/main.ts", "tunnel", ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  onCleanup(() => {
-    child.kill();
-  });
-  const lines: string[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of child.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      const parts = buffered.split("\n");
-      buffered = parts.pop() ?? "";
-      lines.push(...parts);
-    }
-  })();
-  const next = async (match: (line: string) => boolean): Promise<string> => {
-    await until(() => lines.some(match), "a log line", 10_000);
-    return lines.find(match) as string;
-  };
-  return { child, lines, next };
-}
-
 const portOf = (line: string) => Number(/ on [\d.]+:(\d+) /.exec(line)?.[1]);
 
 test("`main.ts tunnel server/client` over mutual TLS; SIGHUP swaps the certificate, the live connection stays", async () => {
@@ -383,7 +356,7 @@ test("`main.ts tunnel server/client` over mutual TLS; SIGHUP swaps the certifica
     "--tls-client-ca",
     certs.caCert,
   ]);
-  const serverPort = portOf(await server.next((l) => l.includes("LISTEN tunnel-server")));
+  const serverPort = portOf(await server.out.waitFor((l) => l.includes("LISTEN tunnel-server")));
   const client = spawnTunnel([
     "client",
     "--listen",
@@ -400,8 +373,8 @@ test("`main.ts tunnel server/client` over mutual TLS; SIGHUP swaps the certifica
     "--server-key",
     certs.clientKey,
   ]);
-  const clientPort = portOf(await client.next((l) => l.includes("LISTEN tunnel-client")));
-  await client.next((l) => l.includes("SESSION_UP tunnel-client"));
+  const clientPort = portOf(await client.out.waitFor((l) => l.includes("LISTEN tunnel-client")));
+  await client.out.waitFor((l) => l.includes("SESSION_UP tunnel-client"));
   const data = patterned(2 * 1024 * 1024, 3);
   expect((await echoThrough(clientPort, data)).sha).toBe(sha256(data));
 
@@ -411,7 +384,7 @@ test("`main.ts tunnel server/client` over mutual TLS; SIGHUP swaps the certifica
   copyFileSync(certs.server2Cert, cert);
   copyFileSync(certs.server2Key, key);
   server.child.kill("SIGHUP");
-  const reload = await server.next((l) => l.includes("RELOAD"));
+  const reload = await server.out.waitFor((l) => l.includes("RELOAD"));
   expect(reload).toContain("CN=reloaded");
   await live.write("after");
   await live.waitForBytes(12);
