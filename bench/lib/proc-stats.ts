@@ -64,3 +64,23 @@ export function readProcSample(pid: number, atMs: number): ProcSample | undefine
     return undefined;
   }
 }
+
+/**
+ * The relay's figures for a result from its /proc samples: CPU over the measured window (in
+ * percent of one core; null without both ends), its RSS at the window's end and before the
+ * run (bytes; null when not sampled).
+ */
+export function relaySamples(
+  baseline: ProcSample | undefined,
+  windowStart: ProcSample | undefined,
+  windowEnd: ProcSample | undefined,
+): { cpuPct: number | null; rssBytes: number | null; rssBaselineBytes: number | null } {
+  return {
+    cpuPct:
+      windowStart !== undefined && windowEnd !== undefined
+        ? cpuPercent(windowStart, windowEnd)
+        : null,
+    rssBytes: windowEnd?.rssBytes ?? null,
+    rssBaselineBytes: baseline?.rssBytes ?? null,
+  };
+}

@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { integer, seconds, UsageError } from "../lib/args.ts";
 import type { LatencySummary } from "../lib/latency-histogram.ts";
-import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
+import { type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { type BenchResult, deliveredEverything, relayLogOf } from "../report/bench-result.ts";
@@ -449,14 +449,7 @@ async function main(): Promise<number> {
     o,
     relay.description,
     run.output,
-    {
-      cpuPct:
-        windowStart !== undefined && windowEnd !== undefined
-          ? cpuPercent(windowStart, windowEnd)
-          : null,
-      rssBytes: windowEnd?.rssBytes ?? null,
-      rssBaselineBytes: baseline?.rssBytes ?? null,
-    },
+    relaySamples(baseline, windowStart, windowEnd),
     relayLog,
   );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -12,7 +12,7 @@
  * counted; the relay it starts gets --framing frame --frame-codes C.
  */
 import { parseBenchArgs, UsageError } from "../lib/args.ts";
-import { cpuPercent, type ProcSample, readProcSample } from "../lib/proc-stats.ts";
+import { type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { deliveredEverything, relayLogOf } from "../report/bench-result.ts";
@@ -106,14 +106,7 @@ async function main(): Promise<number> {
     options,
     relay.description,
     parseNativeOutput(stdout),
-    {
-      cpuPct:
-        windowStart !== undefined && windowEnd !== undefined
-          ? cpuPercent(windowStart, windowEnd)
-          : null,
-      rssBytes: windowEnd?.rssBytes ?? null,
-      rssBaselineBytes: baseline?.rssBytes ?? null,
-    },
+    relaySamples(baseline, windowStart, windowEnd),
     relayLog,
   );
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);

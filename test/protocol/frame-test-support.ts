@@ -39,18 +39,23 @@ export class RecordingSink implements FrameSink {
     bodyStart: number,
     stable: boolean,
   ): void {
-    this.checkRange(bytes, stable);
-    expect(idStart).toBe(start + 5);
-    expect(bodyStart).toBe(start + 13);
-    this.events.push({
-      kind: "submit",
-      id: idText(bytes, idStart),
-      body: bytes.slice(bodyStart, end),
-      frame: bytes.slice(start, end),
-    });
+    this.request("submit", bytes, start, end, idStart, bodyStart, stable);
   }
 
   conn(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    idStart: number,
+    bodyStart: number,
+    stable: boolean,
+  ): void {
+    this.request("conn", bytes, start, end, idStart, bodyStart, stable);
+  }
+
+  /** Submit and Conn share a layout: the ID 5 bytes in, the body 13. */
+  private request(
+    kind: "submit" | "conn",
     bytes: Uint8Array,
     start: number,
     end: number,
@@ -62,7 +67,7 @@ export class RecordingSink implements FrameSink {
     expect(idStart).toBe(start + 5);
     expect(bodyStart).toBe(start + 13);
     this.events.push({
-      kind: "conn",
+      kind,
       id: idText(bytes, idStart),
       body: bytes.slice(bodyStart, end),
       frame: bytes.slice(start, end),
