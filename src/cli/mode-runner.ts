@@ -6,6 +6,7 @@
 import type { Registry } from "prom-client";
 import { RelayError } from "../errors.ts";
 import { MetricsServer } from "../metrics/server.ts";
+import { defaultLingerGroup, LINGER_MS } from "../net/graceful-close.ts";
 
 /**
  * Writes a start-up failure to stderr and returns `status` for the process to exit with.
@@ -44,7 +45,8 @@ export interface ServedMode {
 
 /**
  * Starts the metrics endpoint if asked, waits for SIGINT/SIGTERM, shuts the mode down, and
- * resolves with the exit status (0, or 1 when the metrics endpoint cannot start).
+ * resolves with the exit status (0, or 1 when the metrics endpoint cannot start) once every
+ * connection it closed was released (at most LINGER_MS after the shutdown).
  */
 export async function serveUntilSignal(mode: ServedMode): Promise<number> {
   const { write } = mode;
@@ -78,6 +80,9 @@ export async function serveUntilSignal(mode: ServedMode): Promise<number> {
     process.once("SIGTERM", again);
     await mode.drain();
   }
+  // Connections closed gracefully still drain their peers' input: exiting now would reset
+  // them and lose what the kernel holds for those peers (src/net/graceful-close.ts).
+  await defaultLingerGroup.settled(LINGER_MS + 100);
   await metrics?.stop();
   return 0;
 }

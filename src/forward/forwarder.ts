@@ -6,6 +6,7 @@
 import type { Socket } from "bun";
 import { CloseReason, ErrorCode, type RelayError } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
+import { closeGracefully } from "../net/graceful-close.ts";
 import type { NetListener } from "../net/listener.ts";
 import { ConnectionTable, type TableSettings } from "./connection-table.ts";
 import { type DialTls, dialUpstream } from "./dialer.ts";
@@ -132,7 +133,7 @@ export class Forwarder {
 
   private join(pipe: Pipe, target: Target, socket: Socket<PipeEnd>, early: Uint8Array[]): void {
     if (pipe.finished) {
-      socket.end();
+      closeGracefully(socket);
       return;
     }
     target.active++;

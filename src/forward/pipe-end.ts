@@ -4,6 +4,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { NetAccess } from "../net/access.ts";
+import { closeGracefully, isLingering, lingerClosed, lingerEnded } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
 import type { EndOwner, Endpoint } from "./endpoint.ts";
 
@@ -48,12 +49,16 @@ export class PipeEnd implements Endpoint {
     this.socket?.resume();
   }
 
+  /**
+   * Drops what waits in the outbox and closes: a reset, or the graceful close of src/net (FIN
+   * after what the kernel holds; the peer's further input is discarded until its FIN).
+   */
   abort(reset: boolean): void {
     this.outbox = [];
     this.outboxBytes = 0;
     if (this.socket === undefined || this.closed) return;
     if (reset) this.socket.terminate();
-    else this.socket.end();
+    else this.closeGracefully(this.socket);
   }
 
   /** Queues `chunk` and writes as much as the kernel takes now. */
@@ -91,33 +96,56 @@ export class PipeEnd implements Endpoint {
     return true;
   }
 
-  /** Sends FIN (or closes, when the peer already sent its FIN or the other end is gone). */
+  /**
+   * Sends FIN once the outbox is flushed. Closes when the peer already sent its FIN; when the
+   * other end is gone (`endAfterFlush`) while this peer may still send, closes gracefully
+   * (src/net/graceful-close.ts) so that its late bytes cannot turn the close into a reset.
+   */
   shutWrite(): void {
     this.writeShut = true;
     const socket = this.socket;
     if (socket === undefined || this.closed || this.finSent || this.outboxBytes > 0) return;
     this.finSent = true;
-    if (this.readEnded || this.endAfterFlush) socket.end();
+    if (this.readEnded) socket.end();
+    else if (this.endAfterFlush) this.closeGracefully(socket);
     else socket.shutdown();
+  }
+
+  /**
+   * Our side is done with this socket: it lingers (graceful-close.ts) until the peer's FIN or
+   * the bound, but for its owner it is closed now, so a pipe reports its CLOSE (and a shutdown
+   * stops waiting for it) without waiting for a peer that does not close.
+   */
+  private closeGracefully(socket: Socket<PipeEnd>): void {
+    closeGracefully(socket);
+    this.owner.onClose(this, undefined);
   }
 }
 
-/** One handler table for every socket of the forwarding modes; state lives on `socket.data`. */
+/**
+ * One handler table for every socket of the forwarding modes; state lives on `socket.data`.
+ * A socket that is closing gracefully (dialed ones too, which no listener wraps) has its input
+ * discarded and is released at its FIN.
+ */
 export const pipeEndHandlers = {
   binaryType: "uint8array",
   data(socket: Socket<PipeEnd>, chunk: Uint8Array) {
+    if (isLingering(socket)) return;
     const end = socket.data;
     end.owner.onData(end, chunk);
   },
   drain(socket: Socket<PipeEnd>) {
+    if (isLingering(socket)) return;
     const end = socket.data;
     end.owner.onDrain(end);
   },
   end(socket: Socket<PipeEnd>) {
+    if (lingerEnded(socket)) return;
     const end = socket.data;
     end.owner.onEnd(end);
   },
   close(socket: Socket<PipeEnd>, error?: Error) {
+    lingerClosed(socket);
     const end = socket.data;
     end.owner.onClose(end, error);
   },

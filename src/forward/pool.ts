@@ -12,6 +12,7 @@
  */
 import type { Socket } from "bun";
 import type { RelayError } from "../errors.ts";
+import { closeGracefully } from "../net/graceful-close.ts";
 import { type DialTls, dialUpstream } from "./dialer.ts";
 import type { EndOwner } from "./endpoint.ts";
 import { PipeEnd } from "./pipe-end.ts";
@@ -107,7 +108,7 @@ export class UpstreamPool implements EndOwner {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.ttlTimer);
-    for (const connection of this.idle.splice(0)) connection.socket.end();
+    for (const connection of this.idle.splice(0)) closeGracefully(connection.socket);
   }
 
   private dialOne(): void {
@@ -123,7 +124,7 @@ export class UpstreamPool implements EndOwner {
       (socket) => {
         this.dialing--;
         if (this.stopped) {
-          socket.end();
+          closeGracefully(socket);
           return;
         }
         this.listener.onPoolDialSucceeded(this.target);
@@ -157,7 +158,7 @@ export class UpstreamPool implements EndOwner {
     if (index < 0) return;
     this.idle.splice(index, 1);
     this.counters.replaced++;
-    if (!end.closed) end.socket?.end();
+    if (!end.closed && end.socket) closeGracefully(end.socket);
     this.fill();
   }
 

@@ -12,6 +12,9 @@
  *   with a TLS record) is closed at its first bytes instead of having its ClientHello read as
  *   data; the mode's `refused` hook sets its close reason.
  * - TCP keepalive on every accepted socket.
+ * - The graceful close (graceful-close.ts): `closeGracefully(socket)` sends FIN, and the
+ *   listener discards what the peer still sends until its FIN or the bound, then releases the
+ *   socket; the mode's `close` handler runs at the release, as for any other close.
  * - listen errors as RelayErrors (`listenError`): "publisher port 0.0.0.0:7001 is already in
  *   use".
  * - Reload (SIGHUP, through NetAccess.reload): Bun cannot change the certificate of a listening
@@ -30,6 +33,14 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { formatPeer, listenError } from "../errors.ts";
 import type { NetAccess, ReloadableListener } from "./access.ts";
+import {
+  closeGracefully,
+  defaultLingerGroup,
+  isLingering,
+  type LingerGroup,
+  lingerClosed,
+  lingerEnded,
+} from "./graceful-close.ts";
 import {
   AccessRefusal,
   classifyHandshakeError,
@@ -60,6 +71,8 @@ export interface ListenerOptions<T> {
    * (forward), where a TLS stream is just data.
    */
   refuseTlsClients?: boolean;
+  /** Where graceful closes of this listener's sockets are counted and waited for. */
+  lingerGroup?: LingerGroup;
   /** The mode's handlers. `open` runs after the TLS handshake on a TLS listener. */
   socket: SocketHandler<T> & { binaryType?: "buffer" | "uint8array" | "arraybuffer" };
   /**
@@ -130,6 +143,14 @@ export class NetListener<T> implements ReloadableListener {
     this.current.stop(closeActive);
     if (closeActive) for (const old of this.retired) old.stop(true);
     for (const shadow of this.shadows.values()) clearTimeout(shadow.timer);
+  }
+
+  /**
+   * Closes an accepted socket without losing what the kernel holds for it: FIN now, its input
+   * discarded until its FIN or the linger bound, then released (graceful-close.ts).
+   */
+  closeGracefully(socket: Socket<T>): void {
+    closeGracefully(socket, this.options.lingerGroup ?? defaultLingerGroup);
   }
 
   /** ReloadableListener: a new listening socket with `tls`, beside the current one. */
@@ -236,6 +257,7 @@ export class NetListener<T> implements ReloadableListener {
       },
       data(socket, chunk) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
+        if (isLingering(socket)) return;
         if (unsniffed.size !== 0 && unsniffed.delete(socket) && looksLikeTlsClientHello(chunk)) {
           listener.refuseTlsClient(socket);
           return;
@@ -244,10 +266,12 @@ export class NetListener<T> implements ReloadableListener {
       },
       drain(socket) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
+        if (isLingering(socket)) return;
         return user.drain?.(socket);
       },
       end(socket) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
+        if (lingerEnded(socket)) return;
         return user.end?.(socket);
       },
       close(socket, error) {
@@ -268,6 +292,7 @@ export class NetListener<T> implements ReloadableListener {
           }
         }
         if (unsniffed.size !== 0) unsniffed.delete(socket);
+        lingerClosed(socket);
         return user.close?.(socket, error);
       },
       error(socket, error) {

@@ -47,8 +47,6 @@ const STATUS_TEXT: Record<number, string> = {
 
 const encoder = new TextEncoder();
 const ESTABLISHED = encoder.encode("HTTP/1.1 200 Connection Established\r\n\r\n");
-/** After a refusal, how long we keep reading (and dropping) before closing: see `refuse`. */
-const LINGER_MS = 1000;
 
 /** An error response with a one-line text body that says why. */
 export function errorResponse(status: number, reason: string): Uint8Array {
@@ -113,8 +111,11 @@ class HeadPhase implements EndOwner {
   }
 }
 
-/** Reads and drops whatever a refused client still sends, until it closes or LINGER_MS pass. */
-class Lingering implements EndOwner {
+/**
+ * The owner of a refused client while its error response is being written: what it still
+ * sends is dropped; once the response is out, the graceful close of src/net takes over.
+ */
+class Refused implements EndOwner {
   constructor(private readonly pipe: Pipe) {}
 
   onData(): void {}
@@ -125,7 +126,7 @@ class Lingering implements EndOwner {
 
   onEnd(end: PipeEnd): void {
     end.readEnded = true;
-    end.socket?.end();
+    end.shutWrite(); // closes once the response is out
   }
 
   onClose(end: PipeEnd, error: Error | undefined): void {
@@ -227,9 +228,9 @@ export class ProxyServer {
   }
 
   /**
-   * Answers with an error status and closes. We send FIN and keep reading (and dropping) for
-   * a moment: closing a socket with unread input sends RST, which can destroy the response
-   * before the client reads it.
+   * Answers with an error status and closes gracefully once the response is written (FIN,
+   * then the client's further input is dropped until its FIN): closing a socket with unread
+   * input sends RST, which can destroy the response before the client reads it.
    */
   refuse(pipe: Pipe, status: number, reason: CloseReason, detail: string): void {
     const client = pipe.client;
@@ -239,12 +240,9 @@ export class ProxyServer {
     client.outbox = [];
     client.outboxBytes = 0;
     client.send(errorResponse(status, detail));
-    client.owner = new Lingering(pipe);
-    if (client.paused) client.socket.resume();
+    client.owner = new Refused(pipe);
+    if (client.paused) client.resumeReading();
+    client.endAfterFlush = true;
     client.shutWrite();
-    const socket = client.socket;
-    setTimeout(() => {
-      if (!client.closed) socket.end();
-    }, LINGER_MS).unref();
   }
 }

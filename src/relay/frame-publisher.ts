@@ -276,6 +276,7 @@ export class FramePublisher implements PublisherConnection, FrameSink {
   submitAck(): void {}
 
   error(error: FrameError): void {
+    if (this.failed) return; // refused already: what follows is not read, so not judged
     this.hub.countFrameError(error.code);
     this.refuse(CloseReason.BadFrame, `${error.code}: ${error.reason}`);
   }

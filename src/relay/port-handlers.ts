@@ -14,7 +14,7 @@ import { type Hub, WireFormat } from "./hub.ts";
 import { LinePublisher } from "./line-publisher.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
-import { close as closePublisher, type PublisherSockets } from "./publisher-sockets.ts";
+import type { PublisherSockets } from "./publisher-sockets.ts";
 import { Subscriber } from "./subscriber.ts";
 
 /** What the port handlers need of the relay that owns them. */
@@ -36,6 +36,11 @@ export interface PortHost {
     connection: PublisherConnection | Subscriber,
     socket: Socket<PublisherConnection> | Socket<Subscriber>,
   ): boolean;
+  /**
+   * Closes a socket the relay decided to close (src/net/graceful-close.ts): FIN, its further
+   * input discarded until its FIN or the bound; its close handler runs at the release.
+   */
+  closeGracefully(socket: Socket<PublisherConnection> | Socket<Subscriber>): void;
   /** Closes a subscriber the relay gave up on, with its reason and detail. */
   cutSubscriber(subscriber: Subscriber, reason: CloseReason, detail: string): void;
   /** A publisher's socket closed (`error` set when it was reset). */
@@ -69,7 +74,7 @@ export function publisherHandlers(host: PortHost): SocketHandler<PublisherConnec
       if (host.refuseOverLimit(publisher, socket)) return;
       host.publishers.add(socket);
       host.emit({ type: "open", side: "publisher", peer: publisher.peer });
-      if (host.shuttingDown) closePublisher(socket, CloseReason.Shutdown);
+      if (host.shuttingDown) host.publishers.close(socket, CloseReason.Shutdown);
     },
     data(socket, chunk) {
       // Bad input: the publisher already marked why; close once its acks are out.
@@ -105,7 +110,7 @@ export function subscriberHandlers(host: PortHost): SocketHandler<Subscriber> {
       host.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
       if (host.shuttingDown) {
         subscriber.closeReason = CloseReason.Shutdown;
-        socket.end();
+        host.closeGracefully(socket);
         return;
       }
       if (format === WireFormat.Frame) {

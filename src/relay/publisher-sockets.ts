@@ -3,14 +3,23 @@
  * Pacing (a subscriber behind, or the backplane behind on our batches) holds every publisher
  * at once, so none is starved while others run; a publisher also pauses itself while its
  * client does not read its acks, and one that sent something bad is closed only once what it
- * is owed (its acks) has reached the kernel.
+ * is owed (its acks) has reached the kernel. Every close is the graceful one of src/net (FIN,
+ * then the publisher's further input is discarded until its FIN): closing a socket with unread
+ * input would reset it and lose the acks the kernel still holds for it.
  */
 import type { Socket } from "bun";
 import type { CloseReason } from "../errors.ts";
+import { isLingering } from "../net/graceful-close.ts";
 import { FramePublisher } from "./frame-publisher.ts";
 import type { PublisherConnection } from "./publisher.ts";
 
 export class PublisherSockets {
+  /**
+   * @param closeSocket closes one socket gracefully (src/net/graceful-close.ts); its close
+   * handler runs once the socket is released.
+   */
+  constructor(private readonly closeSocket: (socket: Socket<PublisherConnection>) => void) {}
+
   private readonly sockets = new Set<Socket<PublisherConnection>>();
   /** Publishers to close once their acks are written (they sent something bad). */
   private readonly closingAfterOutput = new Set<Socket<PublisherConnection>>();
@@ -45,7 +54,7 @@ export class PublisherSockets {
       return;
     }
     this.closingAfterOutput.delete(socket);
-    socket.end();
+    this.closeSocket(socket);
   }
 
   /** The socket drained: a publisher waiting to close on its acks closes once they are out. */
@@ -53,9 +62,17 @@ export class PublisherSockets {
     if (this.closingAfterOutput.has(socket)) this.end(socket);
   }
 
-  /** Closes every publisher with `reason` (shutdown). */
+  /**
+   * Closes one publisher with `reason` (its close handler reports it), once its acks are out.
+   */
+  close(socket: Socket<PublisherConnection>, reason: CloseReason): void {
+    socket.data.closeReason = reason;
+    this.end(socket);
+  }
+
+  /** Closes every publisher with `reason` (shutdown), each once its acks are out. */
   closeAll(reason: CloseReason): void {
-    for (const socket of this.sockets) close(socket, reason);
+    for (const socket of this.sockets) this.close(socket, reason);
   }
 
   /**
@@ -68,15 +85,10 @@ export class PublisherSockets {
     this.held = hold;
     if (!apply) return true;
     for (const socket of this.sockets) {
+      if (isLingering(socket)) continue; // closing: its input is being read and discarded
       if (hold) socket.pause();
       else if (!socket.data.selfPaused && !this.closingAfterOutput.has(socket)) socket.resume();
     }
     return true;
   }
-}
-
-/** Closes one publisher with `reason`; its close handler reports it. */
-export function close(socket: Socket<PublisherConnection>, reason: CloseReason): void {
-  socket.data.closeReason = reason;
-  socket.end();
 }

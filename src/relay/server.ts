@@ -9,6 +9,7 @@ import { Backplane } from "../cluster/backplane.ts";
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
+import { closeGracefully, LINGER_MS, LingerGroup } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
@@ -32,7 +33,11 @@ export class Relay {
   readonly hub: Hub;
   /** With --cluster: the NATS backplane joining this relay to the other nodes. */
   readonly backplane: Backplane | undefined;
-  private readonly publishers = new PublisherSockets();
+  /** Sockets the relay closed that still drain their peer's input (src/net/graceful-close.ts). */
+  readonly lingerGroup = new LingerGroup();
+  private readonly publishers = new PublisherSockets((socket) =>
+    closeGracefully(socket, this.lingerGroup),
+  );
   private readonly pubListener: NetListener<PublisherConnection>;
   private readonly subListener: NetListener<Subscriber>;
   /**
@@ -158,9 +163,12 @@ export class Relay {
   }
 
   /**
-   * Stops accepting, closes publishers (their unfinished lines are dropped), waits up to
-   * `timeoutSeconds` for every subscriber backlog to reach the kernel, then closes
-   * subscribers. Safe to call more than once: later calls get the same result.
+   * Stops accepting, closes publishers (their unfinished lines are dropped; frame publishers
+   * get their acks first), waits up to `timeoutSeconds` for every subscriber backlog to reach
+   * the kernel, then closes subscribers gracefully and resolves once every socket it closed is
+   * released: its peer read what the kernel held and closed, or the linger bound (what is left
+   * of `timeoutSeconds`, at least LINGER_MS) passed. Safe to call more than once: later calls
+   * get the same result.
    */
   shutdown(timeoutSeconds = this.config.shutdownTimeout): Promise<ShutdownReport> {
     this.shutdownPromise ??= this.runShutdown(timeoutSeconds);
@@ -168,6 +176,7 @@ export class Relay {
   }
 
   private async runShutdown(timeoutSeconds: number): Promise<ShutdownReport> {
+    const deadline = performance.now() + timeoutSeconds * 1000;
     clearInterval(this.statsTimer);
     clearInterval(this.writeTimer);
     this.hub.stop();
@@ -192,12 +201,15 @@ export class Relay {
 
     await backplaneClosed;
     const unflushedBytes = this.hub.pendingBytes;
+    // What the kernel holds is the peers' to read: each socket lingers until its peer closes.
+    const lingerMs = Math.max(LINGER_MS, deadline - performance.now());
     for (const subscriber of [...this.hub.subscribers]) {
       subscriber.closeReason = CloseReason.Shutdown;
       if (subscriber.backlog.length > 0) subscriber.closeDetail = "shutdown timeout ran out";
       this.hub.remove(subscriber);
-      subscriber.socket.end();
+      closeGracefully(subscriber.socket, this.lingerGroup, lingerMs);
     }
+    await this.lingerGroup.settled(lingerMs + 100);
     const report = { unflushedBytes, totals: this.totals() };
     this.emit({ type: "shutdown_finished", ...report });
     return report;
@@ -220,6 +232,7 @@ export class Relay {
       access: this.access,
       reusePort: this.config.reusePort,
       refuseTlsClients: true,
+      lingerGroup: this.lingerGroup,
       refused: (connection, _reason, detail) => this.markRefused(connection.data, detail),
       socket: { ...handlers, binaryType: "uint8array" },
     });
@@ -247,6 +260,7 @@ export class Relay {
       refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
       cutSubscriber: (subscriber, reason, detail) => this.cutSubscriber(subscriber, reason, detail),
       publisherClosed: (socket, error) => this.onPublisherClose(socket, error),
+      closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
       backlogShrank: () => {
         if (this.hub.pendingBytes === 0) this.onFlushed?.();
       },
@@ -263,7 +277,7 @@ export class Relay {
     this.hub.counters.refusedConnections++;
     connection.closeReason = CloseReason.MaxConns;
     connection.closeDetail = `--max-conns ${max} reached`;
-    socket.end();
+    closeGracefully(socket, this.lingerGroup);
     return true;
   }
 
@@ -302,10 +316,11 @@ export class Relay {
     subscriber.closeReason = reason;
     subscriber.closeDetail = detail;
     this.hub.remove(subscriber);
-    // A FIN, not a reset: Bun releases the socket at once, and the kernel still delivers what
-    // it already holds, so what the subscriber loses is exactly the backlog, `dropped=`. (A
-    // reset would also throw away the kernel's send buffer, megabytes on loopback, unlogged.)
-    subscriber.socket.end();
+    // A graceful close, never a reset: the kernel still delivers what it already holds, so
+    // what the subscriber loses is exactly the backlog, `dropped=`. (A reset, which a plain
+    // close becomes when the subscriber sends anything, would also throw away the kernel's
+    // send buffer, megabytes on loopback, unlogged.)
+    closeGracefully(subscriber.socket, this.lingerGroup);
   }
 
   /**

@@ -17,6 +17,7 @@ import { PipeEnd } from "../forward/pipe-end.ts";
 import { sessionAcceptHandlers } from "../mux/adapters/bun.ts";
 import type { MuxConfig, MuxSocketData, Stream } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
+import { closeGracefully } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
 import { SessionBook, type SessionRecord } from "./session-book.ts";
 import { StreamEnd } from "./stream-end.ts";
@@ -161,7 +162,7 @@ export class TunnelServer {
         new PipeEnd(DIALING),
       );
       if (pipe.finished) {
-        socket.end();
+        closeGracefully(socket);
         return;
       }
       pipe.attachUpstream(socket);

@@ -84,11 +84,13 @@ describe("reconnect", () => {
       }
     })();
     await r.waitFor((e) => e.type === "open" && e.side === "subscriber");
-    await r.stop();
-    const error = await loop.then(
+    // Handled before the stop: shutdown resolves only once the client has closed its side.
+    const ended = loop.then(
       () => undefined,
       (e: unknown) => e,
     );
+    await r.stop();
+    const error = await ended;
     expect(error).toBeInstanceOf(ClientError);
     expect((error as ClientError).code).toBe(ClientErrorCode.Disconnected);
     expect((await subscriber.closed)?.code).toBe(ClientErrorCode.Disconnected);

@@ -175,6 +175,7 @@ export class TestClient {
   private resolveClosed!: (error: Error | undefined) => void;
   private resolveEnded!: () => void;
   private socket!: Socket<TestClient>;
+  private isClosed = false;
 
   private constructor(
     private readonly keep: boolean,
@@ -195,6 +196,8 @@ export class TestClient {
    * `halfOpen`: keep writing after the peer's FIN (forwarding tests).
    * `keep: false`: count and hash what arrives without keeping it (bulk transfers).
    * `hash`: keep a SHA-256 of everything received.
+   * `chattyMs`: send one byte (`\n`) every that many ms while open, as clients with a
+   *   keepalive do: a relay that closes it without draining its input would reset it.
    */
   static async connect(
     port: number,
@@ -204,6 +207,7 @@ export class TestClient {
       halfOpen?: boolean;
       keep?: boolean;
       hash?: boolean;
+      chattyMs?: number;
     } = {},
   ): Promise<TestClient> {
     const client = new TestClient(options.keep ?? true, options.hash ?? false);
@@ -232,12 +236,20 @@ export class TestClient {
           socket.data.resolveEnded();
         },
         close(socket, error) {
+          socket.data.isClosed = true;
           socket.data.resolveEnded();
           socket.data.resolveClosed(error);
         },
         error() {},
       },
     });
+    if (options.chattyMs) {
+      const keepalive = new Uint8Array([10]);
+      const timer = setInterval(() => {
+        if (client.isClosed) clearInterval(timer);
+        else client.socket.write(keepalive, 0, 1);
+      }, options.chattyMs);
+    }
     return client;
   }
 

@@ -12,6 +12,7 @@
 
 import type { Socket, SocketHandler, TCPSocketListener, TLSOptions } from "bun";
 import { formatPeer } from "../../errors.ts";
+import { closeGracefully, isLingering, lingerClosed } from "../../net/graceful-close.ts";
 import { type MuxConfig, resolveConfig } from "../config.ts";
 import { MuxError, MuxErrorCode } from "../errors.ts";
 import { Session, type SessionOptions } from "../session.ts";
@@ -51,8 +52,9 @@ export class BunSocketTransport implements MuxTransport {
     return this.socket.write(bytes, offset, length);
   }
 
+  /** The graceful close of src/net: FIN, the peer's late frames discarded until its FIN. */
   end(): void {
-    this.socket.end();
+    closeGracefully(this.socket);
   }
 
   pause(): void {
@@ -86,6 +88,7 @@ export const muxSocketHandlers = {
   binaryType: "uint8array",
   open: attach,
   data(socket: Socket<MuxSocketData>, chunk: Uint8Array) {
+    if (isLingering(socket)) return;
     socket.data.session?.onData(chunk);
   },
   drain(socket: Socket<MuxSocketData>) {
@@ -97,6 +100,7 @@ export const muxSocketHandlers = {
     if (data !== undefined) data.error = error;
   },
   close(socket: Socket<MuxSocketData>, error?: Error) {
+    lingerClosed(socket);
     const data = socket.data as MuxSocketData | undefined;
     if (data === undefined) return;
     if (data.session !== undefined) data.session.onClose(error ?? data.error);
