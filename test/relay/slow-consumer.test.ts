@@ -43,8 +43,8 @@ describe("--slow-consumer drop", () => {
     expect(r.relay.totals().messagesDropped).toBeGreaterThan(0);
 
     // Let the stalled one read again and catch up on what was queued for it (everything the
-    // relay handed out beyond the fast subscriber's share); the drop episode then ends with
-    // the next message it takes. Publishing before it caught up would race its drain.
+    // relay handed out beyond the fast subscriber's share): its drain ends the drop episode.
+    // One more message must reach it, after the gap.
     stalled.resume();
     await stalled.waitForBytes(r.relay.totals().bytesSent - blocks * blockBytes);
     await publisher.write(numberedLines(1, LINE, "m999999"));
@@ -67,6 +67,42 @@ describe("--slow-consumer drop", () => {
     await fast.waitForBytes(blocks * blockBytes + LINE);
     expect(fast.receivedBytes).toBe(blocks * blockBytes + LINE);
   });
+
+  test("reports the episode once the subscriber caught up, with no further message", async () => {
+    const maxPending = 128 * 1024;
+    const r = start({ slowConsumer: "drop", maxPending });
+    const [fast] = (await r.subscribers(1)) as [TestClient];
+    const stalled = await r.subscriberWith({ paused: true });
+    const publisher = await r.publisher();
+    const blocks = 16;
+    const blockBytes = LINES_PER_BLOCK * LINE;
+    for (let i = 0; i < blocks; i++) {
+      await publisher.write(numberedLines(LINES_PER_BLOCK, LINE, `b${i}-`));
+      await fast.waitForBytes((i + 1) * blockBytes);
+    }
+    // Last, one message longer than the bound: the fast subscriber takes part of it at once
+    // (so the rest is queued), the stalled one none (its socket is full), so it is dropped:
+    // the burst surely ends inside an episode.
+    const last = numberedLines(1, 2 * maxPending, "last");
+    await publisher.write(last);
+    const published = blocks * blockBytes + last.length;
+    await fast.waitForBytes(published);
+    const dropped = r.relay.totals().messagesDropped;
+    expect(dropped).toBeGreaterThan(0);
+    const episodes = () => r.events.filter((e) => e.type === "drop_episode");
+    const reported = () => episodes().reduce((sum, e) => sum + e.messages, 0);
+    // Still not reading: the episode goes on, so its drops are not reported yet.
+    expect(reported()).toBeLessThan(dropped);
+
+    stalled.resume();
+    await stalled.waitForBytes(r.relay.totals().bytesSent - published);
+    // No publish since: the drain that emptied its backlog ends the episode.
+    await r.waitFor((e) => e.type === "drop_episode" && e.totalMessages === dropped);
+    expect(reported()).toBe(dropped);
+    const droppedBytes = episodes().reduce((sum, e) => sum + e.bytes, 0);
+    expect(droppedBytes + stalled.receivedBytes).toBe(published);
+    expect(r.relay.totals().messagesDropped).toBe(dropped);
+  }, 10_000);
 });
 
 describe("--slow-consumer block", () => {
