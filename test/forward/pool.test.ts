@@ -118,7 +118,7 @@ describe("forward --pool", () => {
     expect(log.events.filter((e) => e.type === "target_down")).toHaveLength(1);
     const target = forwarder.targets.targets[0] as Target;
     expect(target.failures).toBe(1);
-    expect(target.downUntil - target.lastFailureAt).toBe(FIRST_BACKOFF_MS);
+    expect(target.downUntil - target.lastFailureAt).toBeCloseTo(FIRST_BACKOFF_MS, 6);
     // The live target is untouched and its pool fills.
     await idleReaches(livePool, 8);
     expect(forwarder.targets.targets[1]?.failures).toBe(0);
