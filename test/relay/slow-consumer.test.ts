@@ -4,6 +4,7 @@
  * the kernel's buffers fill and the relay's backlog for it grows.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { RelayConfig } from "../../src/cli/config.ts";
 import { closeOf, numberedLines, relayPerTest, TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -27,19 +28,42 @@ function lineNumbers(client: TestClient): number[] {
     });
 }
 
+/** A relay with one subscriber that reads, one that has paused reading, and a publisher. */
+async function withStalledSubscriber(overrides: Partial<RelayConfig>) {
+  const r = start(overrides);
+  const [fast] = (await r.subscribers(1)) as [TestClient];
+  const stalled = await r.subscriberWith({ paused: true });
+  const publisher = await r.publisher();
+  return { r, fast, stalled, publisher };
+}
+
+/**
+ * Publishes `blocks` 1 MiB blocks of numbered lines, each once the fast subscriber has the
+ * one before (so it is never behind). Returns the bytes published.
+ */
+async function publishBlocks(
+  publisher: TestClient,
+  fast: TestClient,
+  blocks: number,
+): Promise<number> {
+  const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
+  const blockBytes = LINES_PER_BLOCK * LINE;
+  for (let i = 0; i < blocks; i++) {
+    await publisher.write(all.subarray(i * blockBytes, (i + 1) * blockBytes));
+    await fast.waitForBytes((i + 1) * blockBytes);
+  }
+  return all.length;
+}
+
 describe("--slow-consumer drop", () => {
   test("drops whole messages for the stalled subscriber, counts them, keeps it connected", async () => {
-    const r = start({ slowConsumer: "drop", maxPending: 128 * 1024 });
-    const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await r.subscriberWith({ paused: true });
-    const publisher = await r.publisher();
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "drop",
+      maxPending: 128 * 1024,
+    });
     const blocks = 16;
-    const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
     const blockBytes = LINES_PER_BLOCK * LINE;
-    for (let i = 0; i < blocks; i++) {
-      await publisher.write(all.subarray(i * blockBytes, (i + 1) * blockBytes));
-      await fast.waitForBytes((i + 1) * blockBytes);
-    }
+    await publishBlocks(publisher, fast, blocks);
     expect(r.relay.totals().messagesDropped).toBeGreaterThan(0);
 
     // Let the stalled one read again and catch up on what was queued for it (everything the
@@ -70,22 +94,17 @@ describe("--slow-consumer drop", () => {
 
   test("reports the episode once the subscriber caught up, with no further message", async () => {
     const maxPending = 128 * 1024;
-    const r = start({ slowConsumer: "drop", maxPending });
-    const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await r.subscriberWith({ paused: true });
-    const publisher = await r.publisher();
-    const blocks = 16;
-    const blockBytes = LINES_PER_BLOCK * LINE;
-    for (let i = 0; i < blocks; i++) {
-      await publisher.write(numberedLines(LINES_PER_BLOCK, LINE, `b${i}-`));
-      await fast.waitForBytes((i + 1) * blockBytes);
-    }
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "drop",
+      maxPending,
+    });
+    const blocksBytes = await publishBlocks(publisher, fast, 16);
     // Last, one message longer than the bound: the fast subscriber takes part of it at once
     // (so the rest is queued), the stalled one none (its socket is full), so it is dropped:
     // the burst surely ends inside an episode.
     const last = numberedLines(1, 2 * maxPending, "last");
     await publisher.write(last);
-    const published = blocks * blockBytes + last.length;
+    const published = blocksBytes + last.length;
     await fast.waitForBytes(published);
     const dropped = r.relay.totals().messagesDropped;
     expect(dropped).toBeGreaterThan(0);
@@ -108,10 +127,10 @@ describe("--slow-consumer drop", () => {
 describe("--slow-consumer block", () => {
   test("holds publishers while a subscriber is behind, then delivers everything", async () => {
     const maxPending = 512 * 1024;
-    const r = start({ slowConsumer: "block", maxPending });
-    const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await r.subscriberWith({ paused: true });
-    const publisher = await r.publisher();
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "block",
+      maxPending,
+    });
     const total = 24 * LINES_PER_BLOCK;
     const all = numberedLines(total, LINE);
     const written = publisher.write(all); // cannot finish while publishers are held
