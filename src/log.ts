@@ -106,6 +106,14 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
       return event.reconnect
         ? `CLUSTER reconnected to ${event.server} after ${event.downMs ?? 0} ms`
         : `CLUSTER connected to ${event.server} (max_payload ${event.maxPayload} B)`;
+    case "cluster_max_payload": {
+      const effect = event.limiting
+        ? `a message longer than ${event.largestMessage} B cannot cross the backplane (dropped by the sender, counted as too_large; --max-line/--max-frame allow more here)`
+        : `every message this node accepts can cross (up to ${event.largestMessage} B)`;
+      return event.previous === undefined
+        ? `CLUSTER NATS max_payload is ${event.maxPayload} B: ${effect}`
+        : `CLUSTER NATS max_payload changed from ${event.previous} B to ${event.maxPayload} B (${event.server}): ${effect}`;
+    }
     case "cluster_unreachable":
       return `CLUSTER cannot reach ${event.servers.join(", ")} (${event.reason}); serving locally, retrying (attempt ${event.attempt}, next in ${event.retryMs} ms)`;
     case "cluster_disconnected":
@@ -159,6 +167,8 @@ function levelOf(event: RelayEvent): "info" | "warn" {
     case "cluster_gap":
     case "cluster_warning":
       return "warn";
+    case "cluster_max_payload":
+      return event.limiting ? "warn" : "info";
     case "shutdown_finished":
       return event.unflushedBytes > 0 ? "warn" : "info";
     case "tls_handshake_failed":

@@ -102,6 +102,38 @@ describe("jsonLogger", () => {
   });
 });
 
+describe("cluster_max_payload", () => {
+  const limit = {
+    type: "cluster_max_payload",
+    server: "10.0.0.9:4222",
+    maxPayload: 65536,
+    largestMessage: 65501,
+    limiting: true,
+  } as const;
+
+  test("the first connection's limit, a change to a smaller and to a larger one", () => {
+    const lines = [
+      limit,
+      { ...limit, previous: 1048576 },
+      { ...limit, previous: 65536, maxPayload: 8388608, largestMessage: 8388573, limiting: false },
+    ].map((event) => textLines([event])[0]?.replace(/^\S+ /, ""));
+    const dropped =
+      "a message longer than 65501 B cannot cross the backplane (dropped by the sender, counted as too_large; --max-line/--max-frame allow more here)";
+    expect(lines).toEqual([
+      `CLUSTER NATS max_payload is 65536 B: ${dropped}`,
+      `CLUSTER NATS max_payload changed from 1048576 B to 65536 B (10.0.0.9:4222): ${dropped}`,
+      "CLUSTER NATS max_payload changed from 65536 B to 8388608 B (10.0.0.9:4222): every message this node accepts can cross (up to 8388573 B)",
+    ]);
+  });
+
+  test("is a warning only while it limits what this node accepts", () => {
+    const levels = jsonLines([limit, { ...limit, limiting: false }], true).map(
+      (line) => parseRecord(line).level,
+    );
+    expect(levels).toEqual(["warn", "info"]);
+  });
+});
+
 const spawnRelay = relayProcesses();
 
 describe("bun run src/main.ts --log-format json --metrics-port 0", () => {

@@ -334,7 +334,8 @@ export class Backplane {
     this.serverId = serverId;
     this.errorSinceConnect = undefined;
     this.reconnectAttempts = 0;
-    this.link.maxPayload = info?.max_payload ?? this.link.maxPayload;
+    const previousMaxPayload = this.link.maxPayload;
+    this.link.maxPayload = info?.max_payload ?? previousMaxPayload;
     this.link.state = "connected";
     if (this.inputHeld) this.applyInputHold(); // a new connection reads from the start
     this.outbound.endEpisode("not_connected");
@@ -345,13 +346,28 @@ export class Backplane {
       reconnect,
       ...(reconnect ? { downMs: Math.round(performance.now() - this.disconnectedAt) } : {}),
     });
-    const needed = this.options.largestFrame + HEADER_BYTES;
-    if (!reconnect && this.link.maxPayload < needed) {
-      const largest = this.link.maxPayload - HEADER_BYTES - BODY_OFFSET;
-      this.warn(
-        `NATS max_payload is ${this.link.maxPayload} B: a message longer than ${largest} B cannot cross the backplane (dropped by the sender, counted as too_large; --max-line/--max-frame allow more here)`,
-      );
-    }
+    this.reportMaxPayload(nc.getServer(), reconnect ? previousMaxPayload : undefined);
+  }
+
+  /**
+   * Reports the server's max_payload (just taken from its INFO) when it matters: at the first
+   * connection if it is below what this node can produce, and at every reconnect that finds
+   * another limit (the server restarted with another config, or another server of the list
+   * answered), so a new limit never applies silently. `previous`: the limit before this
+   * reconnect; undefined at the first connection.
+   */
+  private reportMaxPayload(server: string, previous: number | undefined): void {
+    const maxPayload = this.link.maxPayload;
+    const limiting = maxPayload < this.options.largestFrame + HEADER_BYTES;
+    if (previous === undefined ? !limiting : previous === maxPayload) return;
+    this.events.emit({
+      type: "cluster_max_payload",
+      server,
+      maxPayload,
+      ...(previous === undefined ? {} : { previous }),
+      largestMessage: maxPayload - HEADER_BYTES - BODY_OFFSET,
+      limiting,
+    });
   }
 
   private disconnected(server: string): void {

@@ -94,6 +94,25 @@ export type ClusterEvent =
       downMs?: number;
     }
   | {
+      /**
+       * The NATS server's max_payload, when it matters: at the first connection if it is
+       * below what this node can produce, and at every reconnect that finds another limit.
+       */
+      type: "cluster_max_payload";
+      server: string;
+      /** Bytes: the largest NATS message, the 22-byte batch header included. */
+      maxPayload: number;
+      /** The limit before this reconnect; absent at the first connection. */
+      previous?: number;
+      /** The longest message (payload bytes) that can cross the backplane now. */
+      largestMessage: number;
+      /**
+       * This node accepts longer messages (--max-line, --max-frame): those are dropped by
+       * the sender and counted as `too_large`.
+       */
+      limiting: boolean;
+    }
+  | {
       /** The first connection failed; the relay serves locally and retries. */
       type: "cluster_unreachable";
       servers: string[];

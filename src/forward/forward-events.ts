@@ -49,7 +49,12 @@ export type ForwardEvent =
       bytesDown: number;
       seconds: number;
     }
+  /**
+   * A target that was up failed (the up -> down transition only; failures while it is down,
+   * and overlapping ones, lengthen or keep its backoff silently): `retryInSeconds` is 1.
+   */
   | { type: "target_down"; target: string; reason: string; retryInSeconds: number }
+  /** A target that was down connected again (the down -> up transition). */
   | { type: "target_up"; target: string }
   | { type: "stats"; mode: ForwardMode; stats: ForwardStats }
   | { type: "shutdown"; mode: ForwardMode; open: number };

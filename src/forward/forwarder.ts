@@ -59,7 +59,8 @@ export class Forwarder {
           settings.poolIdleTtl,
           settings.connectTimeout,
           {
-            onPoolDialFailed: (failed, error) => this.markDown(failed, error.reason),
+            onPoolDialFailed: (failed, error, startedAt) =>
+              this.markDown(failed, error.reason, startedAt),
             onPoolDialSucceeded: (succeeded) => this.markUp(succeeded),
           },
           settings.toTls,
@@ -112,6 +113,7 @@ export class Forwarder {
         this.join(pipe, target, pooled.socket, pooled.early);
         return;
       }
+      const startedAt = performance.now();
       try {
         const socket = await dialUpstream(
           target.host,
@@ -125,7 +127,7 @@ export class Forwarder {
         return;
       } catch (error) {
         lastFailure = error as RelayError;
-        this.markDown(target, lastFailure.reason);
+        this.markDown(target, lastFailure.reason, startedAt);
         if (pipe.finished) return; // the client left meanwhile
       }
     }
@@ -157,17 +159,25 @@ export class Forwarder {
     pipe.close(reason, detail);
   }
 
-  private markDown(target: Target, reason: string): number {
-    const backoffMs = this.targets.markDown(target, performance.now());
-    this.emit({
-      type: "target_down",
-      target: target.label,
-      reason,
-      retryInSeconds: backoffMs / 1000,
-    });
-    return backoffMs;
+  /**
+   * A dial to `target` that started at `startedAt` failed. Logs TARGET_DOWN only when the
+   * target goes from up to down: later failures lengthen its backoff without a line, and
+   * overlapping ones do not count at all (TargetSet.markDown). Returns ms until its backoff ends.
+   */
+  private markDown(target: Target, reason: string, startedAt: number): number {
+    const failure = this.targets.markDown(target, startedAt, performance.now());
+    if (failure.wentDown) {
+      this.emit({
+        type: "target_down",
+        target: target.label,
+        reason,
+        retryInSeconds: failure.retryInMs / 1000,
+      });
+    }
+    return failure.retryInMs;
   }
 
+  /** A dial to `target` succeeded: TARGET_UP when it was down (the down -> up transition). */
   private markUp(target: Target): void {
     if (this.targets.markUp(target)) this.emit({ type: "target_up", target: target.label });
   }

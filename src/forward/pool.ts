@@ -31,8 +31,11 @@ interface IdleConnection {
 }
 
 export interface PoolListener {
-  /** A dial for the pool failed: the target should be marked down. Returns ms until a retry. */
-  onPoolDialFailed(target: Target, error: RelayError): number;
+  /**
+   * A dial for the pool, started at `startedAt` (performance.now() ms), failed: the target
+   * should be marked down. Returns ms until a retry.
+   */
+  onPoolDialFailed(target: Target, error: RelayError, startedAt: number): number;
   onPoolDialSucceeded(target: Target): void;
 }
 
@@ -74,6 +77,11 @@ export class UpstreamPool implements EndOwner {
     return this.idle.length;
   }
 
+  /** Dials under way (for the tests: the pool has no event of its own). */
+  get dialsInFlight(): number {
+    return this.dialing;
+  }
+
   /** Dials until `size` sockets are idle or on their way. */
   fill(): void {
     if (this.stopped || this.retryTimer !== undefined) return;
@@ -113,6 +121,7 @@ export class UpstreamPool implements EndOwner {
 
   private dialOne(): void {
     this.dialing++;
+    const startedAt = performance.now();
     const end = new PipeEnd(this);
     dialUpstream(
       this.target.host,
@@ -141,7 +150,7 @@ export class UpstreamPool implements EndOwner {
         this.dialing--;
         if (this.stopped) return;
         // Do not hammer a target that refuses: wait for its backoff, then fill again.
-        const retryInMs = this.listener.onPoolDialFailed(this.target, error);
+        const retryInMs = this.listener.onPoolDialFailed(this.target, error, startedAt);
         if (this.retryTimer === undefined) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;

@@ -3,7 +3,10 @@
  * least-connections), and which ones are marked down after a refusal or a connect timeout.
  *
  * A target that fails is marked down for a backoff that doubles with each consecutive failure
- * (1 s, 2 s, 4 s … capped at 30 s). While another target is up, a down one is skipped until
+ * (1 s, 2 s, 4 s … capped at 30 s). Failures that overlap in time count once: a dial that
+ * started before the last counted failure was recorded learned nothing newer, so its failure
+ * does not count again (the 8 parallel dials of `--pool 8` to a dead target are one failure,
+ * 1 s, not eight, 30 s). While another target is up, a down one is skipped until
  * its backoff ends; one success clears the count. Being marked down never refuses a client by
  * itself: when every target left to try is down, the one whose backoff ends first is tried
  * anyway, so a lone target is always tried. An upstream that comes back (it started after the
@@ -26,6 +29,8 @@ export class Target {
   failures = 0;
   /** performance.now() before which the target is skipped while another target is up. */
   downUntil = 0;
+  /** performance.now() when the last counted failure was recorded; -Infinity before any. */
+  lastFailureAt = Number.NEGATIVE_INFINITY;
   readonly label: string;
 
   constructor(
@@ -48,6 +53,16 @@ export function parseHostPort(text: string): { host: string; port: number } {
     throw new Error(`'${text}' is not host:port (examples: 10.0.0.5:80, [::1]:8080)`);
   }
   return { host: (match[1] ?? match[2]) as string, port };
+}
+
+/** What `TargetSet.markDown` made of one failed dial. */
+export interface FailureVerdict {
+  /** False when the dial overlapped the last counted failure: nothing changed. */
+  counted: boolean;
+  /** True when this failure took the target from up to down (the one TARGET_DOWN line). */
+  wentDown: boolean;
+  /** Milliseconds until the target's backoff ends (0 when it already has). */
+  retryInMs: number;
 }
 
 export class TargetSet {
@@ -106,14 +121,22 @@ export class TargetSet {
   }
 
   /**
-   * Records a failure; returns the backoff in milliseconds. The backoff steers pick to other
-   * targets and feeds the logs, the metrics and the pool's refill delay; it refuses no client.
+   * Records the failure of a dial that started at `startedAt` and failed at `now` (both
+   * performance.now() ms). It counts, doubling the backoff, unless the dial started before the
+   * last counted failure was recorded: dials in flight together (a pool's parallel dials,
+   * clients arriving together) fail for one cause, and counting each would take the backoff
+   * from 1 s to 30 s in a millisecond. The backoff steers pick to other targets and feeds the
+   * logs, the metrics and the pool's refill delay; it refuses no client.
    */
-  markDown(target: Target, now: number): number {
+  markDown(target: Target, startedAt: number, now: number): FailureVerdict {
+    if (startedAt < target.lastFailureAt) {
+      return { counted: false, wentDown: false, retryInMs: Math.max(0, target.downUntil - now) };
+    }
     target.failures++;
+    target.lastFailureAt = now;
     const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (target.failures - 1), MAX_BACKOFF_MS);
     target.downUntil = now + backoff;
-    return backoff;
+    return { counted: true, wentDown: target.failures === 1, retryInMs: backoff };
   }
 
   /** Records a success. Returns true when the target had been marked down. */

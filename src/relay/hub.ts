@@ -14,7 +14,10 @@
  * Slow consumers (a backlog past --max-pending) are handled by the policy:
  * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
  * - `drop`: whole batches are dropped for that subscriber while it is over the bound; an
- *   episode of drops is reported once, with its totals, when it ends.
+ *   episode of drops is reported once, with its totals, when it ends: when a batch reaches
+ *   the subscriber again, when its backlog drains to the low-water mark (`flush`), or when it
+ *   closes (`remove`). The drain test keeps the report from waiting for traffic that may
+ *   never come; it costs `deliver` nothing.
  * - `block` and `stall` (the default): a backlog past the high-water mark holds every
  *   publisher (PublisherPacing); under `stall` for at most --stall-timeout per episode, after
  *   which the subscriber is cut at the bound like `disconnect`.
@@ -340,9 +343,23 @@ export class Hub {
     }
   }
 
-  /** Drain: writes what the socket takes of a subscriber's backlog. */
+  /**
+   * Drain: writes what the socket takes of a subscriber's backlog. Policy `drop`: a drop
+   * episode ends here once the backlog is at or below the low-water mark (the mark at which
+   * `stall` releases publishers, at most a quarter of --max-pending): the subscriber caught up
+   * far enough that a batch of up to three quarters of the bound is accepted again. The
+   * backlog's own bound would not do: drops start when backlog plus batch pass it, so the
+   * backlog alone is nearly always under it and every drain would end (and log) an episode
+   * while drops go on; the mark gives hysteresis.
+   */
   flush(subscriber: Subscriber): void {
     this.pendingBytes -= subscriber.flush();
+    if (
+      subscriber.episodeDroppedMessages > 0 &&
+      subscriber.backlog.length <= this.pacing.lowWater
+    ) {
+      this.endDropEpisode(subscriber);
+    }
     if (subscriber.holdingPublishers || subscriber.stallExpired) this.pacing.update(subscriber);
   }
 

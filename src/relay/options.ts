@@ -11,7 +11,8 @@
  *   longer is left behind and cut at `maxPending` (nats-server's shape: producers are stalled
  *   above 3/4 of max_pending, and a consumer that stays behind is cut).
  * - `disconnect`: cut the subscriber as soon as its backlog would pass `maxPending`.
- * - `drop`: drop whole batches for it while it is over `maxPending`.
+ * - `drop`: drop whole batches for it while it is over `maxPending` (an episode is reported
+ *   when a batch reaches it again, its backlog drains to the low-water mark, or it closes).
  * - `block`: hold every publisher while any backlog is over the high-water mark, without limit.
  */
 export const SLOW_CONSUMER_POLICIES = ["stall", "disconnect", "drop", "block"] as const;

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { RelayConfig } from "../../src/cli/config.ts";
+import { formatEvent } from "../../src/log.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
 import { type TestClient, TestRelay } from "../support/harness.ts";
 import {
@@ -155,6 +156,41 @@ describe.skipIf(natsMissing !== undefined)("faults", () => {
     );
     expect(crossedA).toBeGreaterThan(0);
     expect(crossedB).toBeGreaterThan(0);
+    await nats.stop();
+  });
+
+  test("NATS restarted on its port with a smaller max_payload: the reconnect logs both limits, and the new one applies", async () => {
+    const nats = await NatsServer.start(); // max_payload 1 MiB, nats-server's default
+    const clusterSubject = uniqueSubject("maxpayload");
+    // Messages up to 100,000 B: they fit 1 MiB, so the first connection reports no limit.
+    const a = node({ cluster: [nats.url], clusterSubject, maxLine: 100_000, maxFrame: 100_013 });
+    const first = await a.waitFor(clusterConnected(false));
+    expect(first).toMatchObject({ maxPayload: 1024 * 1024 });
+    const [subA] = (await a.subscribers(1)) as [TestClient];
+    const pubA = await a.publisher();
+
+    await nats.kill();
+    await a.waitFor((e) => e.type === "cluster_disconnected");
+    await nats.restart({ config: "max_payload: 65536\n" });
+    await a.waitFor(clusterConnected(true));
+    const changes = a.events.filter((e) => e.type === "cluster_max_payload");
+    expect(changes).toEqual([
+      {
+        type: "cluster_max_payload",
+        server: `127.0.0.1:${nats.port}`,
+        previous: 1024 * 1024,
+        maxPayload: 65536,
+        largestMessage: 65536 - 22 - 13, // less the batch header and a Submit frame's
+        limiting: true,
+      },
+    ]);
+    expect(formatEvent(changes[0] as RelayEvent, false)).toBe(
+      `CLUSTER NATS max_payload changed from 1048576 B to 65536 B (127.0.0.1:${nats.port}): a message longer than 65501 B cannot cross the backplane (dropped by the sender, counted as too_large; --max-line/--max-frame allow more here)`,
+    );
+    // The new limit is the one in force: a 70,000 B line is delivered here but not sent out.
+    await pubA.write(`${"x".repeat(70_000)}\n`);
+    await subA.waitForBytes(70_001);
+    expect(a.relay.backplane?.stats().lost.too_large).toBe(1);
     await nats.stop();
   });
 

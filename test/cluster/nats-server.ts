@@ -27,7 +27,7 @@ export class NatsServer {
   private constructor(
     private child: Subprocess<"ignore", "ignore", "pipe">,
     readonly port: number,
-    private readonly configFile: string | undefined,
+    private configFile: string | undefined,
   ) {}
 
   /**
@@ -35,14 +35,7 @@ export class NatsServer {
    * (nats-server's own format, e.g. `max_pending: 262144`). Resolves once it accepts clients.
    */
   static async start(options: { port?: number; config?: string } = {}): Promise<NatsServer> {
-    let configFile: string | undefined;
-    if (options.config !== undefined) {
-      configFile = join(
-        tmpdir(),
-        `bun-relay-nats-${process.pid}-${Math.random().toString(36).slice(2)}.conf`,
-      );
-      writeFileSync(configFile, options.config);
-    }
+    const configFile = writeConfig(options.config);
     const { child, port } = await NatsServer.spawn(options.port ?? -1, configFile);
     const server = new NatsServer(child, port, configFile);
     servers.add(server);
@@ -83,8 +76,12 @@ export class NatsServer {
     await this.child.exited;
   }
 
-  /** Starts a new nats-server on the same port (after `kill`). */
-  async restart(): Promise<void> {
+  /**
+   * Starts a new nats-server on the same port (after `kill`), with the same config file, or
+   * with `config` as a new one (another max_payload, say).
+   */
+  async restart(options: { config?: string } = {}): Promise<void> {
+    if (options.config !== undefined) this.configFile = writeConfig(options.config);
     const { child } = await NatsServer.spawn(this.port, this.configFile);
     this.child = child;
   }
@@ -100,6 +97,17 @@ export class NatsServer {
 }
 
 const servers = new Set<NatsServer>();
+
+/** Writes a nats-server config file body to a fresh temporary file; undefined for none. */
+function writeConfig(config: string | undefined): string | undefined {
+  if (config === undefined) return undefined;
+  const file = join(
+    tmpdir(),
+    `bun-relay-nats-${process.pid}-${Math.random().toString(36).slice(2)}.conf`,
+  );
+  writeFileSync(file, config);
+  return file;
+}
 
 /**
  * Registers, in the calling test file, an afterAll that stops every nats-server still running

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { cleanupAfterEach, EchoServer, PipeClient, roundTrip } from "./forward-harness.ts";
+import type { UpstreamPool } from "../../src/forward/pool.ts";
+import { FIRST_BACKOFF_MS, type Target } from "../../src/forward/targets.ts";
+import {
+  cleanupAfterEach,
+  closedPort,
+  EchoServer,
+  PipeClient,
+  roundTrip,
+} from "./forward-harness.ts";
 import { startForwarder } from "./start.ts";
 
 const cleanup = cleanupAfterEach();
@@ -7,6 +15,11 @@ const cleanup = cleanupAfterEach();
 /** Resolves once the pool holds `count` idle sockets (the pool has no event of its own). */
 async function idleReaches(pool: { idleCount: number }, count: number): Promise<void> {
   while (pool.idleCount !== count) await Bun.sleep(5);
+}
+
+/** Resolves once none of the pool's dials is under way (no event of its own either). */
+async function dialsSettled(pool: { dialsInFlight: number }): Promise<void> {
+  while (pool.dialsInFlight > 0) await Bun.sleep(5);
 }
 
 describe("forward --pool", () => {
@@ -88,5 +101,26 @@ describe("forward --pool", () => {
     client.halfClose();
     await client.closed;
     expect(client.text()).toBe("220 ready\r\nHELO\r\n");
+  });
+
+  test("N parallel dials to a dead target are one failure: one TARGET_DOWN, the first backoff", async () => {
+    const dead = closedPort();
+    const echo = new EchoServer();
+    const { forwarder, log } = startForwarder([dead, echo.port], { pool: 8 });
+    cleanup.push(
+      () => echo.stop(),
+      () => forwarder.stop(),
+    );
+    const [deadPool, livePool] = forwarder.pools as [UpstreamPool, UpstreamPool];
+    const down = await log.waitFor("target_down");
+    await dialsSettled(deadPool); // all 8 refused: the whole first round is in
+    expect(down).toMatchObject({ target: `127.0.0.1:${dead}`, retryInSeconds: 1 });
+    expect(log.events.filter((e) => e.type === "target_down")).toHaveLength(1);
+    const target = forwarder.targets.targets[0] as Target;
+    expect(target.failures).toBe(1);
+    expect(target.downUntil - target.lastFailureAt).toBeCloseTo(FIRST_BACKOFF_MS, 6);
+    // The live target is untouched and its pool fills.
+    await idleReaches(livePool, 8);
+    expect(forwarder.targets.targets[1]?.failures).toBe(0);
   });
 });

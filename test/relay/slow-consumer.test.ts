@@ -4,6 +4,7 @@
  * the kernel's buffers fill and the relay's backlog for it grows.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { RelayConfig } from "../../src/cli/config.ts";
 import { closeOf, numberedLines, relayPerTest, TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -27,24 +28,47 @@ function lineNumbers(client: TestClient): number[] {
     });
 }
 
+/** A relay with one subscriber that reads, one that has paused reading, and a publisher. */
+async function withStalledSubscriber(overrides: Partial<RelayConfig>) {
+  const r = start(overrides);
+  const [fast] = (await r.subscribers(1)) as [TestClient];
+  const stalled = await r.subscriberWith({ paused: true });
+  const publisher = await r.publisher();
+  return { r, fast, stalled, publisher };
+}
+
+/**
+ * Publishes `blocks` 1 MiB blocks of numbered lines, each once the fast subscriber has the
+ * one before (so it is never behind). Returns the bytes published.
+ */
+async function publishBlocks(
+  publisher: TestClient,
+  fast: TestClient,
+  blocks: number,
+): Promise<number> {
+  const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
+  const blockBytes = LINES_PER_BLOCK * LINE;
+  for (let i = 0; i < blocks; i++) {
+    await publisher.write(all.subarray(i * blockBytes, (i + 1) * blockBytes));
+    await fast.waitForBytes((i + 1) * blockBytes);
+  }
+  return all.length;
+}
+
 describe("--slow-consumer drop", () => {
   test("drops whole messages for the stalled subscriber, counts them, keeps it connected", async () => {
-    const r = start({ slowConsumer: "drop", maxPending: 128 * 1024 });
-    const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await r.subscriberWith({ paused: true });
-    const publisher = await r.publisher();
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "drop",
+      maxPending: 128 * 1024,
+    });
     const blocks = 16;
-    const all = numberedLines(blocks * LINES_PER_BLOCK, LINE);
     const blockBytes = LINES_PER_BLOCK * LINE;
-    for (let i = 0; i < blocks; i++) {
-      await publisher.write(all.subarray(i * blockBytes, (i + 1) * blockBytes));
-      await fast.waitForBytes((i + 1) * blockBytes);
-    }
+    await publishBlocks(publisher, fast, blocks);
     expect(r.relay.totals().messagesDropped).toBeGreaterThan(0);
 
     // Let the stalled one read again and catch up on what was queued for it (everything the
-    // relay handed out beyond the fast subscriber's share); the drop episode then ends with
-    // the next message it takes. Publishing before it caught up would race its drain.
+    // relay handed out beyond the fast subscriber's share): its drain ends the drop episode.
+    // One more message must reach it, after the gap.
     stalled.resume();
     await stalled.waitForBytes(r.relay.totals().bytesSent - blocks * blockBytes);
     await publisher.write(numberedLines(1, LINE, "m999999"));
@@ -67,15 +91,46 @@ describe("--slow-consumer drop", () => {
     await fast.waitForBytes(blocks * blockBytes + LINE);
     expect(fast.receivedBytes).toBe(blocks * blockBytes + LINE);
   });
+
+  test("reports the episode once the subscriber caught up, with no further message", async () => {
+    const maxPending = 128 * 1024;
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "drop",
+      maxPending,
+    });
+    const blocksBytes = await publishBlocks(publisher, fast, 16);
+    // Last, one message longer than the bound: the fast subscriber takes part of it at once
+    // (so the rest is queued), the stalled one none (its socket is full), so it is dropped:
+    // the burst surely ends inside an episode.
+    const last = numberedLines(1, 2 * maxPending, "last");
+    await publisher.write(last);
+    const published = blocksBytes + last.length;
+    await fast.waitForBytes(published);
+    const dropped = r.relay.totals().messagesDropped;
+    expect(dropped).toBeGreaterThan(0);
+    const episodes = () => r.events.filter((e) => e.type === "drop_episode");
+    const reported = () => episodes().reduce((sum, e) => sum + e.messages, 0);
+    // Still not reading: the episode goes on, so its drops are not reported yet.
+    expect(reported()).toBeLessThan(dropped);
+
+    stalled.resume();
+    await stalled.waitForBytes(r.relay.totals().bytesSent - published);
+    // No publish since: the drain that emptied its backlog ends the episode.
+    await r.waitFor((e) => e.type === "drop_episode" && e.totalMessages === dropped);
+    expect(reported()).toBe(dropped);
+    const droppedBytes = episodes().reduce((sum, e) => sum + e.bytes, 0);
+    expect(droppedBytes + stalled.receivedBytes).toBe(published);
+    expect(r.relay.totals().messagesDropped).toBe(dropped);
+  }, 10_000);
 });
 
 describe("--slow-consumer block", () => {
   test("holds publishers while a subscriber is behind, then delivers everything", async () => {
     const maxPending = 512 * 1024;
-    const r = start({ slowConsumer: "block", maxPending });
-    const [fast] = (await r.subscribers(1)) as [TestClient];
-    const stalled = await r.subscriberWith({ paused: true });
-    const publisher = await r.publisher();
+    const { r, fast, stalled, publisher } = await withStalledSubscriber({
+      slowConsumer: "block",
+      maxPending,
+    });
     const total = 24 * LINES_PER_BLOCK;
     const all = numberedLines(total, LINE);
     const written = publisher.write(all); // cannot finish while publishers are held
