@@ -98,7 +98,7 @@ export class SubscriptionIndex<S> {
       level = node.next ??= newLevel();
       node = childOrNew(level, tokens[i] as string);
     }
-    const members = queue === undefined ? (node.plain ??= new Map()) : queueMembers(node, queue);
+    const members = membersOf(node, queue);
     if (members.has(sub)) return false;
     members.set(sub, ++this.lastSequence);
     this.entries++;
@@ -235,7 +235,12 @@ function isEmptyLevel<S>(level: TrieLevel<S>): boolean {
   return level.literals.size === 0 && level.partial === undefined && level.full === undefined;
 }
 
-function queueMembers<S>(node: TrieNode<S>, queue: string): Members<S> {
+/** The member map `queue` (or the plain one) of `node`, created when missing. */
+function membersOf<S>(node: TrieNode<S>, queue: string | undefined): Members<S> {
+  if (queue === undefined) {
+    node.plain ??= new Map();
+    return node.plain;
+  }
   node.queues ??= new Map();
   let members = node.queues.get(queue);
   if (members === undefined) {
