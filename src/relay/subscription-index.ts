@@ -64,8 +64,17 @@ const EMPTY_MATCH: MatchResult<never> = Object.freeze({
 export class SubscriptionIndex<S> {
   private readonly root: TrieLevel<S> = newLevel();
   private readonly cache = new Map<string, MatchResult<S>>();
+  private readonly caching: boolean;
   private entries = 0;
   private lastSequence = 0;
+
+  /**
+   * `cache: false` stores no match result (nats-server `NewSublistNoCache`, for interest that
+   * changes faster than it is matched); every match then walks the trie.
+   */
+  constructor(options: { readonly cache?: boolean } = {}) {
+    this.caching = options.cache ?? true;
+  }
 
   /** Subscriptions held: one per successful insert not yet removed. */
   get count(): number {
@@ -149,6 +158,7 @@ export class SubscriptionIndex<S> {
     const found: TrieNode<S>[] = [];
     walk(this.root, tokens, 0, found);
     const result = found.length === 0 ? EMPTY_MATCH : buildResult(found);
+    if (!this.caching) return result;
     this.cache.set(subject, result);
     if (this.cache.size > MATCH_CACHE_MAX) this.sweepCache();
     return result;

@@ -308,10 +308,19 @@ describe("SubscriptionIndex: results and cache", () => {
     add(index, sub("bar.>"));
     expect(names(index.match(`bar.${3 * MATCH_CACHE_MAX - 1}`)).plain).toEqual(["bar.>"]);
   });
+
+  test("without a cache, results are right and nothing is stored (TestSublistNoCacheStats)", () => {
+    const index = new SubscriptionIndex<Sub>({ cache: false });
+    add(index, sub("foo"), sub("bar"), sub("baz"), sub("foo.bar.baz"), sub("foo.*.baz"));
+    expect(names(index.match("foo.bar.baz")).plain).toEqual(["foo.bar.baz", "foo.*.baz"]);
+    expect(index.match("a.b.c").plain).toEqual([]);
+    expect(names(index.match("bar")).plain).toEqual(["bar"]);
+    expect(index.cacheSize).toBe(0);
+  });
 });
 
 describe("SubscriptionIndex: randomized against matches()", () => {
-  test("inserts, removes and matches interleaved agree with a brute-force scan", () => {
+  test("inserts, removes and matches interleaved agree with a brute-force scan, cached or not", () => {
     const random = seededRandom(20);
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
     const tokens = ["a", "b", "c", "*"];
@@ -324,6 +333,7 @@ describe("SubscriptionIndex: randomized against matches()", () => {
     // Published subjects: few enough that most matches hit the cache between changes.
     const published = Array.from({ length: 60 }, () => randomSubject(false));
     const index = new SubscriptionIndex<Sub>();
+    const uncached = new SubscriptionIndex<Sub>({ cache: false });
     const live: Sub[] = []; // in insertion order
     let serial = 0;
     for (let step = 0; step < 6000; step++) {
@@ -332,15 +342,18 @@ describe("SubscriptionIndex: randomized against matches()", () => {
         const queue = random() < 0.3 ? pick(["q1", "q2", "q3"]) : undefined;
         const s = sub(randomSubject(true), queue, `s${serial++}`);
         add(index, s);
+        add(uncached, s);
         live.push(s);
       } else if (roll < 0.5) {
         const at = Math.floor(random() * live.length);
         expect(drop(index, live[at] as Sub)).toBe(true);
+        expect(drop(uncached, live[at] as Sub)).toBe(true);
         live.splice(at, 1);
       } else {
         const subject = random() < 0.9 ? pick(published) : randomSubject(false);
         const expected = bruteForce(live, subject);
         expect([subject, names(index.match(subject))]).toEqual([subject, expected]);
+        expect(names(uncached.match(subject))).toEqual(expected);
         expect(index.hasInterest(subject)).toBe(expected.plain.length + expected.queues.length > 0);
       }
       expect(index.count).toBe(live.length);
