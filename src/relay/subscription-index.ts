@@ -24,8 +24,13 @@ export const MATCH_CACHE_MAX = 1024;
 export const MATCH_CACHE_SWEEP_TO = 512;
 
 /**
- * The subscriptions a published subject reaches. Frozen, and the same object is returned for
- * the same subject while it stays cached: the hub may keep per-result state in a WeakMap.
+ * The subscriptions a published subject reaches. The same object is returned for the same
+ * subject while it stays cached (the hub may keep per-result state in a WeakMap), and the
+ * index never changes a result it has handed out. Callers must not mutate it either: it is
+ * shared through the cache. It is readonly in its type but not frozen, because
+ * `Object.freeze` on the four objects cost ~500 ns per uncached match in Bun 1.4.5, more than
+ * the trie walk (bench/micro/subscription-index.bench.ts). Only the shared empty result is
+ * frozen.
  *
  * - `plain`: every subscription without a queue group, in insertion order (guaranteed: each
  *   (subscription, subject, queue) entry carries an insertion sequence number). A subscription
@@ -308,10 +313,10 @@ function buildResult<S>(found: readonly TrieNode<S>[]): MatchResult<S> {
   }
   if (plainSets.length === 0 && groups === undefined) return EMPTY_MATCH;
   const plain = inInsertionOrder(plainSets);
-  if (groups === undefined) return freezeResult(plain, EMPTY_MATCH.queues, EMPTY_MATCH.queueNames);
+  if (groups === undefined) return resultOf(plain, EMPTY_MATCH.queues, EMPTY_MATCH.queueNames);
   const queueNames = [...groups.keys()].sort(byCodeUnits);
   const queues = queueNames.map((name) => inInsertionOrder(groups.get(name) as Members<S>[]));
-  return freezeResult(plain, queues, queueNames);
+  return resultOf(plain, queues, queueNames);
 }
 
 /** The subscriptions of several member maps, ordered by their sequence numbers. */
@@ -328,7 +333,7 @@ function inInsertionOrder<S>(sets: readonly Members<S>[]): S[] {
 /** A copy of `result` with `sub` added last (its sequence number is the highest). */
 function withAdded<S>(result: MatchResult<S>, sub: S, queue: string | undefined): MatchResult<S> {
   if (queue === undefined)
-    return freezeResult([...result.plain, sub], result.queues, result.queueNames);
+    return resultOf([...result.plain, sub], result.queues, result.queueNames);
   const at = result.queueNames.indexOf(queue);
   const queues = [...result.queues];
   const queueNames = [...result.queueNames];
@@ -340,20 +345,15 @@ function withAdded<S>(result: MatchResult<S>, sub: S, queue: string | undefined)
     queues.splice(insertAt, 0, [sub]);
     queueNames.splice(insertAt, 0, queue);
   }
-  return freezeResult(result.plain, queues, queueNames);
+  return resultOf(result.plain, queues, queueNames);
 }
 
-function freezeResult<S>(
+function resultOf<S>(
   plain: readonly S[],
   queues: readonly (readonly S[])[],
   queueNames: readonly string[],
 ): MatchResult<S> {
-  for (const group of queues) Object.freeze(group);
-  return Object.freeze({
-    plain: Object.freeze(plain),
-    queues: Object.freeze(queues),
-    queueNames: Object.freeze(queueNames),
-  });
+  return { plain, queues, queueNames };
 }
 
 function byCodeUnits(a: string, b: string): number {

@@ -237,16 +237,11 @@ describe("SubscriptionIndex: sublist_test.go", () => {
 });
 
 describe("SubscriptionIndex: results and cache", () => {
-  test("a result is frozen, and the same object while cached", () => {
+  test("a result is the same object while cached, and never changes once handed out", () => {
     const index = new SubscriptionIndex<Sub>();
     add(index, sub("a"), sub("a", "q"));
     const first = index.match("a");
     expect(index.match("a")).toBe(first);
-    expect(Object.isFrozen(first)).toBe(true);
-    expect(Object.isFrozen(first.plain)).toBe(true);
-    expect(Object.isFrozen(first.queues)).toBe(true);
-    expect(Object.isFrozen(first.queues[0])).toBe(true);
-    expect(Object.isFrozen(first.queueNames)).toBe(true);
     add(index, sub("*"));
     const second = index.match("a");
     expect(second).not.toBe(first);
