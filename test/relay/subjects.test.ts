@@ -20,6 +20,27 @@ function expectAll(check: (subject: string) => boolean, cases: [string, boolean]
   expect(got).toEqual(cases);
 }
 
+/**
+ * Valid and literal: the wildcard characters are not whole tokens. The shared tail of
+ * TestSublistValidLiteralSubjects and TestSublistValidSubjects.
+ */
+const PLAIN_WILDCARD_CHARACTERS: [string, boolean][] = [
+  "foo*",
+  "foo**",
+  "foo.**",
+  "foo*bar",
+  "foo.*bar",
+  "foo*.bar",
+  "*bar",
+  "foo>",
+  "foo>>",
+  "foo.>>",
+  "foo>bar",
+  "foo.>bar",
+  "foo>.bar",
+  ">bar",
+].map((subject) => [subject, true]);
+
 describe("isValidLiteralSubject (pedantic PUB)", () => {
   test("TestSublistValidLiteralSubjects", () => {
     expectAll(isValidLiteralSubject, [
@@ -32,20 +53,7 @@ describe("isValidLiteralSubject (pedantic PUB)", () => {
       ["*", false],
       [">", false],
       // Wildcard characters that are not a whole token are plain characters.
-      ["foo*", true],
-      ["foo**", true],
-      ["foo.**", true],
-      ["foo*bar", true],
-      ["foo.*bar", true],
-      ["foo*.bar", true],
-      ["*bar", true],
-      ["foo>", true],
-      ["foo>>", true],
-      ["foo.>>", true],
-      ["foo>bar", true],
-      ["foo.>bar", true],
-      ["foo>.bar", true],
-      [">bar", true],
+      ...PLAIN_WILDCARD_CHARACTERS,
     ]);
   });
 
@@ -81,19 +89,7 @@ describe("isValidSubject (subscriptions)", () => {
       ["foo.bar.>", true],
       ["*", true],
       [">", true],
-      ["foo*", true],
-      ["foo**", true],
-      ["foo.**", true],
-      ["foo*bar", true],
-      ["foo.*bar", true],
-      ["foo*.bar", true],
-      ["*bar", true],
-      ["foo>", true],
-      ["foo.>>", true],
-      ["foo>bar", true],
-      ["foo.>bar", true],
-      ["foo>.bar", true],
-      [">bar", true],
+      ...PLAIN_WILDCARD_CHARACTERS,
     ]);
   });
 
