@@ -58,6 +58,8 @@ export const ErrorCode = {
   NoTarget: "RELAY_ERR_NO_TARGET",
   BadRequest: "RELAY_ERR_BAD_REQUEST",
   OpenProxy: "RELAY_ERR_OPEN_PROXY",
+  /** A subscription subject with an empty token or a token after `>` (src/relay/subjects.ts). */
+  InvalidSubject: "RELAY_ERR_INVALID_SUBJECT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
