@@ -183,7 +183,7 @@ export function runNatsJsSuite(target: NatsTarget): void {
       sent.append("X-Trace", "abc-123");
       sent.append("X-Multi", "one");
       sent.append("X-Multi", "two: with colon");
-      sent.append("lower-case", "a=b; c=\"d\"");
+      sent.append("lower-case", 'a=b; c="d"');
       nc.publish(subject, "body", { headers: sent });
       const [msg] = await inbox.first(1);
       expect(msg?.string()).toBe("body");

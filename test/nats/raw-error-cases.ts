@@ -14,15 +14,14 @@ const UNKNOWN_OP = "-ERR 'Unknown Protocol Operation'\r\n";
 
 export function rawErrorCases(raw: RawContext): void {
   describe("errors that keep the connection open", () => {
-    test.each(["foo.", ".foo", "foo..bar", "foo.>.bar"])(
-      "SUB %s: -ERR 'Invalid Subject' (pedantic or not)",
-      async (subject) => {
-        const client = await raw.connected();
+    test("SUB with an empty token or a > before the end: -ERR 'Invalid Subject' (pedantic or not)", async () => {
+      const client = await raw.connected();
+      for (const subject of ["foo.", ".foo", "foo..bar", "foo.>.bar"]) {
         client.send(`SUB ${subject} 1\r\n`);
         await client.expect("-ERR 'Invalid Subject'\r\n");
-        await client.expectOpen();
-      },
-    );
+      }
+      await client.expectOpen();
+    });
 
     test("pedantic: PUB to a wildcard or malformed subject gets -ERR 'Invalid Publish Subject'", async () => {
       const client = await raw.connected({}, { pedantic: true });
