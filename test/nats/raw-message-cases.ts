@@ -25,8 +25,8 @@ export function rawMessageCases(raw: RawContext): void {
       expect(typeof info.proto).toBe("number");
       expect(info.proto as number).toBeGreaterThanOrEqual(1);
       expect(info.headers).toBe(true);
-      expect(info.max_payload).toBe(1024 * 1024);
-      expect(info.auth_required ?? false).toBe(false);
+      expect(typeof info.max_payload).toBe("number");
+      expect(info.max_payload as number).toBeGreaterThan(0);
     });
 
     test("INFO's max_payload is the configured one", async () => {

@@ -27,8 +27,9 @@ type check struct {
 
 var checks = []check{
 	{"pubsub", checkPubSub},
-	{"wildcard-star", checkStar},
-	{"wildcard-gt", checkGreaterThan},
+	// * matches exactly one token; > one or more, not the prefix itself.
+	{"wildcard-star", wildcard(".*", []string{"", ".a.b", ".a"}, []string{".a"})},
+	{"wildcard-gt", wildcard(".>", []string{"", ".a", ".a.b.c"}, []string{".a", ".a.b.c"})},
 	{"queue", checkQueue},
 	{"request-headers", checkRequestHeaders},
 	{"no-responders", checkNoResponders},
@@ -113,36 +114,32 @@ func received(nc *nats.Conn, sub *nats.Subscription, subjects ...string) ([]stri
 	}
 }
 
-// A * subscription gets exactly one token.
-func checkStar(nc *nats.Conn, base string) error {
-	sub, err := nc.SubscribeSync(base + ".*")
-	if err != nil {
-		return err
+// wildcard is the check that a subscription to base+pattern, when base+each of sent is
+// published, gets base+each of want, in that order, and nothing else.
+func wildcard(pattern string, sent, want []string) func(*nats.Conn, string) error {
+	return func(nc *nats.Conn, base string) error {
+		sub, err := nc.SubscribeSync(base + pattern)
+		if err != nil {
+			return err
+		}
+		var subjects []string
+		for _, suffix := range sent {
+			subjects = append(subjects, base+suffix)
+		}
+		got, err := received(nc, sub, subjects...)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("got %v", got)
+		}
+		for i, suffix := range want {
+			if got[i] != base+suffix {
+				return fmt.Errorf("got %v", got)
+			}
+		}
+		return nil
 	}
-	got, err := received(nc, sub, base, base+".a.b", base+".a")
-	if err != nil {
-		return err
-	}
-	if len(got) != 1 || got[0] != base+".a" {
-		return fmt.Errorf("got %v", got)
-	}
-	return nil
-}
-
-// A > subscription gets one or more tokens, not the prefix itself.
-func checkGreaterThan(nc *nats.Conn, base string) error {
-	sub, err := nc.SubscribeSync(base + ".>")
-	if err != nil {
-		return err
-	}
-	got, err := received(nc, sub, base, base+".a", base+".a.b.c")
-	if err != nil {
-		return err
-	}
-	if len(got) != 2 || got[0] != base+".a" || got[1] != base+".a.b.c" {
-		return fmt.Errorf("got %v", got)
-	}
-	return nil
 }
 
 // Two members of one queue group share the messages (each exactly once); a plain
