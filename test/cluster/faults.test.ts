@@ -15,7 +15,7 @@ import {
   natsMissing,
   stopNatsServersAfterAll,
   uniqueSubject,
-} from "./nats-server.ts";
+} from "../support/nats-server.ts";
 
 stopNatsServersAfterAll();
 

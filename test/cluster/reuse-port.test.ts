@@ -12,7 +12,7 @@ import {
   natsMissing,
   stopNatsServersAfterAll,
   uniqueSubject,
-} from "./nats-server.ts";
+} from "../support/nats-server.ts";
 
 stopNatsServersAfterAll();
 

@@ -1,20 +1,20 @@
 /**
- * Test support for the cluster tests: a real nats-server (the Debian package) on 127.0.0.1,
- * on a port of its choosing (`-p -1`, read back from its log) or a given one, which it can be
- * killed and restarted on. Tests skip, saying why, when nats-server is not installed
- * (.ci/run installs it).
+ * Test support for the cluster tests (NATS as the backplane) and the NATS-port tests (NATS as
+ * the reference server): a real nats-server (the Debian package) on 127.0.0.1, on a port of
+ * its choosing (`-p -1`, read back from its log) or a given one, which it can be killed and
+ * restarted on. Tests skip, saying why, when nats-server is not installed (.ci/run installs it).
  */
 import { afterAll } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RelayEvent } from "../../src/relay/events.ts";
-import { ChildLines } from "../support/child.ts";
+import { ChildLines } from "./child.ts";
 
 export const NATS_SERVER_BIN = Bun.which("nats-server") ?? Bun.which("/usr/sbin/nats-server");
 
-/** Why the cluster tests skip, or undefined when they can run. */
+/** Why the tests that need nats-server skip, or undefined when they can run. */
 export const natsMissing =
   NATS_SERVER_BIN === null
     ? "nats-server is not installed (Debian package nats-server; .ci/run installs it)"
@@ -93,6 +93,7 @@ export class NatsServer {
       this.child.kill("SIGTERM");
       await this.child.exited;
     }
+    if (this.configFile) rmSync(this.configFile, { force: true });
   }
 }
 
