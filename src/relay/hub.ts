@@ -31,8 +31,12 @@ import type { SlowConsumerPolicy } from "./options.ts";
 import { type PacingEvents, PublisherPacing } from "./pacing.ts";
 import { Offer, type Subscriber } from "./subscriber.ts";
 
-/** Which encoding a subscriber reads: index into the hub's batches. */
-export const WireFormat = { Line: 0, Frame: 1 } as const;
+/**
+ * Which encoding a subscriber reads: index into the hub's batches for line and frame
+ * subscribers. A NATS connection's outbound side reads no shared batch: the subject router
+ * builds its bytes (a `MSG` head per subscription) and hands them over with `offerOwn`.
+ */
+export const WireFormat = { Line: 0, Frame: 1, Nats: 2 } as const;
 export type WireFormat = (typeof WireFormat)[keyof typeof WireFormat];
 
 /**
@@ -148,7 +152,7 @@ export class Hub {
    * only when someone reads that format (a line publisher's fast path is untouched while no
    * frame subscriber exists).
    */
-  readonly readers: [number, number] = [0, 0];
+  readonly readers: [number, number, number] = [0, 0, 0];
   readonly pacing: PublisherPacing;
   /** Messages received since the last delivery. */
   private received = 0;
@@ -163,6 +167,8 @@ export class Hub {
   /** Publishers whose acks wait for the next delivery. */
   private ackSources: AckSource[] = [];
   private deliveryScheduled = false;
+  /** Called at the end of every delivery: the subject router flushes NATS connections. */
+  afterDeliver: (() => void) | undefined;
 
   constructor(
     private readonly limits: HubLimits,
@@ -299,48 +305,67 @@ export class Hub {
 
     if (lineLength > 0 || frameLength > 0) {
       const subscribers = this.subscribers;
-      const maxPending = this.limits.maxPending;
       const policy = this.remote && this.limits.policy === "block" ? "drop" : this.limits.policy;
-      const pacing = this.pacing;
-      let lineDeliveries = 0;
-      let frameDeliveries = 0;
       // Backwards, because closing a slow consumer moves the last subscriber into its place.
       for (let i = subscribers.length - 1; i >= 0; i--) {
         const subscriber = subscribers[i] as Subscriber;
-        const isLine = subscriber.format === WireFormat.Line;
-        const length = isLine ? lineLength : frameLength;
-        if (length === 0) continue;
-        const queuedBefore = subscriber.backlog.length;
-        const outcome = subscriber.offer(isLine ? lines : frames, maxPending, policy);
-        if (outcome === Offer.Accepted) {
-          if (isLine) lineDeliveries++;
-          else frameDeliveries++;
-          const queued = subscriber.backlog.length;
-          this.pendingBytes += queued - queuedBefore;
-          if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
-          if (queued > pacing.highWater && pacing.active) pacing.update(subscriber);
-        } else if (outcome === Offer.Dropped) {
-          const messages = isLine ? lineMessages : frameMessages;
-          subscriber.episodeDroppedMessages += messages;
-          subscriber.episodeDroppedBytes += length;
-          subscriber.droppedMessages += messages;
-          counters.messagesDropped += messages;
-        } else if (outcome === Offer.OverLimit) {
-          counters.slowConsumerDisconnects++;
-          this.events.slowConsumer(subscriber, queuedBefore + length);
-        }
+        const format = subscriber.format;
+        if (format === WireFormat.Line) {
+          if (lineLength > 0) this.offerTo(subscriber, lines, lineMessages, policy);
+        } else if (format === WireFormat.Frame) {
+          if (frameLength > 0) this.offerTo(subscriber, frames, frameMessages, policy);
+        } // NATS connections are fed by offerOwn
       }
-      counters.messagesSent += lineMessages * lineDeliveries + frameMessages * frameDeliveries;
-      counters.bytesSent += lineLength * lineDeliveries + frameLength * frameDeliveries;
     }
     lineBuilder.release(lines);
     frameBuilder.release(frames);
 
+    // NATS connections that routed messages gathered them in their own buffers: one write each.
+    this.afterDeliver?.();
     if (this.ackSources.length > 0) {
       const sources = this.ackSources;
       this.ackSources = [];
       for (const source of sources) source.flushAcks();
     }
+  }
+
+  /**
+   * Hands one subscriber bytes of its own (a NATS connection's `MSG`s and replies, built for
+   * it alone), with the same policy, counters and pacing as a shared batch. `messages` counts
+   * the deliveries in it. Returns the Offer outcome (OverLimit: the slow-consumer event fired).
+   */
+  offerOwn(subscriber: Subscriber, batch: Batch, messages: number): Offer {
+    return this.offerTo(subscriber, batch, messages, this.limits.policy);
+  }
+
+  /** One subscriber, one batch: the offer and what follows from it (counters, policy, pacing). */
+  private offerTo(
+    subscriber: Subscriber,
+    batch: Batch,
+    messages: number,
+    policy: SlowConsumerPolicy,
+  ): Offer {
+    const counters = this.counters;
+    const length = batch.length + batch.tailLength;
+    const queuedBefore = subscriber.backlog.length;
+    const outcome = subscriber.offer(batch, this.limits.maxPending, policy);
+    if (outcome === Offer.Accepted) {
+      counters.messagesSent += messages;
+      counters.bytesSent += length;
+      const queued = subscriber.backlog.length;
+      this.pendingBytes += queued - queuedBefore;
+      if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
+      if (queued > this.pacing.highWater && this.pacing.active) this.pacing.update(subscriber);
+    } else if (outcome === Offer.Dropped) {
+      subscriber.episodeDroppedMessages += messages;
+      subscriber.episodeDroppedBytes += length;
+      subscriber.droppedMessages += messages;
+      counters.messagesDropped += messages;
+    } else if (outcome === Offer.OverLimit) {
+      counters.slowConsumerDisconnects++;
+      this.events.slowConsumer(subscriber, queuedBefore + length);
+    }
+    return outcome;
   }
 
   /**

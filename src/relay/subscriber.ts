@@ -71,7 +71,7 @@ export class Subscriber {
    * @param format the encoding it reads (line or frame): which of the hub's batches it gets.
    */
   constructor(
-    readonly socket: Socket<Subscriber>,
+    readonly socket: Socket<unknown>,
     readonly peer: string,
     readonly format: WireFormat,
   ) {}
