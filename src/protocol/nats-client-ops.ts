@@ -1,7 +1,7 @@
 /**
- * What a NatsParser (nats-parser.ts) hands to the connection: the handler interface, one
+ * The NatsParser's (nats-parser.ts) interface with the connection: the handler interface, one
  * method per client operation of core NATS (nats-server 2.9: CONNECT, PUB, HPUB, SUB, UNSUB,
- * PING, PONG), and the reused NatsPub record that carries each PUB/HPUB.
+ * PING, PONG), the reused NatsPub record that carries each PUB/HPUB, and the parser's options.
  */
 
 import type { NatsProtocolError } from "./nats-errors.ts";
@@ -95,4 +95,21 @@ export interface NatsClientHandler {
    * the parser then ignores everything pushed.
    */
   error(error: NatsProtocolError): void;
+}
+
+/** nats-server's MAX_CONTROL_LINE_SIZE (server/const.go). */
+export const DEFAULT_MAX_CONTROL_LINE = 4096;
+/** nats-server's MAX_PAYLOAD_SIZE, 1 MiB (server/const.go). */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** How a NatsParser judges its input; every field can be changed later on the parser. */
+export interface NatsParserOptions {
+  /** Longest argument part of a control line, in bytes (default 4096). */
+  maxControlLine?: number;
+  /** Largest PUB size / HPUB total, in bytes (default 1 MiB). */
+  maxPayload?: number;
+  /** Whether HPUB is allowed: the client's CONNECT said `"headers": true` (default false). */
+  headers?: boolean;
+  /** Whether only CONNECT may come next: authentication is awaited (default false). */
+  awaitingConnect?: boolean;
 }

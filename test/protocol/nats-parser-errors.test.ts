@@ -291,6 +291,19 @@ describe("NatsParser: authentication, stop(), and after an error", () => {
     expect(parser.pendingBytes).toBe(0);
   });
 
+  test("an Unknown Protocol Operation's reason says where the byte was", () => {
+    const reasons = ["Px", "PUBS", "xx", "PUB a 1\r\nbX", "PUB a 1\r\nb\rX"].map(
+      (input) => parse([bytes(input)]).parser.error?.reason,
+    );
+    expect(reasons).toEqual([
+      "unexpected byte 0x78 in the name of P",
+      "unexpected byte 0x53 after the name of PUB",
+      "unexpected byte 0x78 where an operation starts",
+      "unexpected byte 0x58 after the payload of PUB",
+      "unexpected byte 0x58 after the payload's CR of PUB",
+    ]);
+  });
+
   test("limits are checked when set", () => {
     const parser = new NatsParser(new Recorder());
     expect(() => {
