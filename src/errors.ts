@@ -43,6 +43,12 @@ export const CloseReason = {
   Forbidden: "forbidden",
   /** proxy: missing or wrong Proxy-Authorization (407). */
   AuthRequired: "auth_required",
+  /** NATS: the client broke the protocol (the detail names the NATS_ERR_* code). */
+  ProtocolError: "protocol_error",
+  /** NATS: no CONNECT with valid credentials within --auth-timeout. */
+  AuthTimeout: "auth_timeout",
+  /** NATS: --max-pings-out PINGs went unanswered. */
+  StaleConnection: "stale_connection",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

@@ -17,6 +17,7 @@ import {
 } from "../relay/options.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
 import { FRAME_OPTION_ROWS } from "./frame-options.ts";
+import { NATS_OPTION_ROWS } from "./nats-options.ts";
 import {
   apply,
   badArgument,
@@ -95,6 +96,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     showDefault: (c) => String(c.subPort),
   },
   ...FRAME_OPTION_ROWS,
+  ...NATS_OPTION_ROWS,
   {
     key: "maxLine",
     flag: "max-line",
@@ -294,7 +296,16 @@ export function parseCommandLine(
   if (config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
+  const natsPort = config.natsPort;
+  if (
+    natsPort !== undefined &&
+    natsPort !== 0 &&
+    (natsPort === config.pubPort || natsPort === config.subPort)
+  ) {
+    throw badArgument(`--nats-port ${natsPort} is also the publisher or subscriber port`);
+  }
   resolveFraming(config, parsed.given);
+  checkNatsCredentials(config);
   const netProblem = checkNetOptions(config);
   if (netProblem !== undefined) throw badArgument(netProblem);
   if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {
@@ -338,6 +349,22 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   }
 }
 
+/**
+ * --user and --pass go together and exclude --token (nats-server allows one of the two). A
+ * user protects only the NATS port: line and frame clients cannot present one, so they are
+ * refused while those ports are open (this version cannot turn them off yet).
+ */
+function checkNatsCredentials(config: RelayConfig): void {
+  if ((config.user === undefined) !== (config.pass === undefined)) {
+    throw badArgument(config.user === undefined ? "--pass needs --user" : "--user needs --pass");
+  }
+  if (config.user === undefined) return;
+  if (config.token !== undefined) throw badArgument("--user/--pass and --token exclude each other");
+  throw badArgument(
+    "--user/--pass protect only the NATS port, and the publisher and subscriber ports, which take no user, cannot be turned off in this version",
+  );
+}
+
 /** The --help text, built from the option table so it always matches what is parsed. */
 export function helpText(): string {
   const rows = optionRows(OPTIONS, DEFAULT_CONFIG, 28);
@@ -345,7 +372,8 @@ export function helpText(): string {
     "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
     "every message is delivered to every subscriber connected to the other port. With",
     "--framing frame, a port speaks seed 003's length-prefixed frames instead, and publishers",
-    'get a SubmitAck for every message (README, "Framed protocol").',
+    'get a SubmitAck for every message (README, "Framed protocol"). With --nats-port, any',
+    "NATS client publishes and subscribes by subject on a third port (docs/nats.md).",
     "",
     "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
     "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",

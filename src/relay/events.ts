@@ -7,7 +7,8 @@ import type { CloseReason } from "../errors.ts";
 import type { NetEvent } from "../net/net-events.ts";
 import type { Counters } from "./hub.ts";
 
-export type Side = "publisher" | "subscriber";
+/** Which port a connection came in on: the publisher, subscriber or NATS port. */
+export type Side = "publisher" | "subscriber" | "nats-client";
 
 /**
  * The relay's counters plus its state now. In a stats event the message and byte counts

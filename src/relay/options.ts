@@ -28,7 +28,7 @@ export type Framing = (typeof FRAMINGS)[number];
 /** Seed 003's ack command codes: its protocol table (`spec`) or its Go code (`article`). */
 export const FRAME_CODE_SETS = ["spec", "article"] as const;
 
-export interface RelayOptions {
+export interface RelayOptions extends NatsLimits {
   /** Address both listeners bind to. */
   host: string;
   /** Publisher port; 0 picks a free one. */
@@ -86,7 +86,47 @@ export interface RelayOptions {
    * host share them, the kernel spreading connections across them.
    */
   reusePort: boolean;
+  /** The NATS client-protocol port (docs/nats.md); undefined: none. 0 picks a free one. */
+  natsPort: number | undefined;
+  /** The literal subject line and frame publishers publish to. */
+  subject: string;
+  /** What line and frame subscribers receive (wildcards allowed); undefined: `subject`. */
+  subSubject: string | undefined;
 }
+
+/**
+ * The NATS port's limits and credentials, as nats-server 2.9 names them (defaults from its
+ * server/const.go); part of RelayOptions.
+ */
+export interface NatsLimits {
+  /** max_payload: bytes of one PUB (an HPUB's headers and payload together), sent in INFO. */
+  maxPayload: number;
+  /** max_control_line: bytes of one operation's arguments. */
+  maxControlLine: number;
+  /** ping_interval, seconds; 0 sends no PING. */
+  pingInterval: number;
+  /** ping_max: PINGs left unanswered before 'Stale Connection'. */
+  maxPingsOut: number;
+  /** authorization timeout, seconds: a client must CONNECT with credentials within it. */
+  authTimeout: number;
+  /** max_subscriptions per connection; 0: no limit. */
+  maxSubscriptions: number;
+  /** user/password: both or neither. A password (or a token) like `$2a$11$…` is a bcrypt hash. */
+  user: string | undefined;
+  pass: string | undefined;
+}
+
+/** nats-server's defaults (server/const.go). */
+export const DEFAULT_NATS_LIMITS: Readonly<NatsLimits> = {
+  maxPayload: 1024 * 1024,
+  maxControlLine: 4096,
+  pingInterval: 120,
+  maxPingsOut: 2,
+  authTimeout: 2,
+  maxSubscriptions: 0,
+  user: undefined,
+  pass: undefined,
+};
 
 /**
  * The defaults. `stallTimeout` 0.25 s: long enough that a subscriber which pauses for 100 ms
@@ -115,4 +155,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = {
   clusterSubject: undefined,
   nodeId: undefined,
   reusePort: false,
+  natsPort: undefined,
+  subject: "relay",
+  subSubject: undefined,
+  ...DEFAULT_NATS_LIMITS,
 };

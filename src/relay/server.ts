@@ -16,6 +16,8 @@ import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts"
 import { TokenCheck } from "./frame-auth.ts";
 import type { FramePublisherEvents } from "./frame-publisher.ts";
 import { Hub } from "./hub.ts";
+import type { NatsConnection } from "./nats-connection.ts";
+import { NatsPort } from "./nats-port.ts";
 import type { RelayOptions } from "./options.ts";
 import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-handlers.ts";
 import type { PublisherConnection } from "./publisher.ts";
@@ -40,6 +42,9 @@ export class Relay {
   );
   private readonly pubListener: NetListener<PublisherConnection>;
   private readonly subListener: NetListener<Subscriber>;
+  /** With --nats-port: the NATS clients, their subject router and their listener. */
+  readonly nats: NatsPort | undefined;
+  private readonly natsListener: NetListener<NatsConnection> | undefined;
   /**
    * TLS, mutual TLS and --allow-from of both ports (src/net), with their counters; reload()
    * on it (SIGHUP) swaps certificates and allow-lists without closing connections.
@@ -105,8 +110,41 @@ export class Relay {
       this.pubListener.stop(true);
       throw error;
     }
+    if (config.natsPort !== undefined) {
+      const nats = new NatsPort(this.natsHost());
+      try {
+        this.natsListener = openListener<NatsConnection>({
+          what: "nats",
+          host: config.host,
+          port: config.natsPort,
+          access: this.access,
+          reusePort: config.reusePort,
+          refuseTlsClients: true,
+          lingerGroup: this.lingerGroup,
+          refused: (socket, _reason, detail) => {
+            socket.data.closeReason = CloseReason.TlsClient;
+            socket.data.closeDetail = detail;
+          },
+          socket: { ...nats.handlers(), binaryType: "uint8array" },
+        });
+      } catch (error) {
+        this.pubListener.stop(true);
+        this.subListener.stop(true);
+        throw error;
+      }
+      nats.boundPort = this.natsListener.port;
+      this.nats = nats;
+    }
     this.emit({ type: "listening", side: "publisher", host: config.host, port: this.pubPort });
     this.emit({ type: "listening", side: "subscriber", host: config.host, port: this.subPort });
+    if (this.natsListener !== undefined) {
+      this.emit({
+        type: "listening",
+        side: "nats-client",
+        host: config.host,
+        port: this.natsListener.port,
+      });
+    }
     if (config.cluster.length > 0) {
       this.backplane = new Backplane(
         this.hub,
@@ -142,6 +180,11 @@ export class Relay {
 
   get subPort(): number {
     return this.subListener.port;
+  }
+
+  /** The NATS port, or undefined without --nats-port. */
+  get natsPort(): number | undefined {
+    return this.natsListener?.port;
   }
 
   get publisherCount(): number {
@@ -182,6 +225,8 @@ export class Relay {
     this.hub.stop();
     this.pubListener.stop(false);
     this.subListener.stop(false);
+    this.natsListener?.stop(false);
+    this.nats?.stopReading(); // NATS clients: their output is flushed and closed below
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
     // The backplane takes in nothing more; NATS gets a moment for our last batches.
     const backplaneClosed = this.backplane?.close();
@@ -267,12 +312,31 @@ export class Relay {
     };
   }
 
+  /** What the NATS port needs of this relay. */
+  private natsHost(): ConstructorParameters<typeof NatsPort>[0] {
+    const relay = this;
+    return {
+      hub: this.hub,
+      config: this.config,
+      emit: this.emit,
+      get shuttingDown() {
+        return relay.shutdownPromise !== undefined;
+      },
+      refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
+      closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
+      backlogShrank: () => {
+        if (this.hub.pendingBytes === 0) this.onFlushed?.();
+      },
+    };
+  }
+
   /** Over --max-conns: closes the just-accepted connection; its close handler reports it. */
   private refuseOverLimit(
     connection: PublisherConnection | Subscriber,
-    socket: Socket<PublisherConnection> | Socket<Subscriber>,
+    socket: Socket<unknown>,
   ): boolean {
     const max = this.config.maxConns;
+    // A NATS client is in the hub's subscriber list (its output side) but not a publisher here.
     if (max <= 0 || this.publishers.size + this.hub.subscribers.length < max) return false;
     this.hub.counters.refusedConnections++;
     connection.closeReason = CloseReason.MaxConns;
@@ -334,6 +398,7 @@ export class Relay {
     const hold = this.hub.holdingPublishers;
     // While shutting down, publishers are being closed: nothing to pause or resume.
     if (!this.publishers.hold(hold, this.shutdownPromise === undefined)) return;
+    if (this.shutdownPromise === undefined) this.nats?.hold(hold);
     this.emit({ type: "publishers_held", held: hold, pendingBytes: this.hub.pendingBytes });
   }
 }

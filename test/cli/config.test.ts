@@ -58,6 +58,7 @@ describe("parseCommandLine", () => {
       "--metrics-host=0.0.0.0",
     ]);
     expect(parsed).toEqual({
+      ...DEFAULT_CONFIG,
       host: "127.0.0.1",
       pubPort: 8001,
       subPort: 8002,

@@ -1,0 +1,410 @@
+/**
+ * One client of the NATS port: the relay's third kind of connection, publisher and subscriber
+ * at once, speaking the NATS client protocol as nats-server 2.9 does (server/client.go).
+ *
+ * Input: the pure NatsParser (src/protocol/nats-parser.ts) calls this connection once per
+ * operation; a PUB is routed by subject through the SubjectRouter at once.
+ * Output: everything for this client (its `MSG`s, `PONG`, `+OK`, `-ERR`) is appended, in
+ * order, to one buffer, so a PONG never overtakes an earlier MSG. The router flushes the
+ * buffer once at the end of the read that filled it: one write per socket per read. The
+ * write goes through the hub (`offerOwn`) as one batch of this subscriber's own, so the
+ * slow-consumer policies, pacing, write timeouts and shutdown apply as to line subscribers.
+ */
+import type { Socket } from "bun";
+import { CloseReason } from "../errors.ts";
+import type { NatsClientHandler, NatsPub } from "../protocol/nats-client-ops.ts";
+import {
+  deliveryHeadLength,
+  deliveryPayload,
+  encodeInfo,
+  NATS_OK,
+  NATS_PING,
+  NATS_PONG,
+  writeDeliveryHead,
+} from "../protocol/nats-encoder.ts";
+import { NATS_ERR, type NatsErr, type NatsProtocolError } from "../protocol/nats-errors.ts";
+import { NatsParser } from "../protocol/nats-parser.ts";
+import type { Batch } from "./batch.ts";
+import type { Hub } from "./hub.ts";
+import { WireFormat } from "./hub.ts";
+import type { ConnectCredentials, NatsAuth } from "./nats-auth.ts";
+import type { RelayOptions } from "./options.ts";
+import type { PublisherConnection } from "./publisher.ts";
+import type {
+  RoutedMessage,
+  RoutedSubscription,
+  RouteTarget,
+  SubjectRouter,
+} from "./subject-router.ts";
+import { hasValidStructure, isValidLiteralSubject, matches } from "./subjects.ts";
+import { Subscriber } from "./subscriber.ts";
+
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+const CRLF_LENGTH = 2;
+/** The no-responders status nats-server sends (client.go processInboundClientMsg). */
+const NO_RESPONDERS_HEADERS = encoder.encode("NATS/1.0 503\r\n\r\n");
+
+/** A SUB of this connection. */
+export class NatsSubscription implements RoutedSubscription {
+  readonly sidBytes: Uint8Array;
+  /** UNSUB max: the subscription ends after this many deliveries; 0: no limit. */
+  max = 0;
+  delivered = 0;
+
+  constructor(
+    readonly target: NatsConnection,
+    readonly subject: string,
+    readonly queue: string | undefined,
+    readonly sid: string,
+  ) {
+    this.sidBytes = encoder.encode(sid);
+  }
+}
+
+/** What a NATS connection needs of the relay that owns it. */
+export interface NatsHost {
+  readonly hub: Hub;
+  readonly router: SubjectRouter<NatsSubscription>;
+  readonly auth: NatsAuth;
+  readonly config: RelayOptions;
+  /** INFO fields every client gets (server_id, version, max_payload, ...). */
+  readonly info: Record<string, unknown>;
+  /** Closes the socket gracefully (src/net/graceful-close.ts); its close handler reports it. */
+  closeGracefully(socket: Socket<unknown>): void;
+}
+
+export class NatsConnection implements NatsClientHandler, RouteTarget, PublisherConnection {
+  readonly parser: NatsParser;
+  /** The outbound half: its backlog, policy and counters, in the hub's subscriber list. */
+  readonly outbound: Subscriber;
+  readonly subscriptions = new Map<string, NatsSubscription>();
+  closeReason: CloseReason | undefined;
+  closeDetail: string | undefined;
+  readonly selfPaused = false;
+  flushPending = false;
+  echo = true;
+  /** CONNECT options (nats-server's defaults before a CONNECT: verbose and pedantic on). */
+  private verbose = true;
+  private pedantic = true;
+  private headers = false;
+  private noResponders = false;
+  /** Client name and language from CONNECT, for logs. */
+  name: string | undefined;
+  private pingsOut = 0;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private out = new Uint8Array(16 * 1024);
+  private outLength = 0;
+  private outMessages = 0;
+  /** The graceful close has begun: nothing more is queued. */
+  private finished = false;
+  private readonly batch: Batch = {
+    bytes: this.out,
+    start: 0,
+    length: 0,
+    retainable: false,
+    tail: new Uint8Array(0),
+    tailStart: 0,
+    tailLength: 0,
+  };
+
+  constructor(
+    readonly socket: Socket<NatsConnection>,
+    readonly peer: string,
+    private readonly host: NatsHost,
+  ) {
+    const { config, auth } = host;
+    this.parser = new NatsParser(this, {
+      maxControlLine: config.maxControlLine,
+      maxPayload: config.maxPayload,
+      awaitingConnect: auth.required,
+    });
+    this.outbound = new Subscriber(socket, peer, WireFormat.Nats);
+  }
+
+  /** Sends INFO and starts the timers; the connection is in the hub from here on. */
+  start(clientId: number): void {
+    const { config, auth, info } = this.host;
+    const socket = this.socket;
+    this.send(
+      encodeInfo({
+        ...info,
+        client_id: clientId,
+        client_ip: socket.remoteAddress,
+        ...(auth.required ? { auth_required: true } : {}),
+      }),
+    );
+    if (auth.required) {
+      this.authTimer = setTimeout(() => {
+        this.fail(
+          NATS_ERR.authenticationTimeout,
+          CloseReason.AuthTimeout,
+          "no CONNECT with credentials",
+        );
+        this.host.router.flush();
+      }, config.authTimeout * 1000);
+    }
+    if (config.pingInterval > 0) {
+      this.pingTimer = setInterval(() => this.pingTick(), config.pingInterval * 1000);
+    }
+    this.host.router.flush();
+  }
+
+  /** PublisherConnection: feeds a read to the parser (replies are flushed by the caller). */
+  receive(chunk: Uint8Array, hub: Hub): boolean {
+    hub.counters.bytesReceived += chunk.length;
+    this.parser.push(chunk);
+    return true;
+  }
+
+  /** PublisherConnection: the socket can take more (the outbound side drains through the hub). */
+  drain(): void {}
+
+  /** Forgets every subscription and timer; returns the close reason for the log. */
+  closed(reset: boolean): { reason: CloseReason; droppedBytes: number } {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.authTimer);
+    this.finished = true;
+    for (const subscription of this.subscriptions.values()) this.host.router.remove(subscription);
+    this.subscriptions.clear();
+    const reason = this.closeReason ?? (reset ? CloseReason.PeerReset : CloseReason.PeerClosed);
+    return { reason, droppedBytes: 0 };
+  }
+
+  // NatsClientHandler: called by the parser, in wire order.
+
+  connect(json: Uint8Array): void {
+    let options: Record<string, unknown>;
+    try {
+      options = JSON.parse(utf8.decode(json)) as Record<string, unknown>;
+      if (typeof options !== "object" || options === null) throw new Error("not an object");
+    } catch {
+      this.fail(undefined, CloseReason.ProtocolError, "CONNECT is not a JSON object");
+      return;
+    }
+    if (options.protocol !== undefined && options.protocol !== 0 && options.protocol !== 1) {
+      this.fail(NATS_ERR.badClientProtocol, CloseReason.ProtocolError, "invalid client protocol");
+      return;
+    }
+    const auth = this.host.auth;
+    if (auth.required && !auth.check(options as ConnectCredentials)) {
+      this.fail(
+        NATS_ERR.authorizationViolation,
+        CloseReason.AuthFailed,
+        "wrong credentials in CONNECT",
+      );
+      return;
+    }
+    clearTimeout(this.authTimer);
+    this.parser.awaitingConnect = false;
+    if (typeof options.verbose === "boolean") this.verbose = options.verbose;
+    if (typeof options.pedantic === "boolean") this.pedantic = options.pedantic;
+    if (typeof options.echo === "boolean") this.echo = options.echo;
+    this.headers = options.headers === true;
+    this.parser.headers = this.headers;
+    this.noResponders = options.no_responders === true;
+    if (typeof options.name === "string") this.name = options.name;
+    if (this.noResponders && !this.headers) {
+      this.fail(
+        NATS_ERR.noRespondersRequiresHeaders,
+        CloseReason.ProtocolError,
+        "no_responders without headers",
+      );
+      return;
+    }
+    if (this.verbose) this.send(NATS_OK);
+  }
+
+  pub(msg: NatsPub): void {
+    if (this.pedantic && !isValidLiteralSubject(msg.subject)) {
+      // nats-server sends the error and still delivers (client.go processPub returns nil).
+      this.sendErr(NATS_ERR.invalidPublishSubject);
+    }
+    // nats-server acknowledges a verbose PUB at its control line, before delivering it.
+    if (this.verbose) this.send(NATS_OK);
+    const hub = this.host.hub;
+    hub.counters.messagesReceived++;
+    const delivered = this.host.router.route(msg as RoutedMessage, this);
+    if (delivered === 0 && msg.replyBytes !== undefined && this.noResponders) {
+      this.noResponder(msg.reply as string, msg.replyBytes);
+    }
+  }
+
+  sub(subject: string, queue: string | undefined, sid: string): void {
+    if (!hasValidStructure(subject) || (queue !== undefined && !hasValidStructure(queue))) {
+      this.sendErr(NATS_ERR.invalidSubject);
+      return;
+    }
+    const max = this.host.config.maxSubscriptions;
+    if (max > 0 && this.subscriptions.size >= max) {
+      this.sendErr(NATS_ERR.maxSubscriptions);
+      return;
+    }
+    if (this.subscriptions.has(sid)) return; // nats-server ignores a sid already in use
+    const subscription = new NatsSubscription(this, subject, queue, sid);
+    this.subscriptions.set(sid, subscription);
+    this.host.router.add(subscription);
+    if (this.verbose) this.send(NATS_OK);
+  }
+
+  unsub(sid: string, max: number | undefined): void {
+    const subscription = this.subscriptions.get(sid);
+    if (subscription !== undefined) {
+      if (max !== undefined && max > subscription.delivered) subscription.max = max;
+      else this.unsubscribe(subscription);
+    }
+    if (this.verbose) this.send(NATS_OK);
+  }
+
+  ping(): void {
+    this.send(NATS_PONG);
+  }
+
+  pong(): void {
+    this.pingsOut = 0;
+  }
+
+  error(error: NatsProtocolError): void {
+    this.fail(error.err, CloseReason.ProtocolError, `${error.code}: ${error.reason}`);
+  }
+
+  // RouteTarget: deliveries from the router.
+
+  deliver(subscription: RoutedSubscription, message: RoutedMessage): boolean {
+    // Failed, or cut as a slow consumer (out of the hub): it takes nothing more.
+    if (this.closeReason !== undefined || this.outbound.index < 0) return false;
+    const sub = subscription as NatsSubscription;
+    const { subjectBytes, replyBytes, headerSize, payload } = message;
+    const headers = this.headers;
+    const body = deliveryPayload(payload, headerSize, headers);
+    const head = deliveryHeadLength(
+      subjectBytes,
+      sub.sidBytes,
+      replyBytes,
+      headerSize,
+      payload.length,
+      headers,
+    );
+    const at = this.reserve(head + body.length + CRLF_LENGTH);
+    const out = this.out;
+    let i = writeDeliveryHead(
+      out,
+      at,
+      subjectBytes,
+      sub.sidBytes,
+      replyBytes,
+      headerSize,
+      payload.length,
+      headers,
+    );
+    out.set(body, i);
+    i += body.length;
+    out[i] = 13;
+    out[i + 1] = 10;
+    this.outLength = i + CRLF_LENGTH;
+    this.outMessages++;
+    sub.delivered++;
+    if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
+    return true;
+  }
+
+  /** Writes what was gathered since the last flush: one batch through the hub. */
+  flushOutbound(): void {
+    if (this.outLength > 0) {
+      const batch = this.batch;
+      batch.bytes = this.out;
+      batch.length = this.outLength;
+      const messages = this.outMessages;
+      this.outLength = 0;
+      this.outMessages = 0;
+      this.host.hub.offerOwn(this.outbound, batch, messages);
+    }
+    this.closeIfFlushed();
+  }
+
+  /** The outbound backlog drained (called after Hub.flush from the drain handler). */
+  drained(): void {
+    this.closeIfFlushed();
+  }
+
+  private closeIfFlushed(): void {
+    if (this.closeReason !== undefined && this.outbound.backlog.length === 0 && !this.finished) {
+      this.finished = true;
+      this.host.closeGracefully(this.socket);
+    }
+  }
+
+  private unsubscribe(subscription: NatsSubscription): void {
+    if (this.subscriptions.get(subscription.sid) !== subscription) return;
+    this.subscriptions.delete(subscription.sid);
+    this.host.router.remove(subscription);
+  }
+
+  /** No subscriber had interest: tell the requester, on its own subscription to `reply`. */
+  private noResponder(reply: string, replyBytes: Uint8Array): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.queue !== undefined || !matches(subscription.subject, reply)) continue;
+      this.deliver(subscription, {
+        subject: reply,
+        subjectBytes: replyBytes,
+        replyBytes: undefined,
+        headerSize: NO_RESPONDERS_HEADERS.length,
+        payload: NO_RESPONDERS_HEADERS,
+      });
+      this.host.router.markPending(this);
+      return;
+    }
+  }
+
+  private pingTick(): void {
+    if (this.pingsOut + 1 > this.host.config.maxPingsOut) {
+      this.fail(
+        NATS_ERR.staleConnection,
+        CloseReason.StaleConnection,
+        `${this.pingsOut} PINGs unanswered`,
+      );
+    } else {
+      this.pingsOut++;
+      this.send(NATS_PING);
+    }
+    this.host.router.flush();
+  }
+
+  /** Sends `-ERR` (if any) and closes once it is written; later input is not read. */
+  private fail(err: NatsErr | undefined, reason: CloseReason, detail: string): void {
+    if (this.closeReason !== undefined) return;
+    this.parser.stop();
+    clearTimeout(this.authTimer);
+    clearInterval(this.pingTimer);
+    this.closeReason = reason;
+    this.closeDetail = err === undefined ? detail : `-ERR '${err.text}': ${detail}`;
+    if (err !== undefined) this.send(err.wire);
+    this.host.router.markPending(this);
+  }
+
+  private sendErr(err: NatsErr): void {
+    this.send(err.wire);
+  }
+
+  /** Appends protocol bytes of our own, in order with the deliveries. */
+  private send(bytes: Uint8Array): void {
+    const at = this.reserve(bytes.length);
+    this.out.set(bytes, at);
+    this.outLength = at + bytes.length;
+    this.host.router.markPending(this);
+  }
+
+  /** Makes room for `length` more bytes in the output buffer; returns where they go. */
+  private reserve(length: number): number {
+    const at = this.outLength;
+    if (at + length > this.out.length) {
+      let size = this.out.length * 2;
+      while (size < at + length) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.out.subarray(0, at));
+      this.out = grown;
+    }
+    return at;
+  }
+}

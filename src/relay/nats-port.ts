@@ -1,0 +1,151 @@
+/**
+ * The NATS port (`--nats-port`): the socket handlers of the relay's third listener, and what
+ * it announces in INFO. Each client is a NatsConnection (nats-connection.ts): a publisher
+ * whose reads are held with the others under the `stall` and `block` policies, and a
+ * subscriber whose output is in the hub's list, so write timeouts, slow-consumer policies and
+ * the shutdown flush treat it as they treat line subscribers.
+ */
+import type { Socket, SocketHandler } from "bun";
+import pkg from "../../package.json" with { type: "json" };
+import { randomNodeId } from "../cluster/wire.ts";
+import { CloseReason, formatPeer } from "../errors.ts";
+import type { RelayEventListener } from "./events.ts";
+import type { Hub } from "./hub.ts";
+import { NatsAuth } from "./nats-auth.ts";
+import { NatsConnection, type NatsHost, type NatsSubscription } from "./nats-connection.ts";
+import type { RelayOptions } from "./options.ts";
+import { SubjectRouter } from "./subject-router.ts";
+
+/** What the NATS port needs of the relay beyond NatsHost. */
+export interface NatsPortHost {
+  readonly hub: Hub;
+  readonly config: RelayOptions;
+  readonly emit: RelayEventListener;
+  readonly shuttingDown: boolean;
+  /** Over --max-conns: closes the connection (its close handler reports it) and returns true. */
+  refuseOverLimit(connection: NatsConnection, socket: Socket<NatsConnection>): boolean;
+  closeGracefully(socket: Socket<unknown>): void;
+  /** Some backlog shrank or went away: shutdown may be waiting for none. */
+  backlogShrank(): void;
+}
+
+/** The NATS side of one relay: the subject router, the credentials and the open clients. */
+export class NatsPort implements NatsHost {
+  readonly router = new SubjectRouter<NatsSubscription>();
+  readonly auth: NatsAuth;
+  readonly info: Record<string, unknown>;
+  readonly sockets = new Set<Socket<NatsConnection>>();
+  private nextClientId = 1;
+  /** Publishers are held (pacing): new clients start paused too. */
+  private held = false;
+
+  constructor(private readonly host: NatsPortHost) {
+    const { config } = host;
+    this.auth = new NatsAuth({ token: config.token, user: config.user, pass: config.pass });
+    // nats.js parses `version` as x.y.z; proto 1 is what nats-server 2.9 announces.
+    this.info = {
+      server_id: `BUNRELAY${randomNodeId().toUpperCase()}`,
+      server_name: "bun-relay",
+      version: pkg.version,
+      proto: 1,
+      go: `bun ${Bun.version}`,
+      host: config.host,
+      port: config.natsPort,
+      headers: true,
+      max_payload: config.maxPayload,
+    };
+    host.hub.afterDeliver = () => this.router.flush();
+  }
+
+  get hub(): Hub {
+    return this.host.hub;
+  }
+
+  get config(): RelayOptions {
+    return this.host.config;
+  }
+
+  closeGracefully(socket: Socket<unknown>): void {
+    this.host.closeGracefully(socket);
+  }
+
+  /** The bound port, once known (INFO's `port`). */
+  set boundPort(port: number) {
+    this.info.port = port;
+  }
+
+  /** Holds (or releases) every client's input, with the line and frame publishers. */
+  hold(hold: boolean): void {
+    this.held = hold;
+    for (const socket of this.sockets) {
+      if (socket.data.closeReason !== undefined) continue;
+      if (hold) socket.pause();
+      else socket.resume();
+    }
+  }
+
+  /** Shutdown: reads nothing more from any client; their output is flushed and closed later. */
+  stopReading(): void {
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  handlers(): SocketHandler<NatsConnection> {
+    const port = this;
+    const host = this.host;
+    const hub = host.hub;
+    const router = this.router;
+    return {
+      open(socket) {
+        hub.counters.subscribersAccepted++;
+        const connection = new NatsConnection(
+          socket,
+          formatPeer(socket.remoteAddress, socket.remotePort),
+          port,
+        );
+        socket.data = connection;
+        if (host.refuseOverLimit(connection, socket)) return;
+        port.sockets.add(socket);
+        hub.add(connection.outbound);
+        host.emit({ type: "open", side: "nats-client", peer: connection.peer });
+        if (host.shuttingDown) {
+          connection.closeReason = CloseReason.Shutdown;
+          host.closeGracefully(socket);
+          return;
+        }
+        if (port.held) socket.pause();
+        connection.start(port.nextClientId++);
+      },
+      data(socket, chunk) {
+        socket.data.receive(chunk, hub);
+        // Everything this read caused leaves now: one write per receiving client.
+        router.flush();
+      },
+      drain(socket) {
+        const connection = socket.data;
+        hub.flush(connection.outbound);
+        connection.drained();
+        host.backlogShrank();
+      },
+      close(socket, error) {
+        const connection = socket.data;
+        port.sockets.delete(socket);
+        hub.remove(connection.outbound);
+        const { reason } = connection.closed(error !== undefined);
+        const outbound = connection.outbound;
+        const detail = connection.closeDetail ?? outbound.closeDetail;
+        host.emit({
+          type: "close",
+          side: "nats-client",
+          peer: connection.peer,
+          reason: outbound.closeReason ?? reason,
+          ...(detail ? { detail } : {}),
+          droppedBytes: outbound.droppedBytes,
+        });
+        host.backlogShrank();
+      },
+      error() {
+        // The close handler follows and reports the connection's end.
+      },
+    };
+  }
+}
