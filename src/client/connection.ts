@@ -322,7 +322,8 @@ export class Connection {
 
   private dropError(link: Link, cause: Error | undefined): ClientError {
     let why = cause ? describeCause(cause) : "the relay closed the connection";
-    if (!link.ready && link.socket && this.options.framing === "frame") {
+    // A clean close right after the Conn: most likely a port that does not speak frames.
+    if (!cause && !link.ready && link.socket && this.options.framing === "frame") {
       why += ` before its ConnAck: ${NOT_A_FRAME_PORT}`;
     }
     const code =
