@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
-import { ClientErrorCode, connect } from "../../src/client/index.ts";
+import { ClientErrorCode, connect, type PublisherOptions } from "../../src/client/index.ts";
 import { encodeConn } from "../../src/protocol/frame-codec.ts";
 import { concat } from "../support/harness.ts";
 import { rejection } from "./client-support.ts";
@@ -43,10 +43,13 @@ function silentServer(options: { read: boolean }): { port: number; received: Uin
   return { port: listener.port, received };
 }
 
-function rawServer(): RawFrameServer {
+/** A frame publisher on a RawFrameServer (which answers its Conn and acks nothing itself). */
+async function framePublisher(options: Omit<PublisherOptions, "role" | "port" | "framing">) {
   const server = new RawFrameServer();
   stops.push(() => server.stop());
-  return server;
+  const port = server.port;
+  const publisher = await connect({ role: "publisher", port, framing: "frame", ...options });
+  return { server, publisher };
 }
 
 describe("connectTimeoutMs on a frame port", () => {
@@ -76,11 +79,7 @@ describe("connectTimeoutMs on a frame port", () => {
 
 describe("publish timeouts", () => {
   test("frame: in flight without a SubmitAck, and waiting for room, each reject with CLIENT_ERR_TIMEOUT", async () => {
-    const server = rawServer();
-    const publisher = await connect({
-      role: "publisher",
-      port: server.port,
-      framing: "frame",
+    const { server, publisher } = await framePublisher({
       maxInFlight: 1,
       publishTimeoutMs: 100,
       reconnect: false,
@@ -112,13 +111,7 @@ describe("publish timeouts", () => {
   });
 
   test("drain() does not wait for a publish its timeout already rejected", async () => {
-    const server = rawServer();
-    const publisher = await connect({
-      role: "publisher",
-      port: server.port,
-      framing: "frame",
-      publishTimeoutMs: 50,
-    });
+    const { publisher } = await framePublisher({ publishTimeoutMs: 50 });
     const lost = rejection(publisher.publish("never acked"));
     await publisher.drain();
     expect((await lost).code).toBe(ClientErrorCode.Timeout);
@@ -142,8 +135,7 @@ describe("publish timeouts", () => {
   });
 
   test("a timeoutMs that is not a number from 0 to 2^31-1 is CLIENT_ERR_BAD_OPTION", async () => {
-    const server = rawServer();
-    const publisher = await connect({ role: "publisher", port: server.port, framing: "frame" });
+    const { server, publisher } = await framePublisher({});
     for (const timeoutMs of [-1, Number.NaN, 2 ** 31]) {
       const error = await rejection(publisher.publish("x", { timeoutMs }));
       expect(error.code).toBe(ClientErrorCode.BadOption);

@@ -15,7 +15,7 @@ import {
 } from "../../src/net/first-bytes.ts";
 import { encodeConn, encodeSubmit, MAX_U32 } from "../../src/protocol/frame-codec.ts";
 import { bytes, concat } from "../support/harness.ts";
-import { bunClientHello, opensslClientHello } from "./client-hello.ts";
+import { bunClientHello, fetchRequestHead, opensslClientHello } from "./captured-openings.ts";
 
 const LINE: PortProtocol = { framing: "line", maxFrame: 1024 * 1024 };
 const FRAME: PortProtocol = { framing: "frame", maxFrame: 1024 * 1024 };
@@ -185,7 +185,7 @@ describe("binary lines on a line port", () => {
 describe("HTTP", () => {
   let request: Uint8Array;
   beforeAll(async () => {
-    request = await fetchRequest();
+    request = await fetchRequestHead();
   });
 
   test("Bun's fetch request is held until its request line is whole, then refused http_client", () => {
@@ -250,34 +250,3 @@ describe("text on a frame port", () => {
     expectDecidedAt(Uint8Array.of(0xff, 0xff), FRAME, 1, { kind: "accept" });
   });
 });
-
-/** The request Bun's fetch sends to a plain listener, up to the end of its head. */
-async function fetchRequest(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let resolve!: (head: Uint8Array) => void;
-  const head = new Promise<Uint8Array>((r) => {
-    resolve = r;
-  });
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      binaryType: "uint8array",
-      data(socket, chunk) {
-        chunks.push(chunk);
-        const all = concat(chunks);
-        if (!new TextDecoder().decode(all).includes("\r\n\r\n")) return;
-        resolve(all);
-        socket.terminate();
-      },
-      error() {},
-    },
-  });
-  const answered = fetch(`http://127.0.0.1:${listener.port}/`).catch(() => undefined);
-  try {
-    return await head;
-  } finally {
-    await answered;
-    listener.stop(true);
-  }
-}

@@ -11,7 +11,7 @@ import { FIRST_BYTES_BOUND_MS } from "../../src/net/first-bytes.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
 import { rejection } from "../client/client-support.ts";
 import { closeOf, relayPerTest, TestClient, type TestRelay } from "../support/harness.ts";
-import { bunClientHello } from "./client-hello.ts";
+import { bunClientHello } from "./captured-openings.ts";
 
 setDefaultTimeout(10_000);
 const start = relayPerTest();
@@ -30,6 +30,16 @@ const refusedFor =
 function refusals(r: TestRelay, listener: string, reason: string): number {
   const counters = r.relay.access.counters;
   return counters.get(counters.refused, listener, reason);
+}
+
+/** The detail of the relay's CLOSE line for `side` with `reason`, once it comes. */
+async function closeDetail(
+  r: TestRelay,
+  side: "publisher" | "subscriber",
+  reason: string,
+): Promise<string> {
+  const close = await r.waitFor(closeOf(side, reason));
+  return (close as { detail?: string }).detail ?? "";
 }
 
 /** Writes `pieces` one by one, `gapMs` apart (separate TCP segments); ignores a closed socket. */
@@ -60,10 +70,9 @@ describe("a TLS client on a plaintext line port", () => {
     await writePieces(tls, [hello.subarray(0, 5), hello.subarray(5)], 50);
     await r.waitFor(refusedFor("publisher", "tls_client"));
     await tls.closed;
-    const close = await r.waitFor(closeOf("publisher", "tls_client"));
-    expect(close).toMatchObject({
-      detail: "a TLS ClientHello on a plaintext port: this port has no --tls-cert",
-    });
+    expect(await closeDetail(r, "publisher", "tls_client")).toBe(
+      "a TLS ClientHello on a plaintext port: this port has no --tls-cert",
+    );
     expect(await receivedWithMarker(r, subscriber)).toBe("marker\n");
     expect(r.relay.totals().messagesReceived).toBe(1);
   });
@@ -88,8 +97,7 @@ describe("a TLS client on a plaintext line port", () => {
     await stalled.write(hello.subarray(0, 3));
     await stalled.closed;
     expect(performance.now() - started).toBeGreaterThanOrEqual(FIRST_BYTES_BOUND_MS - 20);
-    const close = await r.waitFor(closeOf("publisher", "first_bytes_timeout"));
-    expect((close as { detail: string }).detail).toStartWith(
+    expect(await closeDetail(r, "publisher", "first_bytes_timeout")).toStartWith(
       "3 B of a TLS record header, then nothing more within 1 s",
     );
     expect(await receivedWithMarker(r, subscriber)).toBe("marker\n");
@@ -107,8 +115,7 @@ describe("a frame client on a line port", () => {
       expect(performance.now() - started).toBeLessThan(FIRST_BYTES_BOUND_MS);
       expect(error.code).toBe(ClientErrorCode.Connect);
       expect(error.reason).toContain("before its ConnAck: is the port set to --framing frame");
-      const close = await r.waitFor(closeOf(role, "frame_client"));
-      expect((close as { detail: string }).detail).toBe(
+      expect(await closeDetail(r, role, "frame_client")).toBe(
         "looks like a seed 003 frame (Conn, totalLength 13): is the client set to --framing line? This port speaks newline-terminated lines",
       );
       expect(refusals(r, role, "frame_client")).toBe(1);
@@ -139,8 +146,7 @@ describe("a line client on a frame port", () => {
     const line = await TestClient.connect(r.relay.pubPort);
     await line.write("hello world\n");
     await line.closed;
-    const close = await r.waitFor(closeOf("publisher", "line_client"));
-    expect((close as { detail: string }).detail).toBe(
+    expect(await closeDetail(r, "publisher", "line_client")).toBe(
       'looks like text (totalLength 1751477356 from "hell"): is this a line client? This port speaks seed 003 frames',
     );
     const publisher = await connect({ role: "publisher", port: r.relay.pubPort, framing: "frame" });
@@ -163,8 +169,7 @@ describe("an HTTP client", () => {
       () => "failed",
     );
     expect(answer).toBe("failed");
-    const close = await r.waitFor(closeOf("publisher", "http_client"));
-    expect((close as { detail: string }).detail).toBe(
+    expect(await closeDetail(r, "publisher", "http_client")).toBe(
       "looks like HTTP (a GET request line): this port speaks newline-terminated lines, not HTTP",
     );
     expect(await receivedWithMarker(r, subscriber)).toBe("marker\n");
@@ -201,8 +206,9 @@ describe("line clients that must pass", () => {
     const tls = await TestClient.connect(r.relay.pubPort);
     await tls.write(Uint8Array.of(0x16));
     tls.end();
-    const close = await r.waitFor(closeOf("publisher", "first_bytes_timeout"));
-    expect((close as { detail: string }).detail).toStartWith("1 B of a TLS record header");
+    expect(await closeDetail(r, "publisher", "first_bytes_timeout")).toStartWith(
+      "1 B of a TLS record header",
+    );
     const line = await TestClient.connect(r.relay.pubPort);
     await line.write(Uint8Array.of(0, 10));
     line.end();
