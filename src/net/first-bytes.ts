@@ -128,29 +128,36 @@ export function classifyFirstBytes(bytes: Uint8Array, port: PortProtocol): First
 }
 
 /**
- * The decision for bytes still `undecided` when the bound passed or the peer finished sending
- * (FIN, reset): nothing more will come to settle it.
- * - Refused: a prefix of a TLS record header (any port), or of a text length on a frame port.
- *   A TLS or frame client sends its whole header at once; a line client on a frame port gets
- *   the text reason.
+ * The decision for bytes still `undecided` when the bound passed (`ended` "bound") or the peer
+ * finished sending (FIN or reset, "peer_closed"): nothing more will come to settle them.
+ * - Refused (first_bytes_timeout): a prefix of a TLS record header (any port), or of a text
+ *   length on a frame port. A TLS client sends its whole record header at once, and a frame
+ *   port's decoder could never make a frame of text; the detail names the likely cause.
  * - Accepted: on a line port, a prefix of a frame header or of an HTTP request line. A line
  *   client may well start with a short message that begins like one (`\0\n`, `GET /x` with no
  *   newline yet), and it is no frame or HTTP client until the whole header says so.
  */
-export function verdictAtBound(bytes: Uint8Array, port: PortProtocol): FirstBytesVerdict {
+export function verdictAtBound(
+  bytes: Uint8Array,
+  port: PortProtocol,
+  ended: "bound" | "peer_closed" = "bound",
+): FirstBytesVerdict {
   const decided = classifyFirstBytes(bytes, port);
   if (decided.kind !== "undecided") return decided;
-  const seconds = FIRST_BYTES_BOUND_MS / 1000;
+  const then =
+    ended === "bound"
+      ? `then nothing more within ${FIRST_BYTES_BOUND_MS / 1000} s`
+      : "then the peer closed";
   if (tlsRecord(bytes) === Match.Prefix) {
     return refuse(
       AccessRefusal.FirstBytesTimeout,
-      `${bytes.length} B of a TLS record header, then nothing more within ${seconds} s: a TLS client on a plaintext port?`,
+      `${bytes.length} B of a TLS record header, ${then}: a TLS client on a plaintext port?`,
     );
   }
   if (port.framing === "frame") {
     return refuse(
       AccessRefusal.FirstBytesTimeout,
-      `${bytes.length} B of text where a frame header was due, then nothing more within ${seconds} s: is this a line client? This port speaks seed 003 frames`,
+      `${bytes.length} B of text where a frame header was due, ${then}: is this a line client? This port speaks seed 003 frames`,
     );
   }
   return ACCEPT;

@@ -264,7 +264,7 @@ export class NetListener<T> implements ReloadableListener {
       end(socket) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
         // The peer sent all it will: undecided first bytes are decided now.
-        if (sniffing.size !== 0) listener.settleHeld(socket);
+        if (sniffing.size !== 0) listener.settleHeld(socket, "peer_closed");
         return user.end?.(socket);
       },
       close(socket, error) {
@@ -285,7 +285,7 @@ export class NetListener<T> implements ReloadableListener {
           }
         }
         if (sniffing.size !== 0) {
-          listener.settleHeld(socket);
+          listener.settleHeld(socket, "peer_closed");
           sniffing.delete(socket);
         }
         return user.close?.(socket, error);
@@ -332,7 +332,7 @@ export class NetListener<T> implements ReloadableListener {
     const verdict = classifyFirstBytes(bytes, this.options.expects as PortProtocol);
     if (verdict.kind === "undecided") {
       state.held = bytes;
-      state.timer ??= setTimeout(() => this.settleHeld(socket), FIRST_BYTES_BOUND_MS);
+      state.timer ??= setTimeout(() => this.settleHeld(socket, "bound"), FIRST_BYTES_BOUND_MS);
       return;
     }
     // Accepted at the first chunk: the mode gets Bun's own chunk, untouched.
@@ -343,10 +343,10 @@ export class NetListener<T> implements ReloadableListener {
    * Nothing more will settle the socket's held bytes: the bound passed, the peer sent its FIN
    * or the socket closed. They are decided as they are (first-bytes.ts verdictAtBound).
    */
-  private settleHeld(socket: Socket<T>): void {
+  private settleHeld(socket: Socket<T>, ended: "bound" | "peer_closed"): void {
     const state = this.sniffing.get(socket);
     if (state === undefined || state.refused || state.held === undefined) return;
-    const verdict = verdictAtBound(state.held, this.options.expects as PortProtocol);
+    const verdict = verdictAtBound(state.held, this.options.expects as PortProtocol, ended);
     this.settle(socket, state, verdict, this.asModeChunk(state.held));
   }
 
