@@ -25,6 +25,14 @@ export const CloseReason = {
   Shutdown: "shutdown",
   /** A TLS client on a plaintext port: its first bytes were a TLS ClientHello (src/net). */
   TlsClient: "tls_client",
+  /** A frame client on a line port: its first bytes were a seed 003 frame (src/net). */
+  FrameClient: "frame_client",
+  /** An HTTP client: its first bytes were an HTTP/1.x request line (src/net). */
+  HttpClient: "http_client",
+  /** A line client on a frame port: its first bytes were text, not a frame length (src/net). */
+  LineClient: "line_client",
+  /** Its first bytes stayed the start of a TLS header (or text, frame port) for 1 s (src/net). */
+  FirstBytesTimeout: "first_bytes_timeout",
   /** forward/proxy: no upstream could be reached (every target refused or errored). */
   ConnectFailed: "connect_failed",
   /** forward/proxy: the upstream did not accept within --connect-timeout. */

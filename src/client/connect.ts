@@ -19,13 +19,19 @@ import { SubscriberSession } from "./subscriber-session.ts";
 /**
  * Connects to the relay as a publisher or a subscriber (`role`), over a line or frame port
  * (`framing`, which must match the relay's). The first connection is not retried: if it fails,
- * the promise rejects; reconnecting (on by default) applies to connections that were up.
+ * the promise rejects; reconnecting (on by default) applies to connections that were up. On a
+ * frame port it resolves only once the relay answered the connection's `Conn(ID, token)`
+ * (sent on every frame connection, with or without a token), so a port that is not a frame
+ * port fails here rather than at the first publish.
  *
  * @returns a {@link Publisher} for `role: "publisher"`, a {@link Subscriber} for
  * `role: "subscriber"`. Rejects with a ClientError:
  * - CLIENT_ERR_BAD_OPTION: an option is invalid (e.g. `token` with `framing: "line"`);
  * - CLIENT_ERR_CONNECT: no connection (refused, unreachable, or over `connectTimeoutMs`, which
- *   also covers the Conn/ConnAck exchange);
+ *   also covers the Conn/ConnAck exchange), or, on a frame port, the relay closed it before
+ *   its ConnAck (a line port refuses a frame client at its Conn);
+ * - CLIENT_ERR_PROTOCOL: the relay answered the Conn with something else than a ConnAck
+ *   (often: `codes` differ from its `--frame-codes`);
  * - CLIENT_ERR_AUTH: the relay answered `ConnAck(ID, 1)`: wrong token.
  *
  * @example

@@ -1,13 +1,19 @@
 /**
  * The life of a client's connection to the relay, whatever its role and framing: dialing
- * (Bun.connect, with a timeout), the optional `Conn(ID, token)` handshake, the coalescing
+ * (Bun.connect, with a timeout), the `Conn(ID, token)` handshake of frame ports, the coalescing
  * Outbox, reconnecting with backoff, and the events. What the bytes mean is the Session's
  * business (a frame or line publisher, a subscriber); this file never decodes a byte.
+ *
+ * On a frame port every connection opens with `Conn(ID, token)` (an empty token without the
+ * `token` option; the relay answers it `ConnAck(ID, 0)` then) and is ready only on its ConnAck,
+ * within connectTimeoutMs. So a port that does not speak frames (a line port, which refuses the
+ * Conn at once; a server that never answers) fails the connection instead of leaving publishes
+ * pending forever (issue 19).
  *
  * States of one Connection:
  *
  * ```text
- * start() -> dialing -> open -> [Conn sent -> ConnAck 0] -> ready
+ * start() -> dialing -> open -> [frame: Conn sent -> ConnAck 0] -> ready
  *              ^                                              |
  *              |  backoff (reconnecting event)      drop (disconnect event)
  *              +-----------------------------------------------+
@@ -25,9 +31,13 @@ import { ClientEmitter } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { Outbox } from "./outbox.ts";
 
+/** The likely cause when a frame port does not answer a Conn. */
+const NOT_A_FRAME_PORT =
+  "is the port set to --framing frame (the relay refuses a frame client on a line port), and plaintext or TLS as this client?";
+
 /** What a role does with a connection. Called only for the current link. */
 export interface Session {
-  /** A socket opened (not yet ready when a token must be presented): reset per-socket state. */
+  /** A socket opened (frame: not ready before its ConnAck): reset per-socket state. */
   opened(link: Link): void;
   /** Bytes from the relay, in order. */
   data(chunk: Uint8Array): void;
@@ -193,9 +203,8 @@ export class Connection {
     const session = this.session;
     link.outbox = new Outbox(socket, (bytesWritten) => session.written?.(bytesWritten));
     this.session.opened(link);
-    const token = this.options.token;
-    if (token === undefined) this.linkReady(link);
-    else link.outbox.append(encodeConn(link.ids.next(), token));
+    if (this.options.framing !== "frame") this.linkReady(link);
+    else link.outbox.append(encodeConn(link.ids.next(), this.options.token ?? ""));
   }
 
   linkData(link: Link, chunk: Uint8Array): void {
@@ -203,7 +212,7 @@ export class Connection {
   }
 
   handshakeDone(link: Link, result: number): void {
-    if (link.ready || this.options.token === undefined) {
+    if (link.ready || this.options.framing !== "frame") {
       const reason =
         "ConnAck for a Conn that was not sent (do codes match the relay's --frame-codes?)";
       link.fail(this.error(ClientErrorCode.Protocol, reason));
@@ -241,12 +250,10 @@ export class Connection {
     this.state = "connecting";
     const { host, port, tls, connectTimeoutMs } = this.options;
     link.timer = setTimeout(() => {
-      const what = link.socket
-        ? "no ConnAck"
-        : this.usesTls
-          ? "no TCP connection or TLS handshake"
-          : "no TCP connection";
-      link.fail(this.error(ClientErrorCode.Connect, `${what} within ${connectTimeoutMs} ms`));
+      const why = link.socket
+        ? `no ConnAck within ${connectTimeoutMs} ms: ${NOT_A_FRAME_PORT}`
+        : `${this.usesTls ? "no TCP connection or TLS handshake" : "no TCP connection"} within ${connectTimeoutMs} ms`;
+      link.fail(this.error(ClientErrorCode.Connect, why));
     }, connectTimeoutMs);
     Bun.connect<Link>({ hostname: host, port, tls, data: link, socket: handlers }).catch(
       (error: Error) => {
@@ -314,7 +321,11 @@ export class Connection {
   }
 
   private dropError(link: Link, cause: Error | undefined): ClientError {
-    const why = cause ? describeCause(cause) : "the relay closed the connection";
+    let why = cause ? describeCause(cause) : "the relay closed the connection";
+    // A clean close right after the Conn: most likely a port that does not speak frames.
+    if (!cause && !link.ready && link.socket && this.options.framing === "frame") {
+      why += ` before its ConnAck: ${NOT_A_FRAME_PORT}`;
+    }
     const code =
       link.ready || this.everReady ? ClientErrorCode.Disconnected : ClientErrorCode.Connect;
     return this.error(code, why, cause);

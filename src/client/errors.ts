@@ -10,11 +10,12 @@
  * | code | when |
  * |---|---|
  * | `CLIENT_ERR_BAD_OPTION` | an option or argument is invalid (thrown by `connect` and misuse) |
- * | `CLIENT_ERR_CONNECT` | the first connection could not be made (refused, timed out) |
+ * | `CLIENT_ERR_CONNECT` | the first connection could not be made (refused, timed out, no ConnAck on a frame port) |
  * | `CLIENT_ERR_AUTH` | the relay answered `ConnAck(ID, 1)`: wrong token |
  * | `CLIENT_ERR_REFUSED` | the relay answered `SubmitAck(ID, 1)` (frame mode) |
  * | `CLIENT_ERR_DISCONNECTED` | the connection dropped before a publish was acked (frame) or taken by the kernel (line) |
  * | `CLIENT_ERR_CLOSED` | the client was closed, or gave up reconnecting |
+ * | `CLIENT_ERR_TIMEOUT` | a publish did not settle within its timeout: maybe delivered, maybe not (if it was sent) |
  * | `CLIENT_ERR_NEWLINE` | line mode: the payload holds `\n` or ends in `\r` and cannot be one line |
  * | `CLIENT_ERR_TOO_LONG` | a payload above `maxPayload`, sent or received |
  * | `CLIENT_ERR_PROTOCOL` | the relay sent bytes that break the protocol |
@@ -27,6 +28,7 @@ export const ClientErrorCode = {
   Refused: "CLIENT_ERR_REFUSED",
   Disconnected: "CLIENT_ERR_DISCONNECTED",
   Closed: "CLIENT_ERR_CLOSED",
+  Timeout: "CLIENT_ERR_TIMEOUT",
   Newline: "CLIENT_ERR_NEWLINE",
   TooLong: "CLIENT_ERR_TOO_LONG",
   Protocol: "CLIENT_ERR_PROTOCOL",

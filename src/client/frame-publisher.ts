@@ -82,12 +82,17 @@ export class FramePublishing extends PublishWindow implements FrameSink {
       index === 0 ? this.inFlight.shift() : this.inFlight.removeAt(index)
     ) as InFlight;
     if (result === 0) {
-      publish.resolve();
+      this.complete(publish);
     } else {
       const reason = `SubmitAck ${idText(bytes, idStart)} result ${result}: the relay refused it`;
-      publish.reject(this.clientError(ClientErrorCode.Refused, reason));
+      this.complete(publish, this.clientError(ClientErrorCode.Refused, reason));
     }
     this.settled();
+  }
+
+  protected inFlightTimeout(publish: InFlight): string {
+    const id = idText(publish.id as Uint8Array, 0);
+    return `no SubmitAck for ${id} within ${publish.timeoutMs} ms: the relay may or may not have delivered it`;
   }
 
   connAck(_bytes: Uint8Array, _idStart: number, result: number): void {

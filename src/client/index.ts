@@ -44,5 +44,6 @@ export {
   type Role,
   type SubscriberOptions,
 } from "./options.ts";
+export type { PublishOptions } from "./publish-window.ts";
 export { Publisher } from "./publisher.ts";
 export { type MessageWithId, Subscriber } from "./subscriber.ts";

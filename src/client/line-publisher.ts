@@ -28,11 +28,15 @@ export class LinePublishing extends PublishWindow {
     let settled = false;
     for (let head = this.inFlight.peek(); head && head.end <= bytesWritten; ) {
       this.inFlight.shift();
-      head.resolve();
+      this.complete(head);
       settled = true;
       head = this.inFlight.peek();
     }
     if (settled) this.settled();
+  }
+
+  protected inFlightTimeout(publish: InFlight): string {
+    return `the kernel did not take it within ${publish.timeoutMs} ms (the relay is not reading): it stays queued and may still be delivered`;
   }
 
   protected check(payload: Uint8Array): ClientError | undefined {

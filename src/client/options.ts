@@ -69,7 +69,11 @@ export interface CommonOptions {
    * some ReconnectOptions: reconnect with exponential backoff and jitter.
    */
   reconnect?: boolean | Partial<ReconnectOptions>;
-  /** Milliseconds a connection (TCP, then Conn/ConnAck with a token) may take. Default 10000. */
+  /**
+   * Milliseconds a connection may take: TCP (and TLS), then on a frame port the Conn/ConnAck
+   * exchange every frame connection opens with. Past it the attempt fails: `connect` rejects
+   * with CLIENT_ERR_CONNECT (a reconnect attempt counts as failed). Default 10000.
+   */
   connectTimeoutMs?: number;
   /**
    * The largest payload published or received, in bytes. Default 1 MiB (the relay's default
@@ -87,6 +91,14 @@ export interface PublisherOptions extends CommonOptions {
    * the kernel, at most. Past it, `publish` waits (in call order). Default 1024.
    */
   maxInFlight?: number;
+  /**
+   * Milliseconds a `publish` may take, from the call until it settles (waiting for room or a
+   * connection included), before it rejects with CLIENT_ERR_TIMEOUT; `publish`'s own
+   * `timeoutMs` overrides it per call. A publish that timed out after it was sent may or may
+   * not have been delivered (its ack, or the kernel taking it, just did not come in time).
+   * 0 turns it off. Default 30000.
+   */
+  publishTimeoutMs?: number;
 }
 
 /** `connect()` options for a subscriber. */
@@ -134,6 +146,8 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   maxPayload: number;
   maxInFlight: number;
+  /** 0: no timeout. */
+  publishTimeoutMs: number;
   maxQueueBytes: number;
 }
 
@@ -155,6 +169,9 @@ export const DEFAULT_MAX_SUBMIT_PAYLOAD = 1024 * 1024 - MIN_REQUEST_FRAME;
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;
+/** The longest timer Bun (like Node) can set, in ms. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Checks `options` and fills in the defaults.
@@ -190,9 +207,13 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     options.maxPayload ?? (framePublisher ? DEFAULT_MAX_SUBMIT_PAYLOAD : DEFAULT_MAX_PAYLOAD);
   checkInteger(bad, "maxPayload", maxPayload, 1, MAX_U32 - MIN_REQUEST_FRAME);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  checkNumber(bad, "connectTimeoutMs", connectTimeoutMs, 1, 2 ** 31 - 1);
+  checkNumber(bad, "connectTimeoutMs", connectTimeoutMs, 1, MAX_TIMEOUT_MS);
   const maxInFlight = options.role === "publisher" ? options.maxInFlight : undefined;
   checkInteger(bad, "maxInFlight", maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 2 ** 24);
+  const publishTimeoutMs =
+    (options.role === "publisher" ? options.publishTimeoutMs : undefined) ??
+    DEFAULT_PUBLISH_TIMEOUT_MS;
+  checkNumber(bad, "publishTimeoutMs", publishTimeoutMs, 0, MAX_TIMEOUT_MS);
   const maxQueueBytes = options.role === "subscriber" ? options.maxQueueBytes : undefined;
   checkInteger(bad, "maxQueueBytes", maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, 1, 2 ** 40);
 
@@ -209,6 +230,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     connectTimeoutMs,
     maxPayload,
     maxInFlight: maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    publishTimeoutMs,
     maxQueueBytes: maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
   };
 }

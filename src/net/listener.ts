@@ -8,9 +8,12 @@
  *   HandshakeFailure), a handshake that does not finish within --handshake-timeout is closed.
  * - --allow-from (`access.allow`): a peer outside every range is closed at accept, before any
  *   TLS work and before the mode sees it; counted and logged (rate-limited).
- * - A TLS client on a plaintext port (`refuseTlsClients`: ports whose protocol can never start
- *   with a TLS record) is closed at its first bytes instead of having its ClientHello read as
- *   data; the mode's `refused` hook sets its close reason.
+ * - A client speaking the wrong protocol on a plaintext port (`expects`: the port's own
+ *   protocol; first-bytes.ts decides) is closed at its first bytes instead of having them read
+ *   as data: a TLS ClientHello, a seed 003 frame or an HTTP request on a line port, text on a
+ *   frame port. While the first bytes are still the start of such an opening they are held
+ *   (never delivered), for at most FIRST_BYTES_BOUND_MS; once accepted, the mode's `data` gets
+ *   them as one chunk before anything later. The mode's `refused` hook sets its close reason.
  * - TCP keepalive on every accepted socket.
  * - The graceful close (graceful-close.ts): `closeGracefully(socket)` sends FIN, and the
  *   listener discards what the peer still sends until its FIN or the bound, then releases the
@@ -33,6 +36,14 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { formatPeer, listenError } from "../errors.ts";
 import type { NetAccess, ReloadableListener } from "./access.ts";
+import {
+  classifyFirstBytes,
+  FIRST_BYTES_BOUND_MS,
+  type FirstBytesRefusal,
+  type FirstBytesVerdict,
+  type PortProtocol,
+  verdictAtBound,
+} from "./first-bytes.ts";
 import {
   closeGracefully,
   defaultLingerGroup,
@@ -66,20 +77,21 @@ export interface ListenerOptions<T> {
   /** TCP keepalive idle time in ms; 0 leaves keepalive off. */
   keepAliveMs?: number;
   /**
-   * Plaintext ports only: close a peer whose first bytes are a TLS ClientHello (a client
-   * configured for TLS against a port without it). Not for ports that carry any bytes
-   * (forward), where a TLS stream is just data.
+   * Plaintext ports only: the protocol this port speaks; a peer whose first bytes open another
+   * one (TLS, HTTP, frames on a line port, text on a frame port) is closed (first-bytes.ts).
+   * Undefined for ports that carry any bytes (forward, proxy, tunnel), where a TLS stream or
+   * an HTTP request is just data.
    */
-  refuseTlsClients?: boolean;
+  expects?: PortProtocol;
   /** Where graceful closes of this listener's sockets are counted and waited for. */
   lingerGroup?: LingerGroup;
   /** The mode's handlers. `open` runs after the TLS handshake on a TLS listener. */
   socket: SocketHandler<T> & { binaryType?: "buffer" | "uint8array" | "arraybuffer" };
   /**
-   * Called before the listener closes a socket the mode already has (a TLS client on a
-   * plaintext port): the mode records why, its `close` handler then reports it.
+   * Called before the listener closes a socket the mode already has (a client speaking the
+   * wrong protocol, see `expects`): the mode records why, its `close` handler then reports it.
    */
-  refused?: (socket: Socket<T>, reason: AccessRefusal, detail: string) => void;
+  refused?: (socket: Socket<T>, reason: FirstBytesRefusal, detail: string) => void;
 }
 
 /** A socket the mode has not been given (yet): handshake under way, or being refused. */
@@ -90,15 +102,17 @@ interface Shadow {
   done: boolean;
 }
 
-/** The first bytes of a TLS record carrying a ClientHello: 0x16 0x03 0x00-0x04 len len 0x01. */
-export function looksLikeTlsClientHello(chunk: Uint8Array): boolean {
-  return (
-    chunk.length >= 6 &&
-    chunk[0] === 0x16 &&
-    chunk[1] === 0x03 &&
-    (chunk[2] as number) <= 0x04 &&
-    chunk[5] === 0x01
-  );
+/**
+ * A plaintext socket whose first bytes are not decided yet (given to the mode, which has not
+ * seen a byte of it), or one refused on its way out.
+ */
+interface Sniffing {
+  /** Every byte received so far, while undecided; undefined before the first. */
+  held: Uint8Array | undefined;
+  /** FIRST_BYTES_BOUND_MS from the first byte held. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Refused: whatever it still sends is swallowed until it closes. */
+  refused: boolean;
 }
 
 export class NetListener<T> implements ReloadableListener {
@@ -106,8 +120,8 @@ export class NetListener<T> implements ReloadableListener {
   /** Listening sockets replaced by a reload: stopped, their connections still served. */
   private readonly retired: TCPSocketListener<T>[] = [];
   private readonly shadows = new Map<Socket<T>, Shadow>();
-  /** Plaintext sockets whose first bytes have not been checked for a ClientHello yet. */
-  private readonly unsniffed = new Set<Socket<T>>();
+  /** Plaintext sockets whose first bytes are not decided yet, or that were refused for them. */
+  private readonly sniffing = new Map<Socket<T>, Sniffing>();
   private readonly handlers: SocketHandler<T>;
   private tls: LoadedTls | undefined;
   private stopped = false;
@@ -143,6 +157,7 @@ export class NetListener<T> implements ReloadableListener {
     this.current.stop(closeActive);
     if (closeActive) for (const old of this.retired) old.stop(true);
     for (const shadow of this.shadows.values()) clearTimeout(shadow.timer);
+    for (const sniffing of this.sniffing.values()) clearTimeout(sniffing.timer);
   }
 
   /**
@@ -203,8 +218,8 @@ export class NetListener<T> implements ReloadableListener {
     const { what, access, socket: user } = this.options;
     const keepAliveMs = this.options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
     const shadows = this.shadows;
-    const unsniffed = this.unsniffed;
-    const sniff = this.options.refuseTlsClients === true;
+    const sniffing = this.sniffing;
+    const sniff = this.options.expects !== undefined;
     const userData = user.data;
     const userOpen = user.open;
 
@@ -234,7 +249,7 @@ export class NetListener<T> implements ReloadableListener {
           shadows.set(socket, shadow);
           return;
         }
-        if (sniff) unsniffed.add(socket);
+        if (sniff) sniffing.set(socket, { held: undefined, timer: undefined, refused: false });
         return userOpen?.(socket);
       },
       handshake(socket, success, error) {
@@ -258,9 +273,9 @@ export class NetListener<T> implements ReloadableListener {
       data(socket, chunk) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
         if (isLingering(socket)) return;
-        if (unsniffed.size !== 0 && unsniffed.delete(socket) && looksLikeTlsClientHello(chunk)) {
-          listener.refuseTlsClient(socket);
-          return;
+        if (sniffing.size !== 0) {
+          const state = sniffing.get(socket);
+          if (state !== undefined) return listener.firstBytes(socket, state, chunk);
         }
         return userData?.(socket, chunk);
       },
@@ -272,6 +287,8 @@ export class NetListener<T> implements ReloadableListener {
       end(socket) {
         if (shadows.size !== 0 && shadows.has(socket)) return;
         if (lingerEnded(socket)) return;
+        // The peer sent all it will: undecided first bytes are decided now.
+        if (sniffing.size !== 0) listener.settleHeld(socket, "peer_closed");
         return user.end?.(socket);
       },
       close(socket, error) {
@@ -291,8 +308,11 @@ export class NetListener<T> implements ReloadableListener {
             return;
           }
         }
-        if (unsniffed.size !== 0) unsniffed.delete(socket);
         lingerClosed(socket);
+        if (sniffing.size !== 0) {
+          listener.settleHeld(socket, "peer_closed");
+          sniffing.delete(socket);
+        }
         return user.close?.(socket, error);
       },
       error(socket, error) {
@@ -320,14 +340,86 @@ export class NetListener<T> implements ReloadableListener {
     socket.terminate();
   }
 
-  private refuseTlsClient(socket: Socket<T>): void {
+  /**
+   * A chunk from a socket whose first bytes are undecided (or that was refused): holds it,
+   * hands everything held to the mode, or refuses the socket, as first-bytes.ts decides.
+   */
+  private firstBytes(socket: Socket<T>, state: Sniffing, chunk: unknown): void {
+    if (state.refused) return;
+    const view = chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : (chunk as Uint8Array);
+    const held = state.held;
+    let bytes = view;
+    if (held !== undefined) {
+      bytes = new Uint8Array(held.length + view.length);
+      bytes.set(held);
+      bytes.set(view, held.length);
+    }
+    const verdict = classifyFirstBytes(bytes, this.options.expects as PortProtocol);
+    if (verdict.kind === "undecided") {
+      state.held = bytes;
+      state.timer ??= setTimeout(() => this.settleHeld(socket, "bound"), FIRST_BYTES_BOUND_MS);
+      return;
+    }
+    // Accepted at the first chunk: the mode gets Bun's own chunk, untouched.
+    this.settle(socket, state, verdict, held === undefined ? chunk : this.asModeChunk(bytes));
+  }
+
+  /**
+   * Nothing more will settle the socket's held bytes: the bound passed, the peer sent its FIN
+   * or the socket closed. They are decided as they are (first-bytes.ts verdictAtBound).
+   */
+  private settleHeld(socket: Socket<T>, ended: "bound" | "peer_closed"): void {
+    const state = this.sniffing.get(socket);
+    if (state === undefined || state.refused || state.held === undefined) return;
+    const verdict = verdictAtBound(state.held, this.options.expects as PortProtocol, ended);
+    this.settle(socket, state, verdict, this.asModeChunk(state.held));
+  }
+
+  /** Applies a decision: the mode gets `chunk` (every byte so far), or the socket is refused. */
+  private settle(
+    socket: Socket<T>,
+    state: Sniffing,
+    verdict: FirstBytesVerdict,
+    chunk: unknown,
+  ): void {
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    state.held = undefined;
+    if (verdict.kind === "refuse") {
+      state.refused = true;
+      this.refuse(socket, verdict.reason, verdict.detail);
+      return;
+    }
+    this.sniffing.delete(socket);
+    const data = this.options.socket.data as
+      | ((socket: Socket<T>, chunk: unknown) => void)
+      | undefined;
+    data?.(socket, chunk);
+  }
+
+  /** Held bytes as the mode's `binaryType` delivers chunks (Buffer by default, as Bun). */
+  private asModeChunk(bytes: Uint8Array): unknown {
+    switch (this.options.socket.binaryType) {
+      case "uint8array":
+        return bytes;
+      case "arraybuffer":
+        return bytes.buffer;
+      default:
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+  }
+
+  /**
+   * Every refusal of a socket the mode already has goes through here: the mode records why
+   * (its `close` handler reports it), the refusal is counted and logged, and the socket is
+   * closed gracefully: what it still sends is read and discarded, never delivered, so the
+   * close cannot turn into a reset.
+   */
+  private refuse(socket: Socket<T>, reason: FirstBytesRefusal, detail: string): void {
     const peer = formatPeer(socket.remoteAddress, socket.remotePort);
-    const detail = "a TLS ClientHello on a plaintext port: this port has no --tls-cert";
-    this.options.refused?.(socket, AccessRefusal.TlsClient, detail);
-    this.options.access?.refused(this.options.what, AccessRefusal.TlsClient, peer, detail);
-    // Pause: nothing more from it is read as data before the close.
-    socket.pause();
-    socket.end();
+    this.options.refused?.(socket, reason, detail);
+    this.options.access?.refused(this.options.what, reason, peer, detail);
+    this.closeGracefully(socket);
   }
 }
 

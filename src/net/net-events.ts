@@ -29,12 +29,27 @@ export const HandshakeFailure = {
 } as const;
 export type HandshakeFailure = (typeof HandshakeFailure)[keyof typeof HandshakeFailure];
 
-/** Why a peer was closed at accept, before the mode saw it; `reason` of access_refused. */
+/**
+ * Why a peer was closed at accept: before the mode saw it (allow_from), or at its first bytes
+ * (src/net/first-bytes.ts: the others), before any of them reached the mode. The `reason` of
+ * access_refused and of bun_relay_access_refused_total.
+ */
 export const AccessRefusal = {
   /** Its address is in no --allow-from range. */
   AllowFrom: "allow_from",
   /** It sent a TLS ClientHello to a plaintext port (the mode has no --tls-cert). */
   TlsClient: "tls_client",
+  /** A seed 003 frame (Conn or Submit) on a line port: a client set to --framing frame. */
+  FrameClient: "frame_client",
+  /** A whole HTTP/1.x request line (`GET / HTTP/1.1`) on a line or frame port. */
+  HttpClient: "http_client",
+  /** Printable text where a frame port expects a frame's length: a line client. */
+  LineClient: "line_client",
+  /**
+   * Its first bytes were still the start of a TLS record header (or, on a frame port, of a
+   * text length) when the bound (first-bytes.ts FIRST_BYTES_BOUND_MS) passed or it closed.
+   */
+  FirstBytesTimeout: "first_bytes_timeout",
 } as const;
 export type AccessRefusal = (typeof AccessRefusal)[keyof typeof AccessRefusal];
 

@@ -9,6 +9,7 @@ import { Backplane } from "../cluster/backplane.ts";
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
+import type { FirstBytesRefusal } from "../net/first-bytes.ts";
 import { closeGracefully, LINGER_MS, LingerGroup } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
@@ -18,12 +19,21 @@ import type { FramePublisherEvents } from "./frame-publisher.ts";
 import { Hub } from "./hub.ts";
 import type { NatsConnection } from "./nats-connection.ts";
 import { NatsPort } from "./nats-port.ts";
-import type { RelayOptions } from "./options.ts";
+import type { Framing, RelayOptions } from "./options.ts";
 import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-handlers.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import { PublisherSockets } from "./publisher-sockets.ts";
 import { RelayStats } from "./relay-stats.ts";
 import type { Subscriber } from "./subscriber.ts";
+
+/** The CLOSE reason of a connection the listener refused for its first bytes. */
+const REFUSAL_CLOSE_REASONS: Readonly<Record<FirstBytesRefusal, CloseReason>> = {
+  tls_client: CloseReason.TlsClient,
+  frame_client: CloseReason.FrameClient,
+  http_client: CloseReason.HttpClient,
+  line_client: CloseReason.LineClient,
+  first_bytes_timeout: CloseReason.FirstBytesTimeout,
+};
 
 export interface ShutdownReport {
   /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
@@ -103,9 +113,16 @@ export class Relay {
       },
     );
     const host = this.portHost();
-    this.pubListener = this.openPort("publisher", config.pubPort, publisherHandlers(host));
+    const pubHandlers = publisherHandlers(host);
+    this.pubListener = this.openPort("publisher", config.pubPort, config.pubFraming, pubHandlers);
     try {
-      this.subListener = this.openPort("subscriber", config.subPort, subscriberHandlers(host));
+      const subHandlers = subscriberHandlers(host);
+      this.subListener = this.openPort(
+        "subscriber",
+        config.subPort,
+        config.subFraming,
+        subHandlers,
+      );
     } catch (error) {
       this.pubListener.stop(true);
       throw error;
@@ -119,12 +136,8 @@ export class Relay {
           port: config.natsPort,
           access: this.access,
           reusePort: config.reusePort,
-          refuseTlsClients: true,
+          // No first-bytes check: the server speaks first (INFO), and a NATS client answers.
           lingerGroup: this.lingerGroup,
-          refused: (socket, _reason, detail) => {
-            socket.data.closeReason = CloseReason.TlsClient;
-            socket.data.closeDetail = detail;
-          },
           socket: { ...nats.handlers(), binaryType: "uint8array" },
         });
       } catch (error) {
@@ -262,12 +275,14 @@ export class Relay {
 
   /**
    * Opens one of the relay's two ports with what both share: --host, the access rules,
-   * SO_REUSEPORT, closing TLS clients on a plaintext port, and recording why a socket was
-   * refused so its close handler reports it. `socket`: the side's own handlers.
+   * SO_REUSEPORT, closing (on a plaintext port) clients whose first bytes speak another
+   * protocol than `framing` (src/net/first-bytes.ts), and recording why a socket was refused
+   * so its close handler reports it. `socket`: the side's own handlers.
    */
   private openPort<T extends PublisherConnection | Subscriber>(
     what: "publisher" | "subscriber",
     port: number,
+    framing: Framing,
     handlers: SocketHandler<T>,
   ): NetListener<T> {
     return openListener<T>({
@@ -276,16 +291,20 @@ export class Relay {
       port,
       access: this.access,
       reusePort: this.config.reusePort,
-      refuseTlsClients: true,
       lingerGroup: this.lingerGroup,
-      refused: (connection, _reason, detail) => this.markRefused(connection.data, detail),
+      expects: { framing, maxFrame: this.config.maxFrame },
+      refused: (connection, reason, detail) => this.markRefused(connection.data, reason, detail),
       socket: { ...handlers, binaryType: "uint8array" },
     });
   }
 
-  /** A TLS client on a plaintext port: the listener closes it, its CLOSE line says why. */
-  private markRefused(connection: PublisherConnection | Subscriber, detail: string): void {
-    connection.closeReason = CloseReason.TlsClient;
+  /** A client speaking the wrong protocol: the listener closes it, its CLOSE line says why. */
+  private markRefused(
+    connection: PublisherConnection | Subscriber,
+    reason: FirstBytesRefusal,
+    detail: string,
+  ): void {
+    connection.closeReason = REFUSAL_CLOSE_REASONS[reason];
     connection.closeDetail = detail;
   }
 

@@ -1,6 +1,7 @@
 /**
  * --token from the client side: Conn(ID, token) first, ConnAck 0 lets it in, ConnAck 1 fails
- * connect with CLIENT_ERR_AUTH; a publisher that sends no token is refused by the relay.
+ * connect with CLIENT_ERR_AUTH; a publisher without the token (its Conn carries an empty one)
+ * is refused at connect.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ClientErrorCode, connect } from "../../src/client/index.ts";
@@ -40,23 +41,19 @@ describe("token", () => {
     expect(r.relay.totals().authFailures).toBe(2);
   });
 
-  test("a publisher without the token gets its Submit refused (CLIENT_ERR_REFUSED) and is closed", async () => {
+  test("a publisher without the token is refused at connect (CLIENT_ERR_AUTH): its Conn carries an empty one", async () => {
     const r = start(SECURED);
-    const publisher = await connect({
-      role: "publisher",
-      port: r.relay.pubPort,
-      framing: "frame",
-      reconnect: false,
-    });
-    const error = await rejection(publisher.publish("no token"));
-    expect(error.code).toBe(ClientErrorCode.Refused);
-    expect((await publisher.closed)?.code).toBe(ClientErrorCode.Disconnected);
+    const error = await rejection(
+      connect({ role: "publisher", port: r.relay.pubPort, framing: "frame", reconnect: false }),
+    );
+    expect(error.code).toBe(ClientErrorCode.Auth);
+    await r.waitFor(closeOf("publisher", "auth_failed"));
+    expect(r.relay.totals().submitsReceived).toBe(0);
   });
 
   test("the token is sent as Conn with the connection's first ID; Submits take the next ones", async () => {
     const server = new RawFrameServer((connection, received) => {
-      if (received.kind === "conn") RawFrameServer.connAck(connection, received.id, 0);
-      else connection.ackNext(1);
+      if (received.kind === "submit") connection.ackNext(1);
     });
     const publisher = await connect({
       role: "publisher",
@@ -74,7 +71,7 @@ describe("token", () => {
   });
 
   test("no ConnAck within connectTimeoutMs rejects connect with CLIENT_ERR_CONNECT", async () => {
-    const server = new RawFrameServer(); // never answers
+    const server = new RawFrameServer(undefined, 0, false); // never answers
     const error = await rejection(
       connect({
         role: "subscriber",

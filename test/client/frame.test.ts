@@ -32,7 +32,8 @@ describe("frame publish against the relay", () => {
       large,
     ];
     await Promise.all(payloads.map((p) => publisher.publish(p)));
-    expect(r.relay.totals()).toMatchObject({ submitsReceived: 5, acksOk: 5, acksFailed: 0 });
+    // 2 ConnAcks (every frame connection opens with a Conn) + 5 SubmitAcks.
+    expect(r.relay.totals()).toMatchObject({ submitsReceived: 5, acksOk: 7, acksFailed: 0 });
     expect(publisher.inFlight).toBe(0);
 
     const got: MessageWithId[] = [];
@@ -40,7 +41,7 @@ describe("frame publish against the relay", () => {
       got.push(message);
       if (got.length === payloads.length) break; // leaving the loop closes the subscriber
     }
-    expect(got.map((m) => m.id)).toEqual([1, 2, 3, 4, 5].map(id));
+    expect(got.map((m) => m.id)).toEqual([2, 3, 4, 5, 6].map(id)); // the Conn took 00000001
     expect(got.map((m) => m.payload)).toEqual(payloads);
     expect(await subscriber.closed).toBeUndefined();
     await publisher.close();
@@ -70,8 +71,8 @@ describe("frame publish against the relay", () => {
       codes: "article",
     });
     await publisher.publish("article");
-    expect(publisher.lastSubmitId).toBe(id(1));
-    expect(r.relay.totals().acksOk).toBe(1);
+    expect(publisher.lastSubmitId).toBe(id(2));
+    expect(r.relay.totals().acksOk).toBe(2); // ConnAck and SubmitAck
     await publisher.close();
   });
 
@@ -115,7 +116,7 @@ describe("maxInFlight", () => {
     const connection = server.connections[0];
     expect(connection?.maxOutstanding).toBe(maxInFlight);
     expect(connection?.submits.map((s) => s.id)).toEqual(
-      Array.from({ length: total }, (_, n) => id(n + 1)),
+      Array.from({ length: total }, (_, n) => id(n + 2)),
     );
     expect(connection?.submits.map((s) => s.body)).toEqual(publishes.map((_, n) => `m${n}`));
     await publisher.close();
@@ -134,7 +135,7 @@ describe("refusals and drops", () => {
     const error = await rejection(bad);
     expect(error.code).toBe(ClientErrorCode.Refused);
     expect(error.peer).toBe(`127.0.0.1:${server.port}`);
-    expect(error.reason).toContain("00000002");
+    expect(error.reason).toContain("00000003");
     await c;
     expect(publisher.connected).toBe(true);
     await publisher.close();
@@ -168,7 +169,10 @@ describe("refusals and drops", () => {
     await c; // sent and acked on the second connection
     expect((await reconnected).attempts).toBeGreaterThanOrEqual(1);
     const second = await server.connection(2);
-    expect(second.received).toEqual([{ kind: "submit", id: id(1), body: "c" }]);
+    expect(second.received).toEqual([
+      { kind: "conn", id: id(1), body: "" },
+      { kind: "submit", id: id(2), body: "c" },
+    ]);
     expect(server.connections[0]?.submits.map((s) => s.body)).toEqual(["a", "b"]);
     await publisher.close();
     server.stop();
@@ -200,7 +204,7 @@ describe("refusals and drops", () => {
     const publisher = await connect({ role: "publisher", port: server.port, framing: "frame" });
     const pending = publisher.publish("never acked");
     const connection = await server.connection(1);
-    await connection.waitFor(1);
+    await connection.waitFor(2); // the Conn and the Submit
     await publisher.close();
     expect((await rejection(pending)).code).toBe(ClientErrorCode.Closed);
 
@@ -208,7 +212,7 @@ describe("refusals and drops", () => {
     const second = await server.connection(2);
     const publishes = [again.publish("x"), again.publish("y")];
     const drained = again.drain();
-    await second.waitFor(2);
+    await second.waitFor(3);
     second.ackNext(2);
     await drained;
     await Promise.all(publishes);

@@ -1,7 +1,9 @@
 /**
  * A stand-in frame server for client tests: a real Bun.listen socket that decodes what the
  * client sends with the shared FrameDecoder and lets the test answer (or not) each Submit, so
- * tests can withhold acks, refuse a Submit, or drop the connection at a chosen moment.
+ * tests can withhold acks, refuse a Submit, or drop the connection at a chosen moment. It
+ * answers every Conn with ConnAck 0, as the relay without --token, unless `answerConn` is
+ * false (a server that never answers, or a test that answers itself).
  */
 import type { Socket, TCPSocketListener } from "bun";
 import {
@@ -36,6 +38,7 @@ export class RawConnection implements FrameSink {
   constructor(
     readonly socket: Socket<RawConnection>,
     private readonly onReceive: (connection: RawConnection, received: Received) => void,
+    private readonly answerConn: boolean,
   ) {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -97,6 +100,7 @@ export class RawConnection implements FrameSink {
       body: new TextDecoder().decode(bytes.subarray(bodyStart, end)),
     };
     this.received.push(received);
+    if (kind === "conn" && this.answerConn) RawFrameServer.connAck(this, received.id, 0);
     this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
     this.onReceive(this, received);
     this.waiters = this.waiters.filter((w) => {
@@ -116,6 +120,7 @@ export class RawFrameServer {
   constructor(
     onReceive: (connection: RawConnection, received: Received) => void = () => {},
     port = 0,
+    answerConn = true,
   ) {
     const server = this;
     this.listener = Bun.listen<RawConnection>({
@@ -124,7 +129,7 @@ export class RawFrameServer {
       socket: {
         binaryType: "uint8array",
         open(socket) {
-          const connection = new RawConnection(socket, onReceive);
+          const connection = new RawConnection(socket, onReceive, answerConn);
           socket.data = connection;
           server.connections.push(connection);
           server.connectionWaiters = server.connectionWaiters.filter((w) => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import { ErrorCode, type RelayError } from "../../src/errors.ts";
 import { DEFAULT_NET_OPTIONS, NetAccess, type NetOptions } from "../../src/net/access.ts";
+import type { PortProtocol } from "../../src/net/first-bytes.ts";
 import { type NetListener, openListener } from "../../src/net/listener.ts";
 import type { NetEvent } from "../../src/net/net-events.ts";
 import { makeTestCerts, type TestCerts } from "./certs.ts";
@@ -40,7 +41,7 @@ interface EchoServer {
 /** An echo server on an openListener: every byte is written back. */
 function echoServer(
   options: Partial<NetOptions>,
-  extra: { refuseTlsClients?: boolean; port?: number; reusePort?: boolean; host?: string } = {},
+  extra: { expects?: PortProtocol; port?: number; reusePort?: boolean; host?: string } = {},
 ): EchoServer {
   const events: NetEvent[] = [];
   const access = NetAccess.load({ ...DEFAULT_NET_OPTIONS, ...options }, (e) => events.push(e));
@@ -58,7 +59,7 @@ function echoServer(
     port: extra.port ?? 0,
     access,
     reusePort: extra.reusePort ?? false,
-    refuseTlsClients: extra.refuseTlsClients ?? false,
+    ...(extra.expects ? { expects: extra.expects } : {}),
     refused: (_socket, reason) => server.refusedBySniff.push(reason),
     socket: {
       binaryType: "uint8array",
@@ -352,8 +353,8 @@ describe("--allow-from", () => {
 });
 
 describe("plaintext ports", () => {
-  test("refuseTlsClients: a TLS ClientHello is not read as data; the mode is told why", async () => {
-    const server = echoServer({}, { refuseTlsClients: true });
+  test("expects: a TLS ClientHello is not read as data; the mode is told why", async () => {
+    const server = echoServer({}, { expects: { framing: "line", maxFrame: 1 << 20 } });
     const port = server.listener.port;
     const tlsClient = await connect({ port, ca: certs.read(certs.caCert) });
     expect(tlsClient.handshake?.ok).toBe(false);
@@ -366,7 +367,7 @@ describe("plaintext ports", () => {
     expect(await echoes(plain, "\x16\x03\x01\x00\x05\x01 later bytes are data\n")).toBe(true);
   });
 
-  test("without refuseTlsClients a TLS stream is just data (forward)", async () => {
+  test("without expects a TLS stream is just data (forward)", async () => {
     const server = echoServer({});
     const plain = await connect({ port: server.listener.port, plain: true });
     const record = "\x16\x03\x01\x00\x05\x01hello";
