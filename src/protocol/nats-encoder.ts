@@ -27,7 +27,10 @@ const ZERO = 0x30;
 /** "MSG " and "HMSG ". */
 const MSG_PREFIX = encoder.encode("MSG ");
 const HMSG_PREFIX = encoder.encode("HMSG ");
-/** Below this many bytes a loop copies faster than TypedArray.set (measured in the micro bench). */
+/**
+ * Below this many bytes a loop copies faster than TypedArray.set (mitata, Bun 1.4.5: 7x at 3
+ * bytes, 1.6x at 15; set wins from about 32).
+ */
 const LOOP_COPY_BELOW = 16;
 
 /** `\r\n`: what follows each delivered payload (and ends every line). Shared: never write into it. */

@@ -249,7 +249,15 @@ export class NatsParser {
           if (at === end) break;
           // The first argument byte is taken whatever it is, even a CR or LF: parser.go's
           // *_SPC states move to *_ARG on it without looking at it. So the LF is sought after it.
-          const lf = at + 1 < end ? chunk.indexOf(LF, at + 1) : -1;
+          // A loop beats indexOf's call on lines this short, and a line with no LF within
+          // limit + 2 bytes is over the limit whatever follows, so the scan stops there.
+          const scanEnd = Math.min(end, at + this.line.limit + 2);
+          let lf = at + 1;
+          while (lf < scanEnd && chunk[lf] !== LF) lf++;
+          if (lf === scanEnd) {
+            if (scanEnd < end) return this.overControlLine();
+            lf = -1;
+          }
           const length =
             lf === -1 ? this.line.hold(chunk, at, end) : this.line.measure(chunk, at, lf);
           if (length === OVER_LIMIT) return this.overControlLine();
