@@ -25,13 +25,12 @@
  * - While `awaitingConnect` (authentication required, no CONNECT passed yet), an operation
  *   not starting with C is refused at its first byte: `-ERR 'Authorization Violation'`.
  *
- * Every error closes the connection: the handler gets one NatsProtocolError, then the parser
- * ignores all input. Subject validity, verbose `+OK` and permissions are the connection's.
- *
- * Hot path: a PUB line and its payload in one chunk cost one indexOf for the LF, a scan of the
- * arguments, and one subarray for the payload; the subject string is reused while it repeats.
- * Only what crosses chunks is copied. Chunks are taken over by push: the parser and handler
- * keep views of them, so the caller must not write into a pushed chunk (Bun never reuses one).
+ * Every error closes: the handler gets one NatsProtocolError, then all input is ignored.
+ * Subject validity, verbose `+OK` and permissions are the connection's. Hot path: a PUB and
+ * its payload in one chunk cost a short scan for the LF and the fields, and one subarray for
+ * the payload (the subject string is reused while it repeats); only what crosses chunks is
+ * copied. push takes chunks over: the parser and handler keep views of them, so the caller
+ * must not write into a pushed chunk (Bun never reuses one).
  */
 
 import {
@@ -43,17 +42,7 @@ import {
 } from "./nats-client-ops.ts";
 import { ControlLineBuffer, OVER_LIMIT } from "./nats-control-line.ts";
 import { NATS_ERR, type NatsErr, NatsErrorCode, NatsProtocolError } from "./nats-errors.ts";
-import {
-  AFTER_NAME,
-  OP_NAMES,
-  OP_WORDS,
-  opAfterP,
-  opStartedBy,
-  P_OPERATIONS,
-  PING,
-  PONG,
-  PUB,
-} from "./nats-op-names.ts";
+import * as names from "./nats-op-names.ts";
 import { AWAIT_PAYLOAD, LINE_REFUSED, NatsOperations } from "./nats-operations.ts";
 import { PayloadBuffer } from "./nats-payload.ts";
 
@@ -90,12 +79,12 @@ const UNEXPECTED_WHERE = ["where an operation starts", "in the name", "after the
 UNEXPECTED_WHERE[MSG_END_R] = "after the payload";
 UNEXPECTED_WHERE[MSG_END_N] = "after the payload's CR";
 
-/** The state after each kind of name ending (nats-op-names.ts AFTER_NAME). */
+/** The state after each kind of name ending (nats-op-ts AFTER_NAME). */
 const STATE_AFTER = [OP_SPC, ARG_SPC, OP_TO_LF];
 
 export class NatsParser {
   private state = OP_START;
-  private op = PUB;
+  private op = names.PUB;
   /** Bytes of the operation name matched so far (OP_NAME). */
   private nameMatched = 0;
   /** Stream offset of the current operation's first byte, for errors. */
@@ -202,7 +191,7 @@ export class NatsParser {
             chunk[at + 2] === UPPER_B &&
             isBlank(chunk[at + 3] as number)
           ) {
-            this.op = PUB;
+            this.op = names.PUB;
             this.state = ARG_SPC;
             at += 4;
             break;
@@ -212,16 +201,16 @@ export class NatsParser {
           break;
         }
         case OP_NAME: {
-          if (this.op === P_OPERATIONS) {
+          if (this.op === names.P_OPERATIONS) {
             // parser.go OP_P: the second byte says PUB, PING or PONG.
-            const op = opAfterP(chunk[at] as number);
+            const op = names.opAfterP(chunk[at] as number);
             if (op < 0) return this.unexpected(chunk[at] as number);
             this.op = op;
             this.nameMatched = 2;
             at++;
             continue;
           }
-          const word = OP_WORDS[this.op] as Uint8Array;
+          const word = names.OP_WORDS[this.op] as Uint8Array;
           let matched = this.nameMatched;
           while (at < end && matched < word.length) {
             if (((chunk[at] as number) | 0x20) !== word[matched]) {
@@ -233,7 +222,7 @@ export class NatsParser {
           }
           this.nameMatched = matched;
           if (matched === word.length) {
-            this.state = STATE_AFTER[AFTER_NAME[this.op] as number] as number;
+            this.state = STATE_AFTER[names.AFTER_NAME[this.op] as number] as number;
           }
           break;
         }
@@ -288,8 +277,8 @@ export class NatsParser {
           if (lf === -1) return;
           at = lf + 1;
           this.state = OP_START;
-          if (this.op === PING) this.handler.ping();
-          else if (this.op === PONG) this.handler.pong();
+          if (this.op === names.PING) this.handler.ping();
+          else if (this.op === names.PONG) this.handler.pong();
           break;
         }
         case MSG_PAYLOAD:
@@ -315,7 +304,7 @@ export class NatsParser {
 
   /** OP_START: the first byte of an operation name. False if it starts none. */
   private startName(b: number): boolean {
-    const op = opStartedBy(b);
+    const op = names.opStartedBy(b);
     if (op === -1) {
       this.unexpected(b);
       return false;
@@ -327,7 +316,7 @@ export class NatsParser {
   }
 
   private overControlLine(): undefined {
-    const reason = `${OP_NAMES[this.op]} arguments over max_control_line ${this.line.limit}`;
+    const reason = `${names.OP_NAMES[this.op]} arguments over max_control_line ${this.line.limit}`;
     this.fail(NatsErrorCode.MaxControlLine, NATS_ERR.maxControlLine, reason);
     return undefined;
   }
@@ -395,7 +384,7 @@ export class NatsParser {
   private unexpected(b: number): undefined {
     const hex = b.toString(16).padStart(2, "0");
     const where = UNEXPECTED_WHERE[this.state];
-    const name = this.op === P_OPERATIONS ? "P" : OP_NAMES[this.op];
+    const name = this.op === names.P_OPERATIONS ? "P" : names.OP_NAMES[this.op];
     const reason = `unexpected byte 0x${hex} ${this.state === OP_START ? where : `${where} of ${name}`}`;
     this.fail(NatsErrorCode.UnknownOperation, NATS_ERR.unknownOperation, reason);
     return undefined;
