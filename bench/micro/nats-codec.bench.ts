@@ -57,19 +57,19 @@ group(`NATS parsing: 64 KiB read, ${PUBS_PER_64K} x PUB foo ${PAYLOAD_BYTES}`, (
 const SUBJECT = new TextEncoder().encode("foo");
 const SID = new TextEncoder().encode("1");
 const REPLY = new TextEncoder().encode("_INBOX.9Ud3bQnaHdkT0ZWX3WkI5K.1");
-const out = new Uint8Array(PUBS_PER_64K * msgHeadLength(SUBJECT, SID, REPLY, PAYLOAD_BYTES));
+const out = new Uint8Array(PUBS_PER_64K * msgHeadLength(SUBJECT, SID, REPLY, -1, PAYLOAD_BYTES));
 
 group(`NATS MSG heads: ${PUBS_PER_64K} heads into one buffer`, () => {
   bench("writeMsgHead, MSG foo 1 80", () => {
     let at = 0;
     for (let i = 0; i < PUBS_PER_64K; i++)
-      at = writeMsgHead(out, at, SUBJECT, SID, undefined, PAYLOAD_BYTES);
+      at = writeMsgHead(out, at, SUBJECT, SID, undefined, -1, PAYLOAD_BYTES);
     do_not_optimize(at);
   });
   bench("writeMsgHead, with a 31-byte reply", () => {
     let at = 0;
     for (let i = 0; i < PUBS_PER_64K; i++)
-      at = writeMsgHead(out, at, SUBJECT, SID, REPLY, PAYLOAD_BYTES);
+      at = writeMsgHead(out, at, SUBJECT, SID, REPLY, -1, PAYLOAD_BYTES);
     do_not_optimize(at);
   });
 });

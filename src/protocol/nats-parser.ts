@@ -53,9 +53,8 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
-const UPPER_P = 0x50;
-const UPPER_U = 0x55;
-const UPPER_B = 0x42;
+/** "PUB" in upper case, for the hot path. */
+const [UPPER_P, UPPER_U, UPPER_B] = [0x50, 0x55, 0x42];
 
 // States (parser.go names where they match).
 const OP_START = 0;
@@ -98,9 +97,6 @@ export class NatsParser {
   /** A payload that crosses chunks. */
   private readonly payload = new PayloadBuffer();
   private failure: NatsProtocolError | undefined = undefined;
-  private payloadLimit = DEFAULT_MAX_PAYLOAD;
-  /** Whether HPUB is allowed (nats-server `c.headers`, from CONNECT). */
-  headers: boolean;
   /** Whether anything but CONNECT is an Authorization Violation (nats-server `awaitingAuth`). */
   awaitingConnect: boolean;
 
@@ -109,9 +105,8 @@ export class NatsParser {
     private readonly handler: NatsClientHandler,
     options: NatsParserOptions = {},
   ) {
-    this.operations = new NatsOperations(handler);
+    this.operations = new NatsOperations(handler, options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
     this.line = new ControlLineBuffer(options.maxControlLine ?? DEFAULT_MAX_CONTROL_LINE);
-    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.headers = options.headers ?? false;
     this.awaitingConnect = options.awaitingConnect ?? false;
   }
@@ -126,13 +121,18 @@ export class NatsParser {
 
   /** Largest PUB size / HPUB total, in bytes; takes effect from the next control line. */
   get maxPayload(): number {
-    return this.payloadLimit;
+    return this.operations.maxPayload;
   }
   set maxPayload(bytes: number) {
-    if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new RangeError(`maxPayload must be a non-negative integer, got ${bytes}`);
-    }
-    this.payloadLimit = bytes;
+    this.operations.maxPayload = bytes;
+  }
+
+  /** Whether HPUB is allowed: the client's CONNECT said `"headers": true`. */
+  get headers(): boolean {
+    return this.operations.headers;
+  }
+  set headers(allowed: boolean) {
+    this.operations.headers = allowed;
   }
 
   /** The error that stopped the parser, if one did. */
@@ -328,7 +328,7 @@ export class NatsParser {
   private completeLine(bytes: Uint8Array, start: number, end: number, stable: boolean): boolean {
     this.state = OP_START;
     const ops = this.operations;
-    const status = ops.line(this.op, bytes, start, end, stable, this.headers, this.payloadLimit);
+    const status = ops.line(this.op, bytes, start, end, stable);
     if (status === LINE_REFUSED) {
       this.fail(ops.refusedCode, ops.refusedErr, ops.refusedReason);
       return false;
