@@ -12,8 +12,7 @@
  *   dropped. PING, PONG and +OK ignore everything up to the LF, with no length limit.
  * - A byte no operation name allows is `-ERR 'Unknown Protocol Operation'` at once, before
  *   any CRLF ("ZZZ", "PUBS", an empty line, a leading blank, MSG or any server-to-server
- *   operation; nats-server walks HMSG's states for a client and then misreads what follows,
- *   this port refuses it at the M).
+ *   operation; HMSG too, which nats-server refuses only after its line, this port at the M).
  * - The arguments may be at most `maxControlLine` bytes (see nats-control-line.ts), decided
  *   while scanning, even one byte per chunk: `-ERR 'maximum control line exceeded'`.
  * - A PUB size or HPUB total above `maxPayload`: `-ERR 'Maximum Payload Violation'`, decided
