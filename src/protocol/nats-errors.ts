@@ -93,7 +93,7 @@ export const NatsErrorCode = {
   BadSubArgs: "NATS_ERR_BAD_SUB_ARGS",
   /** UNSUB with other than 1 or 2 arguments (client.go processUnsub). No -ERR. */
   BadUnsubArgs: "NATS_ERR_BAD_UNSUB_ARGS",
-  /** INFO whose argument is not JSON (client.go processInfo). No -ERR. */
+  /** INFO whose argument is not a JSON object (client.go processInfo). No -ERR. */
   BadInfo: "NATS_ERR_BAD_INFO",
   /** The client sent `-ERR` (client.go processErr closes a client that does). No -ERR. */
   ClientErr: "NATS_ERR_CLIENT_ERR",

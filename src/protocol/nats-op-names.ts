@@ -3,7 +3,8 @@
  * connection (server/parser.go, OP_START and the OP_* states after it): PUB, HPUB, SUB, UNSUB,
  * CONNECT, INFO, PING, PONG, +OK, -ERR, each letter in either case. Server-to-server names
  * (MSG, HMSG, RS+, RS-, LS+, LS-, A+, A-) are not among them: from a client, parser.go refuses
- * their first byte (`goto parseErr`), and this port refuses HMSG at its M.
+ * their first byte (`goto parseErr`); HMSG it refuses once its line is in (Unknown Protocol
+ * Operation, checked against nats-server 2.9.10), this port at its M.
  */
 
 // Operations: indices into OP_NAMES, OP_WORDS and AFTER_NAME.

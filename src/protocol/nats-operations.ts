@@ -48,29 +48,40 @@ export class NatsOperations {
   refusedCode: NatsErrorCode = NatsErrorCode.UnknownOperation;
   refusedErr: NatsErr | undefined = undefined;
   refusedReason = "";
+  /** Whether HPUB is allowed (nats-server `c.headers`, from CONNECT). */
+  headers = false;
+  private payloadLimit = 0;
   private readonly fields = new Fields();
 
-  constructor(private readonly handler: NatsClientHandler) {}
+  constructor(
+    private readonly handler: NatsClientHandler,
+    maxPayload: number,
+  ) {
+    this.maxPayload = maxPayload;
+  }
+
+  /** Largest PUB size / HPUB total, in bytes. @throws RangeError if not an integer >= 0. */
+  get maxPayload(): number {
+    return this.payloadLimit;
+  }
+  set maxPayload(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes < 0) {
+      throw new RangeError(`maxPayload must be a non-negative integer, got ${bytes}`);
+    }
+    this.payloadLimit = bytes;
+  }
 
   /**
    * Handles operation `op`'s arguments, `bytes[start, end)` (CRLF excluded). `stable`: `bytes`
-   * is a pushed chunk, whose views may be kept, rather than a reused line buffer. `headers`
-   * and `maxPayload` are the parser's settings. Returns LINE_DONE, AWAIT_PAYLOAD or
-   * LINE_REFUSED. (PING, PONG and +OK have no arguments and never come here.)
+   * is a pushed chunk, whose views may be kept, rather than a reused line buffer. Returns
+   * LINE_DONE, AWAIT_PAYLOAD or LINE_REFUSED. (PING, PONG and +OK have no arguments and never
+   * come here.)
    */
-  line(
-    op: number,
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    stable: boolean,
-    headers: boolean,
-    maxPayload: number,
-  ): number {
+  line(op: number, bytes: Uint8Array, start: number, end: number, stable: boolean): number {
     switch (op) {
       case PUB:
       case HPUB:
-        return this.message(op === HPUB, bytes, start, end, stable, headers, maxPayload);
+        return this.message(op === HPUB, bytes, start, end, stable);
       case SUB:
       case UNSUB: {
         const unsub = op === UNSUB;
@@ -115,10 +126,8 @@ export class NatsOperations {
     start: number,
     end: number,
     stable: boolean,
-    headers: boolean,
-    maxPayload: number,
   ): number {
-    if (hpub && !headers) {
+    if (hpub && !this.headers) {
       const reason = "HPUB from a client whose CONNECT did not enable headers";
       return this.refuse(NatsErrorCode.HeadersNotSupported, undefined, reason);
     }
@@ -128,8 +137,9 @@ export class NatsOperations {
       const code = hpub ? NatsErrorCode.BadHpubArgs : NatsErrorCode.BadPubArgs;
       return this.refuse(code, undefined, problem);
     }
-    if (fields.size > maxPayload) {
-      const reason = `${hpub ? "HPUB" : "PUB"} of ${fields.size} bytes, over max_payload ${maxPayload}`;
+    if (fields.size > this.payloadLimit) {
+      const limit = this.payloadLimit;
+      const reason = `${hpub ? "HPUB" : "PUB"} of ${fields.size} bytes, over max_payload ${limit}`;
       return this.refuse(NatsErrorCode.MaxPayload, NATS_ERR.maxPayload, reason);
     }
     const msg = this.msg;

@@ -12,8 +12,7 @@
  *   dropped. PING, PONG and +OK ignore everything up to the LF, with no length limit.
  * - A byte no operation name allows is `-ERR 'Unknown Protocol Operation'` at once, before
  *   any CRLF ("ZZZ", "PUBS", an empty line, a leading blank, MSG or any server-to-server
- *   operation; nats-server walks HMSG's states for a client and then misreads what follows,
- *   this port refuses it at the M).
+ *   operation; HMSG too, which nats-server refuses only after its line, this port at the M).
  * - The arguments may be at most `maxControlLine` bytes (see nats-control-line.ts), decided
  *   while scanning, even one byte per chunk: `-ERR 'maximum control line exceeded'`.
  * - A PUB size or HPUB total above `maxPayload`: `-ERR 'Maximum Payload Violation'`, decided
@@ -25,13 +24,12 @@
  * - While `awaitingConnect` (authentication required, no CONNECT passed yet), an operation
  *   not starting with C is refused at its first byte: `-ERR 'Authorization Violation'`.
  *
- * Every error closes the connection: the handler gets one NatsProtocolError, then the parser
- * ignores all input. Subject validity, verbose `+OK` and permissions are the connection's.
- *
- * Hot path: a PUB line and its payload in one chunk cost one indexOf for the LF, a scan of the
- * arguments, and one subarray for the payload; the subject string is reused while it repeats.
- * Only what crosses chunks is copied. Chunks are taken over by push: the parser and handler
- * keep views of them, so the caller must not write into a pushed chunk (Bun never reuses one).
+ * Every error closes: the handler gets one NatsProtocolError, then all input is ignored.
+ * Subject validity, verbose `+OK` and permissions are the connection's. Hot path: a PUB and
+ * its payload in one chunk cost a short scan for the LF and the fields, and one subarray for
+ * the payload (the subject string is reused while it repeats); only what crosses chunks is
+ * copied. push takes chunks over: the parser and handler keep views of them, so the caller
+ * must not write into a pushed chunk (Bun never reuses one).
  */
 
 import {
@@ -43,17 +41,7 @@ import {
 } from "./nats-client-ops.ts";
 import { ControlLineBuffer, OVER_LIMIT } from "./nats-control-line.ts";
 import { NATS_ERR, type NatsErr, NatsErrorCode, NatsProtocolError } from "./nats-errors.ts";
-import {
-  AFTER_NAME,
-  OP_NAMES,
-  OP_WORDS,
-  opAfterP,
-  opStartedBy,
-  P_OPERATIONS,
-  PING,
-  PONG,
-  PUB,
-} from "./nats-op-names.ts";
+import * as names from "./nats-op-names.ts";
 import { AWAIT_PAYLOAD, LINE_REFUSED, NatsOperations } from "./nats-operations.ts";
 import { PayloadBuffer } from "./nats-payload.ts";
 
@@ -64,9 +52,8 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
-const UPPER_P = 0x50;
-const UPPER_U = 0x55;
-const UPPER_B = 0x42;
+/** "PUB" in upper case, for the hot path. */
+const [UPPER_P, UPPER_U, UPPER_B] = [0x50, 0x55, 0x42];
 
 // States (parser.go names where they match).
 const OP_START = 0;
@@ -90,12 +77,12 @@ const UNEXPECTED_WHERE = ["where an operation starts", "in the name", "after the
 UNEXPECTED_WHERE[MSG_END_R] = "after the payload";
 UNEXPECTED_WHERE[MSG_END_N] = "after the payload's CR";
 
-/** The state after each kind of name ending (nats-op-names.ts AFTER_NAME). */
+/** The state after each kind of name ending (nats-op-ts AFTER_NAME). */
 const STATE_AFTER = [OP_SPC, ARG_SPC, OP_TO_LF];
 
 export class NatsParser {
   private state = OP_START;
-  private op = PUB;
+  private op = names.PUB;
   /** Bytes of the operation name matched so far (OP_NAME). */
   private nameMatched = 0;
   /** Stream offset of the current operation's first byte, for errors. */
@@ -109,9 +96,6 @@ export class NatsParser {
   /** A payload that crosses chunks. */
   private readonly payload = new PayloadBuffer();
   private failure: NatsProtocolError | undefined = undefined;
-  private payloadLimit = DEFAULT_MAX_PAYLOAD;
-  /** Whether HPUB is allowed (nats-server `c.headers`, from CONNECT). */
-  headers: boolean;
   /** Whether anything but CONNECT is an Authorization Violation (nats-server `awaitingAuth`). */
   awaitingConnect: boolean;
 
@@ -120,9 +104,8 @@ export class NatsParser {
     private readonly handler: NatsClientHandler,
     options: NatsParserOptions = {},
   ) {
-    this.operations = new NatsOperations(handler);
+    this.operations = new NatsOperations(handler, options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
     this.line = new ControlLineBuffer(options.maxControlLine ?? DEFAULT_MAX_CONTROL_LINE);
-    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.headers = options.headers ?? false;
     this.awaitingConnect = options.awaitingConnect ?? false;
   }
@@ -137,13 +120,18 @@ export class NatsParser {
 
   /** Largest PUB size / HPUB total, in bytes; takes effect from the next control line. */
   get maxPayload(): number {
-    return this.payloadLimit;
+    return this.operations.maxPayload;
   }
   set maxPayload(bytes: number) {
-    if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new RangeError(`maxPayload must be a non-negative integer, got ${bytes}`);
-    }
-    this.payloadLimit = bytes;
+    this.operations.maxPayload = bytes;
+  }
+
+  /** Whether HPUB is allowed: the client's CONNECT said `"headers": true`. */
+  get headers(): boolean {
+    return this.operations.headers;
+  }
+  set headers(allowed: boolean) {
+    this.operations.headers = allowed;
   }
 
   /** The error that stopped the parser, if one did. */
@@ -202,7 +190,7 @@ export class NatsParser {
             chunk[at + 2] === UPPER_B &&
             isBlank(chunk[at + 3] as number)
           ) {
-            this.op = PUB;
+            this.op = names.PUB;
             this.state = ARG_SPC;
             at += 4;
             break;
@@ -212,16 +200,16 @@ export class NatsParser {
           break;
         }
         case OP_NAME: {
-          if (this.op === P_OPERATIONS) {
+          if (this.op === names.P_OPERATIONS) {
             // parser.go OP_P: the second byte says PUB, PING or PONG.
-            const op = opAfterP(chunk[at] as number);
+            const op = names.opAfterP(chunk[at] as number);
             if (op < 0) return this.unexpected(chunk[at] as number);
             this.op = op;
             this.nameMatched = 2;
             at++;
             continue;
           }
-          const word = OP_WORDS[this.op] as Uint8Array;
+          const word = names.OP_WORDS[this.op] as Uint8Array;
           let matched = this.nameMatched;
           while (at < end && matched < word.length) {
             if (((chunk[at] as number) | 0x20) !== word[matched]) {
@@ -233,7 +221,7 @@ export class NatsParser {
           }
           this.nameMatched = matched;
           if (matched === word.length) {
-            this.state = STATE_AFTER[AFTER_NAME[this.op] as number] as number;
+            this.state = STATE_AFTER[names.AFTER_NAME[this.op] as number] as number;
           }
           break;
         }
@@ -249,7 +237,15 @@ export class NatsParser {
           if (at === end) break;
           // The first argument byte is taken whatever it is, even a CR or LF: parser.go's
           // *_SPC states move to *_ARG on it without looking at it. So the LF is sought after it.
-          const lf = at + 1 < end ? chunk.indexOf(LF, at + 1) : -1;
+          // A loop beats indexOf's call on lines this short, and a line with no LF within
+          // limit + 2 bytes is over the limit whatever follows, so the scan stops there.
+          const scanEnd = Math.min(end, at + this.line.limit + 2);
+          let lf = at + 1;
+          while (lf < scanEnd && chunk[lf] !== LF) lf++;
+          if (lf === scanEnd) {
+            if (scanEnd < end) return this.overControlLine();
+            lf = -1;
+          }
           const length =
             lf === -1 ? this.line.hold(chunk, at, end) : this.line.measure(chunk, at, lf);
           if (length === OVER_LIMIT) return this.overControlLine();
@@ -280,8 +276,8 @@ export class NatsParser {
           if (lf === -1) return;
           at = lf + 1;
           this.state = OP_START;
-          if (this.op === PING) this.handler.ping();
-          else if (this.op === PONG) this.handler.pong();
+          if (this.op === names.PING) this.handler.ping();
+          else if (this.op === names.PONG) this.handler.pong();
           break;
         }
         case MSG_PAYLOAD:
@@ -307,7 +303,7 @@ export class NatsParser {
 
   /** OP_START: the first byte of an operation name. False if it starts none. */
   private startName(b: number): boolean {
-    const op = opStartedBy(b);
+    const op = names.opStartedBy(b);
     if (op === -1) {
       this.unexpected(b);
       return false;
@@ -319,7 +315,7 @@ export class NatsParser {
   }
 
   private overControlLine(): undefined {
-    const reason = `${OP_NAMES[this.op]} arguments over max_control_line ${this.line.limit}`;
+    const reason = `${names.OP_NAMES[this.op]} arguments over max_control_line ${this.line.limit}`;
     this.fail(NatsErrorCode.MaxControlLine, NATS_ERR.maxControlLine, reason);
     return undefined;
   }
@@ -331,7 +327,7 @@ export class NatsParser {
   private completeLine(bytes: Uint8Array, start: number, end: number, stable: boolean): boolean {
     this.state = OP_START;
     const ops = this.operations;
-    const status = ops.line(this.op, bytes, start, end, stable, this.headers, this.payloadLimit);
+    const status = ops.line(this.op, bytes, start, end, stable);
     if (status === LINE_REFUSED) {
       this.fail(ops.refusedCode, ops.refusedErr, ops.refusedReason);
       return false;
@@ -387,7 +383,7 @@ export class NatsParser {
   private unexpected(b: number): undefined {
     const hex = b.toString(16).padStart(2, "0");
     const where = UNEXPECTED_WHERE[this.state];
-    const name = this.op === P_OPERATIONS ? "P" : OP_NAMES[this.op];
+    const name = this.op === names.P_OPERATIONS ? "P" : names.OP_NAMES[this.op];
     const reason = `unexpected byte 0x${hex} ${this.state === OP_START ? where : `${where} of ${name}`}`;
     this.fail(NatsErrorCode.UnknownOperation, NATS_ERR.unknownOperation, reason);
     return undefined;

@@ -1,20 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import type { NatsPub } from "../../src/protocol/nats-client-ops.ts";
 import {
   decimalLength,
-  deliveryHeadLength,
+  deliveredHeaderSize,
   deliveryPayload,
   encodeErr,
   encodeInfo,
-  hmsgHeadLength,
   msgHeadLength,
   NATS_CRLF,
   NATS_OK,
   NATS_PING,
   NATS_PONG,
   writeDecimal,
-  writeDeliveryHead,
-  writeHmsgHead,
   writeMsgHead,
 } from "../../src/protocol/nats-encoder.ts";
 import { bytes, concat, decoder } from "../support/harness.ts";
@@ -77,36 +73,27 @@ describe("nats-encoder: MSG and HMSG heads", () => {
   const sid = bytes("22");
   const reply = bytes("_INBOX.abcdefghijklmnop.1");
 
-  test("MSG without and with a reply, short and long subjects, at an offset", () => {
-    const cases: [Uint8Array, Uint8Array | undefined, number, string][] = [
-      [subject, undefined, 5, "MSG foo.bar 22 5\r\n"],
-      [subject, reply, 0, "MSG foo.bar 22 _INBOX.abcdefghijklmnop.1 0\r\n"],
-      [longSubject, undefined, 1048576, `MSG ${decoder.decode(longSubject)} 22 1048576\r\n`],
-      [bytes("a"), bytes("b"), 999_999_999, "MSG a 22 b 999999999\r\n"],
+  test("MSG and HMSG, without and with a reply, short and long subjects, at an offset", () => {
+    const cases: [Uint8Array, Uint8Array | undefined, number, number, string][] = [
+      [subject, undefined, -1, 5, "MSG foo.bar 22 5\r\n"],
+      [subject, reply, -1, 0, "MSG foo.bar 22 _INBOX.abcdefghijklmnop.1 0\r\n"],
+      [longSubject, undefined, -1, 1048576, `MSG ${decoder.decode(longSubject)} 22 1048576\r\n`],
+      [bytes("a"), bytes("b"), -1, 999_999_999, "MSG a 22 b 999999999\r\n"],
+      [subject, undefined, 12, 17, "HMSG foo.bar 22 12 17\r\n"],
+      [subject, reply, 22, 2222, "HMSG foo.bar 22 _INBOX.abcdefghijklmnop.1 22 2222\r\n"],
+      [subject, undefined, 0, 5, "HMSG foo.bar 22 0 5\r\n"],
     ];
-    for (const [subj, rep, size, text] of cases) {
-      const length = msgHeadLength(subj, sid, rep, size);
-      expect(length).toBe(text.length);
-      expect(written(length, (out, at) => writeMsgHead(out, at, subj, sid, rep, size))).toBe(text);
-    }
-  });
-
-  test("HMSG without and with a reply", () => {
-    const cases: [Uint8Array | undefined, number, number, string][] = [
-      [undefined, 12, 17, "HMSG foo.bar 22 12 17\r\n"],
-      [reply, 22, 2222, "HMSG foo.bar 22 _INBOX.abcdefghijklmnop.1 22 2222\r\n"],
-    ];
-    for (const [rep, headerSize, total, text] of cases) {
-      const length = hmsgHeadLength(subject, sid, rep, headerSize, total);
+    for (const [subj, rep, headerSize, size, text] of cases) {
+      const length = msgHeadLength(subj, sid, rep, headerSize, size);
       expect(length).toBe(text.length);
       const head = written(length, (out, at) =>
-        writeHmsgHead(out, at, subject, sid, rep, headerSize, total),
+        writeMsgHead(out, at, subj, sid, rep, headerSize, size),
       );
       expect(head).toBe(text);
     }
   });
 
-  test("delivery heads and payloads follow client.go msgHeader and deliverMsg", () => {
+  test("deliveries follow client.go msgHeader and deliverMsg", () => {
     const payload = bytes("NATS/1.0\r\nA: b\r\n\r\nbody");
     const headerSize = payload.length - 4;
     const cases: [number, boolean, string, string][] = [
@@ -118,53 +105,46 @@ describe("nats-encoder: MSG and HMSG heads", () => {
       [0, true, `MSG foo.bar 22 ${payload.length}\r\n`, "NATS/1.0"],
     ];
     for (const [hdr, subscriberHeaders, head, bodyStart] of cases) {
-      const length = deliveryHeadLength(
-        subject,
-        sid,
-        undefined,
-        hdr,
-        payload.length,
-        subscriberHeaders,
-      );
+      const body = deliveryPayload(payload, hdr, subscriberHeaders);
+      const delivered = deliveredHeaderSize(hdr, subscriberHeaders);
+      const length = msgHeadLength(subject, sid, undefined, delivered, body.length);
       expect(length).toBe(head.length);
       const text = written(length, (out, at) =>
-        writeDeliveryHead(out, at, subject, sid, undefined, hdr, payload.length, subscriberHeaders),
+        writeMsgHead(out, at, subject, sid, undefined, delivered, body.length),
       );
       expect(text).toBe(head);
-      const sent = deliveryPayload(payload, hdr, subscriberHeaders);
-      expect(decoder.decode(sent).startsWith(bodyStart)).toBe(true);
-      expect(sent.buffer).toBe(payload.buffer);
+      expect(decoder.decode(body).startsWith(bodyStart)).toBe(true);
+      expect(body.buffer).toBe(payload.buffer);
     }
   });
 
   test("a parsed PUB delivered to a subscriber is what nats-server sends (proto_test checkMsg)", () => {
-    const { recorder } = parse(
-      [bytes("PUB foo 5\r\nhello\r\nHPUB foo r 8 13\r\nK: v\r\n\r\nhello\r\n")],
-      {
-        headers: true,
-      },
-    );
+    const input = bytes("PUB foo 5\r\nhello\r\nHPUB foo r 8 13\r\nK: v\r\n\r\nhello\r\n");
+    const { recorder } = parse([input], { headers: true });
     expect(recorder.kept.length).toBe(2);
-    const deliveries = recorder.kept.map((kept, i) => {
-      const msg = kept as unknown as Pick<NatsPub, "subjectBytes" | "replyBytes" | "payload">;
-      const headerSize = i === 0 ? -1 : 8;
-      const out = new Uint8Array(64);
-      const sidOne = bytes("1");
-      const end = writeDeliveryHead(
-        out,
-        0,
-        msg.subjectBytes,
-        sidOne,
-        msg.replyBytes,
-        headerSize,
-        msg.payload.length,
-        i === 1,
-      );
-      return decoder.decode(concat([out.subarray(0, end), msg.payload, NATS_CRLF]));
-    });
+    const deliveries = recorder.kept.flatMap((kept, i) =>
+      [true, false].map((subscriberHeaders) => {
+        const headerSize = i === 0 ? -1 : 8;
+        const body = deliveryPayload(kept.payload, headerSize, subscriberHeaders);
+        const hdr = deliveredHeaderSize(headerSize, subscriberHeaders);
+        const out = new Uint8Array(64);
+        const end = writeMsgHead(
+          out,
+          0,
+          kept.subjectBytes,
+          bytes("1"),
+          kept.replyBytes,
+          hdr,
+          body.length,
+        );
+        return decoder.decode(concat([out.subarray(0, end), body, NATS_CRLF]));
+      }),
+    );
     expect(deliveries).toEqual([
       "MSG foo 1 5\r\nhello\r\n",
+      "MSG foo 1 5\r\nhello\r\n",
       "HMSG foo 1 r 8 13\r\nK: v\r\n\r\nhello\r\n",
+      "MSG foo 1 r 5\r\nhello\r\n",
     ]);
   });
 });

@@ -1,23 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { NATS_ERR, NatsErrorCode } from "../../src/protocol/nats-errors.ts";
+import { NatsErrorCode } from "../../src/protocol/nats-errors.ts";
 import { NatsParser } from "../../src/protocol/nats-parser.ts";
 import { bytes, seededRandom } from "../support/harness.ts";
-import { errorEvent, everyCut, parse, pubEvent, Recorder } from "./nats-recorder.ts";
-
-const UNKNOWN = errorEvent({
-  code: NatsErrorCode.UnknownOperation,
-  err: NATS_ERR.unknownOperation,
-});
-const CONTROL_LINE = errorEvent({
-  code: NatsErrorCode.MaxControlLine,
-  err: NATS_ERR.maxControlLine,
-});
-const MAX_PAYLOAD = errorEvent({ code: NatsErrorCode.MaxPayload, err: NATS_ERR.maxPayload });
-const AUTH = errorEvent({
-  code: NatsErrorCode.AuthorizationViolation,
-  err: NATS_ERR.authorizationViolation,
-});
-const silent = (code: NatsErrorCode) => errorEvent({ code, err: undefined });
+import { AUTH, CONTROL_LINE, MAX_PAYLOAD, SHOULD_FAIL, silent, UNKNOWN } from "./nats-cases.ts";
+import { everyCut, parse, pubEvent, Recorder } from "./nats-recorder.ts";
 
 /**
  * Returns the index of the byte whose push made the parser report an error (feeding one byte
@@ -32,81 +18,6 @@ function decidedAt(input: Uint8Array, options = {}): { at: number; events: strin
   }
   return { at: -1, events: recorder.events };
 }
-
-/**
- * nats-server server/parser_test.go TestShouldFail, ported as cases: each stream must fail,
- * with the -ERR nats-server sends (or none) and at the byte where it decides. "MSG" and the
- * other route operations are in the Go table for a ROUTER; from a client they fail at once.
- */
-const SHOULD_FAIL: [input: string, event: string, at: number | "LF"][] = [
-  ["xxx", UNKNOWN, 0],
-  ["Px", UNKNOWN, 1],
-  ["PIx", UNKNOWN, 2],
-  ["PINx", UNKNOWN, 3],
-  [" PING", UNKNOWN, 0],
-  ["POx", UNKNOWN, 2],
-  ["PONx", UNKNOWN, 3],
-  ["+x", UNKNOWN, 1],
-  ["+Ox", UNKNOWN, 2],
-  ["-x", UNKNOWN, 1],
-  ["-Ex", UNKNOWN, 2],
-  ["-ERx", UNKNOWN, 3],
-  ["-ERRx", UNKNOWN, 4],
-  ["Cx", UNKNOWN, 1],
-  ["COx", UNKNOWN, 2],
-  ["CONx", UNKNOWN, 3],
-  ["CONNx", UNKNOWN, 4],
-  ["CONNEx", UNKNOWN, 5],
-  ["CONNECx", UNKNOWN, 6],
-  ["PUx", UNKNOWN, 2],
-  ["PUB foo\r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["PUB  \r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["PUB foo bar       \r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["PUB foo 2\r\nok \r\n", UNKNOWN, 13],
-  ["PUB foo 2\r\nok\r \n", UNKNOWN, 14],
-  ["Sx", UNKNOWN, 1],
-  ["SUx", UNKNOWN, 2],
-  ["SUB\r\n", UNKNOWN, 3],
-  ["SUB  \r\n", silent(NatsErrorCode.BadSubArgs), "LF"],
-  ["SUB foo\r\n", silent(NatsErrorCode.BadSubArgs), "LF"],
-  ["SUB foo bar baz 22\r\n", silent(NatsErrorCode.BadSubArgs), "LF"],
-  ["Ux", UNKNOWN, 1],
-  ["UNx", UNKNOWN, 2],
-  ["UNSx", UNKNOWN, 3],
-  ["UNSUx", UNKNOWN, 4],
-  ["UNSUBx", UNKNOWN, 5],
-  ["UNSUBUNSUB 1\r\n", UNKNOWN, 5],
-  ["UNSUB_2\r\n", UNKNOWN, 5],
-  ["UNSUB_UNSUB_UNSUB 2\r\n", UNKNOWN, 5],
-  ["UNSUB_\t2\r\n", UNKNOWN, 5],
-  ["UNSUB\r\n", UNKNOWN, 5],
-  ["UNSUB \r\n", silent(NatsErrorCode.BadUnsubArgs), "LF"],
-  ["UNSUB          \t       \r\n", silent(NatsErrorCode.BadUnsubArgs), "LF"],
-  ["Ix", UNKNOWN, 1],
-  ["INx", UNKNOWN, 2],
-  ["INFx", UNKNOWN, 3],
-  ["INFO  \r\n", silent(NatsErrorCode.BadInfo), "LF"],
-  ["Mx", UNKNOWN, 0],
-  ["MSG  \r\n", UNKNOWN, 0],
-  ["HMSG foo 1 2 3\r\n", UNKNOWN, 1],
-  ["RS+ foo 1\r\n", UNKNOWN, 0],
-  ["LS+ foo 1\r\n", UNKNOWN, 0],
-  ["A+ foo\r\n", UNKNOWN, 0],
-  // test/proto_test.go TestProtoErr, TestPubToArgState, TestSubToArgState; an empty line.
-  ["ZZZ", UNKNOWN, 0],
-  ["PUBS foo 2\r\nok\r\n", UNKNOWN, 3],
-  ["SUBZZZ foo 1\r\n", UNKNOWN, 3],
-  ["\r\n", UNKNOWN, 0],
-  // More argument rules of processPub/processHeaderPub (client.go), and a client's -ERR.
-  ["PUB foo bar baz 2\r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["PUB foo 1234567890\r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["PUB foo -1\r\n", silent(NatsErrorCode.BadPubArgs), "LF"],
-  ["HPUB foo 5\r\n", silent(NatsErrorCode.BadHpubArgs), "LF"],
-  ["HPUB foo r 2 22 33\r\n", silent(NatsErrorCode.BadHpubArgs), "LF"],
-  ["HPUB foo 6 5\r\n", silent(NatsErrorCode.BadHpubArgs), "LF"],
-  ["HPUB foo x 5\r\n", silent(NatsErrorCode.BadHpubArgs), "LF"],
-  ["-ERR 'Too Long'\r\n", silent(NatsErrorCode.ClientErr), "LF"],
-];
 
 describe("NatsParser: nats-server's TestShouldFail and more, as cases", () => {
   for (const [input, event, at] of SHOULD_FAIL) {
