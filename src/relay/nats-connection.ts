@@ -14,13 +14,14 @@ import type { Socket } from "bun";
 import { CloseReason } from "../errors.ts";
 import type { NatsClientHandler, NatsPub } from "../protocol/nats-client-ops.ts";
 import {
-  deliveryHeadLength,
+  deliveredHeaderSize,
   deliveryPayload,
   encodeInfo,
+  msgHeadLength,
   NATS_OK,
   NATS_PING,
   NATS_PONG,
-  writeDeliveryHead,
+  writeMsgHead,
 } from "../protocol/nats-encoder.ts";
 import { NATS_ERR, type NatsErr, type NatsProtocolError } from "../protocol/nats-errors.ts";
 import { NatsParser } from "../protocol/nats-parser.ts";
@@ -278,26 +279,12 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     const { subjectBytes, replyBytes, headerSize, payload } = message;
     const headers = this.headers;
     const body = deliveryPayload(payload, headerSize, headers);
-    const head = deliveryHeadLength(
-      subjectBytes,
-      sub.sidBytes,
-      replyBytes,
-      headerSize,
-      payload.length,
-      headers,
-    );
+    // HMSG with the headers for a client that takes them; else MSG (headers stripped).
+    const sent = deliveredHeaderSize(headerSize, headers);
+    const head = msgHeadLength(subjectBytes, sub.sidBytes, replyBytes, sent, body.length);
     const at = this.reserve(head + body.length + CRLF_LENGTH);
     const out = this.out;
-    let i = writeDeliveryHead(
-      out,
-      at,
-      subjectBytes,
-      sub.sidBytes,
-      replyBytes,
-      headerSize,
-      payload.length,
-      headers,
-    );
+    let i = writeMsgHead(out, at, subjectBytes, sub.sidBytes, replyBytes, sent, body.length);
     out.set(body, i);
     i += body.length;
     out[i] = 13;

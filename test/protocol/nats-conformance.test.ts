@@ -6,8 +6,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { NatsParser } from "../../src/protocol/nats-parser.ts";
-import { NatsServer, natsMissing, stopNatsServersAfterAll } from "../cluster/nats-server.ts";
 import { bytes, decoder } from "../support/harness.ts";
+import { NatsServer, natsMissing, stopNatsServersAfterAll } from "../support/nats-server.ts";
 import { SHOULD_FAIL, STREAMS } from "./nats-cases.ts";
 import { Recorder } from "./nats-recorder.ts";
 
