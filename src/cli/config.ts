@@ -29,7 +29,14 @@ import {
   parseOptionTable,
   positive,
 } from "./option-table.ts";
-import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./units.ts";
+import {
+  formatSize,
+  parseCount,
+  parsePort,
+  parsePortOrOff,
+  parseSeconds,
+  parseSize,
+} from "./units.ts";
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -81,9 +88,9 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_PUB_PORT",
     kind: "string",
     valueName: "PORT",
-    help: "port publishers connect to (also the 1st positional argument)",
-    parse: parsePort,
-    showDefault: (c) => String(c.pubPort),
+    help: "port publishers connect to (also the 1st positional argument) | off",
+    parse: parsePortOrOff,
+    showDefault: (c) => String(c.pubPort ?? "off"),
   },
   {
     key: "subPort",
@@ -91,9 +98,9 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_SUB_PORT",
     kind: "string",
     valueName: "PORT",
-    help: "port subscribers connect to (also the 2nd positional argument)",
-    parse: parsePort,
-    showDefault: (c) => String(c.subPort),
+    help: "port subscribers connect to (also the 2nd positional argument) | off",
+    parse: parsePortOrOff,
+    showDefault: (c) => String(c.subPort ?? "off"),
   },
   ...FRAME_OPTION_ROWS,
   ...NATS_OPTION_ROWS,
@@ -293,7 +300,14 @@ export function parseCommandLine(
   if (parsed.help) return { kind: "help" };
   if (parsed.version) return { kind: "version" };
   const config = parsed.config;
-  if (config.pubPort !== 0 && config.pubPort === config.subPort) {
+  if (
+    config.pubPort === undefined &&
+    config.subPort === undefined &&
+    config.natsPort === undefined
+  ) {
+    throw badArgument("every port is off: open --pub-port, --sub-port or --nats-port");
+  }
+  if (config.pubPort !== undefined && config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
   const natsPort = config.natsPort;
@@ -323,8 +337,9 @@ export function parseCommandLine(
 
 /**
  * The options that depend on others: each port's framing defaults to --framing; the token
- * may come from a file; a token needs frame on both ports, since a line client cannot
- * present one (a line port beside it would be open to anyone).
+ * may come from a file; a token needs every open line/frame port to be frame (NATS clients
+ * send it in CONNECT), since a line client cannot present one (a line port beside it would be
+ * open to anyone).
  */
 function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   if (!given.has("pubFraming")) config.pubFraming = config.framing;
@@ -342,17 +357,21 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   }
   if (config.token === undefined) return;
   if (config.token.length === 0) throw badArgument("--token: the token is empty");
-  if (config.pubFraming !== "frame" || config.subFraming !== "frame") {
+  const linePorts = [
+    config.pubPort !== undefined && config.pubFraming === "line" ? "--pub-port" : undefined,
+    config.subPort !== undefined && config.subFraming === "line" ? "--sub-port" : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (linePorts.length > 0) {
     throw badArgument(
-      "--token needs --framing frame on both ports (a line client cannot present a token)",
+      `--token needs ${linePorts.join(" and ")} to be frame or off (a line client cannot present a token)`,
     );
   }
 }
 
 /**
  * --user and --pass go together and exclude --token (nats-server allows one of the two). A
- * user protects only the NATS port: line and frame clients cannot present one, so they are
- * refused while those ports are open (this version cannot turn them off yet).
+ * user protects only the NATS port: line and frame clients cannot present one, so the relay
+ * refuses to start while their ports are open.
  */
 function checkNatsCredentials(config: RelayConfig): void {
   if ((config.user === undefined) !== (config.pass === undefined)) {
@@ -360,9 +379,15 @@ function checkNatsCredentials(config: RelayConfig): void {
   }
   if (config.user === undefined) return;
   if (config.token !== undefined) throw badArgument("--user/--pass and --token exclude each other");
-  throw badArgument(
-    "--user/--pass protect only the NATS port, and the publisher and subscriber ports, which take no user, cannot be turned off in this version",
-  );
+  const open = [
+    config.pubPort !== undefined ? "--pub-port" : undefined,
+    config.subPort !== undefined ? "--sub-port" : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (open.length > 0) {
+    throw badArgument(
+      `--user/--pass protect only the NATS port: set ${open.join(" and ")} off (line and frame clients cannot present a user)`,
+    );
+  }
 }
 
 /** The --help text, built from the option table so it always matches what is parsed. */

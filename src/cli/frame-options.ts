@@ -70,8 +70,9 @@ export const FRAME_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "TOKEN",
     help:
-      "frame clients must first send Conn(ID, TOKEN) (constant-time check; a wrong one is " +
-      "closed); needs frame on both ports. Prefer --token-file: a flag shows in ps",
+      "frame clients must first send Conn(ID, TOKEN), NATS clients auth_token in CONNECT " +
+      "(constant-time check, or bcrypt for a $2a$ hash; a wrong one is closed); every open " +
+      "publisher/subscriber port must be frame. Prefer --token-file: a flag shows in ps",
     showDefault: () => "none",
   },
   {

@@ -6,12 +6,7 @@
  */
 import type { RelayConfig } from "./config.ts";
 import { nonNegative, type OptionSpec, positive } from "./option-table.ts";
-import { formatSize, parseCount, parsePort, parseSeconds, parseSize } from "./units.ts";
-
-/** A port number, or `off` for none. */
-function portOrOff(text: string): number | undefined {
-  return text === "off" ? undefined : parsePort(text);
-}
+import { formatSize, parseCount, parsePortOrOff, parseSeconds, parseSize } from "./units.ts";
 
 export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
   {
@@ -21,7 +16,7 @@ export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "PORT",
     help: "serve the NATS client protocol on this port (docs/nats.md; 4222 is NATS's own) | off",
-    parse: portOrOff,
+    parse: parsePortOrOff,
     showDefault: (c) => (c.natsPort === undefined ? "off" : String(c.natsPort)),
   },
   {

@@ -26,6 +26,11 @@ export function parsePort(text: string): number {
   return port;
 }
 
+/** A TCP port as parsePort, or `off` (undefined): a port the program does not open. */
+export function parsePortOrOff(text: string): number | undefined {
+  return text === "off" ? undefined : parsePort(text);
+}
+
 /** A whole number of things: `0`, `100`, `10000`. */
 export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new Error(`'${text}' is not a whole number`);

@@ -31,10 +31,10 @@ export const FRAME_CODE_SETS = ["spec", "article"] as const;
 export interface RelayOptions extends NatsLimits {
   /** Address both listeners bind to. */
   host: string;
-  /** Publisher port; 0 picks a free one. */
-  pubPort: number;
-  /** Subscriber port; 0 picks a free one. */
-  subPort: number;
+  /** Publisher port; 0 picks a free one; undefined: off (no line/frame publishers). */
+  pubPort: number | undefined;
+  /** Subscriber port; 0 picks a free one; undefined: off (no line/frame subscribers). */
+  subPort: number | undefined;
   /** Wire format of the publisher port. */
   pubFraming: Framing;
   /** Wire format of the subscriber port. */

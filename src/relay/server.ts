@@ -50,8 +50,9 @@ export class Relay {
   private readonly publishers = new PublisherSockets((socket) =>
     closeGracefully(socket, this.lingerGroup),
   );
-  private readonly pubListener: NetListener<PublisherConnection>;
-  private readonly subListener: NetListener<Subscriber>;
+  /** Undefined when the port is off (`--pub-port off`, `--sub-port off`). */
+  private readonly pubListener: NetListener<PublisherConnection> | undefined;
+  private readonly subListener: NetListener<Subscriber> | undefined;
   /** With --nats-port: the NATS clients, their subject router and their listener. */
   readonly nats: NatsPort | undefined;
   private readonly natsListener: NetListener<NatsConnection> | undefined;
@@ -113,23 +114,21 @@ export class Relay {
       },
     );
     const host = this.portHost();
-    const pubHandlers = publisherHandlers(host);
-    this.pubListener = this.openPort("publisher", config.pubPort, config.pubFraming, pubHandlers);
+    // Each port may be off; a port that cannot be opened closes the ones opened before it.
+    const opened: { stop(closeActive: boolean): void }[] = [];
     try {
-      const subHandlers = subscriberHandlers(host);
-      this.subListener = this.openPort(
-        "subscriber",
-        config.subPort,
-        config.subFraming,
-        subHandlers,
-      );
-    } catch (error) {
-      this.pubListener.stop(true);
-      throw error;
-    }
-    if (config.natsPort !== undefined) {
-      const nats = new NatsPort(this.natsHost());
-      try {
+      if (config.pubPort !== undefined) {
+        const handlers = publisherHandlers(host);
+        this.pubListener = this.openPort("publisher", config.pubPort, config.pubFraming, handlers);
+        opened.push(this.pubListener);
+      }
+      if (config.subPort !== undefined) {
+        const handlers = subscriberHandlers(host);
+        this.subListener = this.openPort("subscriber", config.subPort, config.subFraming, handlers);
+        opened.push(this.subListener);
+      }
+      if (config.natsPort !== undefined) {
+        const nats = new NatsPort(this.natsHost());
         this.natsListener = openListener<NatsConnection>({
           what: "nats",
           host: config.host,
@@ -140,30 +139,29 @@ export class Relay {
           lingerGroup: this.lingerGroup,
           socket: { ...nats.handlers(), binaryType: "uint8array" },
         });
-      } catch (error) {
-        this.pubListener.stop(true);
-        this.subListener.stop(true);
-        throw error;
+        nats.boundPort = this.natsListener.port;
+        this.nats = nats;
       }
-      nats.boundPort = this.natsListener.port;
-      this.nats = nats;
+    } catch (error) {
+      for (const listener of opened) listener.stop(true);
+      throw error;
     }
-    this.emit({ type: "listening", side: "publisher", host: config.host, port: this.pubPort });
-    this.emit({ type: "listening", side: "subscriber", host: config.host, port: this.subPort });
-    if (this.natsListener !== undefined) {
-      this.emit({
-        type: "listening",
-        side: "nats-client",
-        host: config.host,
-        port: this.natsListener.port,
-      });
+    for (const [side, listener] of [
+      ["publisher", this.pubListener],
+      ["subscriber", this.subListener],
+      ["nats-client", this.natsListener],
+    ] as const) {
+      if (listener !== undefined) {
+        this.emit({ type: "listening", side, host: config.host, port: listener.port });
+      }
     }
     if (config.cluster.length > 0) {
       this.backplane = new Backplane(
         this.hub,
         {
           servers: config.cluster,
-          subject: config.clusterSubject ?? `bun-relay.${this.pubPort}.${this.subPort}`,
+          subject:
+            config.clusterSubject ?? `bun-relay.${this.pubPort || "off"}.${this.subPort || "off"}`,
           nodeId: config.nodeId ?? randomNodeId(),
           policy: config.slowConsumer,
           stallTimeoutMs: config.stallTimeout * 1000,
@@ -187,12 +185,14 @@ export class Relay {
     }
   }
 
+  /** The bound publisher port; 0 when it is off. */
   get pubPort(): number {
-    return this.pubListener.port;
+    return this.pubListener?.port ?? 0;
   }
 
+  /** The bound subscriber port; 0 when it is off. */
   get subPort(): number {
-    return this.subListener.port;
+    return this.subListener?.port ?? 0;
   }
 
   /** The NATS port, or undefined without --nats-port. */
@@ -236,8 +236,8 @@ export class Relay {
     clearInterval(this.statsTimer);
     clearInterval(this.writeTimer);
     this.hub.stop();
-    this.pubListener.stop(false);
-    this.subListener.stop(false);
+    this.pubListener?.stop(false);
+    this.subListener?.stop(false);
     this.natsListener?.stop(false);
     this.nats?.stopReading(); // NATS clients: their output is flushed and closed below
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed

@@ -139,8 +139,11 @@ describe("parseCommandLine", () => {
     [["--framing", "json"], "not one of: line, frame"],
     [["--frame-codes", "go"], "not one of: spec, article"],
     [["--max-frame", "13"], "must be from 14 B"],
-    [["--token", "t"], "--token needs --framing frame on both ports"],
-    [["--framing", "frame", "--sub-framing", "line", "--token", "t"], "needs --framing frame"],
+    [["--token", "t"], "--token needs --pub-port and --sub-port to be frame or off"],
+    [
+      ["--framing", "frame", "--sub-framing", "line", "--token", "t"],
+      "needs --sub-port to be frame or off",
+    ],
     [["--framing", "frame", "--token", ""], "the token is empty"],
     [["--framing", "frame", "--token", "a", "--token-file", "/dev/null"], "both given"],
     [

@@ -74,7 +74,9 @@ describe("graceful close: a chatty, slow client gets what the kernel held, then 
     const sub = await r.subscriberWith({ paused: true, chattyMs: 5 });
     const subscriber = onlySubscriber(r);
     const publisher = await r.publisher();
-    await publisher.write(numberedLines(4 * 1024, 1024));
+    // More than loopback's kernel buffers hold, so a backlog waits; `block` then holds the
+    // publisher, so its write finishes only after the cut.
+    void publisher.write(numberedLines(16 * 1024, 1024));
     await until(() => r.relay.totals().writeTimeouts === 1, "the write timeout");
     sub.resume();
     expect(await sub.closed).toBeUndefined();
