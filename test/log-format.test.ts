@@ -214,6 +214,7 @@ describe("the STATS line", () => {
       frameErrors: 12,
       authFailures: 13,
       messagesNotLines: 14,
+      messagesTooLargeForNats: 0,
       refusedConnections: 15,
       publishersAccepted: 16,
       subscribersAccepted: 17,

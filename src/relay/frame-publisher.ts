@@ -36,6 +36,7 @@ import type { FrameAuth } from "./frame-auth.ts";
 import { type Hub, WireFormat } from "./hub.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
+import type { StreamBridge } from "./stream-bridge.ts";
 
 const NEWLINE = 10;
 const NEWLINE_ONLY = Uint8Array.of(NEWLINE);
@@ -117,6 +118,10 @@ export class FramePublisher implements PublisherConnection, FrameSink {
   private messages = 0;
   private notLinesInEpisode = 0;
   private hub!: Hub;
+  /** For this read: the NATS bridge when a NATS client subscribes to --subject. */
+  private bridge: StreamBridge | undefined;
+  /** For this read: --sub-subject matches --subject (line/frame subscribers get these). */
+  private local = true;
 
   constructor(
     readonly socket: Socket<PublisherConnection>,
@@ -143,6 +148,10 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     this.hub = hub;
     hub.counters.bytesReceived += chunk.length;
     this.messages = 0;
+    // NATS subscribers of --subject get each Submit through the bridge (checked once a read).
+    const bridge = hub.bridge;
+    this.bridge = bridge?.natsInterest === true ? bridge : undefined;
+    this.local = bridge?.streamLocal ?? true;
     this.decoder.push(chunk, this);
     if (this.messages > 0) hub.publish(this.messages);
     if (this.failed) {
@@ -211,10 +220,11 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     }
     hub.counters.submitsReceived++;
     this.messages++;
-    const readsLines = hub.readers[WireFormat.Line] > 0;
+    const local = this.local;
+    const readsLines = local && hub.readers[WireFormat.Line] > 0;
     const isLine = submitToBatches(
       hub,
-      hub.readers[WireFormat.Frame] > 0 ? hub.batches[WireFormat.Frame] : undefined,
+      local && hub.readers[WireFormat.Frame] > 0 ? hub.batches[WireFormat.Frame] : undefined,
       readsLines ? hub.batches[WireFormat.Line] : undefined,
       bytes,
       frameStart,
@@ -224,6 +234,7 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     );
     if (!isLine) this.notLinesInEpisode++;
     else if (readsLines) this.endNotLinesEpisode();
+    this.bridge?.fromFrame(bytes, idStart, payloadStart, frameEnd);
     this.ack(bytes, idStart, true, "submit");
   }
 
@@ -235,8 +246,14 @@ export class FramePublisher implements PublisherConnection, FrameSink {
   submitRun(bytes: Uint8Array, runStart: number, runEnd: number, count: number): void {
     if (this.failed) return;
     const hub = this.hub;
-    if (!this.auth.authenticated || hub.readers[WireFormat.Line] > 0) {
-      // Refused, or lines to build: frame by frame, as the decoder would have called them.
+    if (
+      !this.auth.authenticated ||
+      hub.readers[WireFormat.Line] > 0 ||
+      this.bridge !== undefined ||
+      !this.local
+    ) {
+      // Refused, lines to build, NATS subscribers or a stream not its own: frame by frame, as
+      // the decoder would have called them.
       for (let frame = runStart; frame < runEnd; ) {
         const end = frame + readU32(bytes, frame);
         this.submit(bytes, frame, end, frame + ID_OFFSET, frame + BODY_OFFSET, true);

@@ -29,6 +29,7 @@
 import { type Batch, BatchBuilder } from "./batch.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
 import { type PacingEvents, PublisherPacing } from "./pacing.ts";
+import type { StreamBridge } from "./stream-bridge.ts";
 import { Offer, type Subscriber } from "./subscriber.ts";
 
 /**
@@ -75,6 +76,8 @@ export interface Counters {
   authFailures: number;
   /** Messages from frame publishers not given to line subscribers: the payload holds `\n`. */
   messagesNotLines: number;
+  /** Line/frame messages not given to NATS subscribers: larger than --max-payload. */
+  messagesTooLargeForNats: number;
   /** Connections closed at accept because of --max-conns. */
   refusedConnections: number;
   /** Connections accepted by each listener, refused ones included (read by /metrics). */
@@ -134,6 +137,7 @@ export class Hub {
     frameErrors: 0,
     authFailures: 0,
     messagesNotLines: 0,
+    messagesTooLargeForNats: 0,
     refusedConnections: 0,
     publishersAccepted: 0,
     subscribersAccepted: 0,
@@ -167,6 +171,11 @@ export class Hub {
   /** Publishers whose acks wait for the next delivery. */
   private ackSources: AckSource[] = [];
   private deliveryScheduled = false;
+  /**
+   * With --nats-port: the bridge between the line/frame stream and NATS subjects; publishers
+   * hand it their messages while a NATS client subscribes to --subject.
+   */
+  bridge: StreamBridge | undefined;
   /** Called at the end of every delivery: the subject router flushes NATS connections. */
   afterDeliver: (() => void) | undefined;
 

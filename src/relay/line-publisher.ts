@@ -3,10 +3,12 @@
  * the hub's batches, and what happens when it goes away. No socket here: the server feeds
  * chunks in and closes the socket when told to.
  *
- * While no frame subscriber is connected, the splitter writes straight into the line batch
- * (the zero-copy fast path). With frame subscribers, each message is also encoded as a seed
- * 003 Submit frame with a relay-assigned ID (8 ASCII digits, a counter per publisher; issue
- * 12), by a LineFramer that sits between the splitter and the batches.
+ * While no frame subscriber is connected and no NATS client subscribes to --subject, the
+ * splitter writes straight into the line batch (the zero-copy fast path). Otherwise a
+ * LineMessages sits between the splitter and the batches: with frame subscribers each message
+ * is also encoded as a seed 003 Submit frame with a relay-assigned ID (8 ASCII digits, a
+ * counter per publisher; issue 12), and with NATS interest each goes to the NATS bridge
+ * (stream-bridge.ts).
  */
 import { CloseReason } from "../errors.ts";
 import { BODY_OFFSET, ID_BYTES, SUBMIT } from "../protocol/frame-codec.ts";
@@ -16,21 +18,25 @@ import { LineSplitter, type SegmentSink } from "../protocol/line-splitter.ts";
 import type { BatchBuilder } from "./batch.ts";
 import { type Hub, WireFormat } from "./hub.ts";
 import type { PublisherConnection } from "./publisher.ts";
+import type { StreamBridge } from "./stream-bridge.ts";
 
 const NEWLINE = 10;
 
 /**
- * Passes a line publisher's output to the line batch (when anyone reads lines) and encodes
- * every message as a Submit frame into the frame batch. The splitter's segments hold whole
- * messages in total, but one message may span two segments (a `\r\n` line, a carried-over
- * line), so the start of an unfinished message is kept until its `\n`.
+ * Passes a line publisher's output to the line batch (when anyone reads lines), and splits it
+ * into messages for those that need each one: the frame batch (each message as a Submit frame
+ * with a relay-assigned ID) and the NATS bridge (each message to the subscriptions of
+ * --subject). The splitter's segments hold whole messages in total, but one message may span
+ * two segments (a `\r\n` line, a carried-over line), so the start of an unfinished message is
+ * kept until its `\n`.
  */
-class LineFramer implements SegmentSink {
+class LineMessages implements SegmentSink {
   private readonly ids = new FrameIdCounter();
   private partial = new Uint8Array(256);
   private partialLength = 0;
   lineBatch: BatchBuilder | undefined;
-  frameBatch!: BatchBuilder;
+  frameBatch: BatchBuilder | undefined;
+  bridge: StreamBridge | undefined;
 
   segment(bytes: Uint8Array, start: number, end: number, stable: boolean): void {
     this.lineBatch?.segment(bytes, start, end, stable);
@@ -41,27 +47,31 @@ class LineFramer implements SegmentSink {
         this.hold(bytes, at, end);
         return;
       }
-      this.encode(bytes, at, newline);
+      if (this.partialLength > 0) {
+        // The rest of a carried-over message: whole in `partial` from here.
+        this.hold(bytes, at, newline);
+        this.message(this.partial, 0, this.partialLength);
+        this.partialLength = 0;
+      } else {
+        this.message(bytes, at, newline);
+      }
       at = newline + 1;
     }
   }
 
-  /** Writes Submit(next ID, held bytes + `bytes[start, end)`) into the frame batch. */
-  private encode(bytes: Uint8Array, start: number, end: number): void {
-    const held = this.partialLength;
-    const payload = held + end - start;
+  /** One whole message `bytes[start, end)`, its `\n` excluded. */
+  private message(bytes: Uint8Array, start: number, end: number): void {
     const batch = this.frameBatch;
-    const offset = batch.reserve(BODY_OFFSET + payload);
-    const out = batch.scratchBuffer();
-    let at = this.ids.write(out, writeHeader(out, offset, SUBMIT, ID_BYTES + payload));
-    if (held > 0) {
-      out.set(this.partial.subarray(0, held), at);
-      at += held;
-      this.partialLength = 0;
+    if (batch !== undefined) {
+      const payload = end - start;
+      const offset = batch.reserve(BODY_OFFSET + payload);
+      const out = batch.scratchBuffer();
+      const at = this.ids.write(out, writeHeader(out, offset, SUBMIT, ID_BYTES + payload));
+      out.set(bytes.subarray(start, end), at);
+      batch.commit(BODY_OFFSET + payload);
+      batch.messages++;
     }
-    out.set(bytes.subarray(start, end), at);
-    batch.commit(BODY_OFFSET + payload);
-    batch.messages++;
+    this.bridge?.fromLine(bytes, start, end);
   }
 
   private hold(bytes: Uint8Array, start: number, end: number): void {
@@ -78,8 +88,8 @@ class LineFramer implements SegmentSink {
 
 export class LinePublisher implements PublisherConnection {
   private readonly splitter: LineSplitter;
-  /** Created when the first frame subscriber is seen. */
-  private framer: LineFramer | undefined;
+  /** Created when the first frame subscriber or NATS subscription to --subject is seen. */
+  private splitMessages: LineMessages | undefined;
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
   readonly selfPaused = false;
@@ -131,19 +141,30 @@ export class LinePublisher implements PublisherConnection {
   /** Line publishers get no acks, so there is never anything of theirs to drain. */
   drain(): void {}
 
-  /** The line batch itself while nobody reads frames; else the framer in front of both. */
+  /**
+   * The line batch itself while nobody reads frames and no NATS client subscribes to
+   * --subject (the zero-copy path); else a splitter of messages in front of them all. With
+   * --sub-subject not matching --subject, line and frame subscribers get none of it.
+   */
   private sinkFor(hub: Hub): SegmentSink {
+    const bridge = hub.bridge;
+    const local = bridge?.streamLocal ?? true;
     const lineBatch = hub.batches[WireFormat.Line];
-    if (hub.readers[WireFormat.Frame] === 0) return lineBatch;
-    this.framer ??= new LineFramer();
-    this.framer.frameBatch = hub.batches[WireFormat.Frame];
-    this.framer.lineBatch = hub.readers[WireFormat.Line] > 0 ? lineBatch : undefined;
-    return this.framer;
+    const nats = bridge?.natsInterest === true;
+    const frames = local && hub.readers[WireFormat.Frame] > 0;
+    if (local && !frames && !nats) return lineBatch;
+    this.splitMessages ??= new LineMessages();
+    const sink = this.splitMessages;
+    sink.frameBatch = frames ? hub.batches[WireFormat.Frame] : undefined;
+    sink.lineBatch = local && hub.readers[WireFormat.Line] > 0 ? lineBatch : undefined;
+    sink.bridge = nats ? bridge : undefined;
+    return sink;
   }
 
   private published(messages: number, hub: Hub): void {
     if (messages === 0) return;
-    if (hub.readers[WireFormat.Frame] === 0 || hub.readers[WireFormat.Line] > 0) {
+    const local = hub.bridge?.streamLocal ?? true;
+    if (local && (hub.readers[WireFormat.Frame] === 0 || hub.readers[WireFormat.Line] > 0)) {
       hub.batches[WireFormat.Line].messages += messages;
     }
     hub.publish(messages);

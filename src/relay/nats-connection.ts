@@ -226,7 +226,10 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     if (this.verbose) this.send(NATS_OK);
     const hub = this.host.hub;
     hub.counters.messagesReceived++;
-    const delivered = this.host.router.route(msg as RoutedMessage, this);
+    let delivered = this.host.router.route(msg, this);
+    // Line and frame subscribers of a matching --sub-subject (stream-bridge.ts).
+    const bridge = hub.bridge;
+    if (bridge !== undefined) delivered += bridge.fromNats(msg);
     if (delivered === 0 && msg.replyBytes !== undefined && this.noResponders) {
       this.noResponder(msg.reply as string, msg.replyBytes);
     }

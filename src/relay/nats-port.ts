@@ -14,6 +14,7 @@ import type { Hub } from "./hub.ts";
 import { NatsAuth } from "./nats-auth.ts";
 import { NatsConnection, type NatsHost, type NatsSubscription } from "./nats-connection.ts";
 import type { RelayOptions } from "./options.ts";
+import { StreamBridge } from "./stream-bridge.ts";
 import { SubjectRouter } from "./subject-router.ts";
 
 /** What the NATS port needs of the relay beyond NatsHost. */
@@ -55,6 +56,13 @@ export class NatsPort implements NatsHost {
       max_payload: config.maxPayload,
     };
     host.hub.afterDeliver = () => this.router.flush();
+    host.hub.bridge = new StreamBridge(
+      host.hub,
+      this.router,
+      config.subject,
+      config.subSubject ?? config.subject,
+      config.maxPayload,
+    );
   }
 
   get hub(): Hub {

@@ -32,6 +32,7 @@ const stats: StatsSnapshot = {
   frameErrors: 0,
   authFailures: 0,
   messagesNotLines: 0,
+  messagesTooLargeForNats: 0,
   refusedConnections: 0,
   publishersAccepted: 4,
   subscribersAccepted: 9,
