@@ -15,6 +15,7 @@ import {
   type RelayOptions,
   SLOW_CONSUMER_POLICIES,
 } from "../relay/options.ts";
+import { isValidLiteralSubject, isValidSubject } from "../relay/subjects.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
 import { FRAME_OPTION_ROWS } from "./frame-options.ts";
 import { NATS_OPTION_ROWS } from "./nats-options.ts";
@@ -320,6 +321,16 @@ export function parseCommandLine(
   }
   resolveFraming(config, parsed.given);
   checkNatsCredentials(config);
+  if (!isValidLiteralSubject(config.subject)) {
+    throw badArgument(
+      `--subject '${config.subject}' is not a literal NATS subject (tokens separated by '.', no wildcard)`,
+    );
+  }
+  if (config.subSubject !== undefined && !isValidSubject(config.subSubject)) {
+    throw badArgument(
+      `--sub-subject '${config.subSubject}' is not a NATS subject ('>' only as the last token)`,
+    );
+  }
   const netProblem = checkNetOptions(config);
   if (netProblem !== undefined) throw badArgument(netProblem);
   if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {

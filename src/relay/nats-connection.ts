@@ -71,6 +71,8 @@ export interface NatsHost {
   readonly config: RelayOptions;
   /** INFO fields every client gets (server_id, version, max_payload, ...). */
   readonly info: Record<string, unknown>;
+  /** INFO's tls_required / tls_verify, as the port's TLS is now (a reload may change it). */
+  readonly tlsInfo: Record<string, boolean>;
   /** Closes the socket gracefully (src/net/graceful-close.ts); its close handler reports it. */
   closeGracefully(socket: Socket<unknown>): void;
 }
@@ -131,6 +133,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     this.send(
       encodeInfo({
         ...info,
+        ...this.host.tlsInfo,
         client_id: clientId,
         client_ip: socket.remoteAddress,
         ...(auth.required ? { auth_required: true } : {}),

@@ -9,6 +9,7 @@ import type { Socket, SocketHandler } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
 import type { RelayEventListener } from "./events.ts";
 import type { Hub } from "./hub.ts";
 import { NatsAuth } from "./nats-auth.ts";
@@ -20,6 +21,8 @@ import { SubjectRouter } from "./subject-router.ts";
 /** What the NATS port needs of the relay beyond NatsHost. */
 export interface NatsPortHost {
   readonly hub: Hub;
+  /** TLS of the port (`tls` set: TLS from the first byte), for INFO's tls_required. */
+  readonly access: NetAccess;
   readonly config: RelayOptions;
   readonly emit: RelayEventListener;
   readonly shuttingDown: boolean;
@@ -75,6 +78,17 @@ export class NatsPort implements NatsHost {
 
   closeGracefully(socket: Socket<unknown>): void {
     this.host.closeGracefully(socket);
+  }
+
+  /**
+   * INFO's TLS fields: with --tls-cert the port speaks TLS from its first byte (clients need
+   * handshake-first: nats.js `tls.handshakeFirst`, nats.go `TLSHandshakeFirst()`), and with
+   * --tls-client-ca it verifies their certificates.
+   */
+  get tlsInfo(): Record<string, boolean> {
+    const tls = this.host.access.tls;
+    if (tls === undefined) return {};
+    return { tls_required: true, ...(tls.mutual ? { tls_verify: true } : {}) };
   }
 
   /** The bound port, once known (INFO's `port`). */

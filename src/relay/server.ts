@@ -337,6 +337,7 @@ export class Relay {
     return {
       hub: this.hub,
       config: this.config,
+      access: this.access,
       emit: this.emit,
       get shuttingDown() {
         return relay.shutdownPromise !== undefined;

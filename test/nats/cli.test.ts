@@ -90,6 +90,14 @@ describe("combinations that are refused at start (exit 2, one line)", () => {
       ["--pub-port", "off", "--sub-port", "off", "--nats-port", "0", "--user", "a"],
       "--user needs --pass",
     ],
+    [
+      ["--subject", "a.*"],
+      "--subject 'a.*' is not a literal NATS subject (tokens separated by '.', no wildcard)",
+    ],
+    [
+      ["--sub-subject", "a.>.b"],
+      "--sub-subject 'a.>.b' is not a NATS subject ('>' only as the last token)",
+    ],
   ])("%j", async (args, message) => {
     const { status, stderr } = await runToExit(args);
     expect(status).toBe(2);
