@@ -9,29 +9,26 @@ import type { Socket, SocketHandler } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
-import type { NetAccess } from "../net/access.ts";
-import type { RelayEventListener } from "./events.ts";
 import type { Hub } from "./hub.ts";
 import { NatsAuth } from "./nats-auth.ts";
 import { NatsConnection, type NatsHost, type NatsSubscription } from "./nats-connection.ts";
 import type { RelayOptions } from "./options.ts";
+import type { PortHost } from "./port-handlers.ts";
 import { StreamBridge } from "./stream-bridge.ts";
 import { SubjectRouter } from "./subject-router.ts";
 
-/** What the NATS port needs of the relay beyond NatsHost. */
-export interface NatsPortHost {
-  readonly hub: Hub;
-  /** TLS of the port (`tls` set: TLS from the first byte), for INFO's tls_required. */
-  readonly access: NetAccess;
-  readonly config: RelayOptions;
-  readonly emit: RelayEventListener;
-  readonly shuttingDown: boolean;
-  /** Over --max-conns: closes the connection (its close handler reports it) and returns true. */
-  refuseOverLimit(connection: NatsConnection, socket: Socket<NatsConnection>): boolean;
-  closeGracefully(socket: Socket<unknown>): void;
-  /** Some backlog shrank or went away: shutdown may be waiting for none. */
-  backlogShrank(): void;
-}
+/** What the NATS port needs of the relay: the part of the line/frame ports' host it uses. */
+export type NatsPortHost = Pick<
+  PortHost,
+  | "hub"
+  | "config"
+  | "access"
+  | "emit"
+  | "shuttingDown"
+  | "refuseOverLimit"
+  | "closeGracefully"
+  | "backlogShrank"
+>;
 
 /** The NATS side of one relay: the subject router, the credentials and the open clients. */
 export class NatsPort implements NatsHost {

@@ -6,6 +6,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import { CloseReason, formatPeer } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
 import type { RelayEventListener } from "./events.ts";
 import { FrameAuth, type TokenCheck } from "./frame-auth.ts";
 import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
@@ -20,6 +21,8 @@ import { Subscriber } from "./subscriber.ts";
 /** What the port handlers need of the relay that owns them. */
 export interface PortHost {
   readonly hub: Hub;
+  /** TLS and --allow-from of the ports (the NATS port's INFO tells its TLS). */
+  readonly access: NetAccess;
   readonly config: RelayOptions;
   readonly publishers: PublisherSockets;
   /** --token as its SHA-256; undefined when frame clients need none. */
@@ -32,15 +35,12 @@ export interface PortHost {
    * Over --max-conns: closes the just-accepted connection (its close handler reports why)
    * and returns true; false when it may stay.
    */
-  refuseOverLimit(
-    connection: PublisherConnection | Subscriber,
-    socket: Socket<PublisherConnection> | Socket<Subscriber>,
-  ): boolean;
+  refuseOverLimit(connection: PublisherConnection | Subscriber, socket: Socket<unknown>): boolean;
   /**
    * Closes a socket the relay decided to close (src/net/graceful-close.ts): FIN, its further
    * input discarded until its FIN or the bound; its close handler runs at the release.
    */
-  closeGracefully(socket: Socket<PublisherConnection> | Socket<Subscriber>): void;
+  closeGracefully(socket: Socket<unknown>): void;
   /** Closes a subscriber the relay gave up on, with its reason and detail. */
   cutSubscriber(subscriber: Subscriber, reason: CloseReason, detail: string): void;
   /** A publisher's socket closed (`error` set when it was reset). */

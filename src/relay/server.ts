@@ -128,7 +128,7 @@ export class Relay {
         opened.push(this.subListener);
       }
       if (config.natsPort !== undefined) {
-        const nats = new NatsPort(this.natsHost());
+        const nats = new NatsPort(host);
         this.natsListener = openListener<NatsConnection>({
           what: "nats",
           host: config.host,
@@ -314,6 +314,7 @@ export class Relay {
     return {
       hub: this.hub,
       config: this.config,
+      access: this.access,
       publishers: this.publishers,
       tokenCheck: this.tokenCheck,
       framePublisherEvents: this.framePublisherEvents,
@@ -324,25 +325,6 @@ export class Relay {
       refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
       cutSubscriber: (subscriber, reason, detail) => this.cutSubscriber(subscriber, reason, detail),
       publisherClosed: (socket, error) => this.onPublisherClose(socket, error),
-      closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
-      backlogShrank: () => {
-        if (this.hub.pendingBytes === 0) this.onFlushed?.();
-      },
-    };
-  }
-
-  /** What the NATS port needs of this relay. */
-  private natsHost(): ConstructorParameters<typeof NatsPort>[0] {
-    const relay = this;
-    return {
-      hub: this.hub,
-      config: this.config,
-      access: this.access,
-      emit: this.emit,
-      get shuttingDown() {
-        return relay.shutdownPromise !== undefined;
-      },
-      refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
       closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
       backlogShrank: () => {
         if (this.hub.pendingBytes === 0) this.onFlushed?.();
