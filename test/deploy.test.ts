@@ -46,6 +46,8 @@ async function exportedMetricNames(): Promise<Set<string>> {
     hub,
     publisherCount: 0,
     subscriberCount: 0,
+    natsClientCount: 0,
+    natsSubscriptionCount: 0,
     config: DEFAULT_CONFIG,
   };
   const metrics = await createMetricsRegistry(source).getMetricsAsJSON();

@@ -28,6 +28,9 @@ export interface MetricsSource {
   };
   readonly publisherCount: number;
   readonly subscriberCount: number;
+  /** Clients of the NATS port, and their subscriptions (0 without --nats-port). */
+  readonly natsClientCount: number;
+  readonly natsSubscriptionCount: number;
   readonly config: { readonly maxPending: number; readonly slowConsumer: SlowConsumerPolicy };
   /** With --cluster: the backplane (its bun_relay_cluster_* metrics exist only then). */
   readonly backplane?: { stats(): ClusterStats } | undefined;
@@ -202,12 +205,13 @@ export function createMetricsRegistry(
 
   new Gauge({
     name: `${METRIC_PREFIX}connections`,
-    help: 'Connections open now, by side. side="subscriber" is the article\'s clients connected.',
+    help: 'Connections open now, by side (publisher, subscriber, nats-client). side="subscriber" is the article\'s clients connected.',
     labelNames: ["side"],
     registers: [registry],
     collect() {
       this.set({ side: "publisher" }, source.publisherCount);
       this.set({ side: "subscriber" }, source.subscriberCount);
+      this.set({ side: "nats-client" }, source.natsClientCount);
     },
   });
   new Counter({
@@ -336,6 +340,18 @@ export function createMetricsRegistry(
     "messages_not_lines_total",
     "Messages of frame publishers not given to line subscribers because the payload holds a newline.",
     () => counters.messagesNotLines,
+  );
+  scrapedCounter(
+    registry,
+    "messages_too_large_for_nats_total",
+    "Line and frame messages not given to NATS subscribers because they are larger than --max-payload.",
+    () => counters.messagesTooLargeForNats,
+  );
+  scrapedGauge(
+    registry,
+    "nats_subscriptions",
+    "Subscriptions of the NATS port's clients now (SUB, queue subscriptions included).",
+    () => source.natsSubscriptionCount,
   );
   scrapedCounter(
     registry,

@@ -204,8 +204,19 @@ export class Relay {
     return this.publishers.size;
   }
 
+  /** Line and frame subscribers (a NATS client's output side is in the hub's list too). */
   get subscriberCount(): number {
-    return this.hub.subscribers.length;
+    return this.hub.subscribers.length - this.natsClientCount;
+  }
+
+  /** Clients of the NATS port. */
+  get natsClientCount(): number {
+    return this.nats?.sockets.size ?? 0;
+  }
+
+  /** Subscriptions of every NATS client. */
+  get natsSubscriptionCount(): number {
+    return this.nats?.router.subscriptions ?? 0;
   }
 
   /** True from the first call to shutdown() on: /healthz answers 503 from then. */

@@ -267,6 +267,8 @@ describe("/metrics", () => {
       "lines_too_long_total",
       "max_pending_bytes",
       "messages_not_lines_total",
+      "messages_too_large_for_nats_total",
+      "nats_subscriptions",
       "pending_bytes",
       "publisher_pauses_total",
       "publishers_held",
