@@ -218,6 +218,7 @@ describe("the STATS line", () => {
       refusedConnections: 15,
       publishersAccepted: 16,
       subscribersAccepted: 17,
+      natsClientsAccepted: 0,
       publishers: 18,
       subscribers: 19,
       pendingBytes: 20,

@@ -223,6 +223,7 @@ export function createMetricsRegistry(
       this.reset();
       this.inc({ side: "publisher" }, counters.publishersAccepted);
       this.inc({ side: "subscriber" }, counters.subscribersAccepted);
+      this.inc({ side: "nats-client" }, counters.natsClientsAccepted);
     },
   });
   scrapedCounter(

@@ -83,6 +83,8 @@ export interface Counters {
   /** Connections accepted by each listener, refused ones included (read by /metrics). */
   publishersAccepted: number;
   subscribersAccepted: number;
+  /** Clients accepted by the NATS port, refused ones included. */
+  natsClientsAccepted: number;
 }
 
 export interface HubLimits {
@@ -141,6 +143,7 @@ export class Hub {
     refusedConnections: 0,
     publishersAccepted: 0,
     subscribersAccepted: 0,
+    natsClientsAccepted: 0,
   };
   /** Frame errors by code (FRAME_ERR_*), for the metrics' label. */
   readonly frameErrors = new Map<string, number>();

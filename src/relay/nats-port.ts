@@ -115,7 +115,7 @@ export class NatsPort implements NatsHost {
     const router = this.router;
     return {
       open(socket) {
-        hub.counters.subscribersAccepted++;
+        hub.counters.natsClientsAccepted++;
         const connection = new NatsConnection(
           socket,
           formatPeer(socket.remoteAddress, socket.remotePort),

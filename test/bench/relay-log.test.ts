@@ -34,6 +34,7 @@ const counted = {
   refusedConnections: 0,
   publishersAccepted: 1,
   subscribersAccepted: 4,
+  natsClientsAccepted: 0,
   publishers: 0,
   subscribers: 3,
   pendingBytes: 0,

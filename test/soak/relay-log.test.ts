@@ -36,6 +36,7 @@ const stats: StatsSnapshot = {
   refusedConnections: 0,
   publishersAccepted: 4,
   subscribersAccepted: 9,
+  natsClientsAccepted: 0,
   pendingBytes: 4096,
 };
 
