@@ -96,6 +96,9 @@ export class NatsParser {
   /** A payload that crosses chunks. */
   private readonly payload = new PayloadBuffer();
   private failure: NatsProtocolError | undefined = undefined;
+  /** suspend(): operations wait in `held` (chunks or their unread rest) for resume(). */
+  private suspended = false;
+  private held: Uint8Array[] = [];
   /** Whether anything but CONNECT is an Authorization Violation (nats-server `awaitingAuth`). */
   awaitingConnect: boolean;
 
@@ -161,15 +164,58 @@ export class NatsParser {
   }
 
   /**
+   * From inside a handler method: delivers nothing after the current operation until
+   * `resume()`; the rest of the chunk and every chunk pushed meanwhile are kept, in order. For
+   * work the handler cannot finish at once (a bcrypt check of CONNECT's password).
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** Ends a suspend(): the operations held since are delivered now, in order. */
+  resume(): void {
+    this.suspended = false;
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length; i++) {
+      if (this.suspended) {
+        this.held.push(...held.slice(i));
+        return;
+      }
+      this.run(held[i] as Uint8Array);
+    }
+  }
+
+  /** True between suspend() and resume(). */
+  get isSuspended(): boolean {
+    return this.suspended;
+  }
+
+  /**
    * Feeds the next chunk (any size, including empty) and calls the handler for every
-   * operation it completes, in order. After an error or stop(), does nothing.
+   * operation it completes, in order. After an error or stop(), does nothing; while suspended,
+   * keeps it for resume().
    */
   push(chunk: Uint8Array): undefined {
+    if (this.suspended) {
+      this.held.push(chunk);
+      return;
+    }
+    this.run(chunk);
+  }
+
+  private run(chunk: Uint8Array): undefined {
     const base = this.streamOffset;
     this.streamOffset += chunk.length;
     const end = chunk.length;
     let at = 0;
     while (at < end) {
+      if (this.suspended) {
+        // A handler suspended: the rest waits for resume() (and is counted again then).
+        this.streamOffset -= end - at;
+        this.held.push(chunk.subarray(at));
+        return;
+      }
       switch (this.state) {
         case OP_START: {
           this.opOffset = base + at;

@@ -5,9 +5,10 @@
  * bcrypt hash (`^\$2[abxy]\$\d{2}\$`, nats-server's isBcrypt) is verified with bcrypt;
  * anything else is compared in constant time.
  *
- * bcrypt is deliberately slow (about 100 ms at cost 11) and Bun's verify is synchronous here,
- * so a verified pair is remembered (by SHA-256 of the password sent): a client that
- * reconnects with the same password costs one hash, not one bcrypt run.
+ * bcrypt is deliberately slow (about 100 ms at cost 11): it runs off the event loop
+ * (Bun.password.verify), so a wrong password cannot stall the relay, and a verified pair is
+ * remembered (by SHA-256 of the password sent): a client that reconnects with the same
+ * password costs one hash, not one bcrypt run.
  */
 import { timingSafeEqual } from "node:crypto";
 
@@ -49,8 +50,12 @@ export class NatsAuth {
     return this.credentials.token !== undefined || this.credentials.user !== undefined;
   }
 
-  /** True when `connect` carries the configured token, or user and password. */
-  check(connect: ConnectCredentials): boolean {
+  /**
+   * True when `connect` carries the configured token, or user and password. Synchronous
+   * unless a bcrypt hash must be checked for a password not verified before: then a Promise
+   * (Bun.password.verify runs off the event loop).
+   */
+  check(connect: ConnectCredentials): boolean | Promise<boolean> {
     const { token, user, pass } = this.credentials;
     if (token !== undefined) {
       return (
@@ -59,29 +64,29 @@ export class NatsAuth {
     }
     if (user !== undefined) {
       if (typeof connect.user !== "string" || typeof connect.pass !== "string") return false;
-      return sameSecret(connect.user, user) && this.secretMatches(connect.pass, pass ?? "");
+      if (!sameSecret(connect.user, user)) return false;
+      return this.secretMatches(connect.pass, pass ?? "");
     }
     return true;
   }
 
   /** `sent` against `configured`: bcrypt when `configured` is a hash, else constant time. */
-  private secretMatches(sent: string, configured: string): boolean {
+  private secretMatches(sent: string, configured: string): boolean | Promise<boolean> {
     if (!BCRYPT.test(configured)) return sameSecret(sent, configured);
     const key = `${configured}\n${Buffer.from(sha256(sent)).toString("hex")}`;
     if (this.verified.has(key)) return true;
     // The four prefixes name the same algorithm for passwords of 72 bytes or less; Bun's
     // verifier reads $2b$ and $2y$, so $2a$ and $2x$ are checked as $2b$.
     const hash = configured.replace(/^\$2[ax]\$/, "$2b$");
-    let ok = false;
-    try {
-      ok = Bun.password.verifySync(sent, hash, "bcrypt");
-    } catch {
-      ok = false;
-    }
-    if (ok) {
-      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
-      this.verified.add(key);
-    }
-    return ok;
+    return Bun.password.verify(sent, hash, "bcrypt").then(
+      (ok) => {
+        if (ok) {
+          if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+          this.verified.add(key);
+        }
+        return ok;
+      },
+      () => false,
+    );
   }
 }

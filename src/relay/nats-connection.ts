@@ -87,6 +87,8 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   readonly selfPaused = false;
   flushPending = false;
   echo = true;
+  /** A CONNECT's bcrypt check is under way: the socket stays paused, whatever pacing says. */
+  authPending = false;
   /** CONNECT options (nats-server's defaults before a CONNECT: verbose and pedantic on). */
   private verbose = true;
   private pedantic = true;
@@ -192,7 +194,31 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       return;
     }
     const auth = this.host.auth;
-    if (auth.required && !auth.check(options as ConnectCredentials)) {
+    if (!auth.required) {
+      this.connected(options);
+      return;
+    }
+    const verdict = auth.check(options as ConnectCredentials);
+    if (verdict === true || verdict === false) {
+      this.authorized(options, verdict);
+      return;
+    }
+    // A bcrypt check off the event loop: nothing after this CONNECT is read until it answers.
+    this.authPending = true;
+    this.parser.suspend();
+    this.socket.pause();
+    void verdict.then((ok) => {
+      this.authPending = false;
+      if (this.finished || this.closeReason !== undefined) return;
+      this.authorized(options, ok);
+      this.socket.resume();
+      this.parser.resume();
+      this.host.router.flush();
+    });
+  }
+
+  private authorized(options: Record<string, unknown>, ok: boolean): void {
+    if (!ok) {
       this.fail(
         NATS_ERR.authorizationViolation,
         CloseReason.AuthFailed,
@@ -200,6 +226,11 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       );
       return;
     }
+    this.connected(options);
+  }
+
+  /** CONNECT's options, once its credentials passed (or none are needed). */
+  private connected(options: Record<string, unknown>): void {
     clearTimeout(this.authTimer);
     this.parser.awaitingConnect = false;
     if (typeof options.verbose === "boolean") this.verbose = options.verbose;

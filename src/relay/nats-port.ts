@@ -97,7 +97,7 @@ export class NatsPort implements NatsHost {
   hold(hold: boolean): void {
     this.held = hold;
     for (const socket of this.sockets) {
-      if (socket.data.closeReason !== undefined) continue;
+      if (socket.data.closeReason !== undefined || socket.data.authPending) continue;
       if (hold) socket.pause();
       else socket.resume();
     }

@@ -234,7 +234,7 @@ export class Relay {
    * get their acks first), waits up to `timeoutSeconds` for every subscriber backlog to reach
    * the kernel, then closes subscribers gracefully and resolves once every socket it closed is
    * released: its peer read what the kernel held and closed, or the linger bound (what is left
-   * of `timeoutSeconds`, at least LINGER_MS) passed. Safe to call more than once: later calls
+   * of `timeoutSeconds`, at least LINGER_MS; none for 0) passed. Safe to call more than once: later calls
    * get the same result.
    */
   shutdown(timeoutSeconds = this.config.shutdownTimeout): Promise<ShutdownReport> {
@@ -271,7 +271,9 @@ export class Relay {
     await backplaneClosed;
     const unflushedBytes = this.hub.pendingBytes;
     // What the kernel holds is the peers' to read: each socket lingers until its peer closes.
-    const lingerMs = Math.max(LINGER_MS, deadline - performance.now());
+    // `--shutdown-timeout 0` asks for no wait at all: released at once (a talking peer may
+    // then see a reset).
+    const lingerMs = timeoutSeconds === 0 ? 0 : Math.max(LINGER_MS, deadline - performance.now());
     for (const subscriber of [...this.hub.subscribers]) {
       subscriber.closeReason = CloseReason.Shutdown;
       if (subscriber.backlog.length > 0) subscriber.closeDetail = "shutdown timeout ran out";

@@ -180,6 +180,28 @@ describe("NatsParser: authentication, stop(), and after an error", () => {
     expect(parser.error).toBeUndefined();
   });
 
+  test("suspend() from a handler holds what follows, pushes included, until resume(), at every cut", () => {
+    const stream = bytes('CONNECT {"pass":"x"}\r\nSUB a 1\r\nPUB a 2\r\nhi\r\nPING\r\n');
+    const whole = parse([stream]).recorder.events;
+    for (const { name, chunks } of everyCut(stream)) {
+      const recorder = new Recorder();
+      const parser = new NatsParser(recorder, { awaitingConnect: true });
+      recorder.after = (event) => {
+        if (event.startsWith("CONNECT")) {
+          parser.suspend();
+          parser.awaitingConnect = false;
+        }
+      };
+      for (const chunk of chunks) parser.push(chunk);
+      parser.push(bytes("PONG\r\n"));
+      expect({ name, events: recorder.events }).toEqual({ name, events: whole.slice(0, 1) });
+      expect(parser.isSuspended).toBe(true);
+      parser.resume();
+      expect({ name, events: recorder.events }).toEqual({ name, events: [...whole, "PONG"] });
+      expect(parser.isSuspended).toBe(false);
+    }
+  });
+
   test("an error is reported once, with its offset; later pushes are ignored", () => {
     const { recorder, parser } = parse([
       bytes("PING\r\nPUB a 1\r\nx\r\n"),

@@ -7,7 +7,7 @@ import { afterEach } from "bun:test";
 import type { Socket } from "bun";
 import { DEFAULT_CONFIG, type RelayConfig } from "../../src/cli/config.ts";
 import { NetAccess } from "../../src/net/access.ts";
-import type { RelayEvent } from "../../src/relay/events.ts";
+import type { RelayEvent, Side } from "../../src/relay/events.ts";
 import { Relay } from "../../src/relay/server.ts";
 
 export const encoder = new TextEncoder();
@@ -46,7 +46,7 @@ export function relayPerTest(): (overrides?: Partial<RelayConfig>) => TestRelay 
 
 /** Matches a close event of one side, and reason if given. */
 export const closeOf =
-  (side: "publisher" | "subscriber", reason?: string) =>
+  (side: Side, reason?: string) =>
   (event: RelayEvent): boolean =>
     event.type === "close" &&
     event.side === side &&
