@@ -13,22 +13,13 @@
 import type { Socket } from "bun";
 import { CloseReason } from "../errors.ts";
 import type { NatsClientHandler, NatsPub } from "../protocol/nats-client-ops.ts";
-import {
-  deliveredHeaderSize,
-  deliveryPayload,
-  encodeInfo,
-  msgHeadLength,
-  NATS_OK,
-  NATS_PING,
-  NATS_PONG,
-  writeMsgHead,
-} from "../protocol/nats-encoder.ts";
+import { encodeInfo, NATS_OK, NATS_PING, NATS_PONG } from "../protocol/nats-encoder.ts";
 import { NATS_ERR, type NatsErr, type NatsProtocolError } from "../protocol/nats-errors.ts";
 import { NatsParser } from "../protocol/nats-parser.ts";
-import type { Batch } from "./batch.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
 import type { ConnectCredentials, NatsAuth } from "./nats-auth.ts";
+import { NatsOutbound } from "./nats-outbound.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import type {
@@ -42,7 +33,6 @@ import { Subscriber } from "./subscriber.ts";
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
-const CRLF_LENGTH = 2;
 /** The no-responders status nats-server sends (client.go processInboundClientMsg). */
 const NO_RESPONDERS_HEADERS = encoder.encode("NATS/1.0 503\r\n\r\n");
 
@@ -99,20 +89,9 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
-  private out = new Uint8Array(16 * 1024);
-  private outLength = 0;
-  private outMessages = 0;
+  private readonly output = new NatsOutbound();
   /** The graceful close has begun: nothing more is queued. */
   private finished = false;
-  private readonly batch: Batch = {
-    bytes: this.out,
-    start: 0,
-    length: 0,
-    retainable: false,
-    tail: new Uint8Array(0),
-    tailStart: 0,
-    tailLength: 0,
-  };
 
   constructor(
     readonly socket: Socket<NatsConnection>,
@@ -313,21 +292,14 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     // Failed, or cut as a slow consumer (out of the hub): it takes nothing more.
     if (this.closeReason !== undefined || this.outbound.index < 0) return false;
     const sub = subscription as NatsSubscription;
-    const { subjectBytes, replyBytes, headerSize, payload } = message;
-    const headers = this.headers;
-    const body = deliveryPayload(payload, headerSize, headers);
-    // HMSG with the headers for a client that takes them; else MSG (headers stripped).
-    const sent = deliveredHeaderSize(headerSize, headers);
-    const head = msgHeadLength(subjectBytes, sub.sidBytes, replyBytes, sent, body.length);
-    const at = this.reserve(head + body.length + CRLF_LENGTH);
-    const out = this.out;
-    let i = writeMsgHead(out, at, subjectBytes, sub.sidBytes, replyBytes, sent, body.length);
-    out.set(body, i);
-    i += body.length;
-    out[i] = 13;
-    out[i + 1] = 10;
-    this.outLength = i + CRLF_LENGTH;
-    this.outMessages++;
+    this.output.appendDelivery(
+      message.subjectBytes,
+      sub.sidBytes,
+      message.replyBytes,
+      message.headerSize,
+      message.payload,
+      this.headers,
+    );
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
     return true;
@@ -335,14 +307,10 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
 
   /** Writes what was gathered since the last flush: one batch through the hub. */
   flushOutbound(): void {
-    if (this.outLength > 0) {
-      const batch = this.batch;
-      batch.bytes = this.out;
-      batch.length = this.outLength;
-      const messages = this.outMessages;
-      this.outLength = 0;
-      this.outMessages = 0;
-      this.host.hub.offerOwn(this.outbound, batch, messages);
+    const output = this.output;
+    if (output.pending) {
+      const messages = output.messages;
+      this.host.hub.offerOwn(this.outbound, output.take(), messages);
     }
     this.closeIfFlushed();
   }
@@ -413,22 +381,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
 
   /** Appends protocol bytes of our own, in order with the deliveries. */
   private send(bytes: Uint8Array): void {
-    const at = this.reserve(bytes.length);
-    this.out.set(bytes, at);
-    this.outLength = at + bytes.length;
+    this.output.append(bytes);
     this.host.router.markPending(this);
-  }
-
-  /** Makes room for `length` more bytes in the output buffer; returns where they go. */
-  private reserve(length: number): number {
-    const at = this.outLength;
-    if (at + length > this.out.length) {
-      let size = this.out.length * 2;
-      while (size < at + length) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.out.subarray(0, at));
-      this.out = grown;
-    }
-    return at;
   }
 }
