@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
+import { isBcryptHash } from "../relay/nats-auth.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
   type Framing,
@@ -375,6 +376,16 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   if (linePorts.length > 0) {
     throw badArgument(
       `--token needs ${linePorts.join(" and ")} to be frame or off (a line client cannot present a token)`,
+    );
+  }
+  // A frame client's Conn carries the token itself, compared as given: only NATS clients can
+  // be checked against a bcrypt hash.
+  if (
+    isBcryptHash(config.token) &&
+    (config.pubPort !== undefined || config.subPort !== undefined)
+  ) {
+    throw badArgument(
+      "--token is a bcrypt hash, which only NATS clients can be checked against: set --pub-port and --sub-port off, or give frame clients the token itself",
     );
   }
 }

@@ -333,7 +333,7 @@ export function createMetricsRegistry(
   scrapedCounter(
     registry,
     "auth_failures_total",
-    "Frame connections refused for a missing or wrong --token.",
+    "Frame and NATS connections refused for missing or wrong credentials (--token, --user/--pass).",
     () => counters.authFailures,
   );
   scrapedCounter(

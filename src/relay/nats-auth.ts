@@ -15,6 +15,11 @@ import { timingSafeEqual } from "node:crypto";
 /** nats-server's isBcrypt: `$2a$`, `$2b$`, `$2x$` or `$2y$`, then a two-digit cost. */
 const BCRYPT = /^\$2[abxy]\$\d{2}\$/;
 
+/** True when a configured token or password is a bcrypt hash (nats-server's isBcrypt rule). */
+export function isBcryptHash(secret: string): boolean {
+  return BCRYPT.test(secret);
+}
+
 /** Remembered successful bcrypt checks, at most this many. */
 const VERIFIED_MAX = 1024;
 

@@ -61,6 +61,8 @@ export interface NatsHost {
   readonly config: RelayOptions;
   /** INFO fields every client gets (server_id, version, max_payload, ...). */
   readonly info: Record<string, unknown>;
+  /** True while every client's reads are held (pacing): PINGs are not counted then. */
+  readonly holding: boolean;
   /** INFO's tls_required / tls_verify, as the port's TLS is now (a reload may change it). */
   readonly tlsInfo: Record<string, boolean>;
   /** Closes the socket gracefully (src/net/graceful-close.ts); its close handler reports it. */
@@ -198,6 +200,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
 
   private authorized(options: Record<string, unknown>, ok: boolean): void {
     if (!ok) {
+      this.host.hub.counters.authFailures++;
       this.fail(
         NATS_ERR.authorizationViolation,
         CloseReason.AuthFailed,
@@ -350,6 +353,9 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   }
 
   private pingTick(): void {
+    // While publishers are held this client's reads are paused, so its PONGs wait unread:
+    // that is no sign of a dead client (nats-server's PINGs are not held back this way).
+    if (this.host.holding) return;
     if (this.pingsOut + 1 > this.host.config.maxPingsOut) {
       this.fail(
         NATS_ERR.staleConnection,

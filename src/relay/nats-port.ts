@@ -9,6 +9,7 @@ import type { Socket, SocketHandler } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
+import { NATS_ERR } from "../protocol/nats-errors.ts";
 import type { Hub } from "./hub.ts";
 import { NatsAuth } from "./nats-auth.ts";
 import { NatsConnection, type NatsHost, type NatsSubscription } from "./nats-connection.ts";
@@ -39,6 +40,11 @@ export class NatsPort implements NatsHost {
   private nextClientId = 1;
   /** Publishers are held (pacing): new clients start paused too. */
   private held = false;
+
+  /** NatsHost: every client's reads are held (pacing). */
+  get holding(): boolean {
+    return this.held;
+  }
 
   constructor(private readonly host: NatsPortHost) {
     const { config } = host;
@@ -122,7 +128,8 @@ export class NatsPort implements NatsHost {
           port,
         );
         socket.data = connection;
-        if (host.refuseOverLimit(connection, socket)) return;
+        // Over --max-conns: as nats-server (client.go maxConnExceeded), the -ERR, then the close.
+        if (host.refuseOverLimit(connection, socket, NATS_ERR.maxConnections.wire)) return;
         port.sockets.add(socket);
         hub.add(connection.outbound);
         host.emit({ type: "open", side: "nats-client", peer: connection.peer });

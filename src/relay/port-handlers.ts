@@ -32,10 +32,15 @@ export interface PortHost {
   readonly shuttingDown: boolean;
   readonly emit: RelayEventListener;
   /**
-   * Over --max-conns: closes the just-accepted connection (its close handler reports why)
-   * and returns true; false when it may stay.
+   * Over --max-conns: closes the just-accepted connection (its close handler reports why),
+   * after writing `farewell` if given (the NATS port's -ERR), and returns true; false when it
+   * may stay.
    */
-  refuseOverLimit(connection: PublisherConnection | Subscriber, socket: Socket<unknown>): boolean;
+  refuseOverLimit(
+    connection: PublisherConnection | Subscriber,
+    socket: Socket<unknown>,
+    farewell?: Uint8Array,
+  ): boolean;
   /**
    * Closes a socket the relay decided to close (src/net/graceful-close.ts): FIN, its further
    * input discarded until its FIN or the bound; its close handler runs at the release.

@@ -13,6 +13,8 @@ export interface StatsSource {
   readonly hub: Hub;
   readonly backplane: Backplane | undefined;
   readonly publisherCount: number;
+  /** Line and frame subscribers (NATS clients are not counted as such). */
+  readonly subscriberCount: number;
 }
 
 export class RelayStats {
@@ -73,7 +75,7 @@ export class RelayStats {
       ...counters,
       seconds,
       publishers: this.source.publisherCount,
-      subscribers: hub.subscribers.length,
+      subscribers: this.source.subscriberCount,
       pendingBytes: hub.pendingBytes,
     };
     if (backplane) snapshot.cluster = { ...backplane.stats(), ...clusterInterval };

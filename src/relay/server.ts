@@ -335,7 +335,8 @@ export class Relay {
         return relay.shutdownPromise !== undefined;
       },
       emit: this.emit,
-      refuseOverLimit: (connection, socket) => this.refuseOverLimit(connection, socket),
+      refuseOverLimit: (connection, socket, farewell) =>
+        this.refuseOverLimit(connection, socket, farewell),
       cutSubscriber: (subscriber, reason, detail) => this.cutSubscriber(subscriber, reason, detail),
       publisherClosed: (socket, error) => this.onPublisherClose(socket, error),
       closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
@@ -349,6 +350,7 @@ export class Relay {
   private refuseOverLimit(
     connection: PublisherConnection | Subscriber,
     socket: Socket<unknown>,
+    farewell?: Uint8Array,
   ): boolean {
     const max = this.config.maxConns;
     // A NATS client is in the hub's subscriber list (its output side) but not a publisher here.
@@ -356,6 +358,7 @@ export class Relay {
     this.hub.counters.refusedConnections++;
     connection.closeReason = CloseReason.MaxConns;
     connection.closeDetail = `--max-conns ${max} reached`;
+    if (farewell !== undefined) socket.write(farewell, 0, farewell.length);
     closeGracefully(socket, this.lingerGroup);
     return true;
   }

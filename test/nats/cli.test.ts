@@ -91,6 +91,10 @@ describe("combinations that are refused at start (exit 2, one line)", () => {
       "--user needs --pass",
     ],
     [
+      ["--framing", "frame", "--nats-port", "0", "--token", "$2a$11$abcdefghijklmnopqrstuv"],
+      "--token is a bcrypt hash, which only NATS clients can be checked against: set --pub-port and --sub-port off, or give frame clients the token itself",
+    ],
+    [
       ["--subject", "a.*"],
       "--subject 'a.*' is not a literal NATS subject (tokens separated by '.', no wildcard)",
     ],
