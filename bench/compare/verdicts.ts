@@ -291,8 +291,8 @@ export function judge(goal: Goal, m: Medians): Verdict {
           `${s}/nats ${formatRatio(q)} (>= ${goal.min}): ${formatFigure(fig(m, s, "recv msg/s"))} vs ` +
           `${formatFigure(fig(m, "nats", "recv msg/s"))} msg/s; lost ${formatFigure(lost)} vs ` +
           `${formatFigure(fig(m, "nats", "lost"))}, disconnected ${formatFigure(fig(m, s, "disconnected"))} vs ` +
-          `${formatFigure(fig(m, "nats", "disconnected"))}; server CPU ${formatFigure(fig(m, s, "relay CPU %"))}% vs ` +
-          `${formatFigure(fig(m, "nats", "relay CPU %"))}%`,
+          `${formatFigure(fig(m, "nats", "disconnected"))}; server CPU ${formatPercentOfCore(fig(m, s, "relay CPU %"))} vs ` +
+          `${formatPercentOfCore(fig(m, "nats", "relay CPU %"))}`,
       };
     }
     case "stall": {
@@ -342,6 +342,11 @@ export function formatRatio(value: number): string {
 
 export function formatPercent(share: number): string {
   return Number.isNaN(share) ? "n/a" : `${Math.round(share * 100)}%`;
+}
+
+/** CPU in percent of one core, whole: `127%`, or n/a. */
+export function formatPercentOfCore(pct: number): string {
+  return Number.isNaN(pct) ? "n/a" : `${Math.round(pct)}%`;
 }
 
 export function formatFigure(value: number): string {
