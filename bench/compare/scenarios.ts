@@ -337,26 +337,20 @@ const ISSUE_20_NOTE =
   "(its defaults: publishers held past 75% of a subscriber's 64 MiB pending, cut past it); both " +
   "loaded over the NATS protocol on one subject, 80 B payloads";
 
-const ISSUE_20: readonly Scenario[] = [
-  {
+/** Issue 20's scenario for `pubs` -> `subs`: NATS fan-out on one subject at saturation, 80 B. */
+function natsFanOut(target: string, pubs: number, subs: number): Scenario {
+  return {
     issue: 20,
-    target: "a",
-    name: "NATS fan-out 1x3",
-    args: ["--pub", "1", "--sub", "3", ...SAT_80],
+    target,
+    name: `NATS fan-out ${pubs}x${subs}`,
+    args: ["--pub", String(pubs), "--sub", String(subs), ...SAT_80],
     contenders: [OURS_NATS, NATS],
     goal: { kind: "vs-nats", subject: "ours-nats", min: 3 },
     note: ISSUE_20_NOTE,
-  },
-  {
-    issue: 20,
-    target: "b",
-    name: "NATS fan-out 4x16",
-    args: ["--pub", "4", "--sub", "16", ...SAT_80],
-    contenders: [OURS_NATS, NATS],
-    goal: { kind: "vs-nats", subject: "ours-nats", min: 3 },
-    note: ISSUE_20_NOTE,
-  },
-];
+  };
+}
+
+const ISSUE_20: readonly Scenario[] = [natsFanOut("a", 1, 3), natsFanOut("b", 4, 16)];
 
 export const SCENARIOS: readonly Scenario[] = [
   {
