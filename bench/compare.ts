@@ -10,8 +10,8 @@
  *
  *   bun run bench:compare [--rounds 3] [--duration 5] [--warmup 1] [--drain 3]
  *                         [--only TARGET|NAME] [--skip-loopback] [--json]
- *                         [--ours-cmd CMD] [--peer-cmd CMD] [--go-frame-cmd CMD]
- *                         [--client ts|native]
+ *                         [--ours-cmd CMD] [--ours-nats-cmd CMD] [--peer-cmd CMD]
+ *                         [--go-frame-cmd CMD] [--client ts|native]
  *
  * --client native runs the saturation scenarios (1, 2, 3; rate 0) with the
  * native C client (bench/native/sat_client.c, built on demand) instead of the
@@ -32,6 +32,12 @@
  * saturation against line mode with the same payload bytes (12.c, on the
  * bench's client: TypeScript, or native with --client native).
  *
+ * Issue 20's scenarios (`--only 20`): NATS fan-out on one subject at saturation, 80 B,
+ * 1 -> 3 (20.a) and 4 -> 16 (20.b), our relay's NATS port (--ours-nats-cmd, default
+ * `--nats-port {port} --pub-port 0 --sub-port 0`, every other default) against nats-server,
+ * both loaded by the same client over the NATS protocol (`--client native`: sat_client's
+ * PUB/MSG mode); target ours-nats/nats >= 3.
+ *
  * --only takes an issue-4 target number (`--only 8`), an issue (`--only 11`,
  * or `--only 4.` for all of issue 4), an issue and target (`--only 11.2`,
  * `--only 11.1` for 1a and 1b), or part of a scenario name.
@@ -50,6 +56,7 @@ import {
   type Scenario,
   scenarioKey,
   selectScenarios,
+  speaksNats,
 } from "./compare/scenarios.ts";
 import {
   FIGURES,
@@ -62,7 +69,7 @@ import {
   ratio,
   roundOrder,
 } from "./compare/verdicts.ts";
-import { OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
+import { OUR_NATS_RELAY_CMD, OUR_RELAY_CMD, REPO_ROOT, shellQuote } from "./lib/relay-launcher.ts";
 import { ensureNativeClient } from "./native/build.ts";
 import { parseNativeOutput } from "./native/native-result.ts";
 import type { BenchResult } from "./report/bench-result.ts";
@@ -86,6 +93,7 @@ const { values } = parseArgs({
     "peer-cmd": { type: "string" },
     "go-frame-cmd": { type: "string" },
     "ours-cmd": { type: "string", default: OUR_RELAY_CMD },
+    "ours-nats-cmd": { type: "string", default: OUR_NATS_RELAY_CMD },
     only: { type: "string" },
     "skip-loopback": { type: "boolean", default: false },
     client: { type: "string", default: "ts" },
@@ -144,6 +152,7 @@ const commands: Record<RelayKind, string> = {
   nats: NATS_CMD,
   sink: SINK_CMD,
   "go-frame": needs("go-frame") ? await goFrameCommand() : "(not needed)",
+  "ours-nats": values["ours-nats-cmd"],
 };
 
 function relayTemplate(c: Contender): string {
@@ -178,7 +187,7 @@ let runIndex = 0;
 async function runOnce(scenario: Scenario, c: Contender): Promise<BenchResult | undefined> {
   // Fresh ports each run: no wait for the previous relay's sockets to clear.
   const pubPort = BASE_PORT + 2 * (runIndex++ % 500);
-  const nats = c.relay === "nats";
+  const nats = speaksNats(c.relay);
   const { stdout, stderr, code } = await runChild(
     [
       process.execPath,
@@ -309,7 +318,8 @@ for (const scenario of scenarios) {
     scenario.goal.kind === "keep-up" ||
     scenario.goal.kind === "paced" ||
     scenario.goal.kind === "no-cut" ||
-    scenario.goal.kind === "framing"
+    scenario.goal.kind === "framing" ||
+    scenario.goal.kind === "vs-nats"
       ? [
           formatFigure(deliveredBytes / 1e6),
           formatRatio(ratio(deliveredBytes, loopback.bytesPerSec)),

@@ -1,16 +1,25 @@
 /**
  * The scenarios of `bun run bench:compare`: one per target of issue 4, one per measured
- * scenario of issue 11 (the default slow-consumer policy, `stall`) and one per target of
- * issue 12 (the framed protocol against seed 003's Go server), each run against several
- * contenders (this relay with given flags, the article's Go relay, nats-server, the sink
- * relay, seed 003's Go frame server), with the goal that says whether the target holds.
+ * scenario of issue 11 (the default slow-consumer policy, `stall`), one per target of
+ * issue 12 (the framed protocol against seed 003's Go server) and of issue 20 (the NATS
+ * port against nats-server), each run against several contenders (this relay with given
+ * flags, its NATS port, the article's Go relay, nats-server, the sink relay, seed 003's Go
+ * frame server), with the goal that says whether the target holds.
  * Pure data, tested without running anything; the arithmetic that judges a run (medians,
  * ratios, verdicts; issue 11's rules also read what our relay logged) is in verdicts.ts.
  */
 import { nativeCanRun } from "../native/native-result.ts";
 
-/** `go-frame`: seed 003's Go server (../shared/peers/go-frame, cmd/server), one port. */
-export type RelayKind = "ours" | "go" | "nats" | "sink" | "go-frame";
+/**
+ * `go-frame`: seed 003's Go server (../shared/peers/go-frame, cmd/server), one port.
+ * `ours-nats`: our relay's NATS port (`--nats-port`, issue 20), loaded like nats-server.
+ */
+export type RelayKind = "ours" | "go" | "nats" | "sink" | "go-frame" | "ours-nats";
+
+/** Whether the bench speaks NATS (`--protocol nats`, one port) to this kind of relay. */
+export function speaksNats(kind: RelayKind): boolean {
+  return kind === "nats" || kind === "ours-nats";
+}
 
 export interface Contender {
   /** Unique within its scenario: names the column. */
@@ -71,7 +80,12 @@ export type Goal =
    * Issue 12 (c): `subject` (frames) receives at least `minShare` of the msg/s of `reference`
    * (lines, same payload bytes); neither loses anything and every ack of `subject` is good.
    */
-  | { kind: "framing"; subject: string; reference: string; minShare: number };
+  | { kind: "framing"; subject: string; reference: string; minShare: number }
+  /**
+   * Issue 20: `subject` (our NATS port) delivers at least `min` times nats-server's recv
+   * msg/s, with nothing lost; losses and cuts on either side are reported.
+   */
+  | { kind: "vs-nats"; subject: string; min: number };
 
 export interface Scenario {
   /** The issue whose target this is: 4 (the relay against its peers) or 11 (default policy). */
@@ -316,6 +330,28 @@ const ISSUE_12: readonly Scenario[] = [
   },
 ];
 
+/** Issue 20: our relay's NATS port with every default (policy stall), against nats-server. */
+const OURS_NATS: Contender = { label: "ours-nats", relay: "ours-nats" };
+const ISSUE_20_NOTE =
+  "ours-nats = our relay with only --nats-port (every default: policy stall); nats = nats-server " +
+  "(its defaults: publishers held past 75% of a subscriber's 64 MiB pending, cut past it); both " +
+  "loaded over the NATS protocol on one subject, 80 B payloads";
+
+/** Issue 20's scenario for `pubs` -> `subs`: NATS fan-out on one subject at saturation, 80 B. */
+function natsFanOut(target: string, pubs: number, subs: number): Scenario {
+  return {
+    issue: 20,
+    target,
+    name: `NATS fan-out ${pubs}x${subs}`,
+    args: ["--pub", String(pubs), "--sub", String(subs), ...SAT_80],
+    contenders: [OURS_NATS, NATS],
+    goal: { kind: "vs-nats", subject: "ours-nats", min: 3 },
+    note: ISSUE_20_NOTE,
+  };
+}
+
+const ISSUE_20: readonly Scenario[] = [natsFanOut("a", 1, 3), natsFanOut("b", 4, 16)];
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     issue: 4,
@@ -397,6 +433,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   ...ISSUE_11,
   ...ISSUE_12,
+  ...ISSUE_20,
 ];
 
 /**

@@ -30,6 +30,7 @@ export const FIGURES: readonly Figure[] = [
   { label: "lost", pick: (r) => r.lost, higherIsBetter: false },
   { label: "disconnected", pick: (r) => r.disconnectedSubscribers, higherIsBetter: false },
   { label: "relay CPU %", pick: (r) => r.relayCpuPct ?? Number.NaN, higherIsBetter: false },
+  { label: "client CPU %", pick: (r) => r.clientCpuPct ?? Number.NaN, higherIsBetter: false },
   { label: "relay RSS MB", pick: (r) => r.relayRssMb ?? Number.NaN, higherIsBetter: false },
   // From our relay's log (NaN for other relays): issue 11.
   {
@@ -280,6 +281,20 @@ export function judge(goal: Goal, m: Medians): Verdict {
           `lost ${formatFigure(lost)}, bad or missing acks ${formatFigure(bad)}`,
       };
     }
+    case "vs-nats": {
+      const s = goal.subject;
+      const q = ratio(fig(m, s, "recv msg/s"), fig(m, "nats", "recv msg/s"));
+      const lost = fig(m, s, "lost");
+      return {
+        pass: q >= goal.min && lost === 0,
+        summary:
+          `${s}/nats ${formatRatio(q)} (>= ${goal.min}): ${formatFigure(fig(m, s, "recv msg/s"))} vs ` +
+          `${formatFigure(fig(m, "nats", "recv msg/s"))} msg/s; lost ${formatFigure(lost)} vs ` +
+          `${formatFigure(fig(m, "nats", "lost"))}, disconnected ${formatFigure(fig(m, s, "disconnected"))} vs ` +
+          `${formatFigure(fig(m, "nats", "disconnected"))}; server CPU ${formatPercentOfCore(fig(m, s, "relay CPU %"))} vs ` +
+          `${formatPercentOfCore(fig(m, "nats", "relay CPU %"))}`,
+      };
+    }
     case "stall": {
       const parts: string[] = [];
       let pass = true;
@@ -327,6 +342,11 @@ export function formatRatio(value: number): string {
 
 export function formatPercent(share: number): string {
   return Number.isNaN(share) ? "n/a" : `${Math.round(share * 100)}%`;
+}
+
+/** CPU in percent of one core, whole: `127%`, or n/a. */
+export function formatPercentOfCore(pct: number): string {
+  return Number.isNaN(pct) ? "n/a" : `${Math.round(pct)}%`;
 }
 
 export function formatFigure(value: number): string {

@@ -87,13 +87,16 @@ Ours:
   --hgrm FILE         write the HdrHistogram percentile distribution
   --plot FILE.svg     write a latency-by-percentile chart
   --no-spawn          never start a relay; fail if none listens
-  --relay-cmd CMD     start this relay instead of ours; {pub} {sub} = ports
+  --relay-cmd CMD     start this relay instead of ours; {pub} {sub} = ports,
+                      {port} = {pub} (a NATS server's one port)
   --allow-loss        exit 0 even if messages were lost
   --sample N          light subscribers: count messages with indexOf only and
                       decode one in N (latency and sequence checks on those)
   --msgs-per-write N  saturation: messages per publisher write (~64 KiB of them)
   --protocol P        line (default) or nats: PUB/SUB to a NATS server on the
-                      pub port (sub port = pub port); implies --sample 1
+                      pub port (sub port = pub port); implies --sample 1. A
+                      relay the bench starts is ours with only its NATS port
+                      there (--nats-port {port} --pub-port 0 --sub-port 0)
   --framing F         line (default) or frame: seed 003's frames on both ports
                       (issue 12). Publishers send Submit(ID, message) with IDs
                       %08d counting from 1 per publisher and --msg-size bytes of
@@ -116,7 +119,10 @@ Ours:
 
 If nothing listens on the publisher port, the bench starts this project's
 relay (bun run src/main.ts --pub-port {pub} --sub-port {sub} --quiet, plus
---framing frame --frame-codes C with --framing frame) and stops it afterwards.`;
+--framing frame --frame-codes C with --framing frame; with --protocol nats
+bun run src/main.ts --nats-port {port} --pub-port 0 --sub-port 0 --quiet) and
+stops it afterwards. nats-server alternately: --relay-cmd "nats-server -a
+127.0.0.1 -p {port}"; both in turn: bun run bench:compare --only 20.`;
 
 /** A whole-number flag from `min` (to `max`), or `fallback` when absent; throws UsageError. */
 export function integer(

@@ -16,6 +16,11 @@ import { RelayLogReader } from "./relay-log.ts";
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 
 export const OUR_RELAY_CMD = `${shellQuote(process.execPath)} run src/main.ts --pub-port {pub} --sub-port {sub} --quiet`;
+/**
+ * Our relay with only its NATS port under test (issue 20): `--nats-port` on the bench's port,
+ * its line ports on free ones (port 0) nobody uses.
+ */
+export const OUR_NATS_RELAY_CMD = `${shellQuote(process.execPath)} run src/main.ts --nats-port {port} --pub-port 0 --sub-port 0 --quiet`;
 
 const START_TIMEOUT_MS = 10_000;
 
@@ -40,6 +45,8 @@ export interface RelayRequest {
   /** Issue 12: `frame` adds `--framing frame --frame-codes C` to our relay's command. */
   framing?: "line" | "frame";
   frameCodes?: "spec" | "article";
+  /** `nats`: the bench speaks NATS on one port, so our relay is started with its NATS port there. */
+  protocol?: "line" | "nats";
   /**
    * Wait only for the publisher port (a server with one port, like seed 003's Go server);
    * `{sub}` is still filled in for a relay that has both.
@@ -56,9 +63,13 @@ export function framingFlags(request: Pick<RelayRequest, "framing" | "frameCodes
   return ["--framing", "frame", "--frame-codes", request.frameCodes ?? "spec"];
 }
 
-/** The command template the bench starts: `--relay-cmd` as given, or our relay with the framing's flags. */
+/**
+ * The command template the bench starts: `--relay-cmd` as given, our relay's NATS port for
+ * `--protocol nats`, or our relay's line ports with the framing's flags.
+ */
 export function relayTemplate(request: RelayRequest): string {
   if (request.relayCmd !== undefined) return request.relayCmd;
+  if (request.protocol === "nats") return OUR_NATS_RELAY_CMD;
   return [OUR_RELAY_CMD, ...framingFlags(request)].join(" ");
 }
 
@@ -66,9 +77,15 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-/** Fills `{pub}` and `{sub}` in a relay command template. */
+/**
+ * Fills `{pub}` and `{sub}` in a relay command template, and `{port}`, the same as `{pub}`:
+ * the one port of a NATS server (`nats-server -p {port}`, `--nats-port {port}`).
+ */
 export function relayCommand(template: string, pubPort: number, subPort: number): string {
-  return template.replaceAll("{pub}", String(pubPort)).replaceAll("{sub}", String(subPort));
+  return template
+    .replaceAll("{pub}", String(pubPort))
+    .replaceAll("{port}", String(pubPort))
+    .replaceAll("{sub}", String(subPort));
 }
 
 /** True when a TCP connection to host:port succeeds (it is closed again at once). */
@@ -110,6 +127,13 @@ export async function ensureRelay(
     request.relayCmd.includes("src/main.ts")
   ) {
     say("bench: --relay-cmd starts our relay without --framing: it will speak lines, not frames");
+  }
+  if (
+    request.relayCmd?.includes("src/main.ts") &&
+    request.protocol === "nats" &&
+    !request.relayCmd.includes("--nats-port")
+  ) {
+    say("bench: --relay-cmd starts our relay without --nats-port: NATS will reach a line port");
   }
   if (
     request.relayCmd === undefined &&

@@ -52,6 +52,8 @@ export interface RunMeasurement {
   /** The relay process over the window (when its pid is known): CPU% of one core, RSS bytes. */
   relayCpuPct: number | null;
   relayRssBytes: number | null;
+  /** The bench's own process (main thread and workers) over the window, CPU% of one core. */
+  clientCpuPct: number | null;
   /** The relay's RSS before the bench connected anything. */
   relayRssBaselineBytes: number | null;
   /** Epoch ms at which publishers began sending (message 1 was due): relay log times count from here. */
@@ -165,9 +167,12 @@ export async function runBench(
 ): Promise<RunMeasurement> {
   const sampleRelay = () =>
     relayPid === undefined ? undefined : readProcSample(relayPid, epochMs());
+  const sampleClient = () => readProcSample(process.pid, epochMs());
   const baseline = sampleRelay();
   let windowStart: ProcSample | undefined;
   let windowEnd: ProcSample | undefined;
+  let clientStart: ProcSample | undefined;
+  let clientEnd: ProcSample | undefined;
   const extras: ExtraSubscriber[] = [];
   const plan = planThreads(options.pubs, options.subs, threads);
   const pubWorkers = plan.publisherIdsByWorker.length;
@@ -235,6 +240,7 @@ export async function runBench(
     for (const w of all) w.worker.postMessage({ kind: "start", timeline });
     const startTimer = setTimeout(() => {
       windowStart = sampleRelay();
+      clientStart = sampleClient();
     }, measureStartMs - epochMs());
     onLive({ sent: () => sum(0, pubWorkers), received: () => sum(pubWorkers, plan.threads) });
 
@@ -245,6 +251,7 @@ export async function runBench(
     const untilEnd = measureEndMs - epochMs();
     if (untilEnd > 0) await Bun.sleep(untilEnd);
     windowEnd = sampleRelay();
+    clientEnd = sampleClient();
     const pubReports: PublisherReport[] = published.flatMap((m) => m.publishers);
     const lastSeqs: number[] = new Array(options.pubs).fill(0);
     for (const p of pubReports) lastSeqs[p.id] = p.lastSeq;
@@ -280,6 +287,10 @@ export async function runBench(
           ? cpuPercent(windowStart, windowEnd)
           : null,
       relayRssBytes: windowEnd?.rssBytes ?? null,
+      clientCpuPct:
+        clientStart !== undefined && clientEnd !== undefined
+          ? cpuPercent(clientStart, clientEnd)
+          : null,
       relayRssBaselineBytes: baseline?.rssBytes ?? null,
       publishStartMs: startMs,
       extras: extras.map((e) => ({

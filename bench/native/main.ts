@@ -12,7 +12,7 @@
  * counted; the relay it starts gets --framing frame --frame-codes C.
  */
 import { parseBenchArgs, UsageError } from "../lib/args.ts";
-import { type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
+import { cpuPercent, type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { deliveredEverything, relayLogOf } from "../report/bench-result.ts";
@@ -58,6 +58,9 @@ async function main(): Promise<number> {
   const baseline = sample();
   let windowStart: ProcSample | undefined;
   let windowEnd: ProcSample | undefined;
+  /** The client itself over the same window: is it, or the relay, the limit? */
+  let clientStart: ProcSample | undefined;
+  let clientEnd: ProcSample | undefined;
   /** When the client said its window opened: publishing began `warmup` s before. */
   let windowStartMs: number | undefined;
 
@@ -79,8 +82,12 @@ async function main(): Promise<number> {
       if (text.includes("window-start")) {
         windowStartMs = Date.now();
         windowStart = sample();
+        clientStart = readProcSample(child.pid, windowStartMs);
       }
-      if (text.includes("window-end")) windowEnd = sample();
+      if (text.includes("window-end")) {
+        windowEnd = sample();
+        clientEnd = readProcSample(child.pid, Date.now());
+      }
       stderrText += text;
     }
   })();
@@ -108,6 +115,9 @@ async function main(): Promise<number> {
     parseNativeOutput(stdout),
     relaySamples(baseline, windowStart, windowEnd),
     relayLog,
+    clientStart !== undefined && clientEnd !== undefined
+      ? cpuPercent(clientStart, clientEnd)
+      : null,
   );
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -115,7 +125,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${result.params.pubs} pub -> ${result.params.subs} sub, ${result.params.msgSize} B, native client (${threads} thread${threads === 1 ? "" : "s"}), ${result.windowSec.toFixed(2)} s\n` +
         `sent ${f(result.sentRate)} msg/s, received ${f(result.receivedRate)} msg/s (${f((result.receivedRate * result.params.msgSize) / 1e6)} MB/s)\n` +
-        `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%\n` +
+        `lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}, malformed ${result.malformedLines}, relay CPU ${result.relayCpuPct?.toFixed(0) ?? "n/a"}%, client CPU ${result.clientCpuPct?.toFixed(0) ?? "n/a"}%\n` +
         (result.acks == null ? "" : `${ackLine(result.acks)}\n`) +
         (result.relayLog === null ? "" : `${formatRelayLog(result.relayLog)}\n`),
     );

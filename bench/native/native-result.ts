@@ -157,6 +157,7 @@ export function nativeToBenchResult(
   out: NativeOutput,
   samples: RelaySamples,
   relayLog: RelayLogSummary | null = null,
+  clientCpuPct: number | null = null,
 ): BenchResult {
   return {
     params: {
@@ -199,6 +200,7 @@ export function nativeToBenchResult(
     relayRssMb: samples.rssBytes === null ? null : samples.rssBytes / 2 ** 20,
     relayRssBaselineMb:
       samples.rssBaselineBytes === null ? null : samples.rssBaselineBytes / 2 ** 20,
+    clientCpuPct,
     sentTotal: out.sentTotal,
     receivedTotal: out.receivedTotal,
     relayLog,

@@ -20,8 +20,12 @@
  * one loopback TCP connection (the kernel's and this client's ceiling).
  * --threads 1: one epoll loop for everything; 2: publishers and subscribers
  * on separate threads (default). --protocol nats: PUB/MSG framing on the pub
- * port, subject "b" (3 newlines per delivered message, server PINGs answered and
- * not counted; no sequence sampling).
+ * port, subject "b": publishers write `PUB b SIZE\r\n<message>\r\n`, subscribers
+ * send CONNECT {"verbose":false} + SUB + PING and wait for the PONG (so the server
+ * has registered them) before any publisher connects. A subscriber counts a MSG
+ * only once its payload and CRLF are all in, checks every MSG's size and, on the
+ * first whole MSG of every read, its message like a line; server PINGs are
+ * answered, -ERR and unknown lines count as malformed (the first is printed).
  * --framing frame: seed 003's frames on both ports (issue 12, our relay with
  * --framing frame). Each message is Submit(ID, payload): totalLength, 0x02, the
  * publisher's seq as 8 digits (%08d), and the --msg-size bytes of the line
@@ -83,6 +87,11 @@ typedef struct {
   uint64_t frame_left;
   unsigned char len_part[4];
   int len_part_len;
+  /* --protocol nats: bytes of the current MSG's payload + CRLF still to come (0: at a control
+   * line), and a control line split across reads */
+  uint64_t msg_left;
+  char ctl[1024];
+  size_t ctl_len;
 } Sub;
 
 static Pub *pubs;
@@ -336,6 +345,88 @@ static void sub_read_frames(Sub *s, const char *buf, ssize_t n) {
   __atomic_store_n(&s->lines, before + count, __ATOMIC_RELEASE);
 }
 
+/* --protocol nats: our subscription's MSG line, "MSG b 1 SIZE\r\n" (the fast path). */
+static char msg_line[32];
+static size_t msg_line_len;
+static int err_printed;
+
+/* Appends part of a control line that continues in the next read (kept up to ctl's size). */
+static void ctl_keep(Sub *s, const char *p, size_t n) {
+  if (s->ctl_len + n > sizeof s->ctl) { malformed++; n = sizeof s->ctl - s->ctl_len; }
+  memcpy(s->ctl + s->ctl_len, p, n);
+  s->ctl_len += n;
+}
+
+/* One server control line (CRLF stripped) other than our fast-path MSG line. */
+static void nats_line(Sub *s, const char *line, size_t len) {
+  if (len >= 4 && !memcmp(line, "MSG ", 4)) { /* MSG subject sid [reply] size: size is last */
+    uint64_t size = 0, scale = 1;
+    size_t at = len;
+    while (at > 4 && line[at - 1] >= '0' && line[at - 1] <= '9') {
+      size += (uint64_t)(line[at - 1] - '0') * scale;
+      scale *= 10;
+      at--;
+    }
+    if (scale == 1) { malformed++; return; }
+    if (size != (uint64_t)msg_size) malformed++;
+    s->msg_left = size + 2;
+  } else if (len == 4 && !memcmp(line, "PING", 4)) {
+    if (write(s->fd, "PONG\r\n", 6) != 6) die("nats pong");
+  } else if ((len == 4 && !memcmp(line, "PONG", 4)) || (len == 3 && !memcmp(line, "+OK", 3)) ||
+             (len >= 5 && !memcmp(line, "INFO ", 5))) {
+    /* nothing to do */
+  } else {
+    malformed++;
+    if (!err_printed++) fprintf(stderr, "nats: unexpected line: %.*s\n", (int)(len > 200 ? 200 : len), line);
+  }
+}
+
+/* --protocol nats: counts the whole MSGs of one read, checking the first one whole in it. */
+static void sub_read_nats(Sub *s, const char *buf, ssize_t n) {
+  const char *p = buf, *end = buf + n;
+  uint64_t before = s->lines, count = 0;
+  int checked = 0;
+  while (p < end) {
+    if (s->msg_left > 0) { /* the rest of a MSG that began earlier: counted once it is all in */
+      uint64_t take = (uint64_t)(end - p) < s->msg_left ? (uint64_t)(end - p) : s->msg_left;
+      p += take;
+      s->msg_left -= take;
+      if (s->msg_left == 0) count++;
+      continue;
+    }
+    if (s->ctl_len == 0 && (size_t)(end - p) >= msg_line_len && !memcmp(p, msg_line, msg_line_len)) {
+      const char *payload = p + msg_line_len;
+      if (end - payload < msg_size + 2) { /* continues in the next read */
+        s->msg_left = (uint64_t)(msg_size + 2) - (uint64_t)(end - payload);
+        break;
+      }
+      if (!checked) {
+        sample(s, payload, payload + msg_size - 1, before + count);
+        checked = 1;
+      }
+      if (payload[msg_size - 1] != '\n' || payload[msg_size] != '\r' || payload[msg_size + 1] != '\n')
+        malformed++;
+      count++;
+      p = payload + msg_size + 2;
+      continue;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL) { ctl_keep(s, p, (size_t)(end - p)); break; }
+    const char *line = p;
+    size_t len = (size_t)(nl - p);
+    if (s->ctl_len > 0) {
+      ctl_keep(s, p, len);
+      line = s->ctl;
+      len = s->ctl_len;
+      s->ctl_len = 0;
+    }
+    p = nl + 1;
+    if (len > 0 && line[len - 1] == '\r') len--;
+    nats_line(s, line, len);
+  }
+  __atomic_store_n(&s->lines, before + count, __ATOMIC_RELEASE);
+}
+
 static void sub_read(Sub *s, char *rbuf, int ep) {
   for (int rounds = 0; rounds < 4; rounds++) {
     ssize_t n = read(s->fd, rbuf, READ_BUF);
@@ -346,8 +437,9 @@ static void sub_read(Sub *s, char *rbuf, int ep) {
       return;
     }
     if (n < 0) return;
-    if (frames) {
-      sub_read_frames(s, rbuf, n);
+    if (frames || nats) {
+      if (frames) sub_read_frames(s, rbuf, n);
+      else sub_read_nats(s, rbuf, n);
       s->bytes += n;
       if (n < READ_BUF) return;
       continue;
@@ -356,7 +448,7 @@ static void sub_read(Sub *s, char *rbuf, int ep) {
     uint64_t before = s->lines, lines = 0;
     const char *nl;
     while ((nl = memchr(p, '\n', end - p)) != NULL) {
-      if (lines == 0 && !nats) {
+      if (lines == 0) {
         if (first != NULL) sample(s, first, nl, before);
         else if (nl + 1 < end) {
           const char *nl2 = memchr(nl + 1, '\n', end - nl - 1);
@@ -366,11 +458,6 @@ static void sub_read(Sub *s, char *rbuf, int ep) {
       lines++;
       p = nl + 1;
     }
-    if (nats) /* the payload and MSG lines hold no 'P': each one is a server PING */
-      for (p = rbuf; (p = memchr(p, 'P', end - p)) != NULL; p++) {
-        lines--; /* PING's own newline */
-        if (write(s->fd, "PONG\r\n", 6) != 6) die("nats pong");
-      }
     s->at_line_start = end[-1] == '\n';
     s->bytes += n;
     __atomic_store_n(&s->lines, before + lines, __ATOMIC_RELEASE);
@@ -391,7 +478,7 @@ static uint64_t total_acks(void) {
 static uint64_t total_received(void) {
   uint64_t t = 0;
   for (int i = 0; i < nsub; i++) t += __atomic_load_n(&subs[i].lines, __ATOMIC_ACQUIRE);
-  return nats ? t / 3 : t;
+  return t;
 }
 
 /* One epoll loop over publishers (tag 1) and/or subscribers (tag 2). */
@@ -463,7 +550,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bad flags\n");
     return 2;
   }
-  if (nats) { head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size); sub_port = pub_port; }
+  if (nats) {
+    head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size);
+    msg_line_len = (size_t)sprintf(msg_line, "MSG b 1 %d\r\n", msg_size);
+    sub_port = pub_port;
+  }
   if (frames) { /* totalLength and Submit; the 8 ID bytes are written per message */
     uint32_t total = FRAME_HEAD + (uint32_t)msg_size;
     head[0] = (char)(total >> 24); head[1] = (char)(total >> 16);

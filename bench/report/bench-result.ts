@@ -57,6 +57,11 @@ export interface BenchResult {
   relayCpuPct: number | null;
   relayRssMb: number | null;
   relayRssBaselineMb: number | null;
+  /**
+   * The bench client's own process over the same window, CPU% of one core (200 = two cores):
+   * whether the client or the server was the limit. Absent in results written before it.
+   */
+  clientCpuPct?: number | null;
   /** Counts including warmup and drain, for reference. */
   sentTotal: number;
   receivedTotal: number;
@@ -161,6 +166,7 @@ export function toBenchResult(
     relayCpuPct: m.relayCpuPct,
     relayRssMb: m.relayRssBytes === null ? null : m.relayRssBytes / 2 ** 20,
     relayRssBaselineMb: m.relayRssBaselineBytes === null ? null : m.relayRssBaselineBytes / 2 ** 20,
+    clientCpuPct: m.clientCpuPct,
     sentTotal: m.sentTotal,
     receivedTotal: m.receivedTotal,
     relayLog,

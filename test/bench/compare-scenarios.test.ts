@@ -6,6 +6,7 @@ import {
   SCENARIOS,
   scenarioKey,
   selectScenarios,
+  speaksNats,
 } from "../../bench/compare/scenarios.ts";
 import {
   extraCutAtSec,
@@ -77,9 +78,15 @@ describe("bench:compare arithmetic", () => {
     expect(SCENARIOS[2]?.args.join(" ")).toContain("--msgs-per-write 1");
   });
 
-  test("nats-server runs in targets 1, 2 and 5 only", () => {
+  test("nats-server runs in targets 1, 2 and 5 only (and in issue 20's)", () => {
     const withNats = SCENARIOS.filter((s) => s.contenders.some((c) => c.relay === "nats"));
-    expect(withNats.map((s) => s.target)).toEqual([1, 2, 5]);
+    expect(withNats.map(scenarioKey)).toEqual([
+      "1. saturation 1x3",
+      "2. saturation 4x16",
+      "5. 1 pub x 10000/s -> 1000 subs",
+      "20.a NATS fan-out 1x3",
+      "20.b NATS fan-out 4x16",
+    ]);
   });
 });
 
@@ -516,5 +523,62 @@ describe("issue 12 scenarios", () => {
     expect(bad?.pick(r)).toBe(6);
     expect(acks?.pick({ acks: null } as unknown as BenchResult)).toBeNaN();
     expect(acks?.pick({} as BenchResult)).toBeNaN();
+  });
+});
+
+describe("issue 20 scenarios: the NATS port against nats-server", () => {
+  const issue20 = SCENARIOS.filter((s) => s.issue === 20);
+
+  test("fan-out on one subject at saturation, 80 B, 1 -> 3 and 4 -> 16; --only 20 picks both", () => {
+    expect(selectScenarios(SCENARIOS, "20").map(scenarioKey)).toEqual([
+      "20.a NATS fan-out 1x3",
+      "20.b NATS fan-out 4x16",
+    ]);
+    const shapes = issue20.map((s) => {
+      const o = parseBenchArgs(s.args);
+      return [o.pubs, o.subs, o.rate, o.msgSize];
+    });
+    expect(shapes).toEqual([
+      [1, 3, 0, 80],
+      [4, 16, 0, 80],
+    ]);
+  });
+
+  test("ours-nats (every default) and nats-server, both spoken to in NATS, both on the native client", () => {
+    for (const s of issue20) {
+      expect(s.contenders).toEqual([
+        { label: "ours-nats", relay: "ours-nats" },
+        { label: "nats", relay: "nats" },
+      ]);
+      expect(s.contenders.every((c) => speaksNats(c.relay))).toBe(true);
+      expect(s.goal).toEqual({ kind: "vs-nats", subject: "ours-nats", min: 3 });
+      expect(oursLabel(s)).toBe("ours-nats");
+      expect(runnerScript(s, true)).toBe("bench/native/main.ts");
+    }
+    expect(speaksNats("ours")).toBe(false);
+    expect(speaksNats("go")).toBe(false);
+  });
+
+  test("vs-nats: at least 3x nats-server's deliveries and nothing lost; both sides reported", () => {
+    const goal = { kind: "vs-nats", subject: "ours-nats", min: 3 } as const;
+    const row = (recv: number, lost: number, cpu: number) => ({
+      "recv msg/s": recv,
+      lost,
+      disconnected: 0,
+      "relay CPU %": cpu,
+    });
+    const v = judge(goal, med({ "ours-nats": row(9e6, 0, 100.4), nats: row(3e6, 0, 126.6) }));
+    expect(v.pass).toBe(true);
+    expect(v.summary).toBe(
+      "ours-nats/nats 3.00 (>= 3): 9,000,000 vs 3,000,000 msg/s; lost 0 vs 0, " +
+        "disconnected 0 vs 0; server CPU 100% vs 127%",
+    );
+    expect(judge(goal, med({ "ours-nats": row(8.9e6, 0, 100), nats: row(3e6, 0, 100) })).pass).toBe(
+      false,
+    );
+    expect(judge(goal, med({ "ours-nats": row(9e6, 1, 100), nats: row(3e6, 0, 100) })).pass).toBe(
+      false,
+    );
+    expect(judge(goal, med({ "ours-nats": row(9e6, 0, 100) })).pass).toBe(false);
   });
 });

@@ -11,6 +11,8 @@ import {
   parseNativeOutput,
   unsupported,
 } from "../../bench/native/native-result.ts";
+import { relayTarget } from "../nats/relay-target.ts";
+import { NatsServer, natsMissing } from "../support/nats-server.ts";
 
 const sample: NativeOutput = {
   client: "native",
@@ -171,6 +173,60 @@ describe.skipIf(Bun.which("cc") === null)("native saturation client: the C progr
     expect(out.lost + out.duplicated + out.reordered + out.malformed + out.sequenceGaps).toBe(0);
     expect(out.sampled).toBeGreaterThan(0);
   }, 30_000);
+
+  /** A short --protocol nats run of 2 publishers -> 3 subscribers against a NATS server on `port`. */
+  async function natsRun(port: number): Promise<NativeOutput> {
+    const child = Bun.spawn(
+      [
+        ensureNativeClient(),
+        ...["--protocol", "nats", "--pub-port", String(port), "--pub", "2", "--sub", "3"],
+        // 7 messages per write: the server's reads end anywhere inside a MSG.
+        ...["--msgs-per-write", "7", "--duration", "0.3", "--warmup", "0.1", "--drain", "5"],
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    expect({ code, stderr: stderr.replace(/window-(start|end)\n/g, "") }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    return parseNativeOutput(stdout);
+  }
+
+  function expectEveryMsgWhole(out: NativeOutput): void {
+    expect(out.protocol).toBe("nats");
+    expect(out.complete).toBe(true);
+    expect(out.sentTotal).toBeGreaterThan(0);
+    expect(out.receivedTotal).toBe(out.sentTotal * 3);
+    expect(out.lost + out.duplicated + out.reordered + out.malformed + out.disconnected).toBe(0);
+    expect(out.sampled).toBeGreaterThan(0);
+  }
+
+  test("NATS: our relay's NATS port delivers every PUB as one whole MSG to each subscriber", async () => {
+    const relay = await relayTarget.start({});
+    try {
+      expectEveryMsgWhole(await natsRun(relay.port));
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  test.skipIf(natsMissing !== undefined)(
+    "NATS: nats-server delivers every PUB as one whole MSG to each subscriber",
+    async () => {
+      const server = await NatsServer.start();
+      try {
+        expectEveryMsgWhole(await natsRun(server.port));
+      } finally {
+        await server.stop();
+      }
+    },
+    30_000,
+  );
 
   test("bad flags exit 2", () => {
     const run = Bun.spawnSync([ensureNativeClient(), "--threads", "3"], { timeout: 10_000 });

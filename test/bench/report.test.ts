@@ -40,6 +40,7 @@ function measurement(overrides: Partial<RunMeasurement> = {}): RunMeasurement {
     negative: 0,
     sampled: 0,
     relayCpuPct: null,
+    clientCpuPct: null,
     relayRssBytes: null,
     relayRssBaselineBytes: null,
     disconnected: 0,
