@@ -271,8 +271,12 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   unsub(sid: string, max: number | undefined): void {
     const subscription = this.subscriptions.get(sid);
     if (subscription !== undefined) {
-      if (max !== undefined && max > subscription.delivered) subscription.max = max;
-      else this.unsubscribe(subscription);
+      if (max !== undefined && max > subscription.delivered) {
+        subscription.max = max;
+        this.host.router.changed(); // no shared run may include it now
+      } else {
+        this.unsubscribe(subscription);
+      }
     }
     if (this.verbose) this.send(NATS_OK);
   }
@@ -292,8 +296,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   // RouteTarget: deliveries from the router.
 
   deliver(subscription: RoutedSubscription, message: RoutedMessage): boolean {
-    // Failed, or cut as a slow consumer (out of the hub): it takes nothing more.
-    if (this.closeReason !== undefined || this.outbound.index < 0) return false;
+    if (!this.accepting) return false;
     const sub = subscription as NatsSubscription;
     this.output.appendDelivery(
       message.subjectBytes,
@@ -305,6 +308,18 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     );
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
+    return true;
+  }
+
+  /** RouteTarget: false once it takes nothing more (failed, or cut out of the hub). */
+  get accepting(): boolean {
+    return this.closeReason === undefined && this.outbound.index >= 0;
+  }
+
+  /** RouteTarget: deliveries the router encoded once for several clients. */
+  deliverShared(bytes: Uint8Array, start: number, end: number, messages: number): boolean {
+    if (!this.accepting) return false;
+    this.output.appendShared(bytes, start, end, messages);
     return true;
   }
 
@@ -387,6 +402,8 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
 
   /** Appends protocol bytes of our own, in order with the deliveries. */
   private send(bytes: Uint8Array): void {
+    // A shared run still open may hold deliveries for this client that came first.
+    this.host.router.endRun();
     this.output.append(bytes);
     this.host.router.markPending(this);
   }

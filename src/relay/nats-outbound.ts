@@ -4,7 +4,9 @@
  * `+OK`, `-ERR`, `INFO`) in one growing buffer, so a PONG never overtakes an earlier MSG and
  * a read that causes a thousand deliveries costs one write. `take()` hands the bytes over as
  * one Batch for the hub (`offerOwn`), which writes them or copies what the socket did not
- * take into the subscriber's backlog; the buffer is then reused.
+ * take into the subscriber's backlog; the buffer is then reused. Deliveries the router
+ * encoded once for many clients (appendShared) are held by reference when nothing else is
+ * in between, so a fan-out of one publisher's run costs no copy per client.
  */
 import {
   deliveredHeaderSize,
@@ -34,9 +36,17 @@ export class NatsOutbound {
     tailLength: 0,
   };
 
+  /**
+   * Deliveries encoded once for many clients (SubjectRouter's shared runs), held by reference
+   * while nothing else was appended since the last take: `shared[sharedStart, sharedEnd)`.
+   */
+  private shared: Uint8Array | undefined;
+  private sharedStart = 0;
+  private sharedEnd = 0;
+
   /** True when something waits for the next flush. */
   get pending(): boolean {
-    return this.length > 0;
+    return this.length > 0 || this.shared !== undefined;
   }
 
   /** Deliveries in what `take()` hands over. */
@@ -44,8 +54,34 @@ export class NatsOutbound {
     return this.deliveries;
   }
 
+  /**
+   * Appends `messages` deliveries already encoded in `bytes[start, end)`, a region nobody
+   * writes again. Kept by reference while it is all there is (the common case: one write of
+   * a shared buffer, no copy); copied behind what came before otherwise.
+   */
+  appendShared(bytes: Uint8Array, start: number, end: number, messages: number): void {
+    this.deliveries += messages;
+    if (this.length === 0) {
+      if (this.shared === undefined) {
+        this.shared = bytes;
+        this.sharedStart = start;
+        this.sharedEnd = end;
+        return;
+      }
+      if (this.shared === bytes && this.sharedEnd === start) {
+        this.sharedEnd = end;
+        return;
+      }
+    }
+    this.copyShared();
+    const at = this.reserve(end - start);
+    this.out.set(bytes.subarray(start, end), at);
+    this.length = at + end - start;
+  }
+
   /** Appends protocol bytes of the server's own (`PONG`, `+OK`, `-ERR`, `INFO`). */
   append(bytes: Uint8Array): void {
+    this.copyShared();
     const at = this.reserve(bytes.length);
     this.out.set(bytes, at);
     this.length = at + bytes.length;
@@ -64,6 +100,7 @@ export class NatsOutbound {
     payload: Uint8Array,
     clientHeaders: boolean,
   ): void {
+    this.copyShared();
     const body = deliveryPayload(payload, headerSize, clientHeaders);
     const sent = deliveredHeaderSize(headerSize, clientHeaders);
     const head = msgHeadLength(subject, sid, reply, sent, body.length);
@@ -84,11 +121,34 @@ export class NatsOutbound {
    */
   take(): Batch {
     const batch = this.batch;
-    batch.bytes = this.out;
-    batch.length = this.length;
-    this.length = 0;
+    const shared = this.shared;
+    if (shared !== undefined) {
+      // Only shared deliveries since the last take: handed over by reference.
+      batch.bytes = shared;
+      batch.start = this.sharedStart;
+      batch.length = this.sharedEnd - this.sharedStart;
+      batch.retainable = true;
+      this.shared = undefined;
+    } else {
+      batch.bytes = this.out;
+      batch.start = 0;
+      batch.length = this.length;
+      batch.retainable = false;
+      this.length = 0;
+    }
     this.deliveries = 0;
     return batch;
+  }
+
+  /** Something is appended behind held shared bytes: they move into the buffer first. */
+  private copyShared(): void {
+    const shared = this.shared;
+    if (shared === undefined) return;
+    this.shared = undefined;
+    const length = this.sharedEnd - this.sharedStart;
+    const at = this.reserve(length);
+    this.out.set(shared.subarray(this.sharedStart, this.sharedEnd), at);
+    this.length = at + length;
   }
 
   /** Makes room for `bytes` more; returns where they go. */

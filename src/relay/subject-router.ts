@@ -7,8 +7,12 @@
  * a list and flushed once, at the end of the read that caused it (nats-server's `pcd` and
  * flushClients), so one read costs one write per receiving socket.
  */
+import { msgHeadLength, writeMsgHead } from "../protocol/nats-encoder.ts";
 import { pickMember, QueueCursors } from "./queue-pick.ts";
-import { SubscriptionIndex } from "./subscription-index.ts";
+import { type MatchResult, SubscriptionIndex } from "./subscription-index.ts";
+
+const CR = 13;
+const LF = 10;
 
 /** One message as it is routed: views the receivers copy from before the call returns. */
 export interface RoutedMessage {
@@ -28,6 +32,13 @@ export interface RouteTarget {
    * (the connection is closing), so a queue group tries its next member.
    */
   deliver(subscription: RoutedSubscription, message: RoutedMessage): boolean;
+  /**
+   * Queues `messages` deliveries the router encoded once for several connections, in
+   * `bytes[start, end)` (never written again). False when the connection takes nothing more.
+   */
+  deliverShared(bytes: Uint8Array, start: number, end: number, messages: number): boolean;
+  /** False once it takes nothing more (closing, cut): a shared run does not include it. */
+  readonly accepting: boolean;
   /** Writes what `deliver` queued since the last flush (one write). */
   flushOutbound(): void;
   /** Set by the router while the target waits in its flush list. */
@@ -41,12 +52,45 @@ export interface RoutedSubscription {
   readonly target: RouteTarget;
   readonly subject: string;
   readonly queue: string | undefined;
+  readonly sid: string;
+  readonly sidBytes: Uint8Array;
+  /** UNSUB max (0: none); a subscription with one is never part of a shared run. */
+  readonly max: number;
+  /** Messages delivered to it (a shared run adds its count when it ends). */
+  delivered: number;
 }
+
+/**
+ * A run of messages on one subject whose receivers all get the same bytes: plain
+ * subscriptions with one sid, no reply, no headers, no queue group, no UNSUB max (a publisher
+ * repeating its subject to subscribers that each subscribed first, as sid 1). Each message is
+ * encoded once into `buffer`; the receivers get `[start, end)` of it when the run ends.
+ */
+interface SharedRun<S> {
+  readonly result: MatchResult<S>;
+  readonly subjectBytes: Uint8Array;
+  readonly sidBytes: Uint8Array;
+  readonly origin: RouteTarget | undefined;
+  /** The router's `changes` when the run began: any SUB, UNSUB or limit change ends it. */
+  readonly changes: number;
+  readonly buffer: Uint8Array;
+  readonly start: number;
+  messages: number;
+}
+
+/** Bytes of one shared buffer; a message that does not fit gets one of its own size. */
+const SHARED_BUFFER_BYTES = 256 * 1024;
 
 export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   readonly index = new SubscriptionIndex<S>();
   private readonly cursors = new QueueCursors();
   private pending: RouteTarget[] = [];
+  /** Shared runs are encoded here, forward only: a region handed out is never rewritten. */
+  private shared = new Uint8Array(SHARED_BUFFER_BYTES);
+  private sharedAt = 0;
+  private run: SharedRun<S> | undefined;
+  /** Bumped by every change of subscriptions, so a shared run never outlives one. */
+  private changes = 0;
 
   /** Subscriptions of every connection. */
   get subscriptions(): number {
@@ -54,11 +98,21 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   }
 
   add(subscription: S): void {
+    this.endRun();
+    this.changes++;
     this.index.insert(subscription, subscription.subject, subscription.queue);
   }
 
   remove(subscription: S): void {
+    this.endRun();
+    this.changes++;
     this.index.remove(subscription, subscription.subject, subscription.queue);
+  }
+
+  /** A subscription's limit (UNSUB max) changed: no shared run may include it from now. */
+  changed(): void {
+    this.endRun();
+    this.changes++;
   }
 
   /** True when some subscription matches `subject` (cheap once the subject is cached). */
@@ -73,6 +127,22 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
    */
   route(message: RoutedMessage, origin: RouteTarget | undefined): number {
     const result = this.index.match(message.subject);
+    const run = this.run;
+    if (run !== undefined) {
+      if (
+        run.result === result &&
+        run.subjectBytes === message.subjectBytes &&
+        run.origin === origin &&
+        run.changes === this.changes &&
+        message.replyBytes === undefined &&
+        message.headerSize < 0 &&
+        this.appendToRun(run, message)
+      ) {
+        return result.plain.length;
+      }
+      this.endRun();
+    }
+    if (this.startRun(result, message, origin)) return result.plain.length;
     let deliveries = 0;
     const skip = origin !== undefined && !origin.echo ? origin : undefined;
     for (const subscription of result.plain) {
@@ -97,8 +167,27 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     return deliveries;
   }
 
+  /**
+   * Hands a shared run to its receivers. Called before anything else is queued for a
+   * connection (its own replies), so its output keeps the order of the wire.
+   */
+  endRun(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    this.run = undefined;
+    const end = this.sharedAt;
+    for (const subscription of run.result.plain) {
+      const target = subscription.target;
+      if (target.deliverShared(run.buffer, run.start, end, run.messages)) {
+        subscription.delivered += run.messages;
+        this.markPending(target);
+      }
+    }
+  }
+
   /** Writes every connection that received something since the last flush. */
   flush(): void {
+    this.endRun();
     if (this.pending.length === 0) return;
     const pending = this.pending;
     this.pending = [];
@@ -113,6 +202,70 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     if (target.flushPending) return;
     target.flushPending = true;
     this.pending.push(target);
+  }
+
+  /** Begins a shared run with `message` when its receivers all take the same bytes. */
+  private startRun(
+    result: MatchResult<S>,
+    message: RoutedMessage,
+    origin: RouteTarget | undefined,
+  ): boolean {
+    const plain = result.plain;
+    if (
+      plain.length < 2 ||
+      result.queues.length > 0 ||
+      message.replyBytes !== undefined ||
+      message.headerSize >= 0
+    ) {
+      return false;
+    }
+    const first = plain[0] as S;
+    const skip = origin !== undefined && !origin.echo ? origin : undefined;
+    for (const subscription of plain) {
+      const target = subscription.target;
+      if (subscription.sid !== first.sid || subscription.max !== 0) return false;
+      if (target === skip || !target.accepting) return false;
+    }
+    const run: SharedRun<S> = {
+      result,
+      subjectBytes: message.subjectBytes,
+      sidBytes: first.sidBytes,
+      origin,
+      changes: this.changes,
+      buffer: this.shared,
+      start: this.sharedAt,
+      messages: 0,
+    };
+    if (!this.appendToRun(run, message)) {
+      // Not enough room left: a fresh buffer (the old one's regions stay with their holders).
+      const needed =
+        msgHeadLength(message.subjectBytes, first.sidBytes, undefined, -1, message.payload.length) +
+        message.payload.length +
+        2;
+      this.shared = new Uint8Array(Math.max(SHARED_BUFFER_BYTES, needed));
+      this.sharedAt = 0;
+      return this.startRun(result, message, origin);
+    }
+    this.run = run;
+    return true;
+  }
+
+  /** Encodes `message` as `MSG subject sid size` at the end of the run; false when full. */
+  private appendToRun(run: SharedRun<S>, message: RoutedMessage): boolean {
+    const payload = message.payload;
+    const buffer = run.buffer;
+    if (buffer !== this.shared) return false;
+    const head = msgHeadLength(run.subjectBytes, run.sidBytes, undefined, -1, payload.length);
+    const at = this.sharedAt;
+    if (at + head + payload.length + 2 > buffer.length) return false;
+    let i = writeMsgHead(buffer, at, run.subjectBytes, run.sidBytes, undefined, -1, payload.length);
+    buffer.set(payload, i);
+    i += payload.length;
+    buffer[i] = CR;
+    buffer[i + 1] = LF;
+    this.sharedAt = i + 2;
+    run.messages++;
+    return true;
   }
 
   private deliverTo(subscription: S, message: RoutedMessage): boolean {
