@@ -38,10 +38,30 @@ export class NatsPub {
    */
   headerSize = -1;
   /**
-   * The `<size>` (PUB) or `<total_len>` (HPUB: headers then body) bytes, exactly. A view of the
-   * pushed chunk when they lay within one chunk, else a fresh array of their own.
+   * Where the `<size>` (PUB) or `<total_len>` (HPUB: headers then body) bytes are, exactly:
+   * `source[payloadStart, payloadEnd)`. `source` is the pushed chunk when they lay within one
+   * chunk, else a fresh array of their own. A hot path copies the range as it is (no view
+   * made per message: Buffer.prototype.copy takes ranges).
    */
-  payload: Uint8Array = new Uint8Array(0);
+  source: Uint8Array = new Uint8Array(0);
+  payloadStart = 0;
+  payloadEnd = 0;
+  private view: Uint8Array | undefined = undefined;
+
+  /** The payload as a view (made on first use for this message). */
+  get payload(): Uint8Array {
+    if (this.view === undefined)
+      this.view = this.source.subarray(this.payloadStart, this.payloadEnd);
+    return this.view;
+  }
+
+  /** Sets the next message's payload (the parser's). */
+  setPayload(source: Uint8Array, start: number, end: number): void {
+    this.source = source;
+    this.payloadStart = start;
+    this.payloadEnd = end;
+    this.view = undefined;
+  }
 
   private replyText: string | undefined = undefined;
 

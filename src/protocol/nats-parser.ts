@@ -26,9 +26,9 @@
  *
  * Every error closes: the handler gets one NatsProtocolError, then all input is ignored.
  * Subject validity, verbose `+OK` and permissions are the connection's. Hot path: a PUB and
- * its payload in one chunk cost a short scan for the LF and the fields, and one subarray for
- * the payload (the subject string is reused while it repeats); only what crosses chunks is
- * copied. push takes chunks over: the parser and handler keep views of them, so the caller
+ * its payload in one chunk cost a short scan for the LF and the fields, and no view of the
+ * payload until a consumer asks for one (the subject string is reused while it repeats); only
+ * what crosses chunks is copied. push takes chunks over: the parser and handler keep views of them, so the caller
  * must not write into a pushed chunk (Bun never reuses one).
  */
 
@@ -392,7 +392,8 @@ export class NatsParser {
     if (payload.active) {
       const stop = payload.fill(chunk, at);
       if (payload.complete) {
-        msg.payload = payload.take();
+        const taken = payload.take();
+        msg.setPayload(taken, 0, taken.length);
         this.state = MSG_END_R;
       }
       return stop;
@@ -408,13 +409,13 @@ export class NatsParser {
         this.unexpected(chunk[bad] as number);
         return end;
       }
-      msg.payload = chunk.subarray(at, at + size);
+      msg.setPayload(chunk, at, at + size);
       this.state = OP_START;
       this.handler.pub(msg);
       return at + size + 2;
     }
     if (end - at >= size) {
-      msg.payload = chunk.subarray(at, at + size);
+      msg.setPayload(chunk, at, at + size);
       this.state = MSG_END_R;
       return at + size;
     }

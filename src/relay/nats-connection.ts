@@ -361,6 +361,9 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
         replyBytes: undefined,
         headerSize: NO_RESPONDERS_HEADERS.length,
         payload: NO_RESPONDERS_HEADERS,
+        source: NO_RESPONDERS_HEADERS,
+        payloadStart: 0,
+        payloadEnd: NO_RESPONDERS_HEADERS.length,
       });
       this.host.router.markPending(this);
       return;

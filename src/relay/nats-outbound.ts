@@ -16,6 +16,19 @@ import {
 } from "../protocol/nats-encoder.ts";
 import type { Batch } from "./batch.ts";
 
+/** A region of a buffer that nobody writes again. */
+interface Region {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function emptyRegion(): Region {
+  return { bytes: EMPTY, start: 0, end: 0 };
+}
+
 const CR = 13;
 const LF = 10;
 /** The first buffer; it doubles when a flush needs more and stays that size. */
@@ -31,22 +44,22 @@ export class NatsOutbound {
     start: 0,
     length: 0,
     retainable: false,
-    tail: new Uint8Array(0),
+    tail: EMPTY,
     tailStart: 0,
     tailLength: 0,
   };
 
   /**
    * Deliveries encoded once for many clients (SubjectRouter's shared runs), held by reference
-   * while nothing else was appended since the last take: `shared[sharedStart, sharedEnd)`.
+   * while nothing else was appended since the last take: at most two regions (a run that
+   * went on into the router's next buffer), `shared[0]` then `shared[1]`.
    */
-  private shared: Uint8Array | undefined;
-  private sharedStart = 0;
-  private sharedEnd = 0;
+  private readonly shared: [Region, Region] = [emptyRegion(), emptyRegion()];
+  private sharedCount = 0;
 
   /** True when something waits for the next flush. */
   get pending(): boolean {
-    return this.length > 0 || this.shared !== undefined;
+    return this.length > 0 || this.sharedCount > 0;
   }
 
   /** Deliveries in what `take()` hands over. */
@@ -62,14 +75,18 @@ export class NatsOutbound {
   appendShared(bytes: Uint8Array, start: number, end: number, messages: number): void {
     this.deliveries += messages;
     if (this.length === 0) {
-      if (this.shared === undefined) {
-        this.shared = bytes;
-        this.sharedStart = start;
-        this.sharedEnd = end;
+      const count = this.sharedCount;
+      const last = count > 0 ? (this.shared[count - 1] as Region) : undefined;
+      if (last !== undefined && last.bytes === bytes && last.end === start) {
+        last.end = end;
         return;
       }
-      if (this.shared === bytes && this.sharedEnd === start) {
-        this.sharedEnd = end;
+      if (count < 2) {
+        const region = this.shared[count] as Region;
+        region.bytes = bytes;
+        region.start = start;
+        region.end = end;
+        this.sharedCount = count + 1;
         return;
       }
     }
@@ -121,19 +138,27 @@ export class NatsOutbound {
    */
   take(): Batch {
     const batch = this.batch;
-    const shared = this.shared;
-    if (shared !== undefined) {
-      // Only shared deliveries since the last take: handed over by reference.
-      batch.bytes = shared;
-      batch.start = this.sharedStart;
-      batch.length = this.sharedEnd - this.sharedStart;
+    if (this.sharedCount > 0) {
+      // Only shared deliveries since the last take: handed over by reference, in two parts
+      // at most (the Batch's bytes and tail).
+      const [first, second] = this.shared;
+      batch.bytes = first.bytes;
+      batch.start = first.start;
+      batch.length = first.end - first.start;
       batch.retainable = true;
-      this.shared = undefined;
+      const two = this.sharedCount === 2;
+      batch.tail = two ? second.bytes : EMPTY;
+      batch.tailStart = two ? second.start : 0;
+      batch.tailLength = two ? second.end - second.start : 0;
+      this.sharedCount = 0;
     } else {
       batch.bytes = this.out;
       batch.start = 0;
       batch.length = this.length;
       batch.retainable = false;
+      batch.tail = EMPTY;
+      batch.tailStart = 0;
+      batch.tailLength = 0;
       this.length = 0;
     }
     this.deliveries = 0;
@@ -142,13 +167,15 @@ export class NatsOutbound {
 
   /** Something is appended behind held shared bytes: they move into the buffer first. */
   private copyShared(): void {
-    const shared = this.shared;
-    if (shared === undefined) return;
-    this.shared = undefined;
-    const length = this.sharedEnd - this.sharedStart;
-    const at = this.reserve(length);
-    this.out.set(shared.subarray(this.sharedStart, this.sharedEnd), at);
-    this.length = at + length;
+    const count = this.sharedCount;
+    if (count === 0) return;
+    this.sharedCount = 0;
+    for (let i = 0; i < count; i++) {
+      const { bytes, start, end } = this.shared[i] as Region;
+      const at = this.reserve(end - start);
+      this.out.set(bytes.subarray(start, end), at);
+      this.length = at + end - start;
+    }
   }
 
   /** Makes room for `bytes` more; returns where they go. */

@@ -33,7 +33,7 @@ export type NatsPortHost = Pick<
 
 /** The NATS side of one relay: the subject router, the credentials and the open clients. */
 export class NatsPort implements NatsHost {
-  readonly router = new SubjectRouter<NatsSubscription>();
+  readonly router: SubjectRouter<NatsSubscription>;
   readonly auth: NatsAuth;
   readonly info: Record<string, unknown>;
   readonly sockets = new Set<Socket<NatsConnection>>();
@@ -48,6 +48,8 @@ export class NatsPort implements NatsHost {
 
   constructor(private readonly host: NatsPortHost) {
     const { config } = host;
+    // No backlog anywhere means no bytes of the router's shared buffer are kept by anyone.
+    this.router = new SubjectRouter<NatsSubscription>(() => host.hub.pendingBytes === 0);
     this.auth = new NatsAuth({ token: config.token, user: config.user, pass: config.pass });
     // nats.js parses `version` as x.y.z; proto 1 is what nats-server 2.9 announces.
     this.info = {

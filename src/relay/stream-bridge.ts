@@ -24,6 +24,8 @@ import { type Hub, WireFormat } from "./hub.ts";
 import type { RoutedMessage, SubjectRouter } from "./subject-router.ts";
 import { matches } from "./subjects.ts";
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The header that carries a seed 003 frame's ID to NATS clients that take headers. */
 export const FRAME_ID_HEADER = "Bun-Relay-Frame-Id";
 
@@ -59,7 +61,7 @@ export class StreamBridge {
   private readonly ids = new FrameIdCounter();
   private readonly matchCache = new Map<string, boolean>();
   /** One reused routed message and its header scratch (the router's receivers copy). */
-  private readonly message: RoutedMessage;
+  private readonly message: Mutable<RoutedMessage>;
   private scratch = new Uint8Array(256);
 
   constructor(
@@ -77,6 +79,9 @@ export class StreamBridge {
       replyBytes: undefined,
       headerSize: -1,
       payload: this.scratch,
+      source: this.scratch,
+      payloadStart: 0,
+      payloadEnd: 0,
     };
   }
 
@@ -92,6 +97,9 @@ export class StreamBridge {
     const message = this.message;
     message.headerSize = -1;
     message.payload = bytes.subarray(start, end);
+    message.source = bytes;
+    message.payloadStart = start;
+    message.payloadEnd = end;
     this.router.route(message, undefined);
   }
 
@@ -116,6 +124,9 @@ export class StreamBridge {
     const message = this.message;
     message.headerSize = headerSize;
     message.payload = out.subarray(0, at + length);
+    message.source = out;
+    message.payloadStart = 0;
+    message.payloadEnd = at + length;
     this.router.route(message, undefined);
   }
 

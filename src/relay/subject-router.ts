@@ -13,6 +13,14 @@ import { type MatchResult, SubscriptionIndex } from "./subscription-index.ts";
 
 const CR = 13;
 const LF = 10;
+/** Node's Buffer copy, called on any Uint8Array: target, targetStart, sourceStart, sourceEnd. */
+const copyRange = Buffer.prototype.copy as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
 
 /** One message as it is routed: views the receivers copy from before the call returns. */
 export interface RoutedMessage {
@@ -22,7 +30,11 @@ export interface RoutedMessage {
   /** Bytes of NATS headers at the start of `payload` (HPUB), or -1 for none. */
   headerSize: number;
   /** Headers (if any) then body. */
-  payload: Uint8Array;
+  readonly payload: Uint8Array;
+  /** The same bytes as `source[payloadStart, payloadEnd)`, for copies that make no view. */
+  readonly source: Uint8Array;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
 }
 
 /** What the router needs of a connection that holds subscriptions. */
@@ -76,10 +88,17 @@ interface SharedRun<S> {
   readonly buffer: Uint8Array;
   readonly start: number;
   messages: number;
+  /** The last message's payload size and where its head is: the next head, if same size. */
+  lastSize: number;
+  lastHeadStart: number;
+  lastHeadEnd: number;
 }
 
-/** Bytes of one shared buffer; a message that does not fit gets one of its own size. */
-const SHARED_BUFFER_BYTES = 256 * 1024;
+/**
+ * Bytes of one shared buffer: room for the runs of two full 512 KiB reads of PUBs. A message
+ * that does not fit gets a buffer of its own size.
+ */
+const SHARED_BUFFER_BYTES = 1024 * 1024;
 
 export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   readonly index = new SubscriptionIndex<S>();
@@ -91,6 +110,13 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   private run: SharedRun<S> | undefined;
   /** Bumped by every change of subscriptions, so a shared run never outlives one. */
   private changes = 0;
+
+  /**
+   * @param nothingRetained asked after each flush: true when no connection keeps any bytes
+   * by reference (no backlog anywhere), so the shared buffer may be written again from its
+   * start instead of a new one being allocated.
+   */
+  constructor(private readonly nothingRetained: () => boolean = () => false) {}
 
   /** Subscriptions of every connection. */
   get subscriptions(): number {
@@ -195,6 +221,8 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
       target.flushPending = false;
       target.flushOutbound();
     }
+    // Everything written, nothing queued by reference: the shared buffer is free again.
+    if (this.sharedAt > 0 && this.nothingRetained()) this.sharedAt = 0;
   }
 
   /** Puts `target` on the flush list (once). */
@@ -235,6 +263,9 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
       buffer: this.shared,
       start: this.sharedAt,
       messages: 0,
+      lastSize: -1,
+      lastHeadStart: 0,
+      lastHeadEnd: 0,
     };
     if (!this.appendToRun(run, message)) {
       // Not enough room left: a fresh buffer (the old one's regions stay with their holders).
@@ -252,15 +283,29 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
 
   /** Encodes `message` as `MSG subject sid size` at the end of the run; false when full. */
   private appendToRun(run: SharedRun<S>, message: RoutedMessage): boolean {
-    const payload = message.payload;
+    const { source, payloadStart, payloadEnd } = message;
+    const size = payloadEnd - payloadStart;
     const buffer = run.buffer;
     if (buffer !== this.shared) return false;
-    const head = msgHeadLength(run.subjectBytes, run.sidBytes, undefined, -1, payload.length);
     const at = this.sharedAt;
-    if (at + head + payload.length + 2 > buffer.length) return false;
-    let i = writeMsgHead(buffer, at, run.subjectBytes, run.sidBytes, undefined, -1, payload.length);
-    buffer.set(payload, i);
-    i += payload.length;
+    let i: number;
+    if (size === run.lastSize) {
+      // The same head as the last message's: copied within the buffer, no encoding.
+      const headLength = run.lastHeadEnd - run.lastHeadStart;
+      if (at + headLength + size + 2 > buffer.length) return false;
+      buffer.copyWithin(at, run.lastHeadStart, run.lastHeadEnd);
+      i = at + headLength;
+    } else {
+      const head = msgHeadLength(run.subjectBytes, run.sidBytes, undefined, -1, size);
+      if (at + head + size + 2 > buffer.length) return false;
+      i = writeMsgHead(buffer, at, run.subjectBytes, run.sidBytes, undefined, -1, size);
+      run.lastSize = size;
+    }
+    run.lastHeadStart = at;
+    run.lastHeadEnd = i;
+    // Buffer.prototype.copy takes a range: no view made per message (3x cheaper than set).
+    copyRange.call(source, buffer, i, payloadStart, payloadEnd);
+    i += size;
     buffer[i] = CR;
     buffer[i + 1] = LF;
     this.sharedAt = i + 2;

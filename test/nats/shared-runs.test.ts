@@ -4,8 +4,8 @@
  * once and handed to all of them. Over real sockets: the bytes each client gets are exactly
  * what it would get one by one, in order, and every rule that makes bytes differ ends a run.
  */
-import { describe, setDefaultTimeout, test } from "bun:test";
-import { relayPerTest, type TestRelay } from "../support/harness.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { relayPerTest, TestClient, type TestRelay } from "../support/harness.ts";
 import { RawNatsClient } from "./raw-client.ts";
 
 setDefaultTimeout(15_000);
@@ -33,6 +33,14 @@ const pubs = (subject: string, from: number, count: number): string =>
     { length: count },
     (_, i) => `PUB ${subject} ${String(from + i).length}\r\n${from + i}\r\n`,
   ).join("");
+
+/** `text` (PUBs or MSGs) with each payload padded to 300 bytes, to pass the kernel's buffers. */
+function padded(text: string): string {
+  return text.replace(
+    / (\d+)\r\n(\d+)\r\n/g,
+    (_, _size, n: string) => ` 300\r\n${n.padEnd(300, ".")}\r\n`,
+  );
+}
 
 describe("shared runs", () => {
   test("three subscribers with sid 1 get every MSG of a 1,000-PUB read, byte for byte, in order", async () => {
@@ -91,6 +99,31 @@ describe("shared runs", () => {
     await publisher.expect("PONG\r\n"); // no MSG of its own before its PONG
     await b.expect(msgs("r", "1", 0, 4));
     await c.expect(msgs("r", "1", 0, 4));
+  });
+
+  test("a subscriber that falls behind keeps its shared bytes intact while the others go on", async () => {
+    // disconnect with a large bound: publishers are never held, the backlog just grows.
+    const r = start({ natsPort: 0, slowConsumer: "disconnect", maxPending: 64 * 1024 * 1024 });
+    const fast = await client(r, "SUB r 1\r\n");
+    const slow = await TestClient.connect(r.relay.natsPort as number);
+    await slow.write('CONNECT {"verbose":false}\r\nSUB r 1\r\nPING\r\n');
+    await slow.waitForBytes(1); // INFO
+    while (!slow.text().includes("PONG\r\n")) await slow.waitForBytes(slow.receivedBytes + 1);
+    const greeting = slow.receivedBytes;
+    slow.pause();
+    const publisher = await client(r, "");
+    const batches = 40;
+    for (let b = 0; b < batches; b++) {
+      publisher.send(`${padded(pubs("r", b * 1000, 1000))}PING\r\n`);
+      await publisher.expect("PONG\r\n");
+      await fast.expect(padded(msgs("r", "1", b * 1000, 1000)));
+    }
+    // More than the kernel holds: the slow one's backlog keeps shared bytes by reference.
+    expect(r.relay.hub.pendingBytes).toBeGreaterThan(0);
+    slow.resume();
+    const expected = padded(msgs("r", "1", 0, batches * 1000));
+    await slow.waitForBytes(greeting + expected.length);
+    expect(Buffer.from(slow.bytes().subarray(greeting)).toString("latin1")).toBe(expected);
   });
 
   test("a subscriber's PONG never overtakes MSGs of a run queued for it", async () => {
