@@ -5,19 +5,13 @@
  * 92-byte strides, as `PUB foo 80` messages lie in a read.
  */
 import { bench, do_not_optimize, group, summary } from "mitata";
+import { copyRange } from "../../src/util/copy-range.ts";
 
 const SOURCE = new Uint8Array(512 * 1024).map((_, i) => i & 0xff);
 const TARGET = new Uint8Array(1024 * 1024);
 const PAYLOAD = 80;
 const STRIDE = 92;
 const COPIES = 5000;
-const copyRange = Buffer.prototype.copy as (
-  this: Uint8Array,
-  target: Uint8Array,
-  targetStart: number,
-  sourceStart: number,
-  sourceEnd: number,
-) => number;
 
 group(`copy ${COPIES} payloads of ${PAYLOAD} B`, () => {
   summary(() => {

@@ -37,7 +37,8 @@ const EMPTY = new Uint8Array(0);
  */
 const TAIL_MIN_BYTES = 32 * 1024;
 
-function emptyBatch(): Batch {
+/** A batch of no bytes (a fresh object: batches are filled in place). */
+export function emptyBatch(): Batch {
   return {
     bytes: EMPTY,
     start: 0,

@@ -14,7 +14,7 @@ import {
   msgHeadLength,
   writeMsgHead,
 } from "../protocol/nats-encoder.ts";
-import type { Batch } from "./batch.ts";
+import { type Batch, emptyBatch } from "./batch.ts";
 
 /** A region of a buffer that nobody writes again. */
 interface Region {
@@ -39,15 +39,7 @@ export class NatsOutbound {
   private length = 0;
   /** Deliveries in the buffer (replies are not messages). */
   private deliveries = 0;
-  private readonly batch: Batch = {
-    bytes: this.out,
-    start: 0,
-    length: 0,
-    retainable: false,
-    tail: EMPTY,
-    tailStart: 0,
-    tailLength: 0,
-  };
+  private readonly batch: Batch = emptyBatch();
 
   /**
    * Deliveries encoded once for many clients (SubjectRouter's shared runs), held by reference

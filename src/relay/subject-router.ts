@@ -8,19 +8,12 @@
  * flushClients), so one read costs one write per receiving socket.
  */
 import { msgHeadLength, writeMsgHead } from "../protocol/nats-encoder.ts";
+import { copyRange } from "../util/copy-range.ts";
 import { pickMember, QueueCursors } from "./queue-pick.ts";
 import { type MatchResult, SubscriptionIndex } from "./subscription-index.ts";
 
 const CR = 13;
 const LF = 10;
-/** Node's Buffer copy, called on any Uint8Array: target, targetStart, sourceStart, sourceEnd. */
-const copyRange = Buffer.prototype.copy as (
-  this: Uint8Array,
-  target: Uint8Array,
-  targetStart: number,
-  sourceStart: number,
-  sourceEnd: number,
-) => number;
 
 /** One message as it is routed: views the receivers copy from before the call returns. */
 export interface RoutedMessage {
