@@ -115,8 +115,11 @@ function main(argv: string[]): void {
     await metrics?.stop();
     process.exit(0);
   };
-  // SIGHUP: read the TLS files and --allow-from-file again; connections stay (src/net).
-  process.on("SIGHUP", () => access.reload());
+  // SIGHUP: read the TLS files, --allow-from-file and --users-file again; connections stay.
+  process.on("SIGHUP", () => {
+    access.reload();
+    relay.nats?.reloadUsers();
+  });
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
 }

@@ -10,6 +10,7 @@ import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
 import { isBcryptHash } from "../relay/nats-auth.ts";
+import { loadUsersFile } from "../relay/nats-users.ts";
 import {
   DEFAULT_RELAY_OPTIONS,
   type Framing,
@@ -391,23 +392,44 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
 }
 
 /**
- * --user and --pass go together and exclude --token (nats-server allows one of the two). A
- * user protects only the NATS port: line and frame clients cannot present one, so the relay
- * refuses to start while their ports are open.
+ * --user and --pass go together and exclude --token (nats-server allows one of the two);
+ * --users-file excludes all three. Users protect only the NATS port: line and frame clients
+ * cannot present one, so the relay refuses to start while their ports are open. The users
+ * file is read here, so that its errors are bad arguments (exit 2).
  */
 function checkNatsCredentials(config: RelayConfig): void {
   if ((config.user === undefined) !== (config.pass === undefined)) {
     throw badArgument(config.user === undefined ? "--pass needs --user" : "--user needs --pass");
   }
+  if (config.usersFile !== undefined) {
+    const other = [
+      config.user !== undefined ? "--user/--pass" : undefined,
+      config.token !== undefined ? "--token" : undefined,
+    ].filter((flag) => flag !== undefined);
+    if (other.length > 0)
+      throw badArgument(`--users-file and ${other.join(" and ")} exclude each other`);
+    requireNatsOnly(config, "--users-file");
+    try {
+      config.users = loadUsersFile(config.usersFile);
+    } catch (error) {
+      throw badArgument((error as Error).message);
+    }
+    return;
+  }
   if (config.user === undefined) return;
   if (config.token !== undefined) throw badArgument("--user/--pass and --token exclude each other");
+  requireNatsOnly(config, "--user/--pass");
+}
+
+/** Users protect only the NATS port: refuses open line and frame ports beside `what`. */
+function requireNatsOnly(config: RelayConfig, what: string): void {
   const open = [
     config.pubPort !== undefined ? "--pub-port" : undefined,
     config.subPort !== undefined ? "--sub-port" : undefined,
   ].filter((flag) => flag !== undefined);
   if (open.length > 0) {
     throw badArgument(
-      `--user/--pass protect only the NATS port: set ${open.join(" and ")} off (line and frame clients cannot present a user)`,
+      `${what} protect${what.includes("/") ? "" : "s"} only the NATS port: set ${open.join(" and ")} off (line and frame clients cannot present a user)`,
     );
   }
 }
@@ -433,7 +455,8 @@ export function helpText(): string {
     "",
     "Sizes take k/KiB, m/MiB, g/GiB (binary) or kb/mb/gb (decimal); durations take ms, s, m, h.",
     "Signals: SIGINT/SIGTERM stop accepting, flush queued data (up to --shutdown-timeout), exit 0.",
-    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca and --allow-from-file again; connections stay.",
+    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca, --allow-from-file and --users-file again;",
+    "connections stay (NATS clients keep the rights they were admitted with).",
     "Exit status: 0 after a clean shutdown, 1 when the relay cannot start, 2 on a bad argument.",
   ].join("\n");
 }

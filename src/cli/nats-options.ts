@@ -115,4 +115,13 @@ export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     help: "NATS: its password, plain or a bcrypt hash ($2a$11$...)",
     showDefault: () => "none",
   },
+  {
+    key: "usersFile",
+    flag: "users-file",
+    env: "RELAY_USERS_FILE",
+    kind: "string",
+    valueName: "FILE",
+    help: "NATS: users with publish/subscribe permissions, TOML (docs/nats.md); read again on SIGHUP",
+    showDefault: () => "none",
+  },
 ];

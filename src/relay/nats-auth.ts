@@ -9,8 +9,15 @@
  * (Bun.password.verify), so a wrong password cannot stall the relay, and a verified pair is
  * remembered (by SHA-256 of the password sent): a client that reconnects with the same
  * password costs one hash, not one bcrypt run.
+ *
+ * With `--users-file` (nats-users.ts), a CONNECT's `user` picks the user (server/auth.go
+ * isClientAuthorized looks users up by name) and its `pass` is checked by the same rule; the
+ * answer carries that user's permissions. `setUsers` (SIGHUP) swaps the list: connections
+ * admitted before keep the permissions they were admitted with.
  */
 import { timingSafeEqual } from "node:crypto";
+import { UserPermissions } from "./nats-permissions.ts";
+import type { NatsUser } from "./nats-users.ts";
 
 /** nats-server's isBcrypt: `$2a$`, `$2b$`, `$2x$` or `$2y$`, then a two-digit cost. */
 const BCRYPT = /^\$2[abxy]\$\d{2}\$/;
@@ -27,6 +34,22 @@ export interface NatsCredentials {
   token: string | undefined;
   user: string | undefined;
   pass: string | undefined;
+  /** --users-file's users; excludes the three above (checked by the command line). */
+  users?: readonly NatsUser[] | undefined;
+}
+
+/** A CONNECT that passed: whose rights it has (undefined: everything). */
+export interface Admission {
+  readonly user: string | undefined;
+  readonly permissions: UserPermissions | undefined;
+}
+
+/** No credentials needed, or the token / --user: every right. */
+const ADMITTED: Admission = { user: undefined, permissions: undefined };
+
+interface UserEntry {
+  readonly password: string;
+  readonly admission: Admission;
 }
 
 /** What a CONNECT carried (its JSON fields, unchecked types). */
@@ -47,32 +70,61 @@ function sameSecret(a: string, b: string): boolean {
 
 export class NatsAuth {
   private readonly verified = new Set<string>();
+  private users: Map<string, UserEntry> | undefined;
 
-  constructor(private readonly credentials: NatsCredentials) {}
+  constructor(private readonly credentials: NatsCredentials) {
+    if (credentials.users !== undefined) this.setUsers(credentials.users);
+  }
 
   /** True when a client must CONNECT with credentials (INFO `auth_required`). */
   get required(): boolean {
-    return this.credentials.token !== undefined || this.credentials.user !== undefined;
+    const { token, user } = this.credentials;
+    return token !== undefined || user !== undefined || this.users !== undefined;
+  }
+
+  /** Replaces the users (SIGHUP): new CONNECTs are checked against these. */
+  setUsers(users: readonly NatsUser[]): void {
+    this.users = new Map(
+      users.map((user) => [
+        user.user,
+        {
+          password: user.password,
+          admission: {
+            user: user.user,
+            permissions:
+              user.permissions === undefined ? undefined : new UserPermissions(user.permissions),
+          },
+        },
+      ]),
+    );
   }
 
   /**
-   * True when `connect` carries the configured token, or user and password. Synchronous
-   * unless a bcrypt hash must be checked for a password not verified before: then a Promise
-   * (Bun.password.verify runs off the event loop).
+   * The admission when `connect` carries the configured token, or user and password;
+   * undefined when not. Synchronous unless a bcrypt hash must be checked for a password not
+   * verified before: then a Promise (Bun.password.verify runs off the event loop).
    */
-  check(connect: ConnectCredentials): boolean | Promise<boolean> {
+  check(connect: ConnectCredentials): Admission | undefined | Promise<Admission | undefined> {
     const { token, user, pass } = this.credentials;
     if (token !== undefined) {
-      return (
-        typeof connect.auth_token === "string" && this.secretMatches(connect.auth_token, token)
-      );
+      const sent = connect.auth_token;
+      return typeof sent === "string"
+        ? admit(this.secretMatches(sent, token), ADMITTED)
+        : undefined;
+    }
+    if (typeof connect.user !== "string" || typeof connect.pass !== "string") {
+      return this.required ? undefined : ADMITTED;
+    }
+    if (this.users !== undefined) {
+      const entry = this.users.get(connect.user);
+      if (entry === undefined) return undefined;
+      return admit(this.secretMatches(connect.pass, entry.password), entry.admission);
     }
     if (user !== undefined) {
-      if (typeof connect.user !== "string" || typeof connect.pass !== "string") return false;
-      if (!sameSecret(connect.user, user)) return false;
-      return this.secretMatches(connect.pass, pass ?? "");
+      if (!sameSecret(connect.user, user)) return undefined;
+      return admit(this.secretMatches(connect.pass, pass ?? ""), ADMITTED);
     }
-    return true;
+    return ADMITTED;
   }
 
   /** `sent` against `configured`: bcrypt when `configured` is a hash, else constant time. */
@@ -94,4 +146,14 @@ export class NatsAuth {
       () => false,
     );
   }
+}
+
+/** `admission` when the secret matched (now or once its bcrypt check answers). */
+function admit(
+  matched: boolean | Promise<boolean>,
+  admission: Admission,
+): Admission | undefined | Promise<Admission | undefined> {
+  if (matched === true) return admission;
+  if (matched === false) return undefined;
+  return matched.then((ok) => (ok ? admission : undefined));
 }

@@ -18,8 +18,9 @@ import { NATS_ERR, type NatsErr, type NatsProtocolError } from "../protocol/nats
 import { NatsParser } from "../protocol/nats-parser.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
-import type { ConnectCredentials, NatsAuth } from "./nats-auth.ts";
+import type { Admission, ConnectCredentials, NatsAuth } from "./nats-auth.ts";
 import { NatsOutbound } from "./nats-outbound.ts";
+import type { UserPermissions } from "./nats-permissions.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import type {
@@ -88,6 +89,13 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   private noResponders = false;
   /** Client name and language from CONNECT, for logs. */
   name: string | undefined;
+  /** --users-file: the user's rights as admitted (a reload does not change them); undefined: all. */
+  private permissions: UserPermissions | undefined;
+  /**
+   * A wildcard subscription covers a subscribe-deny rule: from now on, deliveries whose
+   * subject a deny rule matches are dropped (nats-server's `mperms`, never turned off).
+   */
+  private denyFilter = false;
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
@@ -180,7 +188,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       return;
     }
     const verdict = auth.check(options as ConnectCredentials);
-    if (verdict === true || verdict === false) {
+    if (!(verdict instanceof Promise)) {
       this.authorized(options, verdict);
       return;
     }
@@ -188,18 +196,18 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     this.authPending = true;
     this.parser.suspend();
     this.socket.pause();
-    void verdict.then((ok) => {
+    void verdict.then((admission) => {
       this.authPending = false;
       if (this.finished || this.closeReason !== undefined) return;
-      this.authorized(options, ok);
+      this.authorized(options, admission);
       this.socket.resume();
       this.parser.resume();
       this.host.router.flush();
     });
   }
 
-  private authorized(options: Record<string, unknown>, ok: boolean): void {
-    if (!ok) {
+  private authorized(options: Record<string, unknown>, admission: Admission | undefined): void {
+    if (admission === undefined) {
       this.host.hub.counters.authFailures++;
       this.fail(
         NATS_ERR.authorizationViolation,
@@ -208,6 +216,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       );
       return;
     }
+    this.permissions = admission.permissions;
     this.connected(options);
   }
 
@@ -238,6 +247,11 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       // nats-server sends the error and still delivers (client.go processPub returns nil).
       this.sendErr(NATS_ERR.invalidPublishSubject);
     }
+    // client.go processInboundClientMsg: refused before the +OK, the message dropped.
+    if (this.permissions !== undefined && !this.permissions.canPublish(msg.subject)) {
+      this.send(publishViolation(msg.subject));
+      return;
+    }
     // nats-server acknowledges a verbose PUB at its control line, before delivering it.
     if (this.verbose) this.send(NATS_OK);
     const hub = this.host.hub;
@@ -252,6 +266,18 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   }
 
   sub(subject: string, queue: string | undefined, sid: string): void {
+    // client.go processSubEx checks permissions first, before the subject's structure.
+    const permissions = this.permissions;
+    if (permissions !== undefined) {
+      if (!permissions.canSubscribe(subject, queue)) {
+        this.send(subscribeViolation(subject, queue));
+        return;
+      }
+      if (!this.denyFilter && permissions.needsDenyFilter(subject)) {
+        this.denyFilter = true;
+        this.host.router.changed(); // no shared run may include this connection unfiltered
+      }
+    }
     if (!hasValidStructure(subject) || (queue !== undefined && !hasValidStructure(queue))) {
       this.sendErr(NATS_ERR.invalidSubject);
       return;
@@ -296,7 +322,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   // RouteTarget: deliveries from the router.
 
   deliver(subscription: RoutedSubscription, message: RoutedMessage): boolean {
-    if (!this.accepting) return false;
+    if (!this.accepting || this.filters(message.subject)) return false;
     const sub = subscription as NatsSubscription;
     this.output.appendDelivery(
       message.subjectBytes,
@@ -309,6 +335,11 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
     return true;
+  }
+
+  /** RouteTarget: true when its deny filter keeps messages on `subject` from it. */
+  filters(subject: string): boolean {
+    return this.denyFilter && (this.permissions as UserPermissions).deliveryDenied(subject);
   }
 
   /** RouteTarget: false once it takes nothing more (failed, or cut out of the hub). */
@@ -410,4 +441,19 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     this.output.append(bytes);
     this.host.router.markPending(this);
   }
+}
+
+/** client.go pubPermissionViolation (Go's %q quoting; subjects are printable ASCII). */
+function publishViolation(subject: string): Uint8Array {
+  return encoder.encode(
+    `-ERR 'Permissions Violation for Publish to ${JSON.stringify(subject)}'\r\n`,
+  );
+}
+
+/** client.go subPermissionViolation: the queue is named for a queue subscription. */
+function subscribeViolation(subject: string, queue: string | undefined): Uint8Array {
+  const using = queue === undefined ? "" : ` using queue ${JSON.stringify(queue)}`;
+  return encoder.encode(
+    `-ERR 'Permissions Violation for Subscription to ${JSON.stringify(subject)}${using}'\r\n`,
+  );
 }

@@ -13,6 +13,7 @@ import { NATS_ERR } from "../protocol/nats-errors.ts";
 import type { Hub } from "./hub.ts";
 import { NatsAuth } from "./nats-auth.ts";
 import { NatsConnection, type NatsHost, type NatsSubscription } from "./nats-connection.ts";
+import { loadUsersFile } from "./nats-users.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PortHost } from "./port-handlers.ts";
 import { StreamBridge } from "./stream-bridge.ts";
@@ -50,7 +51,14 @@ export class NatsPort implements NatsHost {
     const { config } = host;
     // No backlog anywhere means no bytes of the router's shared buffer are kept by anyone.
     this.router = new SubjectRouter<NatsSubscription>(() => host.hub.pendingBytes === 0);
-    this.auth = new NatsAuth({ token: config.token, user: config.user, pass: config.pass });
+    this.auth = new NatsAuth({
+      token: config.token,
+      user: config.user,
+      pass: config.pass,
+      users:
+        config.users ??
+        (config.usersFile === undefined ? undefined : loadUsersFile(config.usersFile)),
+    });
     // nats.js parses `version` as x.y.z; proto 1 is what nats-server 2.9 announces.
     this.info = {
       server_id: `BUNRELAY${randomNodeId().toUpperCase()}`,
@@ -94,6 +102,31 @@ export class NatsPort implements NatsHost {
     const tls = this.host.access.tls;
     if (tls === undefined) return {};
     return { tls_required: true, ...(tls.mutual ? { tls_verify: true } : {}) };
+  }
+
+  /**
+   * SIGHUP: reads --users-file again. New CONNECTs use the new users at once; connections
+   * already admitted keep the permissions they were admitted with (nothing is re-checked). A
+   * file that cannot be used keeps the old users. Reported as a `reload` event (the file's
+   * error line, never a password). Returns true when the new users are in force; false, and
+   * no event, without --users-file.
+   */
+  reloadUsers(): boolean {
+    const path = this.host.config.usersFile;
+    if (path === undefined) return false;
+    try {
+      const users = loadUsersFile(path);
+      this.auth.setUsers(users);
+      this.host.emit({
+        type: "reload",
+        ok: true,
+        detail: `--users-file ${path}: ${users.length} users`,
+      });
+      return true;
+    } catch (error) {
+      this.host.emit({ type: "reload", ok: false, detail: (error as Error).message });
+      return false;
+    }
   }
 
   /** The bound port, once known (INFO's `port`). */

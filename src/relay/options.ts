@@ -3,6 +3,7 @@
  * (src/cli/config.ts) maps flags and environment variables onto them, so the dependency
  * points inward: nothing under src/relay imports from src/cli.
  */
+import type { NatsUser } from "./nats-users.ts";
 
 /**
  * What the relay does when a subscriber falls behind:
@@ -114,6 +115,10 @@ export interface NatsLimits {
   /** user/password: both or neither. A password (or a token) like `$2a$11$…` is a bcrypt hash. */
   user: string | undefined;
   pass: string | undefined;
+  /** --users-file: users with permissions (nats-users.ts), read again on SIGHUP. */
+  usersFile: string | undefined;
+  /** The users read from `usersFile` (at start; a reload reads the file itself). */
+  users: readonly NatsUser[] | undefined;
 }
 
 /** nats-server's defaults (server/const.go). */
@@ -126,6 +131,8 @@ export const DEFAULT_NATS_LIMITS: Readonly<NatsLimits> = {
   maxSubscriptions: 0,
   user: undefined,
   pass: undefined,
+  usersFile: undefined,
+  users: undefined,
 };
 
 /**

@@ -44,6 +44,11 @@ export interface RouteTarget {
   deliverShared(bytes: Uint8Array, start: number, end: number, messages: number): boolean;
   /** False once it takes nothing more (closing, cut): a shared run does not include it. */
   readonly accepting: boolean;
+  /**
+   * True when it would drop a message on `subject` (its user's subscribe-deny filter,
+   * nats-permissions.ts): `deliver` refuses it, and no shared run includes it.
+   */
+  filters(subject: string): boolean;
   /** Writes what `deliver` queued since the last flush (one write). */
   flushOutbound(): void;
   /** Set by the router while the target waits in its flush list. */
@@ -245,7 +250,7 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     for (const subscription of plain) {
       const target = subscription.target;
       if (subscription.sid !== first.sid || subscription.max !== 0) return false;
-      if (target === skip || !target.accepting) return false;
+      if (target === skip || !target.accepting || target.filters(message.subject)) return false;
     }
     const run: SharedRun<S> = {
       result,

@@ -28,6 +28,15 @@ export function natsServerConfig(options: NatsServerOptions): string {
   if (options.user !== undefined) auth.push(`user: ${quoted(options.user)}`);
   if (options.pass !== undefined) auth.push(`password: ${quoted(options.pass)}`);
   if (options.authTimeout !== undefined) auth.push(`timeout: ${options.authTimeout}`);
+  if (options.users !== undefined) {
+    // JSON values are nats-server config values too.
+    const users = options.users.map(({ user, pass, permissions }) => ({
+      user,
+      password: pass,
+      ...(permissions ? { permissions } : {}),
+    }));
+    auth.push(`users: ${JSON.stringify(users)}`);
+  }
   if (auth.length > 0) lines.push(`authorization {\n  ${auth.join("\n  ")}\n}`);
   return `${lines.join("\n")}\n`;
 }

@@ -14,6 +14,7 @@ import { afterEach, describe } from "bun:test";
 import { RawNatsClient } from "./raw-client.ts";
 import { rawErrorCases } from "./raw-error-cases.ts";
 import { rawMessageCases } from "./raw-message-cases.ts";
+import { rawPermissionCases } from "./raw-permission-cases.ts";
 import { rawSessionCases } from "./raw-session-cases.ts";
 import { sharedServers } from "./suite-support.ts";
 import type { NatsServerOptions, NatsTarget } from "./target.ts";
@@ -61,5 +62,6 @@ export function runRawProtocolSuite(target: NatsTarget): void {
     rawMessageCases(context);
     rawErrorCases(context);
     rawSessionCases(context);
+    rawPermissionCases(context);
   });
 }

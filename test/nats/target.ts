@@ -28,8 +28,26 @@ export interface NatsServerOptions {
   authTimeout?: number;
   /** Subscriptions one connection may hold (default unlimited) [max_subscriptions]. */
   maxSubscriptions?: number;
+  /**
+   * Users, each with a password (plain or bcrypt) and optional permissions
+   * [authorization.users]; the relay gets them as a --users-file.
+   */
+  users?: readonly TestUser[];
   /** Listen on this port instead of a free one: how a case restarts a server it stopped. */
   port?: number;
+}
+
+/** `allow`/`deny` subjects of one direction (nats-server's permission map). */
+export interface TestPermissionLists {
+  allow?: string[];
+  deny?: string[];
+}
+
+/** One user of {@link NatsServerOptions.users}. */
+export interface TestUser {
+  user: string;
+  pass: string;
+  permissions?: { publish?: TestPermissionLists; subscribe?: TestPermissionLists };
 }
 
 /** A server the target started, listening on 127.0.0.1. */
