@@ -3,7 +3,7 @@
  * (server/client.go setPermissions, pubAllowedFullCheck, canSubscribe, queueMatches,
  * loadMsgDenyFilter, checkDenySub):
  *
- * - Publish: with an `allow` list (even an empty one), only subjects it matches; then any
+ * - Publish: with a non-empty `allow` list, only subjects it matches; then any
  *   `deny` match refuses. The subject is matched as a literal (`matches`: a published `*` is
  *   an ordinary token). A reply subject is not checked (2.9 checks only reserved prefixes).
  * - Subscribe: with a non-empty `allow`, the subscription's subject must be matched by a rule
@@ -70,9 +70,9 @@ export class UserPermissions {
   private readonly deliveryCache = new Map<string, boolean>();
 
   constructor(permissions: NatsPermissions) {
-    // setPermissions: a publish allow list counts when present (`Allow != nil`), the others
-    // only when non-empty (`len(...) > 0`).
-    this.publishAllow = permissions.publish?.allow;
+    // An empty list is no list: nats-server's config parser leaves an empty `allow` nil
+    // (setPermissions then skips it), so `allow = []` allows everything there too.
+    this.publishAllow = nonEmpty(permissions.publish?.allow);
     this.publishDeny = nonEmpty(permissions.publish?.deny);
     this.subscribeAllow = nonEmpty(permissions.subscribe?.allow);
     this.subscribeDeny = nonEmpty(permissions.subscribe?.deny);

@@ -211,14 +211,23 @@ function findLine(text: string, userIndex: number, key: string[]): number | unde
     start = header;
     end = headers[userIndex + 1] ?? lines.length;
   }
+  // A table written as its own header: `[users.permissions.pub]`.
+  const header = new RegExp(`^\\s*\\[\\s*users\\.${key.map(escapeKey).join("\\.")}\\s*\\]`);
+  const headerAt = lines.slice(start, end).findIndex((line) => header.test(line));
+  if (headerAt >= 0) return start + headerAt + 1;
   if (key[0] === "permissions" && key.length >= 3) {
     const section = new RegExp(`^\\s*\\[\\s*users\\.permissions\\.${key[1]}\\s*\\]`);
     const at = lines.slice(start, end).findIndex((line) => section.test(line));
     if (at < 0) return undefined;
     start += at;
   }
-  const assignment = new RegExp(`^\\s*"?${last.replace(/[^\w-]/g, "\\$&")}"?\\s*=`);
+  const assignment = new RegExp(`^\\s*"?${escapeKey(last)}"?\\s*=`);
   const at = lines.slice(start, end).findIndex((line) => assignment.test(line));
   if (at >= 0) return start + at + 1;
   return userIndex >= 0 ? start + 1 : undefined;
+}
+
+/** `key` as a literal inside a RegExp. */
+function escapeKey(key: string): string {
+  return key.replace(/[^\w-]/g, "\\$&");
 }

@@ -37,6 +37,7 @@ const SERVER: NatsServerOptions = {
       pass: "carolpw",
       permissions: { subscribe: { allow: ["work", "work v1"] } },
     },
+    { user: "dave", pass: "davepw", permissions: { publish: { allow: [] } } },
     { user: "eve", pass: "evepw", permissions: { subscribe: { deny: ["secret.*", "jobs bad"] } } },
   ],
 };
@@ -59,11 +60,11 @@ export function rawPermissionCases(raw: RawContext): void {
     });
 
     test.each([
-      ["alice", "wrong", "a wrong password"],
-      ["mallory", "alicepw", "an unknown user"],
-      ["bob", "wrong", "a wrong password against a bcrypt hash"],
-      ["bob", BOB_HASH, "the bcrypt hash itself as the password"],
-    ])("CONNECT as %s / %s (%s): -ERR 'Authorization Violation', then FIN", async (user, pass) => {
+      ["a wrong password", "alice", "wrong"],
+      ["an unknown user", "mallory", "alicepw"],
+      ["a wrong password against a bcrypt hash", "bob", "wrong"],
+      ["the bcrypt hash itself as the password", "bob", BOB_HASH],
+    ])("CONNECT with %s: -ERR 'Authorization Violation', then FIN", async (_case, user, pass) => {
       const client = await as(user, pass);
       await client.expect(VIOLATION);
       await client.expectClosed();
@@ -95,6 +96,14 @@ export function rawPermissionCases(raw: RawContext): void {
       await client.expect(pubDenied("orders.eu.internal"));
       await client.expectOpen();
       await receiver.expect("MSG orders.eu.public 1 3\r\nyes\r\n");
+    });
+
+    test("an empty publish allow list is no list: every PUB goes out", async () => {
+      const receiver = await bob();
+      await subscribed(receiver, "any 1");
+      const client = await as("dave", "davepw");
+      client.send("PUB any 2\r\nok\r\n");
+      await receiver.expect("MSG any 1 2\r\nok\r\n");
     });
 
     test("a SUB outside allow or inside deny gets -ERR and no subscription; the connection stays", async () => {
