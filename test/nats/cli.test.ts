@@ -5,42 +5,14 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "@nats-io/transport-node";
-import { ChildLines, relayProcesses } from "../support/child.ts";
+import { relayProcesses } from "../support/child.ts";
+import { runToExit as runProcess, natsOnly as startNatsOnly } from "./nats-process.ts";
 
 setDefaultTimeout(20_000);
 const spawn = relayProcesses();
 
-async function natsOnly(
-  args: string[],
-): Promise<{ port: number; lines: ChildLines; stop(): Promise<number> }> {
-  const child = spawn([
-    "--host",
-    "127.0.0.1",
-    "--pub-port",
-    "off",
-    "--sub-port",
-    "off",
-    "--nats-port",
-    "0",
-    ...args,
-  ]);
-  const lines = new ChildLines(child.stdout);
-  const port = Number((await lines.match(/LISTEN nats-clients on 127\.0\.0\.1:(\d+)/))[1]);
-  return {
-    port,
-    lines,
-    async stop() {
-      child.kill("SIGTERM");
-      return child.exited;
-    },
-  };
-}
-
-async function runToExit(args: string[]): Promise<{ status: number; stderr: string }> {
-  const child = spawn(args);
-  const [status, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  return { status, stderr };
-}
+const natsOnly = (args: string[]) => startNatsOnly(spawn, args);
+const runToExit = (args: string[]) => runProcess(spawn, args);
 
 describe("the relay as a NATS server alone", () => {
   test("--pub-port off --sub-port off --token: only the NATS port listens; the token admits", async () => {

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChildLines, relayProcesses } from "../support/child.ts";
+import { relayProcesses } from "../support/child.ts";
+import { NATS_ONLY, natsOnly, runToExit } from "./nats-process.ts";
 import { RawNatsClient } from "./raw-client.ts";
 import { usersToml } from "./relay-target.ts";
 
@@ -18,27 +19,10 @@ const spawn = relayProcesses();
 const dir = mkdtempSync(join(tmpdir(), "relay-users-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NATS_ONLY = [
-  "--host",
-  "127.0.0.1",
-  "--pub-port",
-  "off",
-  "--sub-port",
-  "off",
-  "--nats-port",
-  "0",
-];
-
 function usersFile(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-async function runToExit(args: string[]): Promise<{ status: number; stderr: string }> {
-  const child = spawn(args);
-  const [status, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  return { status, stderr };
 }
 
 /** A raw client that sent CONNECT as `user` (not verbose) and has its INFO taken. */
@@ -79,7 +63,7 @@ describe("a users file that cannot be used: exit 2, one line naming file, line a
     ],
   ])("%s", async (name, text, message) => {
     const path = usersFile(name, text);
-    const { status, stderr } = await runToExit([...NATS_ONLY, "--users-file", path]);
+    const { status, stderr } = await runToExit(spawn, [...NATS_ONLY, "--users-file", path]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe(`bun-relay: --users-file ${path}${message}`);
     expect(stderr).not.toContain(secret);
@@ -87,15 +71,14 @@ describe("a users file that cannot be used: exit 2, one line naming file, line a
 
   test("not TOML: the file and the parser's reason", async () => {
     const path = usersFile("broken.toml", "[[users]]\nuser = \n");
-    const { status, stderr } = await runToExit([...NATS_ONLY, "--users-file", path]);
+    const { status, stderr } = await runToExit(spawn, [...NATS_ONLY, "--users-file", path]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toStartWith(`bun-relay: --users-file ${path}: not valid TOML (`);
   });
 
   test("a missing file, from RELAY_USERS_FILE", async () => {
     const path = join(dir, "missing.toml");
-    const child = spawn(NATS_ONLY, { RELAY_USERS_FILE: path });
-    const [status, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    const { status, stderr } = await runToExit(spawn, NATS_ONLY, { RELAY_USERS_FILE: path });
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe(
       `bun-relay: --users-file ${path}: cannot read the file (ENOENT)`,
@@ -107,14 +90,19 @@ describe("a users file that cannot be used: exit 2, one line naming file, line a
     [["--token", "t"], "--users-file and --token exclude each other"],
   ])("with %j: %s", async (extra, message) => {
     const path = usersFile("ok.toml", usersToml([{ user: "a", pass: "b" }]));
-    const { status, stderr } = await runToExit([...NATS_ONLY, "--users-file", path, ...extra]);
+    const { status, stderr } = await runToExit(spawn, [
+      ...NATS_ONLY,
+      "--users-file",
+      path,
+      ...extra,
+    ]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe(`bun-relay: ${message}`);
   });
 
   test("with the line ports open", async () => {
     const path = usersFile("ok2.toml", usersToml([{ user: "a", pass: "b" }]));
-    const { status, stderr } = await runToExit(["--nats-port", "0", "--users-file", path]);
+    const { status, stderr } = await runToExit(spawn, ["--nats-port", "0", "--users-file", path]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe(
       "bun-relay: --users-file protects only the NATS port: set --pub-port and --sub-port off (line and frame clients cannot present a user)",
@@ -128,9 +116,7 @@ describe("SIGHUP re-reads the users file", () => {
       "hup.toml",
       usersToml([{ user: "alice", pass: "pw1", permissions: { publish: { allow: ["a"] } } }]),
     );
-    const child = spawn([...NATS_ONLY, "--users-file", path]);
-    const lines = new ChildLines(child.stdout);
-    const port = Number((await lines.match(/LISTEN nats-clients on 127\.0\.0\.1:(\d+)/))[1]);
+    const { port, lines, signal, stop } = await natsOnly(spawn, ["--users-file", path]);
     const live = await connectAs(port, "alice", "pw1");
     await live.expectOpen();
 
@@ -138,7 +124,7 @@ describe("SIGHUP re-reads the users file", () => {
       path,
       usersToml([{ user: "alice", pass: "pw2", permissions: { publish: { allow: ["b"] } } }]),
     );
-    child.kill("SIGHUP");
+    signal("SIGHUP");
     await lines.waitFor(/RELOAD --users-file .*: 1 users/);
 
     const old = await connectAs(port, "alice", "pw1");
@@ -153,14 +139,13 @@ describe("SIGHUP re-reads the users file", () => {
     await live.expectOpen();
 
     writeFileSync(path, `[[users]]\nuser = "alice"\npassword = "pw3"\nrights = 1\n`);
-    child.kill("SIGHUP");
+    signal("SIGHUP");
     expect(await lines.waitFor(/RELOAD failed: --users-file/)).toContain(
       `RELOAD failed: --users-file ${path}:4: users[0].rights: unknown key (user, password, permissions); keeping the previous configuration`,
     );
     const still = await connectAs(port, "alice", "pw2");
     await still.expectOpen();
     for (const client of [live, fresh, still]) client.close();
-    child.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
+    expect(await stop()).toBe(0);
   });
 });
