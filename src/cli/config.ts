@@ -323,14 +323,14 @@ export function parseCommandLine(
   }
   resolveFraming(config, parsed.given);
   checkNatsCredentials(config);
-  if (!isValidLiteralSubject(config.subject)) {
+  if (!isValidSubject(config.subject) || !isValidLiteralSubject(config.subject)) {
     throw badArgument(
-      `--subject '${config.subject}' is not a literal NATS subject (tokens separated by '.', no wildcard)`,
+      `--subject '${config.subject}' is not a literal NATS subject (non-empty tokens separated by '.', no whitespace, no wildcard)`,
     );
   }
   if (config.subSubject !== undefined && !isValidSubject(config.subSubject)) {
     throw badArgument(
-      `--sub-subject '${config.subSubject}' is not a NATS subject ('>' only as the last token)`,
+      `--sub-subject '${config.subSubject}' is not a NATS subject (non-empty tokens separated by '.', no whitespace, '>' only as the last token)`,
     );
   }
   const netProblem = checkNetOptions(config);

@@ -31,7 +31,6 @@ export const FRAME_ID_HEADER = "Bun-Relay-Frame-Id";
 
 const encoder = new TextEncoder();
 const NEWLINE = 10;
-const CARRIAGE_RETURN = 13;
 /** `NATS/1.0\r\nBun-Relay-Frame-Id: ` and the `\r\n\r\n` after the ID. */
 const HEADER_HEAD = encoder.encode(`NATS/1.0\r\n${FRAME_ID_HEADER}: `);
 const HEADER_TAIL = encoder.encode("\r\n\r\n");
@@ -90,9 +89,12 @@ export class StreamBridge {
     return this.router.hasInterest(this.subject);
   }
 
-  /** A line publisher's message `bytes[start, end)` (its `\n` excluded) to NATS. */
+  /**
+   * A line publisher's message `bytes[start, end)` to NATS: the line splitter already took
+   * its `\n`, and the `\r` of a `\r\n`, off (so a line subscriber and a NATS subscriber get
+   * the same content).
+   */
   fromLine(bytes: Uint8Array, start: number, end: number): void {
-    if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
     if (this.tooLarge(end - start)) return;
     const message = this.message;
     message.headerSize = -1;

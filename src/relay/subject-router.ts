@@ -9,7 +9,7 @@
  */
 import { msgHeadLength, writeMsgHead } from "../protocol/nats-encoder.ts";
 import { copyRange } from "../util/copy-range.ts";
-import { pickMember, QueueCursors } from "./queue-pick.ts";
+import { pickMember } from "./queue-pick.ts";
 import { type MatchResult, SubscriptionIndex } from "./subscription-index.ts";
 
 const CR = 13;
@@ -100,7 +100,13 @@ const SHARED_BUFFER_BYTES = 1024 * 1024;
 
 export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   readonly index = new SubscriptionIndex<S>();
-  private readonly cursors = new QueueCursors();
+  /**
+   * Round-robin position per queue group, keyed by the group's member list as the index
+   * returns it: one name used on several subjects (a service's `q` everywhere) is one group
+   * per subject, each with its own turn. A changed group is a new list: it starts at a random
+   * member (queue-pick.ts says why).
+   */
+  private readonly cursors = new WeakMap<readonly S[], number>();
   private pending: RouteTarget[] = [];
   /** Shared runs are encoded here, forward only: a region handed out is never rewritten. */
   private shared = new Uint8Array(SHARED_BUFFER_BYTES);
@@ -176,8 +182,8 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     const queues = result.queues;
     for (let g = 0; g < queues.length; g++) {
       const group = queues[g] as readonly S[];
-      const name = result.queueNames[g] as string;
-      const first = this.cursors.next(name);
+      const first = this.cursors.get(group) ?? Math.floor(Math.random() * group.length);
+      this.cursors.set(group, (first + 1) & 0x7fffffff);
       // One member per group: the next in turn that takes it (nats-server moves on too).
       for (let k = 0; k < group.length; k++) {
         const member = pickMember(group, first + k);

@@ -68,11 +68,15 @@ describe("combinations that are refused at start (exit 2, one line)", () => {
     ],
     [
       ["--subject", "a.*"],
-      "--subject 'a.*' is not a literal NATS subject (tokens separated by '.', no wildcard)",
+      "--subject 'a.*' is not a literal NATS subject (non-empty tokens separated by '.', no whitespace, no wildcard)",
+    ],
+    [
+      ["--subject", "a b"],
+      "--subject 'a b' is not a literal NATS subject (non-empty tokens separated by '.', no whitespace, no wildcard)",
     ],
     [
       ["--sub-subject", "a.>.b"],
-      "--sub-subject 'a.>.b' is not a NATS subject ('>' only as the last token)",
+      "--sub-subject 'a.>.b' is not a NATS subject (non-empty tokens separated by '.', no whitespace, '>' only as the last token)",
     ],
   ])("%j", async (args, message) => {
     const { status, stderr } = await runToExit(args);
