@@ -82,7 +82,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_HOST",
     kind: "string",
     valueName: "ADDR",
-    help: "address both ports listen on",
+    help: "address every port listens on (publisher, subscriber, NATS)",
     showDefault: (c) => c.host,
   },
   {
@@ -171,7 +171,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_MAX_CONNS",
     kind: "string",
     valueName: "N",
-    help: "most connections at once (publishers + subscribers); more are closed at once (0: no limit)",
+    help: "most connections at once (publishers + subscribers + NATS clients); more are closed at once (0: no limit)",
     parse: nonNegative(parseCount),
     showDefault: (c) => String(c.maxConns),
   },
@@ -191,7 +191,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_SHUTDOWN_TIMEOUT",
     kind: "string",
     valueName: "SECS",
-    help: "on SIGINT/SIGTERM, how long to flush queued data before closing",
+    help: "on SIGINT/SIGTERM, how long to flush queued data before closing (then up to 2 s more for clients to read it and close; 0: no wait)",
     parse: nonNegative(parseSeconds),
     showDefault: (c) => String(c.shutdownTimeout),
   },
@@ -202,7 +202,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_REUSE_PORT",
     kind: "boolean",
     help:
-      "SO_REUSEPORT on both ports and --metrics-port: several relay processes on one host share " +
+      "SO_REUSEPORT on every port and --metrics-port: several relay processes on one host share " +
       "them and the kernel spreads connections; with --cluster they act as one relay",
     parse: parseBoolean,
     showDefault: (c) => String(c.reusePort),
@@ -226,7 +226,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     parse: oneOf(LOG_FORMATS),
     showDefault: (c) => c.logFormat,
   },
-  ...netOptionRows<RelayConfig>("RELAY_", "both ports"),
+  ...netOptionRows<RelayConfig>("RELAY_", "every port"),
   {
     key: "metricsPort",
     flag: "metrics-port",

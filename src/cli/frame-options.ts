@@ -71,7 +71,7 @@ export const FRAME_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     valueName: "TOKEN",
     help:
       "frame clients must first send Conn(ID, TOKEN), NATS clients auth_token in CONNECT " +
-      "(constant-time check, or bcrypt for a $2a$ hash; a wrong one is closed); every open " +
+      "(constant-time check, or bcrypt for a $2a$/$2b$/$2x$/$2y$ hash; a wrong one is closed); every open " +
       "publisher/subscriber port must be frame. Prefer --token-file: a flag shows in ps",
     showDefault: () => "none",
   },

@@ -339,7 +339,7 @@ export function createMetricsRegistry(
   scrapedCounter(
     registry,
     "messages_not_lines_total",
-    "Messages of frame publishers not given to line subscribers because the payload holds a newline.",
+    "Messages of frame publishers or NATS clients not given to line subscribers because the payload holds a newline.",
     () => counters.messagesNotLines,
   );
   scrapedCounter(

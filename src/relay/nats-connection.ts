@@ -14,7 +14,12 @@ import type { Socket } from "bun";
 import { CloseReason } from "../errors.ts";
 import type { NatsClientHandler, NatsPub } from "../protocol/nats-client-ops.ts";
 import { encodeInfo, NATS_OK, NATS_PING, NATS_PONG } from "../protocol/nats-encoder.ts";
-import { NATS_ERR, type NatsErr, type NatsProtocolError } from "../protocol/nats-errors.ts";
+import {
+  NATS_ERR,
+  type NatsErr,
+  NatsErrorCode,
+  type NatsProtocolError,
+} from "../protocol/nats-errors.ts";
 import { NatsParser } from "../protocol/nats-parser.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
@@ -316,7 +321,11 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   }
 
   error(error: NatsProtocolError): void {
-    this.fail(error.err, CloseReason.ProtocolError, `${error.code}: ${error.reason}`);
+    // An operation before the CONNECT that credentials require is an authorization failure.
+    const unauthorized = error.code === NatsErrorCode.AuthorizationViolation;
+    if (unauthorized) this.host.hub.counters.authFailures++;
+    const reason = unauthorized ? CloseReason.AuthFailed : CloseReason.ProtocolError;
+    this.fail(error.err, reason, `${error.code}: ${error.reason}`);
   }
 
   // RouteTarget: deliveries from the router.

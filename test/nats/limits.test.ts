@@ -21,7 +21,7 @@ describe("NATS clients and the relay's limits", () => {
     await first.expectOpen();
   });
 
-  test("NATS clients are counted as nats clients, their failed CONNECTs as auth failures", async () => {
+  test("NATS clients are counted as nats clients; a wrong CONNECT or an operation before it is an auth failure", async () => {
     const r = start({ natsPort: 0, pubPort: undefined, subPort: undefined, token: "t" });
     const good = await RawNatsClient.connect(r.relay.natsPort as number);
     await good.info();
@@ -32,8 +32,13 @@ describe("NATS clients and the relay's limits", () => {
     bad.send('CONNECT {"auth_token":"x"}\r\n');
     await bad.expect("-ERR 'Authorization Violation'\r\n");
     await bad.expectClosed();
-    await r.waitFor(closeOf("nats-client", "auth_failed"));
-    expect(r.relay.totals()).toMatchObject({ subscribers: 0, authFailures: 1 });
+    const early = await RawNatsClient.connect(r.relay.natsPort as number);
+    await early.info();
+    early.send("PING\r\n"); // before the CONNECT the token requires
+    await early.expect("-ERR 'Authorization Violation'\r\n");
+    await early.expectClosed();
+    await r.waitForCount(closeOf("nats-client", "auth_failed"), 2);
+    expect(r.relay.totals()).toMatchObject({ subscribers: 0, authFailures: 2 });
     expect(r.relay.subscriberCount).toBe(0);
     expect(r.relay.natsClientCount).toBe(1);
     expect(r.relay.natsSubscriptionCount).toBe(1);
