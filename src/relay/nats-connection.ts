@@ -23,9 +23,11 @@ import {
 import { NatsParser } from "../protocol/nats-parser.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
-import type { Admission, ConnectCredentials, NatsAuth } from "./nats-auth.ts";
+import type { Admission, NatsAuth } from "./nats-auth.ts";
+import { type ConnectOptions, isRefusal, readConnect } from "./nats-connect.ts";
 import { NatsOutbound } from "./nats-outbound.ts";
 import type { UserPermissions } from "./nats-permissions.ts";
+import { NatsSubscription } from "./nats-subscription.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import type {
@@ -37,27 +39,9 @@ import type {
 import { hasValidStructure, isValidLiteralSubject, matches } from "./subjects.ts";
 import { Subscriber } from "./subscriber.ts";
 
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 /** The no-responders status nats-server sends (client.go processInboundClientMsg). */
 const NO_RESPONDERS_HEADERS = encoder.encode("NATS/1.0 503\r\n\r\n");
-
-/** A SUB of this connection. */
-export class NatsSubscription implements RoutedSubscription {
-  readonly sidBytes: Uint8Array;
-  /** UNSUB max: the subscription ends after this many deliveries; 0: no limit. */
-  max = 0;
-  delivered = 0;
-
-  constructor(
-    readonly target: NatsConnection,
-    readonly subject: string,
-    readonly queue: string | undefined,
-    readonly sid: string,
-  ) {
-    this.sidBytes = encoder.encode(sid);
-  }
-}
 
 /** What a NATS connection needs of the relay that owns it. */
 export interface NatsHost {
@@ -175,16 +159,9 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   // NatsClientHandler: called by the parser, in wire order.
 
   connect(json: Uint8Array): void {
-    let options: Record<string, unknown>;
-    try {
-      options = JSON.parse(utf8.decode(json)) as Record<string, unknown>;
-      if (typeof options !== "object" || options === null) throw new Error("not an object");
-    } catch {
-      this.fail(undefined, CloseReason.ProtocolError, "CONNECT is not a JSON object");
-      return;
-    }
-    if (options.protocol !== undefined && options.protocol !== 0 && options.protocol !== 1) {
-      this.fail(NATS_ERR.badClientProtocol, CloseReason.ProtocolError, "invalid client protocol");
+    const options = readConnect(json);
+    if (isRefusal(options)) {
+      this.fail(options.err, CloseReason.ProtocolError, options.detail);
       return;
     }
     const auth = this.host.auth;
@@ -192,7 +169,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       this.connected(options);
       return;
     }
-    const verdict = auth.check(options as ConnectCredentials);
+    const verdict = auth.check(options.credentials);
     if (!(verdict instanceof Promise)) {
       this.authorized(options, verdict);
       return;
@@ -211,7 +188,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     });
   }
 
-  private authorized(options: Record<string, unknown>, admission: Admission | undefined): void {
+  private authorized(options: ConnectOptions, admission: Admission | undefined): void {
     if (admission === undefined) {
       this.host.hub.counters.authFailures++;
       this.fail(
@@ -226,24 +203,16 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   }
 
   /** CONNECT's options, once its credentials passed (or none are needed). */
-  private connected(options: Record<string, unknown>): void {
+  private connected(options: ConnectOptions): void {
     clearTimeout(this.authTimer);
     this.parser.awaitingConnect = false;
-    if (typeof options.verbose === "boolean") this.verbose = options.verbose;
-    if (typeof options.pedantic === "boolean") this.pedantic = options.pedantic;
-    if (typeof options.echo === "boolean") this.echo = options.echo;
-    this.headers = options.headers === true;
+    if (options.verbose !== undefined) this.verbose = options.verbose;
+    if (options.pedantic !== undefined) this.pedantic = options.pedantic;
+    if (options.echo !== undefined) this.echo = options.echo;
+    this.headers = options.headers;
     this.parser.headers = this.headers;
-    this.noResponders = options.no_responders === true;
-    if (typeof options.name === "string") this.name = options.name;
-    if (this.noResponders && !this.headers) {
-      this.fail(
-        NATS_ERR.noRespondersRequiresHeaders,
-        CloseReason.ProtocolError,
-        "no_responders without headers",
-      );
-      return;
-    }
+    this.noResponders = options.noResponders;
+    if (options.name !== undefined) this.name = options.name;
     if (this.verbose) this.send(NATS_OK);
   }
 
