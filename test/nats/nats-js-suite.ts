@@ -3,7 +3,8 @@
  * `@nats-io/transport-node`) must work against the server under test as it does against
  * nats-server 2.9: pub/sub with exact payload bytes, wildcards, queue groups, request/reply
  * and no-responders, headers, unsubscribe with a maximum, flush and drain. Auth, max_payload
- * and reconnect are in nats-js-session-cases.ts.
+ * and reconnect are in nats-js-session-cases.ts; users and permissions in
+ * nats-js-permission-cases.ts.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import {
@@ -16,6 +17,7 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import { uniqueSubject } from "../support/nats-server.ts";
+import { natsJsPermissionCases } from "./nats-js-permission-cases.ts";
 import { natsJsSessionCases } from "./nats-js-session-cases.ts";
 import { sharedServers } from "./suite-support.ts";
 import type { NatsServerOptions, NatsTarget, RunningNats } from "./target.ts";
@@ -262,5 +264,6 @@ export function runNatsJsSuite(target: NatsTarget): void {
     });
 
     natsJsSessionCases(nats);
+    natsJsPermissionCases(nats);
   });
 }
