@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
+import { linePortSubjects, lineUserProblem } from "../relay/line-user.ts";
 import { isBcryptHash } from "../relay/nats-auth.ts";
 import { loadUsersFile } from "../relay/nats-users.ts";
 import {
@@ -333,6 +334,7 @@ export function parseCommandLine(
       `--sub-subject '${config.subSubject}' is not a NATS subject (non-empty tokens separated by '.', no whitespace, '>' only as the last token)`,
     );
   }
+  checkLineUser(config);
   const netProblem = checkNetOptions(config);
   if (netProblem !== undefined) throw badArgument(netProblem);
   if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {
@@ -408,7 +410,14 @@ function checkNatsCredentials(config: RelayConfig): void {
     ].filter((flag) => flag !== undefined);
     if (other.length > 0)
       throw badArgument(`--users-file and ${other.join(" and ")} exclude each other`);
-    requireNatsOnly(config, "--users-file");
+    // --line-user lets line and frame ports act as a user (checkLineUser, once the subjects
+    // are known to be valid).
+    if (config.lineUser === undefined) requireNatsOnly(config, "--users-file");
+    if (config.tlsMapUser && config.tlsClientCa === undefined) {
+      throw badArgument(
+        "--tls-map-user needs --tls-client-ca (only a verified client certificate can name a user)",
+      );
+    }
     try {
       config.users = loadUsersFile(config.usersFile);
     } catch (error) {
@@ -416,9 +425,18 @@ function checkNatsCredentials(config: RelayConfig): void {
     }
     return;
   }
+  if (config.tlsMapUser) throw badArgument("--tls-map-user needs --users-file");
+  if (config.lineUser !== undefined) throw badArgument("--line-user needs --users-file");
   if (config.user === undefined) return;
   if (config.token !== undefined) throw badArgument("--user/--pass and --token exclude each other");
   requireNatsOnly(config, "--user/--pass");
+}
+
+/** --line-user: the user must exist and have the rights the open line/frame ports use. */
+function checkLineUser(config: RelayConfig): void {
+  if (config.lineUser === undefined || config.users === undefined) return;
+  const problem = lineUserProblem(config.users, config.lineUser, linePortSubjects(config));
+  if (problem !== undefined) throw badArgument(problem);
 }
 
 /** Users protect only the NATS port: refuses open line and frame ports beside `what`. */
@@ -428,8 +446,9 @@ function requireNatsOnly(config: RelayConfig, what: string): void {
     config.subPort !== undefined ? "--sub-port" : undefined,
   ].filter((flag) => flag !== undefined);
   if (open.length > 0) {
+    const hint = what === "--users-file" ? ", or name their user with --line-user" : "";
     throw badArgument(
-      `${what} protect${what.includes("/") ? "" : "s"} only the NATS port: set ${open.join(" and ")} off (line and frame clients cannot present a user)`,
+      `${what} protect${what.includes("/") ? "" : "s"} only the NATS port: set ${open.join(" and ")} off${hint} (line and frame clients cannot present a user)`,
     );
   }
 }

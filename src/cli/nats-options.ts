@@ -5,7 +5,7 @@
  * (config.ts), which drives parsing, environment variables and --help.
  */
 import type { RelayConfig } from "./config.ts";
-import { nonNegative, type OptionSpec, positive } from "./option-table.ts";
+import { nonNegative, type OptionSpec, parseBoolean, positive } from "./option-table.ts";
 import { formatSize, parseCount, parsePortOrOff, parseSeconds, parseSize } from "./units.ts";
 
 export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
@@ -122,6 +122,24 @@ export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "FILE",
     help: "NATS: users with publish/subscribe permissions, TOML (docs/nats.md); read again on SIGHUP",
+    showDefault: () => "none",
+  },
+  {
+    key: "tlsMapUser",
+    flag: "tls-map-user",
+    env: "RELAY_TLS_MAP_USER",
+    kind: "boolean",
+    help: "NATS: a client certificate's email/DNS SAN, subject or CN names its user of --users-file (needs --tls-client-ca); no password",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.tlsMapUser),
+  },
+  {
+    key: "lineUser",
+    flag: "line-user",
+    env: "RELAY_LINE_USER",
+    kind: "string",
+    valueName: "NAME",
+    help: "with --users-file: line and frame ports act as this user (--subject needs its publish right, --sub-subject its subscribe right)",
     showDefault: () => "none",
   },
 ];

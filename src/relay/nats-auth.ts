@@ -127,6 +127,18 @@ export class NatsAuth {
     return ADMITTED;
   }
 
+  /**
+   * --tls-map-user: the admission of the first of `names` (nats-cert-user.ts, in nats-server's
+   * order) that is a user of --users-file; undefined when none is (or there is no file).
+   */
+  byCertificate(names: readonly string[]): Admission | undefined {
+    for (const name of names) {
+      const entry = this.users?.get(name);
+      if (entry !== undefined) return entry.admission;
+    }
+    return undefined;
+  }
+
   /** `sent` against `configured`: bcrypt when `configured` is a hash, else constant time. */
   private secretMatches(sent: string, configured: string): boolean | Promise<boolean> {
     if (!BCRYPT.test(configured)) return sameSecret(sent, configured);

@@ -24,6 +24,7 @@ import { NatsParser } from "../protocol/nats-parser.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
 import type { Admission, NatsAuth } from "./nats-auth.ts";
+import { certificateNames } from "./nats-cert-user.ts";
 import { type ConnectOptions, isRefusal, readConnect } from "./nats-connect.ts";
 import { NatsOutbound } from "./nats-outbound.ts";
 import type { UserPermissions } from "./nats-permissions.ts";
@@ -169,6 +170,12 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       this.connected(options);
       return;
     }
+    if (this.host.config.tlsMapUser) {
+      // verify_and_map: the verified certificate decides; CONNECT's user/pass are not used.
+      const names = certificateNames(this.socket.getPeerCertificate() ?? undefined);
+      this.authorized(options, auth.byCertificate(names), "the client certificate names no user");
+      return;
+    }
     const verdict = auth.check(options.credentials);
     if (!(verdict instanceof Promise)) {
       this.authorized(options, verdict);
@@ -188,14 +195,14 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     });
   }
 
-  private authorized(options: ConnectOptions, admission: Admission | undefined): void {
+  private authorized(
+    options: ConnectOptions,
+    admission: Admission | undefined,
+    refusal = "wrong credentials in CONNECT",
+  ): void {
     if (admission === undefined) {
       this.host.hub.counters.authFailures++;
-      this.fail(
-        NATS_ERR.authorizationViolation,
-        CloseReason.AuthFailed,
-        "wrong credentials in CONNECT",
-      );
+      this.fail(NATS_ERR.authorizationViolation, CloseReason.AuthFailed, refusal);
       return;
     }
     this.permissions = admission.permissions;

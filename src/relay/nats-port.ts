@@ -11,6 +11,7 @@ import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
 import { NATS_ERR } from "../protocol/nats-errors.ts";
 import type { Hub } from "./hub.ts";
+import { linePortSubjects, lineUserProblem } from "./line-user.ts";
 import { NatsAuth } from "./nats-auth.ts";
 import { NatsConnection, type NatsHost } from "./nats-connection.ts";
 import type { NatsSubscription } from "./nats-subscription.ts";
@@ -109,7 +110,8 @@ export class NatsPort implements NatsHost {
    * SIGHUP: reads --users-file again. New CONNECTs use the new users at once; connections
    * already admitted keep the permissions they were admitted with (nothing is re-checked). A
    * file that cannot be used keeps the old users. Reported as a `reload` event (the file's
-   * error line, never a password). Returns true when the new users are in force; false, and
+   * error line, never a password). A file in which --line-user is missing or lacks the rights
+   * the line/frame ports use (line-user.ts) is not used either. Returns true when the new users are in force; false, and
    * no event, without --users-file.
    */
   reloadUsers(): boolean {
@@ -117,6 +119,12 @@ export class NatsPort implements NatsHost {
     if (path === undefined) return false;
     try {
       const users = loadUsersFile(path);
+      const { lineUser } = this.host.config;
+      const problem =
+        lineUser === undefined
+          ? undefined
+          : lineUserProblem(users, lineUser, linePortSubjects(this.host.config));
+      if (problem !== undefined) throw new Error(`--users-file ${path}: ${problem}`);
       this.auth.setUsers(users);
       this.host.emit({
         type: "reload",

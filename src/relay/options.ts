@@ -119,6 +119,14 @@ export interface NatsLimits {
   usersFile: string | undefined;
   /** The users read from `usersFile` (at start; a reload reads the file itself). */
   users: readonly NatsUser[] | undefined;
+  /**
+   * --tls-map-user (nats-server's `verify_and_map`): with --users-file and --tls-client-ca, a
+   * NATS client's certificate names its user (nats-cert-user.ts); CONNECT's user/pass are not
+   * used.
+   */
+  tlsMapUser: boolean;
+  /** --line-user: the user of --users-file whose rights line and frame ports act under. */
+  lineUser: string | undefined;
 }
 
 /** nats-server's defaults (server/const.go). */
@@ -133,6 +141,8 @@ export const DEFAULT_NATS_LIMITS: Readonly<NatsLimits> = {
   pass: undefined,
   usersFile: undefined,
   users: undefined,
+  tlsMapUser: false,
+  lineUser: undefined,
 };
 
 /**

@@ -105,7 +105,7 @@ describe("a users file that cannot be used: exit 2, one line naming file, line a
     const { status, stderr } = await runToExit(spawn, ["--nats-port", "0", "--users-file", path]);
     expect(status).toBe(2);
     expect(stderr.split("\n")[0]).toBe(
-      "bun-relay: --users-file protects only the NATS port: set --pub-port and --sub-port off (line and frame clients cannot present a user)",
+      "bun-relay: --users-file protects only the NATS port: set --pub-port and --sub-port off, or name their user with --line-user (line and frame clients cannot present a user)",
     );
   });
 });

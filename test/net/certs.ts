@@ -1,7 +1,8 @@
 /**
  * Test certificates, made with openssl in a temporary directory at the start of a test file
  * (never committed): a CA, a server certificate for localhost / 127.0.0.1 / ::1, a second
- * server certificate (for reloads), client certificates from the CA, from another CA, and an
+ * server certificate (for reloads), client certificates from the CA (one with email and DNS
+ * subjectAltNames), from another CA, and an
  * expired one (`openssl ca -startdate/-enddate`, in the past: no faketime needed). EC P-256
  * keys, so the whole set takes a fraction of a second.
  */
@@ -19,8 +20,12 @@ export interface TestCerts {
   /** A second server certificate (CN=reloaded) from the same CA. */
   server2Cert: string;
   server2Key: string;
+  /** CN=client, no subjectAltName. */
   clientCert: string;
   clientKey: string;
+  /** From the CA: subject O=Acme, CN=san client; SAN DNS:carol.example, email:dave@example.com. */
+  sanClientCert: string;
+  sanClientKey: string;
   otherCaCert: string;
   otherClientCert: string;
   otherClientKey: string;
@@ -89,6 +94,12 @@ export function makeTestCerts(): TestCerts {
   sign(dir, "server2", "ca", "server.ext");
   keyAndCsr(dir, "client", "/CN=client");
   sign(dir, "client", "ca");
+  writeFileSync(
+    join(dir, "san-client.ext"),
+    "subjectAltName=DNS:carol.example,email:dave@example.com\n",
+  );
+  keyAndCsr(dir, "san-client", "/O=Acme/CN=san client");
+  sign(dir, "san-client", "ca", "san-client.ext");
   keyAndCsr(dir, "other-client", "/CN=other client");
   sign(dir, "other-client", "other-ca");
 
@@ -130,6 +141,8 @@ export function makeTestCerts(): TestCerts {
     server2Key: path("server2.key"),
     clientCert: path("client.crt"),
     clientKey: path("client.key"),
+    sanClientCert: path("san-client.crt"),
+    sanClientKey: path("san-client.key"),
     otherCaCert: path("other-ca.crt"),
     otherClientCert: path("other-client.crt"),
     otherClientKey: path("other-client.key"),
