@@ -10,10 +10,8 @@
 import { describe, expect, test } from "bun:test";
 import { errors, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { Inbox, type NatsJsContext } from "./nats-js-suite.ts";
+import { ALICE, BOB_HASH } from "./raw-permission-cases.ts";
 import type { NatsServerOptions, RunningNats } from "./target.ts";
-
-/** A cheap bcrypt hash (cost 4) of bob's password, made once so the options stay equal. */
-const BOB_HASH = Bun.password.hashSync("bobpw", { algorithm: "bcrypt", cost: 4 });
 
 const PASSWORDS: Record<string, string> = {
   alice: "alicepw",
@@ -24,14 +22,7 @@ const PASSWORDS: Record<string, string> = {
 
 const SERVER: NatsServerOptions = {
   users: [
-    {
-      user: "alice",
-      pass: "alicepw",
-      permissions: {
-        publish: { allow: ["orders.>"], deny: ["orders.*.internal"] },
-        subscribe: { allow: ["orders.>", "_INBOX.>"], deny: ["orders.*.internal"] },
-      },
-    },
+    ALICE,
     { user: "bob", pass: BOB_HASH },
     { user: "carol", pass: "carolpw", permissions: { subscribe: { allow: ["work", "work v1"] } } },
     {

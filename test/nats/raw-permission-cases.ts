@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import type { RawNatsClient } from "./raw-client.ts";
 import type { RawContext } from "./raw-protocol-suite.ts";
-import type { NatsServerOptions } from "./target.ts";
+import type { NatsServerOptions, TestUser } from "./target.ts";
 
 const VIOLATION = "-ERR 'Authorization Violation'\r\n";
 const pubDenied = (subject: string) =>
@@ -18,19 +18,22 @@ const subDenied = (subject: string, queue?: string) =>
   `-ERR 'Permissions Violation for Subscription to "${subject}"${queue ? ` using queue "${queue}"` : ""}'\r\n`;
 
 /** A cheap bcrypt hash (cost 4) of bob's password, made once so the options stay equal. */
-const BOB_HASH = Bun.password.hashSync("bobpw", { algorithm: "bcrypt", cost: 4 });
+export const BOB_HASH = Bun.password.hashSync("bobpw", { algorithm: "bcrypt", cost: 4 });
+
+/** issue 21's example user (also in nats-js-permission-cases.ts). */
+export const ALICE: TestUser = {
+  user: "alice",
+  pass: "alicepw",
+  permissions: {
+    publish: { allow: ["orders.>"], deny: ["orders.*.internal"] },
+    subscribe: { allow: ["orders.>", "_INBOX.>"], deny: ["orders.*.internal"] },
+  },
+};
 
 const SERVER: NatsServerOptions = {
   authTimeout: 1,
   users: [
-    {
-      user: "alice",
-      pass: "alicepw",
-      permissions: {
-        publish: { allow: ["orders.>"], deny: ["orders.*.internal"] },
-        subscribe: { allow: ["orders.>", "_INBOX.>"], deny: ["orders.*.internal"] },
-      },
-    },
+    ALICE,
     { user: "bob", pass: BOB_HASH },
     {
       user: "carol",

@@ -83,56 +83,45 @@ async function actsWithin(nc: NatsConnection, allowed: string, denied: string): 
 }
 
 describe("--tls-map-user", () => {
-  test("a certificate's CN names the user: admitted without a password, with that user's rights", async () => {
-    const port = mappingRelay([
-      { user: "client", pass: "unused-password", permissions: only("client.only") },
-    ]);
-    const nc = await connectWith(port, certs.clientCert, certs.clientKey);
+  /** With `users`, the certificate `which` acts as the user that may use `allowed`, not `denied`. */
+  const mapsTo = async (
+    users: TestUser[],
+    which: "client" | "sanClient",
+    allowed: string,
+    denied: string,
+  ) => {
+    const port = mappingRelay(users);
+    const nc = await connectWith(port, certs[`${which}Cert`], certs[`${which}Key`]);
     try {
-      await actsWithin(nc, "client.only", "elsewhere");
+      await actsWithin(nc, allowed, denied);
     } finally {
       await nc.close();
     }
+  };
+  const bySubject: TestUser = {
+    user: "CN=san client,O=Acme",
+    pass: "x",
+    permissions: only("by.subject"),
+  };
+  const byDns: TestUser = { user: "carol.example", pass: "x", permissions: only("by.dns") };
+
+  test("a certificate's CN names the user: admitted without a password, with that user's rights", async () => {
+    const user = { user: "client", pass: "unused-password", permissions: only("client.only") };
+    await mapsTo([user], "client", "client.only", "elsewhere");
   });
 
   test("an email SAN is tried before a DNS SAN, and a DNS SAN before the subject", async () => {
-    const port = mappingRelay([
-      { user: "CN=san client,O=Acme", pass: "x", permissions: only("by.subject") },
-      { user: "carol.example", pass: "x", permissions: only("by.dns") },
-      { user: "dave@example.com", pass: "x", permissions: only("by.email") },
-    ]);
-    const nc = await connectWith(port, certs.sanClientCert, certs.sanClientKey);
-    try {
-      await actsWithin(nc, "by.email", "by.dns");
-    } finally {
-      await nc.close();
-    }
+    const byEmail = { user: "dave@example.com", pass: "x", permissions: only("by.email") };
+    await mapsTo([bySubject, byDns, byEmail], "sanClient", "by.email", "by.dns");
   });
 
   test("the DNS SAN maps when no email SAN names a user", async () => {
-    const port = mappingRelay([
-      { user: "CN=san client,O=Acme", pass: "x", permissions: only("by.subject") },
-      { user: "carol.example", pass: "x", permissions: only("by.dns") },
-    ]);
-    const nc = await connectWith(port, certs.sanClientCert, certs.sanClientKey);
-    try {
-      await actsWithin(nc, "by.dns", "by.subject");
-    } finally {
-      await nc.close();
-    }
+    await mapsTo([bySubject, byDns], "sanClient", "by.dns", "by.subject");
   });
 
-  test("the subject as an RFC 2253 string maps when no SAN names a user", async () => {
-    const port = mappingRelay([
-      { user: "CN=san client,O=Acme", pass: "x", permissions: only("by.subject") },
-      { user: "san client", pass: "x", permissions: only("by.cn") },
-    ]);
-    const nc = await connectWith(port, certs.sanClientCert, certs.sanClientKey);
-    try {
-      await actsWithin(nc, "by.subject", "by.cn");
-    } finally {
-      await nc.close();
-    }
+  test("the subject as an RFC 2253 string maps when no SAN names a user, before the CN", async () => {
+    const byCn = { user: "san client", pass: "x", permissions: only("by.cn") };
+    await mapsTo([bySubject, byCn], "sanClient", "by.subject", "by.cn");
   });
 
   test("a verified certificate that names no user: AuthorizationError", async () => {
