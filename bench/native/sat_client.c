@@ -34,6 +34,11 @@
  * order and result; subscribers walk the frames by their length, check the
  * first whole frame of every read (command, length, ID = seq, the line's
  * fields) and count frames instead of newlines.
+ * --subjects N (with --protocol nats; issue 21): N subscribers, subscriber i
+ * subscribes to its own subject `s.<i>`, and each publisher cycles through
+ * them: every write is whole cycles (`PUB s.0 SIZE`, `PUB s.1 SIZE`, ...), so
+ * each message reaches one subscriber, and subscriber i sees every N-th seq
+ * (the sequence check steps by N).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -59,7 +64,9 @@ static int phase = PH_WARM;
 static const char *pub_host = "127.0.0.1", *sub_host = "127.0.0.1";
 static int pub_port = 7001, sub_port = 7002, npub = 1, nsub = 1, msg_size = 80;
 static int per_write = 0, nthreads = 2, nats = 0, loopback = 0, loop_pub_fd = -1,
-           sub_listen_fd = -1, frames = 0, ack_cmd = 0x82;
+           sub_listen_fd = -1, frames = 0, ack_cmd = 0x82, subjects = 0;
+/* --subjects: where each message of a publisher's batch starts (its PUB line), per_write + 1 entries */
+static size_t *msg_at;
 #define FRAME_HEAD 13 /* totalLength, commandID, ID */
 #define ACK_BYTES 14
 static double duration = 5, warmup = 1, drain_cap = 3;
@@ -92,6 +99,9 @@ typedef struct {
   uint64_t msg_left;
   char ctl[1024];
   size_t ctl_len;
+  /* --protocol nats: this subscription's MSG line, "MSG <subject> 1 SIZE\r\n" (the fast path) */
+  char msg_line[48];
+  size_t msg_line_len;
 } Sub;
 
 static Pub *pubs;
@@ -166,14 +176,19 @@ static void fill(Pub *p) {
   id[id_len++] = ',';
   char *q = p->buf;
   for (int i = 0; i < per_write; i++, q += frame) {
-    char *m = q + head_len; /* padding and newline were written once, at setup */
+    size_t at = head_len; /* where the message starts, after its PUB line */
+    if (subjects) { /* PUB lines differ in length: each message's place was computed at setup */
+      q = p->buf + msg_at[i];
+      at = msg_at[i + 1] - msg_at[i] - (size_t)msg_size - 2;
+    }
+    char *m = q + at; /* padding and newline were written once, at setup */
     size_t d = p->seq_len; /* ++seq in decimal: no division per message */
     while (d > 0 && p->seq_txt[d - 1] == '9') p->seq_txt[--d] = '0';
     if (d > 0) p->seq_txt[d - 1]++;
     else { memmove(p->seq_txt + 1, p->seq_txt, p->seq_len++); p->seq_txt[0] = '1'; }
     p->seq++;
-    size_t at = id_len + p->seq_len + 1 + stamp_len;
-    if (at > (size_t)msg_size - 1) { fprintf(stderr, "msg-size too small\n"); exit(2); }
+    size_t fields = id_len + p->seq_len + 1 + stamp_len;
+    if (fields > (size_t)msg_size - 1) { fprintf(stderr, "msg-size too small\n"); exit(2); }
     memcpy(m, id, id_len);
     memcpy(m + id_len, p->seq_txt, p->seq_len);
     m[id_len + p->seq_len] = ',';
@@ -183,7 +198,7 @@ static void fill(Pub *p) {
       id_increment(p->id_txt);
     }
   }
-  p->len = frame * per_write;
+  p->len = subjects ? msg_at[per_write] : frame * per_write;
   p->off = 0;
 }
 
@@ -236,7 +251,8 @@ static void sample(Sub *s, const char *line, const char *nl, uint64_t index) {
   if (!ok || id >= (uint64_t)npub) { malformed++; return; }
   uint64_t last = s->last_seq[id];
   if (npub == 1 && last != 0) {
-    uint64_t expect = s->sample_seq + (index - s->sample_line);
+    /* with --subjects a subscriber gets every N-th message of the publisher */
+    uint64_t expect = s->sample_seq + (index - s->sample_line) * (uint64_t)(subjects ? subjects : 1);
     if (seq > expect) lost_gaps += seq - expect;
     else if (seq < expect) duplicated += expect - seq;
   } else if (last != 0 && seq <= last) {
@@ -345,9 +361,6 @@ static void sub_read_frames(Sub *s, const char *buf, ssize_t n) {
   __atomic_store_n(&s->lines, before + count, __ATOMIC_RELEASE);
 }
 
-/* --protocol nats: our subscription's MSG line, "MSG b 1 SIZE\r\n" (the fast path). */
-static char msg_line[32];
-static size_t msg_line_len;
 static int err_printed;
 
 /* Appends part of a control line that continues in the next read (kept up to ctl's size). */
@@ -394,8 +407,9 @@ static void sub_read_nats(Sub *s, const char *buf, ssize_t n) {
       if (s->msg_left == 0) count++;
       continue;
     }
-    if (s->ctl_len == 0 && (size_t)(end - p) >= msg_line_len && !memcmp(p, msg_line, msg_line_len)) {
-      const char *payload = p + msg_line_len;
+    if (s->ctl_len == 0 && (size_t)(end - p) >= s->msg_line_len &&
+        !memcmp(p, s->msg_line, s->msg_line_len)) {
+      const char *payload = p + s->msg_line_len;
       if (end - payload < msg_size + 2) { /* continues in the next read */
         s->msg_left = (uint64_t)(msg_size + 2) - (uint64_t)(end - payload);
         break;
@@ -543,16 +557,17 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--loopback")) loopback = 1;
     else if (!strcmp(a, "--framing") && i + 1 < argc) frames = !strcmp(argv[++i], "frame");
     else if (!strcmp(a, "--ack-cmd") && i + 1 < argc) ack_cmd = (int)strtol(argv[++i], NULL, 0);
+    else if (!strcmp(a, "--subjects")) subjects = (int)arg_num(argc, argv, &i);
     else { fprintf(stderr, "unknown flag %s\n", a); return 2; }
   }
   if (npub < 1 || nsub < 1 || npub + nsub > MAX_FDS || msg_size < 40 || duration <= 0 ||
-      (nthreads != 1 && nthreads != 2) || (frames && (nats || loopback))) {
+      (nthreads != 1 && nthreads != 2) || (frames && (nats || loopback)) || subjects < 0 ||
+      (subjects > 0 && (!nats || loopback || nsub != subjects))) {
     fprintf(stderr, "bad flags\n");
     return 2;
   }
   if (nats) {
     head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size);
-    msg_line_len = (size_t)sprintf(msg_line, "MSG b 1 %d\r\n", msg_size);
     sub_port = pub_port;
   }
   if (frames) { /* totalLength and Submit; the 8 ID bytes are written per message */
@@ -564,6 +579,17 @@ int main(int argc, char **argv) {
   }
   size_t frame = head_len + msg_size + (nats ? 2 : 0);
   if (per_write <= 0) per_write = (int)(65536 / frame) > 0 ? (int)(65536 / frame) : 1;
+  if (subjects) { /* whole cycles per write: the smallest number of them near 64 KiB, at least one */
+    int cycles = (int)(65536 / (frame * (size_t)subjects));
+    per_write = subjects * (cycles > 0 ? cycles : 1);
+    msg_at = malloc(sizeof *msg_at * (size_t)(per_write + 1));
+    msg_at[0] = 0;
+    for (int k = 0; k < per_write; k++) {
+      char h[32];
+      msg_at[k + 1] = msg_at[k] + (size_t)sprintf(h, "PUB s.%d %d\r\n", k % subjects, msg_size) +
+                      (size_t)msg_size + 2;
+    }
+  }
 
   if (loopback) { /* no relay: one publisher's stream straight into one subscriber */
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -589,8 +615,13 @@ int main(int argc, char **argv) {
     s->open = 1;
     s->last_seq = calloc(npub, sizeof(uint64_t));
     if (nats) {
-      const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB b 1\r\nPING\r\n";
-      if (write(s->fd, hello, strlen(hello)) < 0) die("nats sub");
+      char subject[16], hello[128];
+      if (subjects) sprintf(subject, "s.%d", i);
+      else strcpy(subject, "b");
+      s->msg_line_len = (size_t)sprintf(s->msg_line, "MSG %s 1 %d\r\n", subject, msg_size);
+      int len = sprintf(hello, "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB %s 1\r\nPING\r\n",
+                        subject);
+      if (write(s->fd, hello, (size_t)len) != len) die("nats sub");
       read_until(s->fd, "PONG\r\n");
     }
     set_nonblock(s->fd);
@@ -610,9 +641,10 @@ int main(int argc, char **argv) {
       if (write(p->fd, hello, strlen(hello)) < 0) die("nats pub");
     }
     set_nonblock(p->fd);
-    p->buf = malloc(frame * per_write);
+    p->buf = malloc(subjects ? msg_at[per_write] : frame * per_write);
     for (int k = 0; k < per_write; k++) {
-      char *q = p->buf + k * frame;
+      char *q = p->buf + (subjects ? msg_at[k] : k * frame);
+      if (subjects) head_len = (size_t)sprintf(head, "PUB s.%d %d\r\n", k % subjects, msg_size);
       memcpy(q, head, head_len);
       memset(q + head_len, 'x', msg_size - 1);
       q[head_len + msg_size - 1] = '\n';
@@ -645,7 +677,9 @@ int main(int argc, char **argv) {
     usleep(1000);
   }
   double d0 = now_s();
-  uint64_t sent_total = total_sent(), expected = sent_total * nsub;
+  /* --subjects: each message has one subscriber */
+  uint64_t fanout = subjects ? 1 : (uint64_t)nsub;
+  uint64_t sent_total = total_sent(), expected = sent_total * fanout;
   while ((total_received() < expected || (frames && total_acks() < sent_total)) &&
          now_s() < d0 + drain_cap)
     usleep(1000);
@@ -668,10 +702,10 @@ int main(int argc, char **argv) {
          "\"sequenceGaps\":%llu,\"reordered\":%llu,\"malformed\":%llu,\"sampled\":%llu,"
          "\"disconnected\":%llu,\"drainSec\":%.3f,\"runSec\":%.3f,\"complete\":%s,"
          "\"framing\":\"%s\",\"acks\":%llu,\"acksTotal\":%llu,\"badAcks\":%llu,"
-         "\"unacked\":%llu}\n",
+         "\"unacked\":%llu,\"subjects\":%d}\n",
          nthreads, nats ? "nats" : "line", npub, nsub, msg_size, per_write, win,
          (unsigned long long)(sent1 - sent0), (unsigned long long)(recv1 - recv0),
-         (sent1 - sent0) / win, (recv1 - recv0) / win, (unsigned long long)((sent1 - sent0) * nsub),
+         (sent1 - sent0) / win, (recv1 - recv0) / win, (unsigned long long)((sent1 - sent0) * fanout),
          (unsigned long long)sent_total, (unsigned long long)recv_total,
          (unsigned long long)expected, (unsigned long long)lost,
          (unsigned long long)(extra + duplicated), (unsigned long long)lost_gaps,
@@ -680,6 +714,7 @@ int main(int argc, char **argv) {
          recv_total == expected ? "true" : "false", frames ? "frame" : "line",
          (unsigned long long)(acks1 - acks0), (unsigned long long)acks_total,
          (unsigned long long)bad_acks,
-         (unsigned long long)(frames && sent_total > acks_total ? sent_total - acks_total : 0));
+         (unsigned long long)(frames && sent_total > acks_total ? sent_total - acks_total : 0),
+         subjects);
   return 0;
 }
