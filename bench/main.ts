@@ -34,6 +34,10 @@ async function main(): Promise<number> {
     return 0;
   }
   for (const note of options.notes) say(`bench: ${note}`);
+  if (options.subjects > 0) {
+    say("bench: --subjects is the native client's (bun run bench/native/main.ts)");
+    return 2;
+  }
 
   const threads = planThreads(
     options.pubs,

@@ -101,9 +101,10 @@ export interface Scenario {
   note?: string;
   /**
    * The client: `bench` (bench/main.ts, or bench/native/main.ts with --client native), or
-   * `frame-load` (bench/native/frame-load.ts: the native submit/ack load client, issue 12).
+   * `frame-load` (bench/native/frame-load.ts: the native submit/ack load client, issue 12),
+   * or `native` (bench/native/main.ts whatever --client says: flags only it has, issue 21).
    */
-  runner?: "bench" | "frame-load";
+  runner?: "bench" | "frame-load" | "native";
 }
 
 const SAT_80 = ["--rate", "0", "--msg-size", "80", "--sample", "1000"];
@@ -352,6 +353,23 @@ function natsFanOut(target: string, pubs: number, subs: number): Scenario {
 
 const ISSUE_20: readonly Scenario[] = [natsFanOut("a", 1, 3), natsFanOut("b", 4, 16)];
 
+/** Issue 21: single-node benches of the NATS port against nats-server, same client. */
+const ISSUE_21: readonly Scenario[] = [
+  {
+    issue: 21,
+    target: "a",
+    name: "NATS 1,000 subjects, 1 sub each",
+    runner: "native",
+    args: ["--pub", "1", "--subjects", "1000", "--rate", "0", "--msg-size", "80"],
+    contenders: [OURS_NATS, NATS],
+    goal: { kind: "vs-nats", subject: "ours-nats", min: 1.5 },
+    note:
+      "sat_client --subjects 1000: subscriber i (its own connection) on subject s.<i>, one publisher " +
+      "cycling PUB s.0 .. s.999 in whole cycles per write, 80 B; each message has one receiver. " +
+      ISSUE_20_NOTE.split("; both")[0],
+  },
+];
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     issue: 4,
@@ -434,6 +452,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...ISSUE_11,
   ...ISSUE_12,
   ...ISSUE_20,
+  ...ISSUE_21,
 ];
 
 /**
@@ -442,12 +461,14 @@ export const SCENARIOS: readonly Scenario[] = [
  */
 export function runsOnNativeClient(scenario: Scenario): boolean {
   if (scenario.runner === "frame-load") return false; // native already, and not the bench's client
+  if (scenario.runner === "native") return true;
   return scenario.contenders.every((c) => nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]));
 }
 
 /** Where a scenario's runs start: bench/main.ts, the native saturation client, or frame_load. */
 export function runnerScript(scenario: Scenario, nativeClient: boolean): string {
   if (scenario.runner === "frame-load") return "bench/native/frame-load.ts";
+  if (scenario.runner === "native") return "bench/native/main.ts";
   return nativeClient && runsOnNativeClient(scenario) ? "bench/native/main.ts" : "bench/main.ts";
 }
 

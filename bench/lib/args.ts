@@ -55,6 +55,12 @@ export interface BenchOptions {
   slowReader: number | undefined;
   /** Extra subscribers that read normally but stop reading for 100 ms every second. */
   pausing: number;
+  /**
+   * Issue 21, NATS with the native client only: 0 = every subscriber on subject `b`; N = N
+   * subscribers (--sub is N), subscriber i on its own subject `s.<i>`, publishers cycling
+   * through them, so each message has one receiver.
+   */
+  subjects: number;
   help: boolean;
   /** Notes for stderr (e.g. a clamped value), never errors. */
   notes: string[];
@@ -113,6 +119,9 @@ Ours:
                       (decimal), 1m or 1mib (binary), 64k, 64kb
   --pausing N         N more subscribers that read normally but stop reading
                       for 100 ms every second
+  --subjects N        NATS, native client (bench/native/main.ts): N subscribers
+                      (--sub defaults to N), subscriber i on subject s.<i>;
+                      publishers cycle PUB s.0 .. s.<N-1> (issue 21)
                       (extra subscribers are not counted in the results; when
                       the bench starts our relay, its log says which it cut)
   --help              this text
@@ -215,6 +224,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (v["frame-codes"] !== undefined && framing !== "frame") {
     notes.push("--frame-codes only matters with --framing frame; ignored");
   }
+  const subjects = integer("subjects", v.subjects, 0, 0);
+  if (subjects > 0 && protocol !== "nats") {
+    throw new UsageError("--subjects is NATS subjects: it needs --protocol nats");
+  }
+  if (subjects > 0 && v.sub !== undefined && Number(v.sub) !== subjects) {
+    throw new UsageError(`--subjects ${subjects} means one subscriber per subject: --sub must be ${subjects}`);
+  }
   let sample = v.sample === undefined ? undefined : integer("sample", v.sample, 1, 1);
   if (protocol === "nats") sample ??= 1;
   const pubPort = port("pub-port", v["pub-port"], 7001);
@@ -228,7 +244,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         ? pubPort
         : port("sub-port", v["sub-port"], 7002),
     pubs: integer("pub", v.pub, 1, 1),
-    subs: integer("sub", v.sub, 1, 1),
+    subs: subjects > 0 ? subjects : integer("sub", v.sub, 1, 1),
     rate: integer("rate", v.rate, 1000, 0),
     msgSize,
     duration: seconds("duration", v.duration, 10, 0.1),
@@ -254,6 +270,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     slowReader:
       v["slow-reader"] === undefined ? undefined : parseByteRate("slow-reader", v["slow-reader"]),
     pausing: integer("pausing", v.pausing, 0, 0),
+    subjects,
     help: v.help ?? false,
     notes,
   };
@@ -294,6 +311,7 @@ function parseWithNode(argv: string[]) {
       idle: text,
       "slow-reader": text,
       pausing: text,
+      subjects: text,
       help: { type: "boolean", short: "h" },
     },
   });

@@ -106,6 +106,7 @@ export function nativeArgs(options: BenchOptions, threads: number): string[] {
   if (options.msgsPerWrite !== undefined)
     args.push("--msgs-per-write", String(options.msgsPerWrite));
   if (options.protocol === "nats") args.push("--protocol", "nats");
+  if (options.subjects > 0) args.push("--subjects", String(options.subjects));
   if (options.framing === "frame") {
     args.push(
       "--framing",
