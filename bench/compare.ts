@@ -38,6 +38,13 @@
  * both loaded by the same client over the NATS protocol (`--client native`: sat_client's
  * PUB/MSG mode); target ours-nats/nats >= 3.
  *
+ * Issue 21's scenarios (`--only 21`), ours-nats against nats-server again: 1,000 subjects with
+ * one subscriber each and one publisher cycling through them (21.a, sat_client --subjects,
+ * native whatever --client says; >= 1.5x); request/reply with 50 requesters and one responder
+ * (21.b, bench/native/nats-load.ts --load reqrep; >= 1.2x requests/s, p99 no worse); 10,000
+ * connections holding 100,000 subscriptions, idle (21.c, --load hold; RSS reported beside
+ * nats-server's).
+ *
  * --only takes an issue-4 target number (`--only 8`), an issue (`--only 11`,
  * or `--only 4.` for all of issue 4), an issue and target (`--only 11.2`,
  * `--only 11.1` for 1a and 1b), or part of a scenario name.

@@ -85,7 +85,12 @@ export type Goal =
    * Issue 20: `subject` (our NATS port) delivers at least `min` times nats-server's recv
    * msg/s, with nothing lost; losses and cuts on either side are reported.
    */
-  | { kind: "vs-nats"; subject: string; min: number };
+  | { kind: "vs-nats"; subject: string; min: number; p99NoWorse?: boolean }
+  /**
+   * Issue 21 (c): `subject`'s server RSS beside nats-server's, reported, not bounded; passes
+   * when both ran and every connection of both was confirmed (nothing lost).
+   */
+  | { kind: "rss-vs-nats"; subject: string };
 
 export interface Scenario {
   /** The issue whose target this is: 4 (the relay against its peers) or 11 (default policy). */
@@ -102,9 +107,10 @@ export interface Scenario {
   /**
    * The client: `bench` (bench/main.ts, or bench/native/main.ts with --client native), or
    * `frame-load` (bench/native/frame-load.ts: the native submit/ack load client, issue 12),
-   * or `native` (bench/native/main.ts whatever --client says: flags only it has, issue 21).
+   * `native` (bench/native/main.ts whatever --client says: flags only it has, issue 21), or
+   * `nats-load` (bench/native/nats-load.ts: NATS request/reply and held subscriptions, issue 21).
    */
-  runner?: "bench" | "frame-load" | "native";
+  runner?: "bench" | "frame-load" | "native" | "nats-load";
 }
 
 const SAT_80 = ["--rate", "0", "--msg-size", "80", "--sample", "1000"];
@@ -368,6 +374,32 @@ const ISSUE_21: readonly Scenario[] = [
       "cycling PUB s.0 .. s.999 in whole cycles per write, 80 B; each message has one receiver. " +
       ISSUE_20_NOTE.split("; both")[0],
   },
+  {
+    issue: 21,
+    target: "b",
+    name: "NATS request/reply, 50 requesters",
+    runner: "nats-load",
+    args: ["--load", "reqrep", "--requesters", "50", "--msg-size", "80"],
+    contenders: [OURS_NATS, NATS],
+    goal: { kind: "vs-nats", subject: "ours-nats", min: 1.2, p99NoWorse: true },
+    note:
+      "bench/native/nats_reqrep.c: 50 requester connections, one request in flight each " +
+      "(PUB req _INBOX.<i> 80), one responder connection (SUB req) answering every request of a read " +
+      "in one write; requests/s as recv msg/s, exact round-trip percentiles",
+  },
+  {
+    issue: 21,
+    target: "c",
+    name: "NATS 10,000 conns x 10 subscriptions",
+    runner: "nats-load",
+    args: ["--load", "hold", "--conns", "10000", "--subs-per-conn", "10", "--wave", "256"],
+    contenders: [OURS_NATS, NATS],
+    goal: { kind: "rss-vs-nats", subject: "ours-nats" },
+    note:
+      "bench/native/nats_hold.c: 10,000 connections in waves of 256, each CONNECT + 10 SUB " +
+      "h.<conn>.<k> + PING, confirmed by PONG; then idle for --duration s and the server's RSS read " +
+      "from /proc; every connection PINGed once more at the end (lost = unconfirmed)",
+  },
 ];
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -462,6 +494,7 @@ export const SCENARIOS: readonly Scenario[] = [
 export function runsOnNativeClient(scenario: Scenario): boolean {
   if (scenario.runner === "frame-load") return false; // native already, and not the bench's client
   if (scenario.runner === "native") return true;
+  if (scenario.runner === "nats-load") return false; // its own native clients
   return scenario.contenders.every((c) => nativeCanRun([...scenario.args, ...(c.benchArgs ?? [])]));
 }
 
@@ -469,6 +502,7 @@ export function runsOnNativeClient(scenario: Scenario): boolean {
 export function runnerScript(scenario: Scenario, nativeClient: boolean): string {
   if (scenario.runner === "frame-load") return "bench/native/frame-load.ts";
   if (scenario.runner === "native") return "bench/native/main.ts";
+  if (scenario.runner === "nats-load") return "bench/native/nats-load.ts";
   return nativeClient && runsOnNativeClient(scenario) ? "bench/native/main.ts" : "bench/main.ts";
 }
 

@@ -285,14 +285,33 @@ export function judge(goal: Goal, m: Medians): Verdict {
       const s = goal.subject;
       const q = ratio(fig(m, s, "recv msg/s"), fig(m, "nats", "recv msg/s"));
       const lost = fig(m, s, "lost");
+      // Issue 21.b: the round trip's p99 must not be worse than nats-server's either.
+      const p99 = [fig(m, s, "p99 ms"), fig(m, "nats", "p99 ms")] as const;
+      const p99Holds = goal.p99NoWorse !== true || p99[0] <= p99[1];
+      const p99Text =
+        goal.p99NoWorse === true
+          ? `p99 ${formatFigure(p99[0])} vs ${formatFigure(p99[1])} ms (no worse: ${p99Holds ? "yes" : "no"}); `
+          : "";
       return {
-        pass: q >= goal.min && lost === 0,
+        pass: q >= goal.min && lost === 0 && p99Holds,
         summary:
-          `${s}/nats ${formatRatio(q)} (>= ${goal.min}): ${formatFigure(fig(m, s, "recv msg/s"))} vs ` +
+          `${s}/nats ${formatRatio(q)} (>= ${goal.min}): ${p99Text}${formatFigure(fig(m, s, "recv msg/s"))} vs ` +
           `${formatFigure(fig(m, "nats", "recv msg/s"))} msg/s; lost ${formatFigure(lost)} vs ` +
           `${formatFigure(fig(m, "nats", "lost"))}, disconnected ${formatFigure(fig(m, s, "disconnected"))} vs ` +
           `${formatFigure(fig(m, "nats", "disconnected"))}; server CPU ${formatPercentOfCore(fig(m, s, "relay CPU %"))} vs ` +
           `${formatPercentOfCore(fig(m, "nats", "relay CPU %"))}`,
+      };
+    }
+    case "rss-vs-nats": {
+      const s = goal.subject;
+      const rss = [fig(m, s, "relay RSS MB"), fig(m, "nats", "relay RSS MB")] as const;
+      const lost = [fig(m, s, "lost"), fig(m, "nats", "lost")] as const;
+      return {
+        pass: rss.every(Number.isFinite) && lost[0] === 0 && lost[1] === 0,
+        summary:
+          `RSS ${s} ${formatFigure(rss[0])} MB vs nats ${formatFigure(rss[1])} MB ` +
+          `(${s}/nats ${formatRatio(ratio(rss[0], rss[1]))}, reported); unconfirmed ` +
+          `${formatFigure(lost[0])} vs ${formatFigure(lost[1])}`,
       };
     }
     case "stall": {
@@ -366,6 +385,7 @@ export function headlineFigure(goal: Goal): string {
     case "latency":
       return "p99 ms";
     case "rss":
+    case "rss-vs-nats":
       return "relay RSS MB";
     case "acks":
       return "acks/s";
