@@ -229,7 +229,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     throw new UsageError("--subjects is NATS subjects: it needs --protocol nats");
   }
   if (subjects > 0 && v.sub !== undefined && Number(v.sub) !== subjects) {
-    throw new UsageError(`--subjects ${subjects} means one subscriber per subject: --sub must be ${subjects}`);
+    throw new UsageError(
+      `--subjects ${subjects} means one subscriber per subject: --sub must be ${subjects}`,
+    );
   }
   let sample = v.sample === undefined ? undefined : integer("sample", v.sample, 1, 1);
   if (protocol === "nats") sample ??= 1;

@@ -132,7 +132,22 @@ describe("parseBenchArgs", () => {
     expect(parseBenchArgs(["--protocol", "nats", "--sample", "50"]).sample).toBe(50);
   });
 
+  test("--subjects N (NATS): one subscriber per subject, so --sub is N", () => {
+    expect(parseBenchArgs(["--protocol", "nats", "--subjects", "1000"])).toMatchObject({
+      subjects: 1000,
+      subs: 1000,
+    });
+    expect(parseBenchArgs(["--protocol", "nats", "--subjects", "5", "--sub", "5"]).subs).toBe(5);
+    expect(parseBenchArgs(["--protocol", "nats", "--sub", "3"])).toMatchObject({
+      subjects: 0,
+      subs: 3,
+    });
+  });
+
   test.each([
+    [["--subjects", "10"]],
+    [["--protocol", "nats", "--subjects", "10", "--sub", "3"]],
+    [["--protocol", "nats", "--subjects", "-1"]],
     [["--sample", "0"]],
     [["--msgs-per-write", "0"]],
     [["--protocol", "mqtt"]],

@@ -4,6 +4,7 @@ import {
   runnerScript,
   runsOnNativeClient,
   SCENARIOS,
+  type Scenario,
   scenarioKey,
   selectScenarios,
   speaksNats,
@@ -86,6 +87,9 @@ describe("bench:compare arithmetic", () => {
       "5. 1 pub x 10000/s -> 1000 subs",
       "20.a NATS fan-out 1x3",
       "20.b NATS fan-out 4x16",
+      "21.a NATS 1,000 subjects, 1 sub each",
+      "21.b NATS request/reply, 50 requesters",
+      "21.c NATS 10,000 conns x 10 subscriptions",
     ]);
   });
 });
@@ -580,5 +584,72 @@ describe("issue 20 scenarios: the NATS port against nats-server", () => {
       false,
     );
     expect(judge(goal, med({ "ours-nats": row(9e6, 0, 100) })).pass).toBe(false);
+  });
+});
+
+describe("issue 21 scenarios: single-node NATS benches against nats-server", () => {
+  const issue21 = SCENARIOS.filter((s) => s.issue === 21);
+
+  test("--only 21 picks 21.a, b and c; each pits ours-nats against nats-server over NATS", () => {
+    expect(selectScenarios(SCENARIOS, "21").map(scenarioKey)).toEqual([
+      "21.a NATS 1,000 subjects, 1 sub each",
+      "21.b NATS request/reply, 50 requesters",
+      "21.c NATS 10,000 conns x 10 subscriptions",
+    ]);
+    for (const s of issue21) {
+      expect(s.contenders.map((c) => c.relay)).toEqual(["ours-nats", "nats"]);
+      expect(oursLabel(s)).toBe("ours-nats");
+    }
+  });
+
+  test("21.a runs sat_client --subjects 1000 whatever --client says; b and c run nats-load", () => {
+    const [a, b, c] = issue21 as [Scenario, Scenario, Scenario];
+    const o = parseBenchArgs([...a.args, "--protocol", "nats"]);
+    expect([o.pubs, o.subs, o.subjects, o.rate, o.msgSize]).toEqual([1, 1000, 1000, 0, 80]);
+    expect(runnerScript(a, false)).toBe("bench/native/main.ts");
+    expect(runnerScript(a, true)).toBe("bench/native/main.ts");
+    expect(a.goal).toEqual({ kind: "vs-nats", subject: "ours-nats", min: 1.5 });
+    for (const s of [b, c]) {
+      expect(runnerScript(s, true)).toBe("bench/native/nats-load.ts");
+      expect(runsOnNativeClient(s)).toBe(false);
+    }
+    expect(b.goal).toEqual({ kind: "vs-nats", subject: "ours-nats", min: 1.2, p99NoWorse: true });
+    expect(c.goal).toEqual({ kind: "rss-vs-nats", subject: "ours-nats" });
+    expect(headlineFigure(c.goal)).toBe("relay RSS MB");
+  });
+
+  test("vs-nats with p99NoWorse: the ratio and a p99 no worse than nats-server's", () => {
+    const goal = { kind: "vs-nats", subject: "ours-nats", min: 1.2, p99NoWorse: true } as const;
+    const row = (recv: number, p99: number) => ({
+      "recv msg/s": recv,
+      "p99 ms": p99,
+      lost: 0,
+      disconnected: 0,
+      "relay CPU %": 100,
+    });
+    const v = judge(goal, med({ "ours-nats": row(60_000, 2), nats: row(50_000, 2.5) }));
+    expect(v.pass).toBe(true);
+    expect(v.summary).toStartWith(
+      "ours-nats/nats 1.20 (>= 1.2): p99 2 vs 2.500 ms (no worse: yes); ",
+    );
+    expect(judge(goal, med({ "ours-nats": row(60_000, 2.6), nats: row(50_000, 2.5) })).pass).toBe(
+      false,
+    );
+    expect(judge(goal, med({ "ours-nats": row(59_000, 2), nats: row(50_000, 2.5) })).pass).toBe(
+      false,
+    );
+  });
+
+  test("rss-vs-nats reports both RSS figures; fails only when a side is missing or lost connections", () => {
+    const goal = { kind: "rss-vs-nats", subject: "ours-nats" } as const;
+    const row = (rss: number, lost: number) => ({ "relay RSS MB": rss, lost });
+    const v = judge(goal, med({ "ours-nats": row(239, 0), nats: row(274, 0) }));
+    expect(v).toEqual({
+      pass: true,
+      summary:
+        "RSS ours-nats 239 MB vs nats 274 MB (ours-nats/nats 0.87, reported); unconfirmed 0 vs 0",
+    });
+    expect(judge(goal, med({ "ours-nats": row(239, 0), nats: row(274, 3) })).pass).toBe(false);
+    expect(judge(goal, med({ "ours-nats": row(239, 0) })).pass).toBe(false);
   });
 });

@@ -93,6 +93,15 @@ describe("native saturation client: interface", () => {
     expect(args).not.toContain("--protocol");
     const nats = nativeArgs(parseBenchArgs(["--rate", "0", "--protocol", "nats"]), 1);
     expect(nats[nats.indexOf("--protocol") + 1]).toBe("nats");
+    expect(nats).not.toContain("--subjects");
+    const subjects = nativeArgs(
+      parseBenchArgs(["--rate", "0", "--protocol", "nats", "--subjects", "1000"]),
+      2,
+    );
+    expect(
+      subjects.slice(subjects.indexOf("--subjects"), subjects.indexOf("--subjects") + 2),
+    ).toEqual(["--subjects", "1000"]);
+    expect(subjects[subjects.indexOf("--sub") + 1]).toBe("1000");
     expect(args).not.toContain("--framing");
     const frames = nativeArgs(
       parseBenchArgs(["--rate", "0", "--framing", "frame", "--frame-codes", "article"]),
