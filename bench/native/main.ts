@@ -12,7 +12,7 @@
  * counted; the relay it starts gets --framing frame --frame-codes C.
  */
 import { parseBenchArgs, UsageError } from "../lib/args.ts";
-import { cpuPercent, type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
+import { cpuPercent, readProcSample, relaySamples } from "../lib/proc-stats.ts";
 import { ensureRelay, type RelayHandle } from "../lib/relay-launcher.ts";
 import { formatRelayLog } from "../lib/relay-log.ts";
 import { deliveredEverything, relayLogOf } from "../report/bench-result.ts";
@@ -24,6 +24,7 @@ import {
   parseNativeOutput,
   unsupported,
 } from "./native-result.ts";
+import { runWindowedClient } from "./windowed-client.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 /** On top of warmup + duration + drain: connecting, the publishers' last batch, exiting. */
@@ -56,51 +57,23 @@ async function main(): Promise<number> {
   const sample = () =>
     relay.pid === undefined ? undefined : readProcSample(relay.pid, Date.now());
   const baseline = sample();
-  let windowStart: ProcSample | undefined;
-  let windowEnd: ProcSample | undefined;
-  /** The client itself over the same window: is it, or the relay, the limit? */
-  let clientStart: ProcSample | undefined;
-  let clientEnd: ProcSample | undefined;
-  /** When the client said its window opened: publishing began `warmup` s before. */
-  let windowStartMs: number | undefined;
-
-  const child = Bun.spawn([binary, ...nativeArgs(options, threads)], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
   const limitSec = options.warmup + options.duration + 2 * options.drain + SLACK_SEC;
-  const timer = setTimeout(() => {
-    say(`native: the client exceeded ${limitSec} s; killing it`);
-    child.kill("SIGKILL");
-  }, limitSec * 1000);
-  // The client says when its window opens and closes: sample the relay's CPU right then.
-  let stderrText = "";
-  const readStderr = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text.includes("window-start")) {
-        windowStartMs = Date.now();
-        windowStart = sample();
-        clientStart = readProcSample(child.pid, windowStartMs);
-      }
-      if (text.includes("window-end")) {
-        windowEnd = sample();
-        clientEnd = readProcSample(child.pid, Date.now());
-      }
-      stderrText += text;
-    }
-  })();
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  await readStderr;
-  clearTimeout(timer);
+  // The client says when its window opens and closes: the relay's CPU is sampled right then,
+  // and the client's own over the same window (is it, or the relay, the limit?).
+  const run = await runWindowedClient(
+    [binary, ...nativeArgs(options, threads)],
+    limitSec,
+    sample,
+    () => say(`native: the client exceeded ${limitSec} s; killing it`),
+  );
   await relay.stop();
-  const extra = stderrText.replace(/window-(start|end)\n/g, "").trim();
-  if (extra !== "") say(`native: client said: ${extra}`);
-  if (code !== 0 || stdout.trim() === "") {
-    say(`native: the client exited ${code ?? child.signalCode}`);
+  if (run.said !== "") say(`native: client said: ${run.said}`);
+  if (run.exit !== 0 || run.stdout.trim() === "") {
+    say(`native: the client exited ${run.exit}`);
     return 3;
   }
+  /** When the client said its window opened: publishing began `warmup` s before. */
+  const windowStartMs = run.windowStartMs;
   // The client does not say when publishing began: warmup before its window opened (~ms).
   const relayLog =
     windowStartMs === undefined
@@ -112,11 +85,11 @@ async function main(): Promise<number> {
   const result = nativeToBenchResult(
     options,
     relay.description,
-    parseNativeOutput(stdout),
-    relaySamples(baseline, windowStart, windowEnd),
+    parseNativeOutput(run.stdout),
+    relaySamples(baseline, run.server.start, run.server.end),
     relayLog,
-    clientStart !== undefined && clientEnd !== undefined
-      ? cpuPercent(clientStart, clientEnd)
+    run.client.start !== undefined && run.client.end !== undefined
+      ? cpuPercent(run.client.start, run.client.end)
       : null,
   );
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -134,7 +134,7 @@ export function parseNativeOutput(stdout: string): NativeOutput {
 }
 
 /** No latency is measured at saturation by the native client: every figure NaN. */
-const NO_LATENCY: LatencySummary = {
+export const NO_LATENCY: LatencySummary = {
   count: 0,
   avgMs: Number.NaN,
   minMs: Number.NaN,

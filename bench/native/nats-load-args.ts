@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { integer, seconds, UsageError } from "../lib/args.ts";
 import type { LatencySummary } from "../lib/latency-histogram.ts";
 import type { BenchResult } from "../report/bench-result.ts";
-import type { RelaySamples } from "./native-result.ts";
+import { NO_LATENCY, type RelaySamples } from "./native-result.ts";
 
 export interface NatsLoadOptions {
   /** `reqrep`: request/reply round trips; `hold`: idle connections holding subscriptions. */
@@ -189,17 +189,7 @@ export function natsLoadToBenchResult(
         p9999Ms: Number.NaN,
         maxMs: out.maxMs,
       }
-    : {
-        count: 0,
-        avgMs: Number.NaN,
-        minMs: Number.NaN,
-        p50Ms: Number.NaN,
-        p90Ms: Number.NaN,
-        p99Ms: Number.NaN,
-        p999Ms: Number.NaN,
-        p9999Ms: Number.NaN,
-        maxMs: Number.NaN,
-      };
+    : NO_LATENCY;
   const rate = reqrep ? out.requestRate : Number.NaN;
   const count = reqrep ? out.requests : 0;
   return {

@@ -20,7 +20,7 @@
  */
 import path from "node:path";
 import { UsageError } from "../lib/args.ts";
-import { cpuPercent, type ProcSample, readProcSample, relaySamples } from "../lib/proc-stats.ts";
+import { cpuPercent, readProcSample, relaySamples } from "../lib/proc-stats.ts";
 import { ensureRelay, REPO_ROOT, type RelayHandle } from "../lib/relay-launcher.ts";
 import { type BenchResult, deliveredEverything } from "../report/bench-result.ts";
 import { ensureNativeBinary } from "./build.ts";
@@ -32,6 +32,7 @@ import {
   parseNatsLoadArgs,
   reqrepArgs,
 } from "./nats-load-args.ts";
+import { runWindowedClient } from "./windowed-client.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 /** On top of warmup + duration + drain: opening 10,000 connections, the last PING round. */
@@ -83,49 +84,26 @@ async function main(): Promise<number> {
   const sample = () =>
     relay.pid === undefined ? undefined : readProcSample(relay.pid, Date.now());
   const baseline = sample();
-  let windowStart: ProcSample | undefined;
-  let windowEnd: ProcSample | undefined;
-  let clientStart: ProcSample | undefined;
-  let clientEnd: ProcSample | undefined;
-  const child = Bun.spawn([binary, ...(o.load === "reqrep" ? reqrepArgs(o) : holdArgs(o))], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
   const limitSec = o.warmup + o.duration + o.drain + SLACK_SEC;
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitSec * 1000);
-  let stderr = "";
-  const readStderr = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text.includes("window-start")) {
-        windowStart = sample();
-        clientStart = readProcSample(child.pid, Date.now());
-      }
-      if (text.includes("window-end")) {
-        windowEnd = sample();
-        clientEnd = readProcSample(child.pid, Date.now());
-      }
-      stderr += text;
-    }
-  })();
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  await readStderr;
-  clearTimeout(timer);
+  const run = await runWindowedClient(
+    [binary, ...(o.load === "reqrep" ? reqrepArgs(o) : holdArgs(o))],
+    limitSec,
+    sample,
+    () => say(`nats-load: the client exceeded ${limitSec} s; killing it`),
+  );
   await relay.stop();
-  const said = stderr.replace(/window-(start|end)\n/g, "").trim();
-  if (said !== "") say(`nats-load: the client said: ${said}`);
-  if (code !== 0 || stdout.trim() === "") {
-    say(`nats-load: the client exited ${code ?? child.signalCode}`);
+  if (run.said !== "") say(`nats-load: the client said: ${run.said}`);
+  if (run.exit !== 0 || run.stdout.trim() === "") {
+    say(`nats-load: the client exited ${run.exit}`);
     return 3;
   }
   const result: BenchResult = natsLoadToBenchResult(
     o,
     relay.description,
-    JSON.parse(stdout.trim().split("\n").at(-1) as string),
-    relaySamples(baseline, windowStart, windowEnd),
-    clientStart !== undefined && clientEnd !== undefined
-      ? cpuPercent(clientStart, clientEnd)
+    JSON.parse(run.stdout.trim().split("\n").at(-1) as string),
+    relaySamples(baseline, run.server.start, run.server.end),
+    run.client.start !== undefined && run.client.end !== undefined
+      ? cpuPercent(run.client.start, run.client.end)
       : null,
   );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
