@@ -187,8 +187,9 @@ export class NatsPort implements NatsHost {
       },
       data(socket, chunk) {
         socket.data.receive(chunk, hub);
-        // Everything this read caused leaves now: one write per receiving client.
-        router.flush();
+        // What this read caused leaves now, or with the turn's other reads when it reached
+        // many clients: one write per receiving client either way.
+        router.flushRead();
       },
       drain(socket) {
         const connection = socket.data;

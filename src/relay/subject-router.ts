@@ -92,6 +92,9 @@ interface SharedRun<S> {
   lastHeadEnd: number;
 }
 
+/** A read that leaves at most this many receivers to write is flushed at once (flushRead). */
+const FLUSH_AT_ONCE_TARGETS = 16;
+
 /**
  * Bytes of one shared buffer: room for the runs of two full 512 KiB reads of PUBs. A message
  * that does not fit gets a buffer of its own size.
@@ -214,6 +217,27 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
       }
     }
   }
+
+  /**
+   * The end of one client's read: few receivers are written now (the fan-out case: one write
+   * each, as soon as possible); many (a publisher cycling through a thousand subjects, each
+   * with its own subscriber) wait for the end of the event-loop turn, so the small outputs of
+   * several reads leave in one write per receiver instead of one per read.
+   */
+  flushRead(): void {
+    if (this.pending.length <= FLUSH_AT_ONCE_TARGETS) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
+  }
+
+  private flushScheduled = false;
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   /** Writes every connection that received something since the last flush. */
   flush(): void {
