@@ -128,6 +128,12 @@ export function formatEvent(event: RelayEvent, quiet: boolean): string | undefin
         : `CLUSTER first batch from node ${event.source}`;
     case "cluster_warning":
       return `CLUSTER ${event.message}`;
+    case "cluster_node":
+      return event.joined
+        ? `CLUSTER node ${event.source} shares its NATS subscriptions`
+        : `CLUSTER node ${event.source} forgotten (${event.reason}): its NATS subscriptions no longer receive from here`;
+    case "cluster_interest":
+      return undefined;
     case "cluster_closed":
       return "CLUSTER closed";
     case "tls_handshake_failed":

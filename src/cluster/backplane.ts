@@ -30,6 +30,7 @@ import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { Batch } from "../relay/batch.ts";
 import type { Hub } from "../relay/hub.ts";
 import type { SlowConsumerPolicy } from "../relay/options.ts";
+import type { SubjectRouter } from "../relay/subject-router.ts";
 import {
   type ClusterCounters,
   type ClusterEvent,
@@ -40,6 +41,7 @@ import {
 import { Inbound } from "./inbound.ts";
 import { Outbound, type OutboundLink } from "./outbound.ts";
 import { parseNatsUrl, sharedSettings } from "./servers.ts";
+import { SubjectLink } from "./subject-link.ts";
 import { HEADER_BYTES, parseNodeId, sourceKey } from "./wire.ts";
 
 /** The first connection: retry delays double from this up to the maximum, with jitter. */
@@ -63,6 +65,8 @@ export interface BackplaneOptions {
   stallTimeoutMs: number;
   /** The largest Submit frame this node can produce, to warn when NATS max_payload is lower. */
   largestFrame: number;
+  /** With --nats-port: the router whose subjects the nodes share (subject-link.ts). */
+  router?: SubjectRouter | undefined;
 }
 
 /** What the backplane asks of the relay. */
@@ -88,6 +92,8 @@ export class Backplane {
   };
   private readonly outbound: Outbound;
   private readonly inbound: Inbound;
+  /** With --nats-port: NATS subjects across the nodes. */
+  readonly subjects: SubjectLink | undefined;
   private readonly displayServers: string[];
   private readonly connectOptions: Parameters<typeof connect>[0];
   private serverId: string | undefined;
@@ -113,6 +119,16 @@ export class Backplane {
     const outboundOptions = { ...options, nodeIdBytes };
     this.outbound = new Outbound(hub, this.link, this.counters, outboundOptions, events);
     this.inbound = new Inbound(hub, this.counters, this.subject, sourceKey(nodeIdBytes), events);
+    this.subjects =
+      options.router === undefined
+        ? undefined
+        : new SubjectLink(
+            options.router,
+            this.link,
+            this.counters,
+            { subject: this.subject, nodeId: this.nodeId, nodeIdBytes },
+            (event) => events.emit(event),
+          );
     const servers = options.servers.map(parseNatsUrl);
     this.displayServers = servers.map((s) => s.display);
     const { tls, ...credentials } = sharedSettings(servers);
@@ -172,6 +188,7 @@ export class Backplane {
     if (this.closing) return;
     this.closing = true;
     this.inbound.close();
+    this.subjects?.close();
     clearTimeout(this.retryTimer);
     this.wakeRetry?.();
     this.outbound.close();
@@ -265,6 +282,7 @@ export class Backplane {
       this.link.nc = nc;
       nc.subscribe(this.subject, { callback: this.inbound.onMessage });
       void this.watch(nc);
+      this.subjects?.start(nc);
       // Connected means subscribed: the server has our SUB once it answers this PING.
       await nc.flush().catch(() => {});
       if (this.closing) return;
@@ -339,6 +357,7 @@ export class Backplane {
     this.link.state = "connected";
     if (this.inputHeld) this.applyInputHold(); // a new connection reads from the start
     this.outbound.endEpisode("not_connected");
+    this.subjects?.connected();
     this.events.emit({
       type: "cluster_connected",
       server: nc.getServer(),

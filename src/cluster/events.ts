@@ -14,8 +14,10 @@
  *   dropped by the sender.
  * - `gap`: counted by a receiver: a sender's count jumped, so messages it published never
  *   arrived (lost in transit: a NATS restart, our or its connection cut, a slow consumer cut).
+ * - `no_member`: counted by a receiver of the subject channel (subject-link.ts): another node
+ *   chose this one for a queue group's message, and the group's last member here had left.
  */
-export const LOST_CAUSES = ["not_connected", "too_large", "slow_nats", "gap"] as const;
+export const LOST_CAUSES = ["not_connected", "too_large", "slow_nats", "gap", "no_member"] as const;
 export type LostCause = (typeof LOST_CAUSES)[number];
 
 /** The backplane connection's state. */
@@ -64,7 +66,7 @@ export function emptyClusterCounters(): ClusterCounters {
     messagesIn: 0,
     bytesIn: 0,
     batchesIn: 0,
-    lost: { not_connected: 0, too_large: 0, slow_nats: 0, gap: 0 },
+    lost: { not_connected: 0, too_large: 0, slow_nats: 0, gap: 0, no_member: 0 },
     malformed: 0,
     reconnects: 0,
     disconnects: 0,
@@ -131,7 +133,7 @@ export type ClusterEvent =
        * `too_large`), reported when it ends (the connection is back, or shutdown).
        */
       type: "cluster_dropped";
-      cause: Exclude<LostCause, "gap">;
+      cause: Exclude<LostCause, "gap" | "no_member">;
       messages: number;
       batches: number;
     }
@@ -151,6 +153,22 @@ export type ClusterEvent =
       /** Something to look at: a NATS -ERR, a slow consumer cut, a malformed batch, … */
       type: "cluster_warning";
       message: string;
+    }
+  | {
+      /**
+       * Subject channel: another node's interest became known (`joined`), or it was forgotten
+       * (`reason`: it left, or was not heard from).
+       */
+      type: "cluster_node";
+      source: string;
+      joined: boolean;
+      reason: string;
+    }
+  | {
+      /** Subject channel: another node's interest changed; `pairs` (subject, queue) it holds. Not logged. */
+      type: "cluster_interest";
+      source: string;
+      pairs: number;
     }
   | {
       /** The backplane closed (shutdown). */

@@ -22,7 +22,7 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = 1024 * 1024;
 
 /** A loss cause the sender counts itself (a `gap` is counted by a receiver). */
-export type DropCause = Exclude<LostCause, "gap">;
+export type DropCause = Exclude<LostCause, "gap" | "no_member">;
 
 /** The NATS connection as the backplane keeps it (and updates); the outbound side reads it. */
 export interface OutboundLink {

@@ -160,12 +160,12 @@ export class Relay {
         this.hub,
         {
           servers: config.cluster,
-          subject:
-            config.clusterSubject ?? `bun-relay.${this.pubPort || "off"}.${this.subPort || "off"}`,
+          subject: config.clusterSubject ?? this.defaultClusterSubject(),
           nodeId: config.nodeId ?? randomNodeId(),
           policy: config.slowConsumer,
           stallTimeoutMs: config.stallTimeout * 1000,
           largestFrame: Math.max(config.maxFrame, BODY_OFFSET + config.maxLine),
+          router: this.nats?.router,
         },
         { emit: (event) => this.emit(event), holdChanged: () => this.holdPublishers() },
       );
@@ -193,6 +193,18 @@ export class Relay {
   /** The bound subscriber port; 0 when it is off. */
   get subPort(): number {
     return this.subListener?.port ?? 0;
+  }
+
+  /**
+   * --cluster-subject's default: `bun-relay.PUB_PORT.SUB_PORT` (the bound ports, `off` for a
+   * port that is off), or `bun-relay.nats.NATS_PORT` when both line ports are off, so nodes
+   * that serve only NATS clients on the same port join without it (docs/cluster.md).
+   */
+  private defaultClusterSubject(): string {
+    if (this.pubListener === undefined && this.subListener === undefined && this.natsListener) {
+      return `bun-relay.nats.${this.natsListener.port}`;
+    }
+    return `bun-relay.${this.pubPort || "off"}.${this.subPort || "off"}`;
   }
 
   /** The NATS port, or undefined without --nats-port. */

@@ -57,6 +57,24 @@ export interface RouteTarget {
   readonly echo: boolean;
 }
 
+/**
+ * The other nodes of a cluster (src/cluster/subject-link.ts): what the router asks so that a
+ * message published here reaches their subscriptions too.
+ */
+export interface RemoteRoutes {
+  /** True when some other node has a subscription matching `subject`. */
+  hasInterest(subject: string): boolean;
+  /**
+   * Hands `message` to every other node with a matching plain subscription, and to one node
+   * for each queue group that has no member here (`local`: this node's match; nats-server
+   * prefers a local member the same way). Returns the number of nodes it went to.
+   */
+  forward(message: RoutedMessage, local: MatchResult<RoutedSubscription>): number;
+}
+
+/** Told when the first or the last subscription of a (subject, queue) pair comes or goes. */
+export type InterestListener = (subject: string, queue: string | undefined, added: boolean) => void;
+
 /** A subscription in the index. */
 export interface RoutedSubscription {
   readonly target: RouteTarget;
@@ -117,6 +135,10 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   private run: SharedRun<S> | undefined;
   /** Bumped by every change of subscriptions, so a shared run never outlives one. */
   private changes = 0;
+  /** With --cluster: the other nodes' subscriptions and the way to them. */
+  remote: RemoteRoutes | undefined;
+  /** With --cluster: told of every subscription added or removed (interest announcements). */
+  interestListener: InterestListener | undefined;
 
   /**
    * @param nothingRetained asked after each flush: true when no connection keeps any bytes
@@ -134,12 +156,15 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     this.endRun();
     this.changes++;
     this.index.insert(subscription, subscription.subject, subscription.queue);
+    this.interestListener?.(subscription.subject, subscription.queue, true);
   }
 
   remove(subscription: S): void {
     this.endRun();
     this.changes++;
-    this.index.remove(subscription, subscription.subject, subscription.queue);
+    if (this.index.remove(subscription, subscription.subject, subscription.queue)) {
+      this.interestListener?.(subscription.subject, subscription.queue, false);
+    }
   }
 
   /** A subscription's limit (UNSUB max) changed: no shared run may include it from now. */
@@ -148,18 +173,42 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     this.changes++;
   }
 
-  /** True when some subscription matches `subject` (cheap once the subject is cached). */
+  /**
+   * True when some subscription, here or on another node of the cluster, matches `subject`
+   * (cheap once the subject is cached).
+   */
   hasInterest(subject: string): boolean {
-    return this.index.hasInterest(subject);
+    return this.index.hasInterest(subject) || (this.remote?.hasInterest(subject) ?? false);
   }
 
   /**
    * Delivers `message` to every matching plain subscription and one member of each queue
-   * group, skipping `origin`'s own subscriptions when it set echo false. Returns the number
-   * of deliveries (0: nobody had interest, for no-responders).
+   * group, skipping `origin`'s own subscriptions when it set echo false, and with --cluster
+   * hands it to the other nodes that have interest. Returns the number of deliveries plus
+   * the nodes it went to (0: nobody anywhere had interest, for no-responders).
    */
   route(message: RoutedMessage, origin: RouteTarget | undefined): number {
     const result = this.index.match(message.subject);
+    const remote = this.remote;
+    const forwarded = remote === undefined ? 0 : remote.forward(message, result);
+    return forwarded + this.deliverLocal(result, message, origin, undefined);
+  }
+
+  /**
+   * A message another node of the cluster sent here: to every matching plain subscription,
+   * and to one member of each queue group in `queues` (the sender chose this node for them).
+   * Never forwarded again.
+   */
+  routeFromNode(message: RoutedMessage, queues: readonly string[]): number {
+    return this.deliverLocal(this.index.match(message.subject), message, undefined, queues);
+  }
+
+  private deliverLocal(
+    result: MatchResult<S>,
+    message: RoutedMessage,
+    origin: RouteTarget | undefined,
+    onlyQueues: readonly string[] | undefined,
+  ): number {
     const run = this.run;
     if (run !== undefined) {
       if (
@@ -175,7 +224,12 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
       }
       this.endRun();
     }
-    if (this.startRun(result, message, origin)) return result.plain.length;
+    if (
+      (onlyQueues === undefined || onlyQueues.length === 0) &&
+      this.startRun(result, message, origin)
+    ) {
+      return result.plain.length;
+    }
     let deliveries = 0;
     const skip = origin !== undefined && !origin.echo ? origin : undefined;
     for (const subscription of result.plain) {
@@ -184,6 +238,8 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     }
     const queues = result.queues;
     for (let g = 0; g < queues.length; g++) {
+      if (onlyQueues !== undefined && !onlyQueues.includes(result.queueNames[g] as string))
+        continue;
       const group = queues[g] as readonly S[];
       const first = this.cursors.get(group) ?? Math.floor(Math.random() * group.length);
       this.cursors.set(group, (first + 1) & 0x7fffffff);

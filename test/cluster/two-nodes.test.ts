@@ -94,7 +94,13 @@ describe.skipIf(natsMissing !== undefined)("two nodes through NATS", () => {
     expect(ca).toMatchObject({ messagesOut: 2 * count, messagesIn: count, state: "connected" });
     expect(cb).toMatchObject({ messagesOut: count, messagesIn: 2 * count, sources: 1 });
     for (const stats of [ca, cb]) {
-      expect(stats?.lost).toEqual({ not_connected: 0, too_large: 0, slow_nats: 0, gap: 0 });
+      expect(stats?.lost).toEqual({
+        not_connected: 0,
+        too_large: 0,
+        slow_nats: 0,
+        gap: 0,
+        no_member: 0,
+      });
       expect(stats?.malformed).toBe(0);
     }
     // Remote messages go through the same hub and counters: received and delivered.

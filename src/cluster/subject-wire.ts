@@ -1,0 +1,296 @@
+/**
+ * The encoding of the backplane's subject channel (issue 21), version 1: how nodes tell each
+ * other which NATS subjects their clients subscribe to (interest), and how a node hands
+ * another node the messages its clients should receive. Pure: bytes in, bytes out, no I/O.
+ *
+ * It plays the part of nats-server's route protocol (server/route.go: `RS+ account subject
+ * [queue]`, `RS- …` and `RMSG account subject [reply] [| queues] size`), carried as NATS
+ * messages on subjects under `--cluster-subject` instead of a connection of its own. Every
+ * integer is big-endian.
+ *
+ * Interest (subject `CS.interest`, to every node):
+ *
+ * ```text
+ * offset  size  field
+ * 0       1     version u8 = 1
+ * 1       1     kind u8: 1 snapshot, 2 changes, 3 hello (a snapshot that asks every other
+ *               node for its own snapshot), 4 bye (the node leaves; no entries)
+ * 2       8     node id
+ * 10      4     seq u32: interest messages this node sent before this one (a receiver that
+ *               sees a jump asks for a snapshot: it missed changes)
+ * 14      4     count u32: entries
+ * 18      n     count entries: op u8 (1 add, 0 remove) | subjectLength u16 | queueLength u16 |
+ *               subject | queue (queueLength 0: a plain subscription)
+ * ```
+ *
+ * Messages (subject `CS.msgs.NODEID`, to one node: the one whose id ends the subject):
+ *
+ * ```text
+ * offset  size  field
+ * 0       1     version u8 = 1
+ * 1       1     flags u8 = 0
+ * 2       8     source node id
+ * 10      8     before u64: messages the source sent to this node before this batch
+ * 18      4     count u32 (at least 1)
+ * 22      n     count entries: subjectLength u16 | replyLength u16 | queueCount u8 |
+ *               headerSize i32 (-1: no headers) | payloadLength u32 | subject | reply |
+ *               queueCount × (length u16 | queue) | payload (headers, then body)
+ * ```
+ *
+ * A message goes to every plain subscription of the receiving node that matches its subject,
+ * and to one member of each queue group it names (the sender chose this node for them).
+ */
+import { readU32, writeU32 } from "../protocol/frame-codec.ts";
+import { NODE_ID_BYTES } from "./wire.ts";
+
+export const SUBJECT_WIRE_VERSION = 1;
+export const INTEREST_HEADER_BYTES = 18;
+export const MESSAGES_HEADER_BYTES = 22;
+/** Fixed bytes of one message entry before its subject. */
+export const MESSAGE_ENTRY_FIXED = 13;
+/** The longest subject, reply or queue name the channel carries (u16 lengths). */
+export const MAX_NAME_BYTES = 0xffff;
+const TWO_32 = 2 ** 32;
+
+export const InterestKind = { snapshot: 1, changes: 2, hello: 3, bye: 4 } as const;
+export type InterestKind = (typeof InterestKind)[keyof typeof InterestKind];
+
+/** One interest entry: a (subject, queue) pair a node gained (add) or lost. */
+export interface InterestEntry {
+  readonly add: boolean;
+  readonly subject: string;
+  /** Undefined for a plain subscription. */
+  readonly queue: string | undefined;
+}
+
+/** A decoded interest message. `source` is the node id as 16 hex digits. */
+export interface InterestMessage {
+  readonly kind: InterestKind;
+  readonly source: string;
+  readonly seq: number;
+  readonly entries: InterestEntry[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes one interest message. @throws RangeError when a subject or queue is too long. */
+export function encodeInterest(
+  kind: InterestKind,
+  nodeId: Uint8Array,
+  seq: number,
+  entries: readonly InterestEntry[],
+): Uint8Array {
+  const names: Uint8Array[] = [];
+  let size = INTEREST_HEADER_BYTES;
+  for (const entry of entries) {
+    const subject = encoder.encode(entry.subject);
+    const queue = encoder.encode(entry.queue ?? "");
+    if (subject.length > MAX_NAME_BYTES || queue.length > MAX_NAME_BYTES) {
+      throw new RangeError(`subject or queue longer than ${MAX_NAME_BYTES} bytes`);
+    }
+    names.push(subject, queue);
+    size += 5 + subject.length + queue.length;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = SUBJECT_WIRE_VERSION;
+  out[1] = kind;
+  out.set(nodeId, 2);
+  view.setUint32(10, seq >>> 0);
+  view.setUint32(14, entries.length);
+  let at = INTEREST_HEADER_BYTES;
+  for (let i = 0; i < entries.length; i++) {
+    const subject = names[2 * i] as Uint8Array;
+    const queue = names[2 * i + 1] as Uint8Array;
+    out[at] = (entries[i] as InterestEntry).add ? 1 : 0;
+    view.setUint16(at + 1, subject.length);
+    view.setUint16(at + 3, queue.length);
+    out.set(subject, at + 5);
+    out.set(queue, at + 5 + subject.length);
+    at += 5 + subject.length + queue.length;
+  }
+  return out;
+}
+
+/** Decodes an interest message, or says why it is not one (dropped and counted as malformed). */
+export function decodeInterest(bytes: Uint8Array): InterestMessage | string {
+  if (bytes.length < INTEREST_HEADER_BYTES) return "short";
+  if (bytes[0] !== SUBJECT_WIRE_VERSION) return "version";
+  const kind = bytes[1] as number;
+  if (kind < InterestKind.snapshot || kind > InterestKind.bye) return "kind";
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(14);
+  const entries: InterestEntry[] = [];
+  let at = INTEREST_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (at + 5 > bytes.length) return "entry_length";
+    const op = bytes[at] as number;
+    if (op > 1) return "entry_op";
+    const subjectLength = view.getUint16(at + 1);
+    const queueLength = view.getUint16(at + 3);
+    const end = at + 5 + subjectLength + queueLength;
+    if (end > bytes.length || subjectLength === 0) return "entry_length";
+    const subject = decoder.decode(bytes.subarray(at + 5, at + 5 + subjectLength));
+    const queue =
+      queueLength === 0 ? undefined : decoder.decode(bytes.subarray(at + 5 + subjectLength, end));
+    entries.push({ add: op === 1, subject, queue });
+    at = end;
+  }
+  if (at !== bytes.length) return "entry_count";
+  return { kind: kind as InterestKind, source: hex(bytes, 2), seq: view.getUint32(10), entries };
+}
+
+/** The node id at `bytes[at, at + 8)` as 16 lowercase hex digits. */
+function hex(bytes: Uint8Array, at: number): string {
+  let text = "";
+  for (let i = at; i < at + NODE_ID_BYTES; i++) {
+    text += (bytes[i] as number).toString(16).padStart(2, "0");
+  }
+  return text;
+}
+
+/** Bytes one message entry takes. */
+export function messageEntryBytes(
+  subject: Uint8Array,
+  reply: Uint8Array | undefined,
+  queues: readonly Uint8Array[],
+  payloadLength: number,
+): number {
+  let size = MESSAGE_ENTRY_FIXED + subject.length + (reply?.length ?? 0) + payloadLength;
+  for (const queue of queues) size += 2 + queue.length;
+  return size;
+}
+
+/**
+ * Writes one message entry at `out[at…)` (the caller made room: messageEntryBytes) with the
+ * payload copied from `source[payloadStart, payloadEnd)`. Returns the offset after it.
+ */
+export function writeMessageEntry(
+  out: Uint8Array,
+  at: number,
+  subject: Uint8Array,
+  reply: Uint8Array | undefined,
+  queues: readonly Uint8Array[],
+  headerSize: number,
+  source: Uint8Array,
+  payloadStart: number,
+  payloadEnd: number,
+): number {
+  const replyLength = reply?.length ?? 0;
+  const payloadLength = payloadEnd - payloadStart;
+  writeU16(out, at, subject.length);
+  writeU16(out, at + 2, replyLength);
+  out[at + 4] = queues.length;
+  writeU32(out, at + 5, headerSize < 0 ? 0xffffffff : headerSize);
+  writeU32(out, at + 9, payloadLength);
+  let i = at + MESSAGE_ENTRY_FIXED;
+  out.set(subject, i);
+  i += subject.length;
+  if (reply !== undefined) {
+    out.set(reply, i);
+    i += replyLength;
+  }
+  for (const queue of queues) {
+    writeU16(out, i, queue.length);
+    out.set(queue, i + 2);
+    i += 2 + queue.length;
+  }
+  out.set(source.subarray(payloadStart, payloadEnd), i);
+  return i + payloadLength;
+}
+
+/** Writes a messages header at `out[0..22)`. `before` is an integer below 2^53. */
+export function writeMessagesHeader(
+  out: Uint8Array,
+  nodeId: Uint8Array,
+  before: number,
+  count: number,
+): void {
+  out[0] = SUBJECT_WIRE_VERSION;
+  out[1] = 0;
+  out.set(nodeId, 2);
+  writeU32(out, 10, Math.floor(before / TWO_32));
+  writeU32(out, 14, before >>> 0);
+  writeU32(out, 18, count);
+}
+
+/** One decoded message entry: views into the batch (valid while the batch is). */
+export interface MessageEntry {
+  subject: string;
+  subjectBytes: Uint8Array;
+  replyBytes: Uint8Array | undefined;
+  queues: string[];
+  headerSize: number;
+  payloadStart: number;
+  payloadEnd: number;
+}
+
+/** A checked batch of messages: its header and entries. */
+export interface MessagesBatch {
+  readonly source: string;
+  readonly before: number;
+  readonly entries: MessageEntry[];
+}
+
+/** Decodes a batch whole, or says why it is not one (nothing of it is delivered then). */
+export function decodeMessages(bytes: Uint8Array): MessagesBatch | string {
+  if (bytes.length < MESSAGES_HEADER_BYTES) return "short";
+  if (bytes[0] !== SUBJECT_WIRE_VERSION) return "version";
+  if (bytes[1] !== 0) return "flags";
+  const count = readU32(bytes, 18);
+  if (count === 0) return "empty";
+  const entries: MessageEntry[] = [];
+  let at = MESSAGES_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (at + MESSAGE_ENTRY_FIXED > bytes.length) return "entry_length";
+    const subjectLength = readU16(bytes, at);
+    const replyLength = readU16(bytes, at + 2);
+    const queueCount = bytes[at + 4] as number;
+    const rawHeaderSize = readU32(bytes, at + 5);
+    const payloadLength = readU32(bytes, at + 9);
+    let i2 = at + MESSAGE_ENTRY_FIXED;
+    if (subjectLength === 0 || i2 + subjectLength + replyLength > bytes.length) {
+      return "entry_length";
+    }
+    const subjectBytes = bytes.subarray(i2, i2 + subjectLength);
+    i2 += subjectLength;
+    const replyBytes = replyLength === 0 ? undefined : bytes.subarray(i2, i2 + replyLength);
+    i2 += replyLength;
+    const queues: string[] = [];
+    for (let q = 0; q < queueCount; q++) {
+      if (i2 + 2 > bytes.length) return "entry_length";
+      const length = readU16(bytes, i2);
+      if (length === 0 || i2 + 2 + length > bytes.length) return "entry_length";
+      queues.push(decoder.decode(bytes.subarray(i2 + 2, i2 + 2 + length)));
+      i2 += 2 + length;
+    }
+    const headerSize = rawHeaderSize === 0xffffffff ? -1 : rawHeaderSize;
+    if (i2 + payloadLength > bytes.length || headerSize > payloadLength) return "entry_length";
+    entries.push({
+      subject: decoder.decode(subjectBytes),
+      subjectBytes,
+      replyBytes,
+      queues,
+      headerSize,
+      payloadStart: i2,
+      payloadEnd: i2 + payloadLength,
+    });
+    at = i2 + payloadLength;
+  }
+  if (at !== bytes.length) return "entry_count";
+  return {
+    source: hex(bytes, 2),
+    before: readU32(bytes, 10) * TWO_32 + readU32(bytes, 14),
+    entries,
+  };
+}
+
+function writeU16(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 8;
+  out[at + 1] = value & 0xff;
+}
+
+function readU16(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+}
