@@ -62,6 +62,7 @@
 enum { PH_WARM, PH_RUN, PH_STOP_PUB, PH_EXIT };
 static int phase = PH_WARM;
 static const char *pub_host = "127.0.0.1", *sub_host = "127.0.0.1";
+static int sub_port_given = 0;
 static int pub_port = 7001, sub_port = 7002, npub = 1, nsub = 1, msg_size = 80;
 static int per_write = 0, nthreads = 2, nats = 0, loopback = 0, loop_pub_fd = -1,
            sub_listen_fd = -1, frames = 0, ack_cmd = 0x82, subjects = 0;
@@ -544,7 +545,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--pub-host")) pub_host = argv[++i];
     else if (!strcmp(a, "--sub-host")) sub_host = argv[++i];
     else if (!strcmp(a, "--pub-port")) pub_port = (int)arg_num(argc, argv, &i);
-    else if (!strcmp(a, "--sub-port")) sub_port = (int)arg_num(argc, argv, &i);
+    else if (!strcmp(a, "--sub-port")) { sub_port = (int)arg_num(argc, argv, &i); sub_port_given = 1; }
     else if (!strcmp(a, "--pub")) npub = (int)arg_num(argc, argv, &i);
     else if (!strcmp(a, "--sub")) nsub = (int)arg_num(argc, argv, &i);
     else if (!strcmp(a, "--msg-size")) msg_size = (int)arg_num(argc, argv, &i);
@@ -568,7 +569,8 @@ int main(int argc, char **argv) {
   }
   if (nats) {
     head_len = (size_t)sprintf(head, "PUB b %d\r\n", msg_size);
-    sub_port = pub_port;
+    /* One NATS server has one port; two (cluster nodes) are given apart. */
+    if (!sub_port_given) sub_port = pub_port;
   }
   if (frames) { /* totalLength and Submit; the 8 ID bytes are written per message */
     uint32_t total = FRAME_HEAD + (uint32_t)msg_size;

@@ -126,6 +126,7 @@ export class Backplane {
             options.router,
             this.link,
             this.counters,
+            this.outbound,
             { subject: this.subject, nodeId: this.nodeId, nodeIdBytes },
             (event) => events.emit(event),
           );

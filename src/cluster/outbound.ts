@@ -65,7 +65,7 @@ export class Outbound {
   private holdStart = 0;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
   /** Past the hold the policy allows: batches are dropped (`slow_nats`) until NATS catches up. */
-  private dropping = false;
+  private droppingNow = false;
   private readonly episodes = new Map<DropCause, { messages: number; batches: number }>();
 
   constructor(
@@ -88,7 +88,7 @@ export class Outbound {
       this.drop("not_connected", messages, 1);
       return;
     }
-    if (this.dropping) {
+    if (this.droppingNow) {
       this.drop("slow_nats", messages, 1);
       return;
     }
@@ -139,8 +139,8 @@ export class Outbound {
     this.flushing = false;
     this.bytesConfirmed = this.bytesPublished;
     this.setHolding(false);
-    if (this.dropping) {
-      this.dropping = false;
+    if (this.droppingNow) {
+      this.droppingNow = false;
       this.endEpisode("slow_nats");
     }
   }
@@ -166,8 +166,22 @@ export class Outbound {
     this.bytesPublished += out.length;
   }
 
+  /**
+   * The subject channel (subject-link.ts) shares this flow control: its batches count
+   * towards what NATS has not confirmed, and it drops while the stream channel drops.
+   */
+  get dropping(): boolean {
+    return this.droppingNow;
+  }
+
+  /** Bytes another channel handed to the NATS client (see `dropping`). */
+  countPublished(bytes: number): void {
+    this.bytesPublished += bytes;
+    this.checkFlow();
+  }
+
   /** A batch this node drops itself: counted, its count not advanced, reported per episode. */
-  private drop(cause: DropCause, messages: number, batches: number): void {
+  drop(cause: DropCause, messages: number, batches: number): void {
     this.counters.lost[cause] += messages;
     const episode = this.episodes.get(cause);
     if (episode) {
@@ -187,10 +201,10 @@ export class Outbound {
   private checkFlow(): void {
     const unconfirmed = this.bytesPublished - this.bytesConfirmed;
     if (!this.flushing && unconfirmed >= FLUSH_EVERY_BYTES) this.requestFlush();
-    if (unconfirmed <= HIGH_WATER_BYTES || this.holdingNow || this.dropping) return;
+    if (unconfirmed <= HIGH_WATER_BYTES || this.holdingNow || this.droppingNow) return;
     const policy = this.options.policy;
     if (policy === "disconnect" || policy === "drop") {
-      this.dropping = true;
+      this.droppingNow = true;
       return;
     }
     this.setHolding(true);
@@ -198,7 +212,7 @@ export class Outbound {
       this.holdTimer = setTimeout(() => {
         this.holdTimer = undefined;
         this.setHolding(false);
-        this.dropping = true;
+        this.droppingNow = true;
       }, this.options.stallTimeoutMs);
     }
   }
@@ -226,12 +240,12 @@ export class Outbound {
     const unconfirmed = this.bytesPublished - this.bytesConfirmed;
     if (unconfirmed <= LOW_WATER_BYTES) {
       this.setHolding(false);
-      if (this.dropping) {
-        this.dropping = false;
+      if (this.droppingNow) {
+        this.droppingNow = false;
         this.endEpisode("slow_nats");
       }
     }
-    const behind = this.holdingNow || this.dropping;
+    const behind = this.holdingNow || this.droppingNow;
     if (unconfirmed >= FLUSH_EVERY_BYTES || (behind && unconfirmed > 0)) this.requestFlush();
   }
 

@@ -35,7 +35,7 @@ import type {
 } from "../relay/subject-router.ts";
 import type { MatchResult } from "../relay/subscription-index.ts";
 import type { ClusterCounters, ClusterEvent } from "./events.ts";
-import type { OutboundLink } from "./outbound.ts";
+import type { DropCause, OutboundLink } from "./outbound.ts";
 import { LocalInterest, RemoteInterestTable, type RemoteNode } from "./remote-interest.ts";
 import {
   decodeInterest,
@@ -75,6 +75,16 @@ interface Outgoing {
   stamp: number;
 }
 
+/** The flow control this channel shares with the stream channel (outbound.ts). */
+export interface SharedFlow {
+  /** NATS is too far behind and the policy lets nobody wait: batches are dropped. */
+  readonly dropping: boolean;
+  /** `bytes` were handed to the NATS client. */
+  countPublished(bytes: number): void;
+  /** Counts (and reports, per episode) messages this node drops itself. */
+  drop(cause: DropCause, messages: number, batches: number): void;
+}
+
 export interface SubjectLinkOptions {
   /** --cluster-subject: the channel's subjects are `CS.interest` and `CS.msgs.NODEID`. */
   subject: string;
@@ -98,14 +108,13 @@ export class SubjectLink implements RemoteRoutes {
   private readonly queueNames = new Map<string, Uint8Array>();
   private subscriptions: Subscription[] = [];
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  /** Messages dropped while NATS was away, reported when it is back. */
-  private droppedWhileDown = { messages: 0, batches: 0 };
   private readonly message: Mutable<RoutedMessage>;
 
   constructor(
     private readonly router: SubjectRouter,
     private readonly link: OutboundLink,
     private readonly counters: ClusterCounters,
+    private readonly flow: SharedFlow,
     private readonly options: SubjectLinkOptions,
     private readonly emit: (event: ClusterEvent) => void,
   ) {
@@ -144,11 +153,6 @@ export class SubjectLink implements RemoteRoutes {
   /** Every (re)connect: whatever was missed meanwhile, everyone tells everyone again. */
   connected(): void {
     this.sendInterest(InterestKind.hello, this.local.snapshot());
-    const dropped = this.droppedWhileDown;
-    if (dropped.messages > 0) {
-      this.emit({ type: "cluster_dropped", cause: "not_connected", ...dropped });
-      this.droppedWhileDown = { messages: 0, batches: 0 };
-    }
   }
 
   /** Shutdown: says bye, stops announcing, no longer routes to other nodes. */
@@ -364,16 +368,22 @@ export class SubjectLink implements RemoteRoutes {
     out.at = MESSAGES_HEADER_BYTES;
     out.count = 0;
     if (this.link.state !== "connected" || nc === undefined) {
-      this.counters.lost.not_connected += count;
-      this.droppedWhileDown.messages += count;
-      this.droppedWhileDown.batches++;
+      this.flow.drop("not_connected", count, 1);
+      return;
+    }
+    if (this.flow.dropping) {
+      this.flow.drop("slow_nats", count, 1);
+      return;
+    }
+    if (bytes.length > this.link.maxPayload) {
+      this.flow.drop("too_large", count, 1);
       return;
     }
     writeMessagesHeader(bytes, this.options.nodeIdBytes, out.sent, count);
     try {
       nc.publish(out.subject, bytes);
     } catch (error) {
-      this.counters.lost.not_connected += count;
+      this.flow.drop("not_connected", count, 1);
       this.warn(`publish failed: ${(error as Error).message}`);
       return;
     }
@@ -382,6 +392,7 @@ export class SubjectLink implements RemoteRoutes {
     c.messagesOut += count;
     c.bytesOut += bytes.length;
     c.batchesOut++;
+    this.flow.countPublished(bytes.length);
   }
 
   // ---- Messages in ----
