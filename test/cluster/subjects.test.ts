@@ -8,6 +8,8 @@
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { RelayConfig } from "../../src/cli/config.ts";
+import { decodeInterest, encodeInterest, InterestKind } from "../../src/cluster/subject-wire.ts";
+import { parseNodeId } from "../../src/cluster/wire.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";
 import { TestRelay } from "../support/harness.ts";
 import {
@@ -302,5 +304,49 @@ describe.skipIf(natsMissing !== undefined)("NATS subjects across nodes", () => {
     started.push(node);
     const starting = await node.waitFor((event) => event.type === "cluster_starting");
     expect(starting).toMatchObject({ subject: `bun-relay.nats.${node.relay.natsPort}` });
+  });
+
+  test("a node that goes silent is forgotten; a jump in its announcements makes this node ask again", async () => {
+    const [a] = (await nodes(1)) as [TestRelay];
+    const clusterSubject = (
+      a.events.find((e) => e.type === "cluster_starting") as { subject: string }
+    ).subject;
+    // A fake node on the backing server: it speaks the channel's encoding by hand.
+    const fake = await connect({ servers: nats.url });
+    clients.push(fake);
+    const heard: number[] = [];
+    fake.subscribe(`${clusterSubject}.interest`, {
+      callback: (_e, m) => {
+        const decoded = decodeInterest(m.data);
+        if (typeof decoded !== "string" && decoded.source !== "00000000000000ff") {
+          heard.push(decoded.kind);
+        }
+      },
+    });
+    await fake.flush();
+    const id = parseNodeId("00000000000000ff");
+    const announce = (seq: number, subject: string) =>
+      fake.publish(
+        `${clusterSubject}.interest`,
+        encodeInterest(InterestKind.changes, id, seq, [{ add: true, subject, queue: undefined }]),
+      );
+    announce(0, "fake.one");
+    await fake.flush();
+    await interest(a, "fake.one");
+    const hellos = heard.filter((kind) => kind === InterestKind.hello).length;
+    // seq 1 and 2 never sent: A missed something, and asks everyone for a snapshot.
+    announce(3, "fake.two");
+    fake.publish(`${clusterSubject}.interest`, new Uint8Array([9, 9, 9]));
+    await fake.flush();
+    await interest(a, "fake.two");
+    await a.waitFor((e) => e.type === "cluster_warning" && e.message.includes("malformed"));
+    await fake.flush();
+    while (heard.filter((kind) => kind === InterestKind.hello).length === hellos)
+      await fake.flush();
+    // Silent from now on: forgotten after NODE_EXPIRY_MS, with its interest.
+    const forgotten = await a.waitFor((e) => e.type === "cluster_node" && !e.joined);
+    expect(forgotten).toMatchObject({ source: "00000000000000ff", reason: "not heard from" });
+    expect(a.relay.backplane?.subjects?.hasInterest("fake.one")).toBe(false);
+    expect(a.relay.backplane?.stats().malformed).toBe(1);
   });
 });
