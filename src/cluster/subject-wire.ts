@@ -41,7 +41,7 @@
  * and to one member of each queue group it names (the sender chose this node for them).
  */
 import { readU32, writeU32 } from "../protocol/frame-codec.ts";
-import { NODE_ID_BYTES } from "./wire.ts";
+import { NODE_ID_BYTES, readHeader, sourceText, writeHeader } from "./wire.ts";
 
 export const SUBJECT_WIRE_VERSION = 1;
 export const INTEREST_HEADER_BYTES = 18;
@@ -50,7 +50,6 @@ export const MESSAGES_HEADER_BYTES = 22;
 export const MESSAGE_ENTRY_FIXED = 13;
 /** The longest subject, reply or queue name the channel carries (u16 lengths). */
 export const MAX_NAME_BYTES = 0xffff;
-const TWO_32 = 2 ** 32;
 
 export const InterestKind = { snapshot: 1, changes: 2, hello: 3, bye: 4 } as const;
 export type InterestKind = (typeof InterestKind)[keyof typeof InterestKind];
@@ -200,20 +199,11 @@ export function writeMessageEntry(
   return i + payloadLength;
 }
 
-/** Writes a messages header at `out[0..22)`. `before` is an integer below 2^53. */
-export function writeMessagesHeader(
-  out: Uint8Array,
-  nodeId: Uint8Array,
-  before: number,
-  count: number,
-): void {
-  out[0] = SUBJECT_WIRE_VERSION;
-  out[1] = 0;
-  out.set(nodeId, 2);
-  writeU32(out, 10, Math.floor(before / TWO_32));
-  writeU32(out, 14, before >>> 0);
-  writeU32(out, 18, count);
-}
+/**
+ * Writes a messages header at `out[0..22)`: the stream channel's batch header (wire.ts), the
+ * same 22 bytes, counting messages sent to one node instead of to all.
+ */
+export const writeMessagesHeader = writeHeader;
 
 /** One decoded message entry: views into the batch (valid while the batch is). */
 export interface MessageEntry {
@@ -235,11 +225,9 @@ export interface MessagesBatch {
 
 /** Decodes a batch whole, or says why it is not one (nothing of it is delivered then). */
 export function decodeMessages(bytes: Uint8Array): MessagesBatch | string {
-  if (bytes.length < MESSAGES_HEADER_BYTES) return "short";
-  if (bytes[0] !== SUBJECT_WIRE_VERSION) return "version";
-  if (bytes[1] !== 0) return "flags";
-  const count = readU32(bytes, 18);
-  if (count === 0) return "empty";
+  const header = readHeader(bytes);
+  if (typeof header === "string") return header;
+  const count = header.count;
   const entries: MessageEntry[] = [];
   let at = MESSAGES_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
@@ -279,11 +267,7 @@ export function decodeMessages(bytes: Uint8Array): MessagesBatch | string {
     at = i2 + payloadLength;
   }
   if (at !== bytes.length) return "entry_count";
-  return {
-    source: hex(bytes, 2),
-    before: readU32(bytes, 10) * TWO_32 + readU32(bytes, 14),
-    entries,
-  };
+  return { source: sourceText(header.source), before: header.before, entries };
 }
 
 function writeU16(out: Uint8Array, at: number, value: number): void {
