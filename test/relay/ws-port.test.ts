@@ -47,7 +47,11 @@ describe("nats.js wsconnect against --ws-port", () => {
     const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined });
     const server = await wsconnect({ servers: wsUrl(r.relay.wsPort) });
     const client = await wsconnect({ servers: wsUrl(r.relay.wsPort) });
-    server.subscribe("echo", { callback: (_, msg) => msg.respond(`echo ${msg.string()}`) });
+    server.subscribe("echo", {
+      callback: (_, msg) => {
+        msg.respond(`echo ${msg.string()}`);
+      },
+    });
     await server.flush();
     const reply = await client.request("echo", "hi", { timeout: 2000 });
     expect(reply.string()).toBe("echo hi");
