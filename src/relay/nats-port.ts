@@ -253,6 +253,6 @@ export class NatsPort implements NatsHost {
 }
 
 /** The side a connection's events name: the NATS port or the WebSocket port. */
-function sideOf(connection: NatsConnection): "nats-client" | "nats-ws" {
-  return connection.socket instanceof WsSocket ? "nats-ws" : "nats-client";
+function sideOf(connection: NatsConnection): "nats-client" | "ws-client" {
+  return connection.socket instanceof WsSocket ? "ws-client" : "nats-client";
 }

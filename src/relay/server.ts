@@ -160,7 +160,7 @@ export class Relay {
       ["publisher", this.pubListener],
       ["subscriber", this.subListener],
       ["nats-client", this.natsListener],
-      ["nats-ws", this.wsListener],
+      ["ws-client", this.wsListener],
     ] as const) {
       if (listener !== undefined) {
         this.emit({ type: "listening", side, host: config.host, port: listener.port });

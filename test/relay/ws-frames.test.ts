@@ -56,7 +56,7 @@ describe("NATS operations across WebSocket frames", () => {
     await client.until(() => client.closeStatus !== undefined);
     expect(afterInfo(client)).toBe("-ERR 'Authorization Violation'\r\n");
     expect(client.closeStatus).toBe(1008);
-    await r.waitFor(closeOf("nats-ws", "auth_failed"));
+    await r.waitFor(closeOf("ws-client", "auth_failed"));
   });
 });
 
@@ -132,7 +132,7 @@ describe("a WebSocket client that stops reading", () => {
     const line = `${"x".repeat(1023)}\n`;
     const chunk = line.repeat(256); // 256 KiB
     let cut = false;
-    const closed = r.waitFor(closeOf("nats-ws", "slow_consumer")).then((event) => {
+    const closed = r.waitFor(closeOf("ws-client", "slow_consumer")).then((event) => {
       cut = true;
       return event;
     });
@@ -145,7 +145,7 @@ describe("a WebSocket client that stops reading", () => {
     // Bun never had to drop a frame: what it did not take stayed in our accounted backlog.
     expect(r.relay.wsListener?.counters.sendsRefused).toBe(0);
     expect(formatEvent(event, false)).toMatch(
-      /CLOSE nats-ws 127\.0\.0\.1:\d+ reason=slow_consumer .*over --max-pending 262144 B/,
+      /CLOSE ws-client 127\.0\.0\.1:\d+ reason=slow_consumer .*over --max-pending 262144 B/,
     );
     publisher.end();
   });

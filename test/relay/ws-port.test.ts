@@ -40,7 +40,7 @@ describe("nats.js wsconnect against --ws-port", () => {
     expect(await take(star, 2)).toEqual(["one", "two"]);
     expect(await take(tail, 3)).toEqual(["one", "two", "three"]);
     await nc.close();
-    await r.waitFor(closeOf("nats-ws", "peer_closed"));
+    await r.waitFor(closeOf("ws-client", "peer_closed"));
   });
 
   test("request/reply between two WebSocket clients, and no responders", async () => {
@@ -75,7 +75,7 @@ describe("nats.js wsconnect against --ws-port", () => {
       (error: Error) => error.message,
     );
     expect(refused).toContain("Authorization Violation");
-    await r.waitFor(closeOf("nats-ws", "auth_failed"));
+    await r.waitFor(closeOf("ws-client", "auth_failed"));
     expect(r.relay.hub.counters.authFailures).toBe(1);
     const nc = await wsconnect({ servers: wsUrl(r.relay.wsPort), user: "u", pass: "p" });
     await nc.flush();
