@@ -175,8 +175,9 @@ export class NatsPort implements NatsHost {
   accept(connection: NatsConnection): void {
     const host = this.host;
     const ws = connection.socket instanceof WsSocket;
+    // A WebSocket client is a NATS client (metrics side="nats-client"); wsAccepted tells them apart.
+    host.hub.counters.natsClientsAccepted++;
     if (ws) this.wsAccepted++;
-    else host.hub.counters.natsClientsAccepted++;
     // Over --max-conns: as nats-server (client.go maxConnExceeded), the -ERR, then the close.
     if (host.refuseOverLimit(connection, connection.socket, NATS_ERR.maxConnections.wire)) return;
     this.connections.add(connection);

@@ -11,6 +11,7 @@ import { closeOf, relayPerTest } from "../support/harness.ts";
 
 setDefaultTimeout(15_000);
 const start = relayPerTest();
+const WS_ONLY = { wsPort: 0, pubPort: undefined, subPort: undefined } as const;
 
 function wsUrl(port: number | undefined, scheme = "ws"): string {
   return `${scheme}://127.0.0.1:${port}`;
@@ -28,7 +29,7 @@ async function take(sub: AsyncIterable<{ string(): string }>, count: number): Pr
 
 describe("nats.js wsconnect against --ws-port", () => {
   test("publishes and subscribes, with wildcards, on any path", async () => {
-    const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined });
+    const r = start(WS_ONLY);
     const nc = await wsconnect({ servers: `${wsUrl(r.relay.wsPort)}/any/path` });
     const exact = nc.subscribe("a.b", { max: 1 });
     const star = nc.subscribe("a.*", { max: 2 });
@@ -44,7 +45,7 @@ describe("nats.js wsconnect against --ws-port", () => {
   });
 
   test("request/reply between two WebSocket clients, and no responders", async () => {
-    const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined });
+    const r = start(WS_ONLY);
     const server = await wsconnect({ servers: wsUrl(r.relay.wsPort) });
     const client = await wsconnect({ servers: wsUrl(r.relay.wsPort) });
     server.subscribe("echo", {
@@ -64,7 +65,7 @@ describe("nats.js wsconnect against --ws-port", () => {
   });
 
   test("a wrong password is refused with the same -ERR and close reason as TCP", async () => {
-    const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined, user: "u", pass: "p" });
+    const r = start({ ...WS_ONLY, user: "u", pass: "p" });
     const refused = await wsconnect({
       servers: wsUrl(r.relay.wsPort),
       user: "u",
@@ -98,7 +99,7 @@ describe("nats.js wsconnect against --ws-port", () => {
         "",
       ].join("\n"),
     );
-    const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined, usersFile });
+    const r = start({ ...WS_ONLY, usersFile });
     const errors: string[] = [];
     const nc = await wsconnect({ servers: wsUrl(r.relay.wsPort), user: "reader", pass: "r" });
     (async () => {
@@ -112,6 +113,18 @@ describe("nats.js wsconnect against --ws-port", () => {
     expect(await take(sub, 1)).toEqual(["yes"]);
     await nc.flush();
     expect(errors.join("\n")).toContain('Permissions Violation for Publish to "secret.plans"');
+    await nc.close();
+  });
+});
+
+describe("--ws-compression", () => {
+  test("a client offering permessage-deflate gets the same messages", async () => {
+    const r = start({ ...WS_ONLY, wsCompression: true });
+    const nc = await wsconnect({ servers: wsUrl(r.relay.wsPort) });
+    const sub = nc.subscribe("z", { max: 2 });
+    nc.publish("z", "a".repeat(4096));
+    nc.publish("z", "small");
+    expect(await take(sub, 2)).toEqual(["a".repeat(4096), "small"]);
     await nc.close();
   });
 });
@@ -156,14 +169,9 @@ describe("wss", () => {
       tlsCert: certs.serverCert,
       tlsKey: certs.serverKey,
     });
-    const ca = certs.read(certs.caCert);
     const nc: NatsConnection = await wsconnect({
       servers: wsUrl(r.relay.wsPort, "wss"),
-      // Bun's WebSocket takes the CA to trust as a Bun-only constructor option.
-      wsFactory: async (url) => ({
-        socket: new WebSocket(url, { tls: { ca } } as unknown as string[]),
-        encrypted: true,
-      }),
+      wsFactory: wssFactory({ ca: certs.read(certs.caCert) }),
     });
     expect(nc.info?.tls_required).toBe(true);
     const sub = nc.subscribe("secure", { max: 1 });
@@ -171,4 +179,48 @@ describe("wss", () => {
     expect(await take(sub, 1)).toEqual(["over wss"]);
     await nc.close();
   });
+
+  test("--tls-client-ca: wss needs a client certificate from the CA", async () => {
+    const r = start({
+      wsPort: 0,
+      pubPort: undefined,
+      subPort: undefined,
+      tlsCert: certs.serverCert,
+      tlsKey: certs.serverKey,
+      tlsClientCa: certs.caCert,
+    });
+    const ca = certs.read(certs.caCert);
+    const url = wsUrl(r.relay.wsPort, "wss");
+    const without = await wsconnect({
+      servers: url,
+      wsFactory: wssFactory({ ca }),
+      reconnect: false,
+      timeout: 2000,
+    }).then(
+      async (nc) => {
+        await nc.close();
+        return "connected";
+      },
+      () => "refused",
+    );
+    expect(without).toBe("refused");
+    const nc = await wsconnect({
+      servers: url,
+      wsFactory: wssFactory({
+        ca,
+        cert: certs.read(certs.clientCert),
+        key: certs.read(certs.clientKey),
+      }),
+    });
+    await nc.flush();
+    await nc.close();
+  });
 });
+
+/** nats.js over Bun's WebSocket with TLS options (a Bun-only constructor option). */
+function wssFactory(tls: { ca: string; cert?: string; key?: string }) {
+  return async (url: string) => ({
+    socket: new WebSocket(url, { tls } as unknown as string[]),
+    encrypted: true,
+  });
+}
