@@ -20,6 +20,7 @@
 import type { Server, ServerWebSocket } from "bun";
 import { formatPeer, listenError } from "../errors.ts";
 import type { NetAccess, ReloadableListener } from "../net/access.ts";
+import { claimPort } from "../net/listener.ts";
 import { AccessRefusal } from "../net/net-events.ts";
 import type { LoadedTls } from "../net/tls-config.ts";
 import { NatsConnection } from "./nats-connection.ts";
@@ -92,13 +93,8 @@ export class WsListener implements ReloadableListener {
   private listen(port: number, tls: LoadedTls | undefined, first: boolean): Server<WsData> {
     const { host, reusePort } = this.config;
     try {
-      if (first && tls !== undefined && !reusePort) {
-        // TLS listeners share their port with a reload's successor (SO_REUSEPORT); make sure
-        // nobody else holds it first, as NetListener does.
-        const probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
-        port = probe.port;
-        probe.stop(true);
-      }
+      // TLS listeners share their port with a reload's successor (SO_REUSEPORT).
+      if (first && tls !== undefined && !reusePort) port = claimPort(host, port);
       return Bun.serve<WsData>({
         hostname: host,
         port,

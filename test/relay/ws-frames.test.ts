@@ -8,6 +8,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { formatEvent } from "../../src/log.ts";
 import { parseAllowedOrigin } from "../../src/relay/ws-origin.ts";
+import { wsCloseStatus } from "../../src/relay/ws-socket.ts";
 import { closeOf, relayPerTest } from "../support/harness.ts";
 import { RawWsClient } from "./ws-raw-client.ts";
 
@@ -57,6 +58,34 @@ describe("NATS operations across WebSocket frames", () => {
     expect(afterInfo(client)).toBe("-ERR 'Authorization Violation'\r\n");
     expect(client.closeStatus).toBe(1008);
     await r.waitFor(closeOf("ws-client", "auth_failed"));
+  });
+});
+
+describe("close statuses", () => {
+  test("shutdown flushes what is queued, then close frame 1001 (going away)", async () => {
+    const r = start(wsOnly);
+    const client = await RawWsClient.connect({ port: r.relay.wsPort as number });
+    client.send(SESSION);
+    await client.until(() => afterInfo(client).length >= ANSWER.length);
+    await r.relay.shutdown(1);
+    await client.until(() => client.closeStatus !== undefined);
+    expect(client.closeStatus).toBe(1001);
+    expect(afterInfo(client)).toBe(ANSWER);
+    await r.waitFor(closeOf("ws-client", "shutdown"));
+  });
+
+  test.each([
+    [undefined, 1000],
+    ["peer_closed", 1000],
+    ["slow_consumer", 1008],
+    ["write_timeout", 1008],
+    ["max_conns", 1008],
+    ["auth_timeout", 1008],
+    ["protocol_error", 1002],
+    ["shutdown", 1001],
+    ["stale_connection", 1001],
+  ] as const)("reason %s is status %d, as websocket.go maps it", (reason, status) => {
+    expect(wsCloseStatus(reason)).toBe(status);
   });
 });
 

@@ -162,13 +162,7 @@ describe("wss", () => {
   afterAll(() => certs.remove());
 
   test("--tls-cert makes the WebSocket port wss; INFO says tls_required", async () => {
-    const r = start({
-      wsPort: 0,
-      pubPort: undefined,
-      subPort: undefined,
-      tlsCert: certs.serverCert,
-      tlsKey: certs.serverKey,
-    });
+    const r = start({ ...WS_ONLY, tlsCert: certs.serverCert, tlsKey: certs.serverKey });
     const nc: NatsConnection = await wsconnect({
       servers: wsUrl(r.relay.wsPort, "wss"),
       wsFactory: wssFactory({ ca: certs.read(certs.caCert) }),
@@ -182,9 +176,7 @@ describe("wss", () => {
 
   test("--tls-client-ca: wss needs a client certificate from the CA", async () => {
     const r = start({
-      wsPort: 0,
-      pubPort: undefined,
-      subPort: undefined,
+      ...WS_ONLY,
       tlsCert: certs.serverCert,
       tlsKey: certs.serverKey,
       tlsClientCa: certs.caCert,
