@@ -11,8 +11,10 @@
  *   logged as the TCP ports' refusals (listener `ws`, reason allow_from);
  * - origins (ws-origin.ts): 403 as nats-server, counted with reason `origin`;
  * - anything that is not a valid WebSocket upgrade: 400;
- * - --handshake-timeout: Bun.serve's idle timeout, so a connection that sends no complete
- *   upgrade request (or TLS handshake) within it is closed;
+ * - --handshake-timeout: Bun.serve's idleTimeout, which bounds an HTTP connection once it has
+ *   sent a request (a refused client that keeps the connection open). Before the first request
+ *   Bun 1.4.5 gives no hook: uWebSockets' own HTTP timeout closes a connection that sends no
+ *   complete request (or TLS handshake) after about 10-12 s, whatever the flag says (measured);
  * - TLS (wss) with the common listener flags; a reload (SIGHUP) opens a successor on the same
  *   port with the new certificate (SO_REUSEPORT) and stops the old one from accepting, as
  *   NetListener does for the TCP ports.
@@ -100,7 +102,7 @@ export class WsListener implements ReloadableListener {
         port,
         // Bun.serve sets SO_REUSEPORT unless told not to: a taken port must be an error.
         reusePort: reusePort || tls !== undefined,
-        // Seconds, at least 1: bounds the wait for the upgrade request (and TLS handshake).
+        // Seconds, at least 1: an HTTP connection idle after a request (see the file comment).
         idleTimeout: Math.max(1, Math.ceil(this.access.handshakeTimeoutMs / 1000)),
         ...(tls === undefined ? {} : { tls: tls.options }),
         fetch: (request, server) => this.upgrade(request, server),
