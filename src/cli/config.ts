@@ -39,6 +39,7 @@ import {
   parseSeconds,
   parseSize,
 } from "./units.ts";
+import { WS_OPTION_ROWS } from "./ws-options.ts";
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -106,6 +107,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
   },
   ...FRAME_OPTION_ROWS,
   ...NATS_OPTION_ROWS,
+  ...WS_OPTION_ROWS,
   {
     key: "maxLine",
     flag: "max-line",
@@ -305,9 +307,10 @@ export function parseCommandLine(
   if (
     config.pubPort === undefined &&
     config.subPort === undefined &&
-    config.natsPort === undefined
+    config.natsPort === undefined &&
+    config.wsPort === undefined
   ) {
-    throw badArgument("every port is off: open --pub-port, --sub-port or --nats-port");
+    throw badArgument("every port is off: open --pub-port, --sub-port, --nats-port or --ws-port");
   }
   if (config.pubPort !== undefined && config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);

@@ -20,6 +20,14 @@ export function checkNatsOptions(config: RelayConfig): void {
   ) {
     throw badArgument(`--nats-port ${natsPort} is also the publisher or subscriber port`);
   }
+  const wsPort = config.wsPort;
+  if (
+    wsPort !== undefined &&
+    wsPort !== 0 &&
+    (wsPort === config.pubPort || wsPort === config.subPort || wsPort === natsPort)
+  ) {
+    throw badArgument(`--ws-port ${wsPort} is also the publisher, subscriber or NATS port`);
+  }
   checkNatsCredentials(config);
   if (!isValidSubject(config.subject) || !isValidLiteralSubject(config.subject)) {
     throw badArgument(

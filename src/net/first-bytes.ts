@@ -57,7 +57,10 @@ export const FIRST_BYTES_BOUND_MS = 1000;
 export const MAX_REQUEST_LINE = 2048;
 
 /** Why a connection is refused: the AccessRefusal reasons the listener can decide alone. */
-export type FirstBytesRefusal = Exclude<AccessRefusal, typeof AccessRefusal.AllowFrom>;
+export type FirstBytesRefusal = Exclude<
+  AccessRefusal,
+  typeof AccessRefusal.AllowFrom | typeof AccessRefusal.Origin
+>;
 
 export type FirstBytesVerdict =
   /** Hold the bytes: they are still a prefix of a foreign protocol's opening. */

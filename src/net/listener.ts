@@ -115,6 +115,19 @@ interface Sniffing {
   refused: boolean;
 }
 
+/**
+ * Checks that nobody holds `host:port` with a plain listen (which fails when anyone does),
+ * before a listener that sets SO_REUSEPORT, which would share it silently. Returns the port
+ * (the one the kernel picked for 0).
+ * @throws what Bun.listen throws (EADDRINUSE).
+ */
+export function claimPort(host: string, port: number): number {
+  const probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
+  const bound = probe.port;
+  probe.stop(true);
+  return bound;
+}
+
 export class NetListener<T> implements ReloadableListener {
   private current: TCPSocketListener<T>;
   /** Listening sockets replaced by a reload: stopped, their connections still served. */
@@ -191,9 +204,7 @@ export class NetListener<T> implements ReloadableListener {
     const reusePort = this.options.reusePort === true || tls !== undefined;
     try {
       if (first && tls !== undefined && this.options.reusePort !== true) {
-        const probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
-        port = probe.port;
-        probe.stop(true);
+        port = claimPort(host, port);
       }
       return Bun.listen<T>({
         hostname: host,

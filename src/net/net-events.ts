@@ -50,6 +50,11 @@ export const AccessRefusal = {
    * text length) when the bound (first-bytes.ts FIRST_BYTES_BOUND_MS) passed or it closed.
    */
   FirstBytesTimeout: "first_bytes_timeout",
+  /**
+   * WebSocket port: the upgrade's Origin is refused by --ws-allowed-origins or --ws-same-origin
+   * (answered 403, as nats-server's websocket.go checkOrigin).
+   */
+  Origin: "origin",
 } as const;
 export type AccessRefusal = (typeof AccessRefusal)[keyof typeof AccessRefusal];
 

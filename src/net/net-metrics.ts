@@ -23,7 +23,7 @@ export function registerNetMetrics(
   if (access.tls !== undefined) registerTlsMetrics(registry, access, prefix);
   new Counter({
     name: `${prefix}access_refused_total`,
-    help: "Peers closed at accept by listener and reason: allow_from (not in --allow-from); at their first bytes: tls_client (TLS on a plaintext port), frame_client (frames on a line port), http_client, line_client (text on a frame port), first_bytes_timeout.",
+    help: "Peers closed at accept by listener and reason: allow_from (not in --allow-from); at their first bytes: tls_client (TLS on a plaintext port), frame_client (frames on a line port), http_client, line_client (text on a frame port), first_bytes_timeout; origin (WebSocket upgrade refused for its Origin, 403).",
     labelNames: ["listener", "reason"],
     registers: [registry],
     collect() {

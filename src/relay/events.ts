@@ -7,8 +7,8 @@ import type { CloseReason } from "../errors.ts";
 import type { NetEvent } from "../net/net-events.ts";
 import type { Counters } from "./hub.ts";
 
-/** Which port a connection came in on: the publisher, subscriber or NATS port. */
-export type Side = "publisher" | "subscriber" | "nats-client";
+/** Which port a connection came in on: the publisher, subscriber, NATS or WebSocket port. */
+export type Side = "publisher" | "subscriber" | "nats-client" | "ws-client";
 
 /**
  * The relay's counters plus its state now. In a stats event the message and byte counts

@@ -39,6 +39,7 @@ import type {
 } from "./subject-router.ts";
 import { hasValidStructure, isValidLiteralSubject, matches } from "./subjects.ts";
 import { Subscriber } from "./subscriber.ts";
+import type { RelaySocket, WsSocket } from "./ws-socket.ts";
 
 const encoder = new TextEncoder();
 /** The no-responders status nats-server sends (client.go processInboundClientMsg). */
@@ -56,9 +57,19 @@ export interface NatsHost {
   readonly holding: boolean;
   /** INFO's tls_required / tls_verify, as the port's TLS is now (a reload may change it). */
   readonly tlsInfo: Record<string, boolean>;
-  /** Closes the socket gracefully (src/net/graceful-close.ts); its close handler reports it. */
-  closeGracefully(socket: Socket<unknown>): void;
+  /**
+   * Closes the socket gracefully (src/net/graceful-close.ts, or a WebSocket close frame);
+   * its close handler reports it.
+   */
+  closeGracefully(socket: RelaySocket): void;
 }
+
+/**
+ * A NATS client's transport: a TCP (or TLS) socket of the NATS port, or a WebSocket client
+ * of the WebSocket port (ws-socket.ts); the connection uses only write, pause, resume, the
+ * peer's address and certificate, and the host's close.
+ */
+export type NatsSocket = Socket<NatsConnection> | WsSocket;
 
 export class NatsConnection implements NatsClientHandler, RouteTarget, PublisherConnection {
   readonly parser: NatsParser;
@@ -94,7 +105,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   private finished = false;
 
   constructor(
-    readonly socket: Socket<NatsConnection>,
+    readonly socket: NatsSocket,
     readonly peer: string,
     private readonly host: NatsHost,
   ) {

@@ -5,7 +5,7 @@
  * subscriber whose output is in the hub's list, so write timeouts, slow-consumer policies and
  * the shutdown flush treat it as they treat line subscribers.
  */
-import type { Socket, SocketHandler } from "bun";
+import type { SocketHandler } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
@@ -20,6 +20,7 @@ import type { RelayOptions } from "./options.ts";
 import type { PortHost } from "./port-handlers.ts";
 import { StreamBridge } from "./stream-bridge.ts";
 import { SubjectRouter } from "./subject-router.ts";
+import { type RelaySocket, WsSocket } from "./ws-socket.ts";
 
 /** What the NATS port needs of the relay: the part of the line/frame ports' host it uses. */
 export type NatsPortHost = Pick<
@@ -39,7 +40,11 @@ export class NatsPort implements NatsHost {
   readonly router: SubjectRouter<NatsSubscription>;
   readonly auth: NatsAuth;
   readonly info: Record<string, unknown>;
-  readonly sockets = new Set<Socket<NatsConnection>>();
+  /** Every client of the NATS and WebSocket ports. */
+  readonly connections = new Set<NatsConnection>();
+  private wsClients = 0;
+  /** Clients accepted by the WebSocket port (upgraded), refused ones included. */
+  wsAccepted = 0;
   private nextClientId = 1;
   /** Publishers are held (pacing): new clients start paused too. */
   private held = false;
@@ -91,7 +96,7 @@ export class NatsPort implements NatsHost {
     return this.host.config;
   }
 
-  closeGracefully(socket: Socket<unknown>): void {
+  closeGracefully(socket: RelaySocket): void {
     this.host.closeGracefully(socket);
   }
 
@@ -146,77 +151,109 @@ export class NatsPort implements NatsHost {
   /** Holds (or releases) every client's input, with the line and frame publishers. */
   hold(hold: boolean): void {
     this.held = hold;
-    for (const socket of this.sockets) {
-      if (socket.data.closeReason !== undefined || socket.data.authPending) continue;
-      if (hold) socket.pause();
-      else socket.resume();
+    for (const connection of this.connections) {
+      if (connection.closeReason !== undefined || connection.authPending) continue;
+      if (hold) connection.socket.pause();
+      else connection.socket.resume();
     }
   }
 
   /** Shutdown: reads nothing more from any client; their output is flushed and closed later. */
   stopReading(): void {
-    for (const socket of this.sockets) socket.pause();
+    for (const connection of this.connections) connection.socket.pause();
+  }
+
+  /** Clients of the WebSocket port among `connections`. */
+  get wsClientCount(): number {
+    return this.wsClients;
+  }
+
+  /**
+   * A client is connected (a TCP client after its TLS handshake, a WebSocket client after its
+   * upgrade): refused over --max-conns or during shutdown, else in the hub and sent INFO.
+   */
+  accept(connection: NatsConnection): void {
+    const host = this.host;
+    const ws = connection.socket instanceof WsSocket;
+    // A WebSocket client is a NATS client (metrics side="nats-client"); wsAccepted tells them apart.
+    host.hub.counters.natsClientsAccepted++;
+    if (ws) this.wsAccepted++;
+    // Over --max-conns: as nats-server (client.go maxConnExceeded), the -ERR, then the close.
+    if (host.refuseOverLimit(connection, connection.socket, NATS_ERR.maxConnections.wire)) return;
+    this.connections.add(connection);
+    if (ws) this.wsClients++;
+    host.hub.add(connection.outbound);
+    host.emit({ type: "open", side: sideOf(connection), peer: connection.peer });
+    if (host.shuttingDown) {
+      connection.closeReason = CloseReason.Shutdown;
+      host.closeGracefully(connection.socket);
+      return;
+    }
+    if (this.held) connection.socket.pause();
+    connection.start(this.nextClientId++);
+  }
+
+  /** Bytes from a client (a TCP read, or one WebSocket message: any part of the protocol). */
+  received(connection: NatsConnection, chunk: Uint8Array): void {
+    connection.receive(chunk, this.host.hub);
+    // What this read caused leaves now, or with the turn's other reads when it reached
+    // many clients: one write per receiving client either way.
+    this.router.flushRead();
+  }
+
+  /** The client's transport can take more: its backlog is written. */
+  drained(connection: NatsConnection): void {
+    this.host.hub.flush(connection.outbound);
+    connection.drained();
+    this.host.backlogShrank();
+  }
+
+  /** The client's transport closed (`reset`: not cleanly): forgotten, and reported. */
+  closed(connection: NatsConnection, reset: boolean): void {
+    const host = this.host;
+    if (this.connections.delete(connection) && connection.socket instanceof WsSocket) {
+      this.wsClients--;
+    }
+    host.hub.remove(connection.outbound);
+    const { reason } = connection.closed(reset);
+    const outbound = connection.outbound;
+    const detail = connection.closeDetail ?? outbound.closeDetail;
+    host.emit({
+      type: "close",
+      side: sideOf(connection),
+      peer: connection.peer,
+      reason: outbound.closeReason ?? reason,
+      ...(detail ? { detail } : {}),
+      droppedBytes: outbound.droppedBytes,
+    });
+    host.backlogShrank();
   }
 
   handlers(): SocketHandler<NatsConnection> {
     const port = this;
-    const host = this.host;
-    const hub = host.hub;
-    const router = this.router;
     return {
       open(socket) {
-        hub.counters.natsClientsAccepted++;
-        const connection = new NatsConnection(
-          socket,
-          formatPeer(socket.remoteAddress, socket.remotePort),
-          port,
-        );
-        socket.data = connection;
-        // Over --max-conns: as nats-server (client.go maxConnExceeded), the -ERR, then the close.
-        if (host.refuseOverLimit(connection, socket, NATS_ERR.maxConnections.wire)) return;
-        port.sockets.add(socket);
-        hub.add(connection.outbound);
-        host.emit({ type: "open", side: "nats-client", peer: connection.peer });
-        if (host.shuttingDown) {
-          connection.closeReason = CloseReason.Shutdown;
-          host.closeGracefully(socket);
-          return;
-        }
-        if (port.held) socket.pause();
-        connection.start(port.nextClientId++);
+        const peer = formatPeer(socket.remoteAddress, socket.remotePort);
+        socket.data = new NatsConnection(socket, peer, port);
+        port.accept(socket.data);
       },
       data(socket, chunk) {
-        socket.data.receive(chunk, hub);
-        // What this read caused leaves now, or with the turn's other reads when it reached
-        // many clients: one write per receiving client either way.
-        router.flushRead();
+        port.received(socket.data, chunk);
       },
       drain(socket) {
-        const connection = socket.data;
-        hub.flush(connection.outbound);
-        connection.drained();
-        host.backlogShrank();
+        port.drained(socket.data);
       },
       close(socket, error) {
-        const connection = socket.data;
-        port.sockets.delete(socket);
-        hub.remove(connection.outbound);
-        const { reason } = connection.closed(error !== undefined);
-        const outbound = connection.outbound;
-        const detail = connection.closeDetail ?? outbound.closeDetail;
-        host.emit({
-          type: "close",
-          side: "nats-client",
-          peer: connection.peer,
-          reason: outbound.closeReason ?? reason,
-          ...(detail ? { detail } : {}),
-          droppedBytes: outbound.droppedBytes,
-        });
-        host.backlogShrank();
+        port.closed(socket.data, error !== undefined);
       },
       error() {
         // The close handler follows and reports the connection's end.
       },
     };
   }
+}
+
+/** The side a connection's events name: the NATS port or the WebSocket port. */
+function sideOf(connection: NatsConnection): "nats-client" | "ws-client" {
+  return connection.socket instanceof WsSocket ? "ws-client" : "nats-client";
 }

@@ -4,6 +4,7 @@
  * points inward: nothing under src/relay imports from src/cli.
  */
 import type { NatsUser } from "./nats-users.ts";
+import type { AllowedOrigin } from "./ws-origin.ts";
 
 /**
  * What the relay does when a subscriber falls behind:
@@ -89,6 +90,14 @@ export interface RelayOptions extends NatsLimits {
   reusePort: boolean;
   /** The NATS client-protocol port (docs/nats.md); undefined: none. 0 picks a free one. */
   natsPort: number | undefined;
+  /** NATS over WebSocket (docs/nats.md "WebSocket"); undefined: none. 0 picks a free one. */
+  wsPort: number | undefined;
+  /** --ws-allowed-origins: origins a browser page may connect from; empty: any. */
+  wsAllowedOrigins: AllowedOrigin[];
+  /** --ws-same-origin: a page's origin must be the Host it connected to. */
+  wsSameOrigin: boolean;
+  /** --ws-compression: permessage-deflate with clients that offer it. */
+  wsCompression: boolean;
   /** The literal subject line and frame publishers publish to. */
   subject: string;
   /** What line and frame subscribers receive (wildcards allowed); undefined: `subject`. */
@@ -173,6 +182,10 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = {
   nodeId: undefined,
   reusePort: false,
   natsPort: undefined,
+  wsPort: undefined,
+  wsAllowedOrigins: [],
+  wsSameOrigin: false,
+  wsCompression: false,
   subject: "relay",
   subSubject: undefined,
   ...DEFAULT_NATS_LIMITS,

@@ -17,6 +17,7 @@ import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import type { PublisherSockets } from "./publisher-sockets.ts";
 import { Subscriber } from "./subscriber.ts";
+import type { RelaySocket } from "./ws-socket.ts";
 
 /** What the port handlers need of the relay that owns them. */
 export interface PortHost {
@@ -38,14 +39,14 @@ export interface PortHost {
    */
   refuseOverLimit(
     connection: PublisherConnection | Subscriber,
-    socket: Socket<unknown>,
+    socket: RelaySocket,
     farewell?: Uint8Array,
   ): boolean;
   /**
    * Closes a socket the relay decided to close (src/net/graceful-close.ts): FIN, its further
    * input discarded until its FIN or the bound; its close handler runs at the release.
    */
-  closeGracefully(socket: Socket<unknown>): void;
+  closeGracefully(socket: RelaySocket): void;
   /** Closes a subscriber the relay gave up on, with its reason and detail. */
   cutSubscriber(subscriber: Subscriber, reason: CloseReason, detail: string): void;
   /** A publisher's socket closed (`error` set when it was reset). */

@@ -25,6 +25,8 @@ import type { PublisherConnection } from "./publisher.ts";
 import { PublisherSockets } from "./publisher-sockets.ts";
 import { RelayStats } from "./relay-stats.ts";
 import type { Subscriber } from "./subscriber.ts";
+import { WsListener } from "./ws-port.ts";
+import { closeRelaySocket, type RelaySocket } from "./ws-socket.ts";
 
 /** The CLOSE reason of a connection the listener refused for its first bytes. */
 const REFUSAL_CLOSE_REASONS: Readonly<Record<FirstBytesRefusal, CloseReason>> = {
@@ -56,6 +58,8 @@ export class Relay {
   /** With --nats-port: the NATS clients, their subject router and their listener. */
   readonly nats: NatsPort | undefined;
   private readonly natsListener: NetListener<NatsConnection> | undefined;
+  /** With --ws-port: NATS over WebSocket, its clients in `nats` with the TCP ones. */
+  readonly wsListener: WsListener | undefined;
   /**
    * TLS, mutual TLS and --allow-from of both ports (src/net), with their counters; reload()
    * on it (SIGHUP) swaps certificates and allow-lists without closing connections.
@@ -127,8 +131,11 @@ export class Relay {
         this.subListener = this.openPort("subscriber", config.subPort, config.subFraming, handlers);
         opened.push(this.subListener);
       }
+      if (config.natsPort !== undefined || config.wsPort !== undefined) {
+        this.nats = new NatsPort(host);
+      }
       if (config.natsPort !== undefined) {
-        const nats = new NatsPort(host);
+        const nats = this.nats as NatsPort;
         this.natsListener = openListener<NatsConnection>({
           what: "nats",
           host: config.host,
@@ -140,7 +147,10 @@ export class Relay {
           socket: { ...nats.handlers(), binaryType: "uint8array" },
         });
         nats.boundPort = this.natsListener.port;
-        this.nats = nats;
+        opened.push(this.natsListener);
+      }
+      if (config.wsPort !== undefined) {
+        this.wsListener = new WsListener(this.nats as NatsPort, config, this.access);
       }
     } catch (error) {
       for (const listener of opened) listener.stop(true);
@@ -150,6 +160,7 @@ export class Relay {
       ["publisher", this.pubListener],
       ["subscriber", this.subListener],
       ["nats-client", this.natsListener],
+      ["ws-client", this.wsListener],
     ] as const) {
       if (listener !== undefined) {
         this.emit({ type: "listening", side, host: config.host, port: listener.port });
@@ -221,9 +232,19 @@ export class Relay {
     return this.hub.subscribers.length - this.natsClientCount;
   }
 
-  /** Clients of the NATS port. */
+  /** The WebSocket port, or undefined without --ws-port. */
+  get wsPort(): number | undefined {
+    return this.wsListener?.port;
+  }
+
+  /** Clients of the WebSocket port (also counted in natsClientCount). */
+  get natsWsClientCount(): number {
+    return this.nats?.wsClientCount ?? 0;
+  }
+
+  /** Clients of the NATS and WebSocket ports. */
   get natsClientCount(): number {
-    return this.nats?.sockets.size ?? 0;
+    return this.nats?.connections.size ?? 0;
   }
 
   /** Subscriptions of every NATS client. */
@@ -262,6 +283,7 @@ export class Relay {
     this.pubListener?.stop(false);
     this.subListener?.stop(false);
     this.natsListener?.stop(false);
+    this.wsListener?.stop(false);
     this.nats?.stopReading(); // NATS clients: their output is flushed and closed below
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
     // The backplane takes in nothing more; NATS gets a moment for our last batches.
@@ -290,7 +312,7 @@ export class Relay {
       subscriber.closeReason = CloseReason.Shutdown;
       if (subscriber.backlog.length > 0) subscriber.closeDetail = "shutdown timeout ran out";
       this.hub.remove(subscriber);
-      closeGracefully(subscriber.socket, this.lingerGroup, lingerMs);
+      closeRelaySocket(subscriber.socket, this.lingerGroup, lingerMs);
     }
     await this.lingerGroup.settled(lingerMs + 100);
     const report = { unflushedBytes, totals: this.totals() };
@@ -351,7 +373,7 @@ export class Relay {
         this.refuseOverLimit(connection, socket, farewell),
       cutSubscriber: (subscriber, reason, detail) => this.cutSubscriber(subscriber, reason, detail),
       publisherClosed: (socket, error) => this.onPublisherClose(socket, error),
-      closeGracefully: (socket) => closeGracefully(socket, this.lingerGroup),
+      closeGracefully: (socket) => closeRelaySocket(socket, this.lingerGroup),
       backlogShrank: () => {
         if (this.hub.pendingBytes === 0) this.onFlushed?.();
       },
@@ -361,7 +383,7 @@ export class Relay {
   /** Over --max-conns: closes the just-accepted connection; its close handler reports it. */
   private refuseOverLimit(
     connection: PublisherConnection | Subscriber,
-    socket: Socket<unknown>,
+    socket: RelaySocket,
     farewell?: Uint8Array,
   ): boolean {
     const max = this.config.maxConns;
@@ -371,7 +393,7 @@ export class Relay {
     connection.closeReason = CloseReason.MaxConns;
     connection.closeDetail = `--max-conns ${max} reached`;
     if (farewell !== undefined) socket.write(farewell, 0, farewell.length);
-    closeGracefully(socket, this.lingerGroup);
+    closeRelaySocket(socket, this.lingerGroup);
     return true;
   }
 
@@ -414,7 +436,7 @@ export class Relay {
     // what the subscriber loses is exactly the backlog, `dropped=`. (A reset, which a plain
     // close becomes when the subscriber sends anything, would also throw away the kernel's
     // send buffer, megabytes on loopback, unlogged.)
-    closeGracefully(subscriber.socket, this.lingerGroup);
+    closeRelaySocket(subscriber.socket, this.lingerGroup);
   }
 
   /**

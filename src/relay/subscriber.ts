@@ -6,13 +6,13 @@
  * written from the `drain` handler, in a few large writes. While a backlog exists, new
  * messages join its end so the order on the wire never changes.
  */
-import type { Socket } from "bun";
 import type { CloseReason } from "../errors.ts";
 import { Backlog } from "./backlog.ts";
 import type { Batch } from "./batch.ts";
 import type { FrameSubscriberInput } from "./frame-subscriber.ts";
 import type { WireFormat } from "./hub.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
+import type { RelaySocket } from "./ws-socket.ts";
 
 /** Minimum seconds between two log lines about bytes a subscriber sent us. */
 const INPUT_LOG_INTERVAL_MS = 10_000;
@@ -71,7 +71,7 @@ export class Subscriber {
    * @param format the encoding it reads (line or frame): which of the hub's batches it gets.
    */
   constructor(
-    readonly socket: Socket<unknown>,
+    readonly socket: RelaySocket,
     readonly peer: string,
     readonly format: WireFormat,
   ) {}

@@ -52,7 +52,7 @@ describe("combinations that are refused at start (exit 2, one line)", () => {
     ],
     [
       ["--pub-port", "off", "--sub-port", "off"],
-      "every port is off: open --pub-port, --sub-port or --nats-port",
+      "every port is off: open --pub-port, --sub-port, --nats-port or --ws-port",
     ],
     [
       ["--sub-port", "off", "--nats-port", "0", "--token", "t"],
