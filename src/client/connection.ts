@@ -67,6 +67,7 @@ export class Link implements TransportEvents {
   fatal = false;
   /** The last socket error seen, for the disconnect reason. */
   socketError: Error | undefined;
+  /** @internal The connect timeout (its type differs between Bun and Node). */
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Abandoned before it opened (timed out, or the client closed): close it on open. */
   abandoned = false;
