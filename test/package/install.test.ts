@@ -138,7 +138,7 @@ describe("npm pack", () => {
 
 describe("installed in an empty project", () => {
   test.skipIf(!HAS_SHEBANG)(
-    "bunx bun-relay --help and npx bun-relay --help print the usage (skipped: src/main.ts has no #!/usr/bin/env bun line)",
+    `bunx bun-relay --help and npx bun-relay --help print the usage${HAS_SHEBANG ? "" : " (skipped: src/main.ts has no #!/usr/bin/env bun line)"}`,
     async () => {
       for (const [cmd, dir] of [
         [["bunx", "bun-relay", "--help"], bunApp],
@@ -262,12 +262,18 @@ for await (const payload of subscriber) {
   });
 
   test("TypeScript 5 checks it too (npx typescript@5; skipped when npm cannot fetch it)", async () => {
-    const probe = await run(["npx", "--prefer-offline", "-y", "-p", "typescript@5", "tsc", "--version"], npmApp);
+    const probe = await run(
+      ["npx", "--prefer-offline", "-y", "-p", "typescript@5", "tsc", "--version"],
+      npmApp,
+    );
     if (!probe.stdout.startsWith("Version 5.")) {
       console.warn(`skipped: npx could not run typescript@5: ${probe.stderr.trim()}`);
       return;
     }
-    const result = await run(["npx", "--prefer-offline", "-y", "-p", "typescript@5", "tsc", "-p", "."], project());
+    const result = await run(
+      ["npx", "--prefer-offline", "-y", "-p", "typescript@5", "tsc", "-p", "."],
+      project(),
+    );
     expect(result.stdout).toBe("");
     expect(result.exitCode).toBe(0);
   });
