@@ -71,6 +71,8 @@ export class Link implements TransportEvents {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Abandoned before it opened (timed out, or the client closed): close it on open. */
   abandoned = false;
+  /** Gives up the dial while it has not opened (transport.ts, DialAttempt). */
+  cancelDial: () => void = () => {};
 
   constructor(readonly connection: Connection) {}
 
@@ -122,6 +124,7 @@ export class Link implements TransportEvents {
     if (this.socket) this.socket.terminate();
     else {
       this.abandoned = true;
+      this.cancelDial();
       this.connection.linkClosed(this, undefined);
     }
   }
@@ -252,7 +255,9 @@ export class Connection {
         : `${this.usesTls ? "no TCP connection or TLS handshake" : "no TCP connection"} within ${connectTimeoutMs} ms`;
       link.fail(this.error(ClientErrorCode.Connect, why));
     }, connectTimeoutMs);
-    dial({ host, port, tls }, link).catch((error: Error) => {
+    const attempt = dial({ host, port, tls }, link);
+    link.cancelDial = attempt.cancel;
+    attempt.connected.catch((error: Error) => {
       if (link.socket || link.abandoned) return;
       link.failure = this.error(ClientErrorCode.Connect, describeCause(error), error);
       this.linkClosed(link, error);
@@ -305,7 +310,8 @@ export class Connection {
       clearTimeout(link.timer);
       link.abandoned = true;
       link.outbox?.detach();
-      link.socket?.end();
+      if (link.socket) link.socket.end();
+      else link.cancelDial();
     }
     this.session.closed(error);
     if (error && this.firstConnect) this.firstConnect.reject(error);

@@ -9,7 +9,7 @@
  */
 import type { SocketHandler, TLSOptions } from "bun";
 import { readTls } from "./tls-options.ts";
-import type { DialTarget, TransportEvents } from "./transport.ts";
+import type { DialAttempt, DialTarget, TransportEvents } from "./transport.ts";
 
 /** One dial's socket data: whom to tell, and whether the socket opens at its TLS handshake. */
 interface BunDial {
@@ -42,8 +42,12 @@ const handlers: SocketHandler<BunDial> = {
   },
 };
 
-/** Dials with `Bun.connect` (transport.ts, Dial). */
-export async function dialBun(target: DialTarget, events: TransportEvents): Promise<void> {
+/** Dials with `Bun.connect` (transport.ts, Dial); `cancel` does nothing (see DialAttempt). */
+export function dialBun(target: DialTarget, events: TransportEvents): DialAttempt {
+  return { connected: connectBun(target, events), cancel() {} };
+}
+
+async function connectBun(target: DialTarget, events: TransportEvents): Promise<void> {
   const { host, port, tls } = target;
   const data: BunDial = { events, tls: tls !== undefined && tls !== false };
   // ResolvedTls is a subset of Bun's TLSOptions, field for field.

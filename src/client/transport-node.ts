@@ -18,7 +18,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { type ClientTlsOptions, readTls } from "./tls-options.ts";
-import type { ClientSocket, DialTarget, TransportEvents } from "./transport.ts";
+import type { ClientSocket, DialAttempt, DialTarget, TransportEvents } from "./transport.ts";
 
 class NodeClientSocket implements ClientSocket {
   /** Node's last `write` returned false: take nothing until `drain`. */
@@ -57,7 +57,31 @@ class NodeClientSocket implements ClientSocket {
 }
 
 /** Dials with node:net or node:tls (transport.ts, Dial). */
-export async function dialNode(target: DialTarget, events: TransportEvents): Promise<void> {
+export function dialNode(target: DialTarget, events: TransportEvents): DialAttempt {
+  let socket: Socket | undefined;
+  let cancelled = false;
+  const connected = connectNode(target, events, (connecting) => {
+    socket = connecting;
+    return cancelled;
+  });
+  return {
+    connected,
+    cancel() {
+      cancelled = true;
+      socket?.destroy();
+    },
+  };
+}
+
+/**
+ * Connects; `created` hears of the socket as soon as it exists and answers whether the dial
+ * was cancelled meanwhile (while the TLS files were read), in which case it is destroyed.
+ */
+async function connectNode(
+  target: DialTarget,
+  events: TransportEvents,
+  created: (socket: Socket) => boolean,
+): Promise<void> {
   const { host, port, tls } = target;
   const secure = tls !== undefined && tls !== false;
   const tlsOptions = secure ? await nodeTlsOptions(tls === true ? {} : tls) : undefined;
@@ -66,6 +90,10 @@ export async function dialNode(target: DialTarget, events: TransportEvents): Pro
       tlsOptions === undefined
         ? netConnect({ host, port })
         : tlsConnect({ host, port, ...tlsOptions });
+    if (created(socket)) {
+      socket.destroy();
+      return;
+    }
     const client = new NodeClientSocket(socket);
     let connected = false;
     let opened = false;

@@ -53,11 +53,23 @@ export interface DialTarget {
   tls: boolean | ClientTlsOptions | undefined;
 }
 
-/**
- * Dials `target` and reports to `events`. Resolves once the TCP connection is up; rejects
- * (ECONNREFUSED, ENOTFOUND, ...) when it could not be made, and then no event follows.
- */
-export type Dial = (target: DialTarget, events: TransportEvents) => Promise<void>;
+/** One dial in progress. */
+export interface DialAttempt {
+  /**
+   * Resolves once the TCP connection is up; rejects (ECONNREFUSED, ENOTFOUND, ...) when it
+   * could not be made, and then no event follows.
+   */
+  connected: Promise<void>;
+  /**
+   * Gives up on a dial that has not opened (the connect timeout, or close()): Node destroys
+   * the connecting socket, which would otherwise keep the process alive until the kernel
+   * gives up. Bun.connect cannot be aborted; such a socket is terminated when it opens.
+   */
+  cancel(): void;
+}
+
+/** Dials `target` and reports to `events`. */
+export type Dial = (target: DialTarget, events: TransportEvents) => DialAttempt;
 
 /** The runtime's transport: Bun's sockets under Bun, node:net / node:tls elsewhere (Node 20+). */
 export const dial: Dial = typeof Bun !== "undefined" ? dialBun : dialNode;
