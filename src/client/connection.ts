@@ -1,6 +1,6 @@
 /**
  * The life of a client's connection to the relay, whatever its role and framing: dialing
- * (Bun.connect, with a timeout), the `Conn(ID, token)` handshake of frame ports, the coalescing
+ * (through transport.ts: Bun.connect, or node:net / node:tls; with a timeout), the `Conn(ID, token)` handshake of frame ports, the coalescing
  * Outbox, reconnecting with backoff, and the events. What the bytes mean is the Session's
  * business (a frame or line publisher, a subscriber); this file never decodes a byte.
  *
@@ -23,13 +23,13 @@
  * The first dial is not retried: `start()` rejects (CLIENT_ERR_CONNECT or CLIENT_ERR_AUTH),
  * as nats.js does by default. A wrong token is never retried either.
  */
-import type { Socket, SocketHandler } from "bun";
 import { encodeConn, FrameIdCounter } from "../protocol/frame-codec.ts";
 import { Backoff } from "./backoff.ts";
 import { ClientError, ClientErrorCode, describeCause } from "./errors.ts";
 import { ClientEmitter } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { Outbox } from "./outbox.ts";
+import { type ClientSocket, dial, type TransportEvents } from "./transport.ts";
 
 /** The likely cause when a frame port does not answer a Conn. */
 const NOT_A_FRAME_PORT =
@@ -51,9 +51,12 @@ export interface Session {
   closed(error: ClientError | undefined): void;
 }
 
-/** One socket's worth of state: its Outbox, its request IDs, its readiness. */
-export class Link {
-  socket: Socket<Link> | undefined;
+/**
+ * One socket's worth of state: its Outbox, its request IDs, its readiness. It is also what the
+ * transport reports that socket's events to (one object per dial, none per read).
+ */
+export class Link implements TransportEvents {
+  socket: ClientSocket | undefined;
   outbox: Outbox | undefined;
   /** Request IDs on this socket: Conn takes the first, Submits the following ones. */
   readonly ids = new FrameIdCounter();
@@ -64,9 +67,12 @@ export class Link {
   fatal = false;
   /** The last socket error seen, for the disconnect reason. */
   socketError: Error | undefined;
+  /** @internal The connect timeout (its type differs between Bun and Node). */
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Abandoned before it opened (timed out, or the client closed): close it on open. */
   abandoned = false;
+  /** Gives up the dial while it has not opened (transport.ts, DialAttempt). */
+  cancelDial: () => void = () => {};
 
   constructor(readonly connection: Connection) {}
 
@@ -84,6 +90,32 @@ export class Link {
     this.connection.handshakeDone(this, result);
   }
 
+  // TransportEvents: the transport's reports about this link's socket.
+
+  open(socket: ClientSocket): void {
+    this.connection.linkOpened(this, socket);
+  }
+
+  handshakeFailed(socket: ClientSocket, error: Error | undefined): void {
+    this.connection.linkHandshakeFailed(this, socket, error);
+  }
+
+  data(chunk: Uint8Array): void {
+    this.connection.linkData(this, chunk);
+  }
+
+  drain(): void {
+    this.outbox?.drain();
+  }
+
+  error(error: Error): void {
+    this.socketError = error;
+  }
+
+  close(error: Error | undefined): void {
+    this.connection.linkClosed(this, error);
+  }
+
   /** Ends this link because of `error` (a protocol error, a timeout); reconnect decides next. */
   fail(error: ClientError, fatal = false): void {
     if (this.failure) return;
@@ -92,35 +124,11 @@ export class Link {
     if (this.socket) this.socket.terminate();
     else {
       this.abandoned = true;
+      this.cancelDial();
       this.connection.linkClosed(this, undefined);
     }
   }
 }
-
-/** One handler object for every link (state lives on `socket.data`, style habit 12). */
-const handlers: SocketHandler<Link> = {
-  binaryType: "uint8array",
-  open(socket) {
-    // Over TLS the link opens at the handshake, so nothing is sent or resolved before the
-    // relay's certificate was checked.
-    if (!socket.data.connection.usesTls) socket.data.connection.linkOpened(socket.data, socket);
-  },
-  handshake(socket, ok, error) {
-    socket.data.connection.linkHandshake(socket.data, socket, ok, error);
-  },
-  data(socket, chunk) {
-    socket.data.connection.linkData(socket.data, chunk);
-  },
-  drain(socket) {
-    socket.data.outbox?.drain();
-  },
-  error(socket, error) {
-    socket.data.socketError = error;
-  },
-  close(socket, error) {
-    socket.data.connection.linkClosed(socket.data, error ?? undefined);
-  },
-};
 
 export class Connection {
   readonly events = new ClientEmitter();
@@ -174,27 +182,19 @@ export class Connection {
     return this.options.tls !== undefined && this.options.tls !== false;
   }
 
-  /** A TLS link's handshake finished: it opens, or fails with CLIENT_ERR_CONNECT. */
-  linkHandshake(link: Link, socket: Socket<Link>, ok: boolean, error: Error | null): void {
-    if (ok) {
-      this.linkOpened(link, socket);
-      return;
-    }
+  /** A TLS link's handshake failed: it closes with CLIENT_ERR_CONNECT. */
+  linkHandshakeFailed(link: Link, socket: ClientSocket, error: Error | undefined): void {
     if (link.abandoned || link !== this.current) {
       socket.terminate();
       return;
     }
     const why = error?.message ?? "the relay's certificate was not accepted";
-    link.failure = this.error(
-      ClientErrorCode.Connect,
-      `TLS handshake failed: ${why}`,
-      error ?? undefined,
-    );
+    link.failure = this.error(ClientErrorCode.Connect, `TLS handshake failed: ${why}`, error);
     link.socket = socket;
     socket.terminate();
   }
 
-  linkOpened(link: Link, socket: Socket<Link>): void {
+  linkOpened(link: Link, socket: ClientSocket): void {
     if (link.abandoned || link !== this.current) {
       socket.terminate();
       return;
@@ -255,13 +255,13 @@ export class Connection {
         : `${this.usesTls ? "no TCP connection or TLS handshake" : "no TCP connection"} within ${connectTimeoutMs} ms`;
       link.fail(this.error(ClientErrorCode.Connect, why));
     }, connectTimeoutMs);
-    Bun.connect<Link>({ hostname: host, port, tls, data: link, socket: handlers }).catch(
-      (error: Error) => {
-        if (link.socket || link.abandoned) return;
-        link.failure = this.error(ClientErrorCode.Connect, describeCause(error), error);
-        this.linkClosed(link, error);
-      },
-    );
+    const attempt = dial({ host, port, tls }, link);
+    link.cancelDial = attempt.cancel;
+    attempt.connected.catch((error: Error) => {
+      if (link.socket || link.abandoned) return;
+      link.failure = this.error(ClientErrorCode.Connect, describeCause(error), error);
+      this.linkClosed(link, error);
+    });
   }
 
   private linkReady(link: Link): void {
@@ -310,7 +310,8 @@ export class Connection {
       clearTimeout(link.timer);
       link.abandoned = true;
       link.outbox?.detach();
-      link.socket?.end();
+      if (link.socket) link.socket.end();
+      else link.cancelDial();
     }
     this.session.closed(error);
     if (error && this.firstConnect) this.firstConnect.reject(error);

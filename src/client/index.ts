@@ -1,7 +1,7 @@
 /**
  * The bun-relay client SDK (issue 12): publishers and subscribers for both wire formats,
- * `line` and seed 003's `frame`, over Bun's native TCP sockets. Import it as
- * `bun-relay/client` (package.json "exports").
+ * `line` and seed 003's `frame`, over Bun's native TCP sockets, or node:net / node:tls on
+ * Node 20+ (transport.ts). Import it as `bun-relay/client` (package.json "exports").
  *
  * - {@link connect} returns a {@link Publisher} or a {@link Subscriber}.
  * - Frame publishes resolve on the relay's SubmitAck; at most `maxInFlight` are unacked, after
@@ -47,3 +47,4 @@ export {
 export type { PublishOptions } from "./publish-window.ts";
 export { Publisher } from "./publisher.ts";
 export { type MessageWithId, Subscriber } from "./subscriber.ts";
+export type { ClientTlsOptions, PemSource } from "./tls-options.ts";

@@ -3,7 +3,6 @@
  * checks them and fills in defaults (style habit 11: DEFAULTS plus a verify with specific
  * messages). Everything else in the SDK reads ResolvedOptions, never raw user input.
  */
-import type { TLSOptions } from "bun";
 import {
   FRAME_CODES,
   type FrameCodes,
@@ -11,6 +10,7 @@ import {
   MIN_REQUEST_FRAME,
 } from "../protocol/frame-codec.ts";
 import { ClientError, ClientErrorCode, peerOf } from "./errors.ts";
+import type { ClientTlsOptions } from "./tls-options.ts";
 
 /** A relay port's wire format: `line` (`\n`-terminated messages) or `frame` (seed 003 frames). */
 export type Framing = "line" | "frame";
@@ -59,11 +59,11 @@ export interface CommonOptions {
   codes?: FrameCodes;
   /**
    * TLS to a relay started with `--tls-cert` (docs/client.md "TLS"): `true` verifies against
-   * the system CAs; an object is passed to Bun.connect's `tls` as it is (`ca`, `cert`/`key`
-   * for `--tls-client-ca`, `serverName`). The connection counts as open once the handshake
+   * the runtime's default CAs; an object is ClientTlsOptions (`ca`, `cert`/`key` for
+   * `--tls-client-ca`, `serverName`), the same on Bun and Node. The connection counts as open once the handshake
    * succeeded; a failed one is CLIENT_ERR_CONNECT.
    */
-  tls?: boolean | TLSOptions;
+  tls?: boolean | ClientTlsOptions;
   /**
    * `false`: no reconnect, a dropped connection closes the client. `true` (default) or
    * some ReconnectOptions: reconnect with exponential backoff and jitter.
@@ -140,7 +140,7 @@ export interface ResolvedOptions {
   framing: Framing;
   token: string | undefined;
   codes: FrameCodes;
-  tls: boolean | TLSOptions | undefined;
+  tls: boolean | ClientTlsOptions | undefined;
   /** undefined: reconnect is off. */
   reconnect: ReconnectOptions | undefined;
   connectTimeoutMs: number;

@@ -15,10 +15,10 @@ import {
   setDefaultTimeout,
   test,
 } from "bun:test";
-import type { TLSOptions } from "bun";
 import type { RelayConfig } from "../../src/cli/config.ts";
 import {
   ClientErrorCode,
+  type ClientTlsOptions,
   connect,
   type Publisher,
   type Subscriber,
@@ -63,7 +63,7 @@ describe("the SDK over TLS", () => {
       subFraming: "frame",
       token: "s3cret",
     });
-    const tls: TLSOptions = {
+    const tls: ClientTlsOptions = {
       ca: certs.read(certs.caCert),
       cert: certs.read(certs.clientCert),
       key: certs.read(certs.clientKey),
@@ -97,7 +97,7 @@ describe("the SDK over TLS", () => {
 
   test("server TLS only, line ports: lines arrive byte for byte", async () => {
     const r = startRelay();
-    const tls: TLSOptions = { ca: Bun.file(certs.caCert), serverName: "localhost" }; // a BunFile works too
+    const tls: ClientTlsOptions = { ca: Bun.file(certs.caCert), serverName: "localhost" }; // a BunFile works too
     const subscriber = await connect({ role: "subscriber", port: r.relay.subPort, tls });
     clients.push(subscriber);
     await r.waitFor(subscriberOpen);
