@@ -1,3 +1,4 @@
+#!/usr/bin/env bun
 /**
  * bun-relay's command line: `bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]`.
  *
