@@ -10,6 +10,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
 import { NATS_ERR } from "../protocol/nats-errors.ts";
+import { natsFigures } from "./connection-figures.ts";
 import type { Hub } from "./hub.ts";
 import { linePortSubjects, lineUserProblem } from "./line-user.ts";
 import { NatsAuth } from "./nats-auth.ts";
@@ -32,6 +33,7 @@ export type NatsPortHost = Pick<
   | "refuseOverLimit"
   | "closeGracefully"
   | "backlogShrank"
+  | "connections"
 >;
 
 /** The NATS side of one relay: the subject router, the credentials and the open clients. */
@@ -40,7 +42,6 @@ export class NatsPort implements NatsHost {
   readonly auth: NatsAuth;
   readonly info: Record<string, unknown>;
   readonly sockets = new Set<Socket<NatsConnection>>();
-  private nextClientId = 1;
   /** Publishers are held (pacing): new clients start paused too. */
   private held = false;
 
@@ -174,6 +175,7 @@ export class NatsPort implements NatsHost {
         socket.data = connection;
         // Over --max-conns: as nats-server (client.go maxConnExceeded), the -ERR, then the close.
         if (host.refuseOverLimit(connection, socket, NATS_ERR.maxConnections.wire)) return;
+        connection.cid = host.connections.add("nats", undefined, socket, natsFigures(connection));
         port.sockets.add(socket);
         hub.add(connection.outbound);
         host.emit({ type: "open", side: "nats-client", peer: connection.peer });
@@ -183,7 +185,8 @@ export class NatsPort implements NatsHost {
           return;
         }
         if (port.held) socket.pause();
-        connection.start(port.nextClientId++);
+        // INFO's client_id is the connection's cid, as nats-server's: /connz?cid= finds it.
+        connection.start(connection.cid);
       },
       data(socket, chunk) {
         socket.data.receive(chunk, hub);
@@ -200,6 +203,7 @@ export class NatsPort implements NatsHost {
       close(socket, error) {
         const connection = socket.data;
         port.sockets.delete(socket);
+        host.connections.remove(connection.cid);
         hub.remove(connection.outbound);
         const { reason } = connection.closed(error !== undefined);
         const outbound = connection.outbound;
