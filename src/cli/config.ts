@@ -58,6 +58,8 @@ export interface RelayConfig extends RelayOptions, NetOptions {
   metricsHost: string;
   /** Serve the metrics endpoint over HTTPS with --tls-cert / --tls-key (and --tls-client-ca). */
   metricsTls: boolean;
+  /** The status page may tail a subject (shows payloads to whoever reaches the metrics port). */
+  statusTail: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -70,6 +72,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   metricsHost: "127.0.0.1",
   ...DEFAULT_NET_OPTIONS,
   metricsTls: false,
+  statusTail: false,
 };
 
 type Key = keyof RelayConfig;
@@ -254,6 +257,15 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     parse: parseBoolean,
     showDefault: (c) => String(c.metricsTls),
   },
+  {
+    key: "statusTail",
+    flag: "status-tail",
+    env: "RELAY_STATUS_TAIL",
+    kind: "boolean",
+    help: "let the status page (GET / on --metrics-port) tail a subject it picks: shows payloads to whoever reaches that port",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.statusTail),
+  },
 ];
 
 /** What the command line asked for: run the relay with a config, or print help / version. */
@@ -318,6 +330,9 @@ export function parseCommandLine(
   if (netProblem !== undefined) throw badArgument(netProblem);
   if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {
     throw badArgument("--metrics-tls needs --metrics-port, --tls-cert and --tls-key");
+  }
+  if (config.statusTail && config.metricsPort === undefined) {
+    throw badArgument("--status-tail needs --metrics-port (the status page is served there)");
   }
   if (config.cluster.length > 0) {
     try {

@@ -65,8 +65,14 @@ export interface RegisteredConnection {
   readonly figures: () => ConnectionFigures;
 }
 
+/** `line-publisher`, `frame-subscriber`, `nats`, `ws`: how the status page groups connections. */
+export function groupOf(kind: ConnectionKind, role: ConnectionRole | undefined): string {
+  return role === undefined ? kind : `${kind}-${role}`;
+}
+
 export class ConnectionRegistry {
   private readonly open = new Map<number, RegisteredConnection>();
+  private readonly groups = new Map<string, number>();
   private lastCid = 0;
 
   /** Connections registered since start (each cid once): /varz `total_connections`. */
@@ -77,6 +83,11 @@ export class ConnectionRegistry {
   /** Connections open now. */
   get size(): number {
     return this.open.size;
+  }
+
+  /** Connections open now by groupOf(kind, role), kept up to date by add/remove. */
+  byGroup(): Record<string, number> {
+    return Object.fromEntries(this.groups);
   }
 
   /**
@@ -91,6 +102,8 @@ export class ConnectionRegistry {
     figures: () => ConnectionFigures,
   ): number {
     const cid = ++this.lastCid;
+    const group = groupOf(kind, role);
+    this.groups.set(group, (this.groups.get(group) ?? 0) + 1);
     const version = socket.getTLSVersion?.() ?? null;
     this.open.set(cid, {
       cid,
@@ -107,7 +120,13 @@ export class ConnectionRegistry {
 
   /** Its socket closed (idempotent; cid 0, never registered, is ignored). */
   remove(cid: number): void {
+    const connection = this.open.get(cid);
+    if (connection === undefined) return;
     this.open.delete(cid);
+    const group = groupOf(connection.kind, connection.role);
+    const left = (this.groups.get(group) ?? 1) - 1;
+    if (left === 0) this.groups.delete(group);
+    else this.groups.set(group, left);
   }
 
   get(cid: number): RegisteredConnection | undefined {
