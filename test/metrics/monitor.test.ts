@@ -62,10 +62,14 @@ async function eventStream(path: string) {
         data: JSON.parse((dataLine as string).slice("data: ".length)),
       };
     },
-    async until(event: string, test: (data: any) => boolean = () => true): Promise<any> {
+    async until(
+      event: string,
+      test: (data: Record<string, unknown>) => boolean = () => true,
+    ): Promise<Record<string, unknown>> {
       for (;;) {
         const next = await this.next();
-        if (next.event === event && test(next.data)) return next.data;
+        const data = next.data as Record<string, unknown>;
+        if (next.event === event && test(data)) return data;
       }
     },
   };
@@ -170,7 +174,7 @@ describe("/status/tail", () => {
     });
     const router = r.relay.nats?.router;
     expect(router?.subscriptions).toBe(1);
-    streams.splice(0).forEach((stream) => stream.abort());
+    for (const stream of streams.splice(0)) stream.abort();
     while (router?.subscriptions !== 0) await Bun.sleep(5);
   });
 });
