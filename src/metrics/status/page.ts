@@ -9,22 +9,10 @@
  * Everything from the relay, payloads above all, goes into the DOM through `textContent`,
  * never as HTML; the page's Content-Security-Policy forbids inline scripts besides.
  */
+import type { StatusSample } from "../status-feed.ts";
 
-/** The fields of a sample the page reads (src/metrics/status-feed.ts StatusSample). */
-interface Sample {
-  t: number;
-  connections: Record<string, number>;
-  inPerSecond: number;
-  outPerSecond: number;
-  pendingBytes: number;
-  publishersHeld: boolean;
-  slowConsumers: number;
-  writeTimeouts: number;
-  stallTimeouts: number;
-  droppedMessages: number;
-  publisherPauses: number;
-  stalled: { cid: number; peer: string; pendingBytes: number; holdingMs: number }[];
-}
+/** A sample as the server sends it (a type only: Bun.build drops the import). */
+type Sample = StatusSample;
 
 interface TailEvent {
   subject: string;
