@@ -60,7 +60,7 @@ export class MetricsServer {
   ) {
     const relay = options.relay;
     this.monitor = relay === undefined ? undefined : new Monitor(relay.source, relay.options);
-    if (options.access !== undefined) options.access.counters.listeners.add(METRICS_LISTENER);
+    options.access?.counters.httpListeners.add(METRICS_LISTENER);
   }
 
   /**
@@ -142,7 +142,7 @@ export class MetricsServer {
     const endpoint = { host: this.host, port: this.port, https: this.options.tls !== undefined };
     return monitor
       .respond(request, url, server, endpoint)
-      .then((response) => response ?? notFound(this.monitor !== undefined));
+      .then((response) => response ?? notFound(true));
   }
 
   /**
