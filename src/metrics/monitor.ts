@@ -13,7 +13,7 @@ import type { Server } from "bun";
 import type { TailMessage } from "../relay/subject-tail.ts";
 import { hasValidStructure } from "../relay/subjects.ts";
 import { connz, parseConnzQuery, QueryError } from "./connz.ts";
-import { eventStream } from "./sse.ts";
+import { EVENT_STREAM_HEADERS, eventStream } from "./sse.ts";
 import { StatusAssets } from "./status-assets.ts";
 import { StatusFeed, type StatusSource } from "./status-feed.ts";
 import { type IntrospectionSource, subsz, varz } from "./varz.ts";
@@ -119,8 +119,9 @@ export class Monitor {
           count();
           return json(subsz(this.relay));
         case "/status/events":
-          return this.events(request, server);
+          return request.method === "HEAD" ? eventStreamHead() : this.events(request, server);
         case "/status/tail":
+          if (request.method === "HEAD" && this.options.statusTail) return eventStreamHead();
           return this.tail(request, url, server);
       }
     } catch (error) {
@@ -173,6 +174,11 @@ export class Monitor {
       return () => tail.close();
     });
   }
+}
+
+/** HEAD of an event stream: its headers, no stream opened. */
+function eventStreamHead(): Response {
+  return new Response(null, { headers: EVENT_STREAM_HEADERS });
 }
 
 function json(value: unknown): Response {

@@ -130,13 +130,18 @@ export class MetricsServer {
     });
   }
 
-  /** The monitor's paths (GET only), or undefined to fall through to /metrics and /healthz. */
+  /**
+   * The monitor's paths, or undefined to fall through to /metrics and /healthz (and to the
+   * 405 for other methods). HEAD gets GET's status and headers (Bun.serve sends no body).
+   */
   private monitorResponse(
     request: Request,
     server: Server<undefined>,
   ): Promise<Response> | undefined {
     const monitor = this.monitor;
-    if (monitor === undefined || request.method !== "GET") return undefined;
+    if (monitor === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
+      return undefined;
+    }
     const url = new URL(request.url);
     if (url.pathname === "/metrics" || url.pathname === "/healthz") return undefined;
     const endpoint = { host: this.host, port: this.port, https: this.options.tls !== undefined };

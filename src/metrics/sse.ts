@@ -7,6 +7,12 @@ import type { Server } from "bun";
 
 const encoder = new TextEncoder();
 
+export const EVENT_STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
 /** Sends one event: `name` and a JSON value (one `data:` line: JSON.stringify has no newline). */
 export type SendEvent = (name: string, value: unknown) => void;
 
@@ -44,11 +50,5 @@ export function eventStream(
       close?.();
     },
   });
-  return new Response(body, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
-  });
+  return new Response(body, { headers: EVENT_STREAM_HEADERS });
 }

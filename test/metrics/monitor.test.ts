@@ -187,3 +187,26 @@ test("tailPayload: UTF-8 text as text; control bytes or invalid UTF-8 as hex", (
   expect(tailPayload(Uint8Array.of(0x1b, 0x5b))).toEqual({ encoding: "hex", payload: "1b5b" });
   expect(tailPayload(Uint8Array.of(0xc3))).toEqual({ encoding: "hex", payload: "c3" });
 });
+
+test("HEAD of every monitor path: GET's status and content type, no body", async () => {
+  const r = start();
+  serve(r, true);
+  for (const [path, type] of [
+    ["/varz", "application/json; charset=utf-8"],
+    ["/connz", "application/json; charset=utf-8"],
+    ["/status/events", "text/event-stream; charset=utf-8"],
+    ["/status/tail?subject=relay", "text/event-stream; charset=utf-8"],
+    ["/", "text/html;charset=utf-8"],
+  ]) {
+    const response = await fetch(`http://127.0.0.1:${server?.port}${path}`, { method: "HEAD" });
+    expect([path, response.status, response.headers.get("content-type")]).toEqual([
+      path,
+      200,
+      type,
+    ]);
+    expect(await response.text()).toBe("");
+  }
+  expect(r.relay.natsSubscriptionCount).toBe(0);
+  const missing = await fetch(`http://127.0.0.1:${server?.port}/nope`, { method: "HEAD" });
+  expect(missing.status).toBe(404);
+});
