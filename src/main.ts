@@ -83,6 +83,11 @@ function main(argv: string[]): void {
         registry,
         isServing: () => !relay.shuttingDown,
         tls: config.metricsTls ? access.tls?.options : undefined,
+        access,
+        relay: {
+          source: relay,
+          options: { statusTail: config.statusTail, tlsTimeout: config.handshakeTimeout },
+        },
         reusePort: config.reusePort,
         ...(backplane ? { clusterState: () => backplane.state } : {}),
       });

@@ -59,6 +59,8 @@ export interface RelayConfig extends RelayOptions, NetOptions {
   metricsHost: string;
   /** Serve the metrics endpoint over HTTPS with --tls-cert / --tls-key (and --tls-client-ca). */
   metricsTls: boolean;
+  /** The status page may tail a subject (shows payloads to whoever reaches the metrics port). */
+  statusTail: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -71,6 +73,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   metricsHost: "127.0.0.1",
   ...DEFAULT_NET_OPTIONS,
   metricsTls: false,
+  statusTail: false,
 };
 
 type Key = keyof RelayConfig;
@@ -234,7 +237,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     env: "RELAY_METRICS_PORT",
     kind: "string",
     valueName: "PORT",
-    help: "serve GET /metrics (Prometheus) and GET /healthz over HTTP on this port (0: any free port)",
+    help: "serve GET /metrics (Prometheus), /healthz, /varz, /connz, /subsz (nats-server's JSON) and the live status page GET / over HTTP on this port (0: any free port)",
     parse: parsePort,
     showDefault: (c) => (c.metricsPort === undefined ? "off" : String(c.metricsPort)),
   },
@@ -252,9 +255,18 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     flag: "metrics-tls",
     env: "RELAY_METRICS_TLS",
     kind: "boolean",
-    help: "serve the metrics endpoint over HTTPS with --tls-cert and --tls-key (and --tls-client-ca)",
+    help: "serve the metrics endpoint (and the status page) over HTTPS with --tls-cert and --tls-key (and --tls-client-ca)",
     parse: parseBoolean,
     showDefault: (c) => String(c.metricsTls),
+  },
+  {
+    key: "statusTail",
+    flag: "status-tail",
+    env: "RELAY_STATUS_TAIL",
+    kind: "boolean",
+    help: "let the status page (GET / on --metrics-port) tail a subject it picks: shows payloads to whoever reaches that port",
+    parse: parseBoolean,
+    showDefault: (c) => String(c.statusTail),
   },
 ];
 
@@ -321,6 +333,9 @@ export function parseCommandLine(
   if (netProblem !== undefined) throw badArgument(netProblem);
   if (config.metricsTls && (config.tlsCert === undefined || config.metricsPort === undefined)) {
     throw badArgument("--metrics-tls needs --metrics-port, --tls-cert and --tls-key");
+  }
+  if (config.statusTail && config.metricsPort === undefined) {
+    throw badArgument("--status-tail needs --metrics-port (the status page is served there)");
   }
   if (config.cluster.length > 0) {
     try {

@@ -9,13 +9,24 @@
  *   STATE`), and stays 200 while the backplane is down: the relay still serves its own
  *   clients, so taking it out of a load balancer would only make things worse.
  *
+ * - With `relay` (the relay mode): `/varz`, `/connz`, `/subsz` in nats-server's JSON shapes,
+ *   and the live status page at `/` (src/metrics/monitor.ts).
+ *
  * It is a separate Bun.serve server, not a path on the relay's ports: the relay speaks raw
  * TCP lines, and keeping HTTP off those ports means a scrape can never be read as a message.
+ * With `access`, --allow-from applies here too: a peer outside it gets 403 on every path, and
+ * is counted and logged as a refusal of listener `metrics`, as on the other ports.
  */
 import type { Server } from "bun";
 import type { Registry } from "prom-client";
 import { formatPeer, listenError } from "../errors.ts";
+import type { NetAccess } from "../net/access.ts";
+import { AccessRefusal } from "../net/net-events.ts";
 import type { ListenerTlsOptions } from "../net/tls-config.ts";
+import { Monitor, type MonitoredRelay, type MonitorOptions } from "./monitor.ts";
+
+/** The listener's name in refusal events and bun_relay_access_refused_total. */
+export const METRICS_LISTENER = "metrics";
 
 export interface MetricsServerOptions {
   host: string;
@@ -30,23 +41,46 @@ export interface MetricsServerOptions {
   reusePort?: boolean;
   /** --metrics-tls: HTTPS with the relay's certificate (src/net/tls-config.ts). */
   tls?: ListenerTlsOptions | undefined;
+  /** --allow-from (read at each request, so SIGHUP reloads apply) and the refusal counters. */
+  access?: NetAccess | undefined;
+  /** The relay: /varz, /connz, /subsz and the status page are served only with it. */
+  relay?: { source: MonitoredRelay; options: MonitorOptions } | undefined;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
 export class MetricsServer {
+  private server!: Server<undefined>;
+  /** The relay's monitoring paths and status page (undefined without `relay`). */
+  readonly monitor: Monitor | undefined;
+
   private constructor(
-    private server: Server<undefined>,
     readonly host: string,
     private readonly options: MetricsServerOptions,
-  ) {}
+  ) {
+    const relay = options.relay;
+    this.monitor = relay === undefined ? undefined : new Monitor(relay.source, relay.options);
+    options.access?.counters.httpListeners.add(METRICS_LISTENER);
+  }
 
   /**
    * Starts listening. Throws a RelayError (RELAY_ERR_ADDRESS_IN_USE or RELAY_ERR_LISTEN_FAILED)
    * when the port cannot be opened.
    */
   static start(options: MetricsServerOptions): MetricsServer {
-    const { host, port, registry, isServing, clusterState } = options;
+    const metrics = new MetricsServer(options.host, options);
+    try {
+      metrics.server = metrics.serve(options.port, options.tls);
+    } catch (error) {
+      metrics.monitor?.stop();
+      throw error;
+    }
+    return metrics;
+  }
+
+  /** Opens the Bun.serve server on `port` with `tls`; throws a RelayError when it cannot. */
+  private serve(port: number, tls: ListenerTlsOptions | undefined): Server<undefined> {
+    const { host, registry, isServing, clusterState } = this.options;
     let server: Server<undefined>;
     try {
       server = Bun.serve({
@@ -56,9 +90,12 @@ export class MetricsServer {
         // Bun 1.4.5 turns SO_REUSEPORT on when `development` is false (checked by experiment),
         // so a second relay on the same --metrics-port would share it silently instead of
         // failing; each relay must own its endpoint, or scrapes land on either at random.
-        reusePort: options.reusePort ?? false,
-        ...(options.tls === undefined ? {} : { tls: options.tls }),
-        fetch: (request) => respond(request, registry, isServing, clusterState),
+        reusePort: this.options.reusePort ?? false,
+        ...(tls === undefined ? {} : { tls }),
+        fetch: (request, bunServer) =>
+          this.refusal(request, bunServer) ??
+          this.monitorResponse(request, bunServer) ??
+          respond(request, registry, isServing, clusterState),
         error(error) {
           // A collect() callback threw: say so to the scraper instead of dropping the request.
           return new Response(`metrics collection failed: ${error.message}\n`, {
@@ -70,7 +107,47 @@ export class MetricsServer {
     } catch (error) {
       throw listenError("metrics", host, port, error);
     }
-    return new MetricsServer(server, host, options);
+    return server;
+  }
+
+  /** --allow-from: a 403 for a peer outside it (counted and logged), else undefined. */
+  private refusal(request: Request, server: Server<undefined>): Response | undefined {
+    const access = this.options.access;
+    const allow = access?.allow;
+    if (access === undefined || allow === undefined) return undefined;
+    const address = server.requestIP(request);
+    if (address !== null && allow.allows(address.address)) return undefined;
+    const peer = address === null ? "unknown" : formatPeer(address.address, address.port);
+    access.refused(
+      METRICS_LISTENER,
+      AccessRefusal.AllowFrom,
+      peer,
+      `not in --allow-from ${allow.toString() || "(empty)"}`,
+    );
+    return new Response("forbidden: your address is not in --allow-from\n", {
+      status: 403,
+      headers: TEXT,
+    });
+  }
+
+  /**
+   * The monitor's paths, or undefined to fall through to /metrics and /healthz (and to the
+   * 405 for other methods). HEAD gets GET's status and headers (Bun.serve sends no body).
+   */
+  private monitorResponse(
+    request: Request,
+    server: Server<undefined>,
+  ): Promise<Response> | undefined {
+    const monitor = this.monitor;
+    if (monitor === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
+      return undefined;
+    }
+    const url = new URL(request.url);
+    if (url.pathname === "/metrics" || url.pathname === "/healthz") return undefined;
+    const endpoint = { host: this.host, port: this.port, https: this.options.tls !== undefined };
+    return monitor
+      .respond(request, url, server, endpoint)
+      .then((response) => response ?? notFound(true));
   }
 
   /**
@@ -83,10 +160,10 @@ export class MetricsServer {
     const port = this.port;
     void this.server.stop(false);
     try {
-      this.server = MetricsServer.start({ ...this.options, port, tls }).server;
+      this.server = this.serve(port, tls);
       this.options.tls = tls;
     } catch (error) {
-      this.server = MetricsServer.start({ ...this.options, port }).server;
+      this.server = this.serve(port, this.options.tls);
       throw error;
     }
   }
@@ -102,8 +179,9 @@ export class MetricsServer {
     return `${scheme}://${formatPeer(this.host, this.port)}/metrics`;
   }
 
-  /** Stops listening and closes open scrape connections. */
+  /** Stops listening and closes open scrape connections and event streams. */
   async stop(): Promise<void> {
+    this.monitor?.stop();
     await this.server.stop(true);
   }
 }
@@ -133,5 +211,12 @@ async function respond(
       ? new Response(`ok\n${tail}`, { headers })
       : new Response(`shutting down\n${tail}`, { status: 503, headers });
   }
-  return new Response("not found: try /metrics or /healthz\n", { status: 404, headers: TEXT });
+  return notFound(false);
+}
+
+function notFound(monitoring: boolean): Response {
+  const paths = monitoring
+    ? "/, /metrics, /healthz, /varz, /connz or /subsz"
+    : "/metrics or /healthz";
+  return new Response(`not found: try ${paths}\n`, { status: 404, headers: TEXT });
 }

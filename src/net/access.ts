@@ -71,6 +71,12 @@ export class NetCounters {
   reloadsFailed = 0;
   /** Every listener name seen, so metrics can show zeros before the first event. */
   readonly listeners = new Set<string>();
+  /**
+   * HTTP endpoints that apply --allow-from per request (the relay's metrics port): in
+   * access_refused_total with the listeners, not in the TLS handshake families (their
+   * handshakes are Bun.serve's, not counted).
+   */
+  readonly httpListeners = new Set<string>();
 
   add(map: Map<string, number>, listener: string, reason: string): void {
     const key = `${listener}\t${reason}`;

@@ -28,7 +28,7 @@ export function registerNetMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const listener of counters.listeners) {
+      for (const listener of [...counters.listeners, ...counters.httpListeners]) {
         for (const reason of Object.values(AccessRefusal)) {
           this.inc({ listener, reason }, counters.get(counters.refused, listener, reason));
         }

@@ -109,6 +109,9 @@ export class FramePublisher implements PublisherConnection, FrameSink {
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
   selfPaused = false;
+  cid = 0;
+  bytesIn = 0;
+  messagesIn = 0;
   private readonly decoder: FrameDecoder;
   private readonly acks: AckBatch;
   private readonly ackBacklog = new Backlog();
@@ -147,12 +150,14 @@ export class FramePublisher implements PublisherConnection, FrameSink {
     if (this.closeReason) return true; // closing: late bytes are ignored
     this.hub = hub;
     hub.counters.bytesReceived += chunk.length;
+    this.bytesIn += chunk.length;
     this.messages = 0;
     // NATS subscribers of --subject get each Submit through the bridge (checked once a read).
     const bridge = hub.bridge;
     this.bridge = bridge?.natsInterest === true ? bridge : undefined;
     this.local = bridge?.streamLocal ?? true;
     this.decoder.push(chunk, this);
+    this.messagesIn += this.messages;
     if (this.messages > 0) hub.publish(this.messages);
     if (this.failed) {
       // Deliver now, so the acks of the frames before the bad one go out before the close.

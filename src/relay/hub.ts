@@ -364,6 +364,7 @@ export class Hub {
     if (outcome === Offer.Accepted) {
       counters.messagesSent += messages;
       counters.bytesSent += length;
+      subscriber.messagesSent += messages;
       const queued = subscriber.backlog.length;
       this.pendingBytes += queued - queuedBefore;
       if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);

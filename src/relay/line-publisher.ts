@@ -93,6 +93,9 @@ export class LinePublisher implements PublisherConnection {
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
   readonly selfPaused = false;
+  cid = 0;
+  bytesIn = 0;
+  messagesIn = 0;
 
   constructor(
     readonly peer: string,
@@ -108,6 +111,7 @@ export class LinePublisher implements PublisherConnection {
   receive(chunk: Uint8Array, hub: Hub): boolean {
     if (this.closeReason) return true; // closing: late bytes are ignored
     hub.counters.bytesReceived += chunk.length;
+    this.bytesIn += chunk.length;
     const splitter = this.splitter;
     const messages = splitter.push(chunk, this.sinkFor(hub));
     this.published(messages, hub);
@@ -163,6 +167,7 @@ export class LinePublisher implements PublisherConnection {
 
   private published(messages: number, hub: Hub): void {
     if (messages === 0) return;
+    this.messagesIn += messages;
     const local = hub.bridge?.streamLocal ?? true;
     if (local && (hub.readers[WireFormat.Frame] === 0 || hub.readers[WireFormat.Line] > 0)) {
       hub.batches[WireFormat.Line].messages += messages;

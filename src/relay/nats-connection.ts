@@ -79,6 +79,12 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
   readonly selfPaused = false;
+  cid = 0;
+  bytesIn = 0;
+  /** PUBs read (counted per read from the hub's total, so a PUB costs nothing more). */
+  messagesIn = 0;
+  /** The user CONNECT was admitted as (--users-file, --user); never its password. */
+  user: string | undefined;
   flushPending = false;
   echo = true;
   /** A CONNECT's bcrypt check is under way: the socket stays paused, whatever pacing says. */
@@ -150,8 +156,18 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   /** PublisherConnection: feeds a read to the parser (replies are flushed by the caller). */
   receive(chunk: Uint8Array, hub: Hub): boolean {
     hub.counters.bytesReceived += chunk.length;
-    this.parser.push(chunk);
+    this.bytesIn += chunk.length;
+    this.parse(chunk);
     return true;
+  }
+
+  /** Runs the parser over `chunk` (or what it holds, for undefined), counting the PUBs in it. */
+  private parse(chunk: Uint8Array | undefined): void {
+    const counters = this.host.hub.counters;
+    const before = counters.messagesReceived;
+    if (chunk === undefined) this.parser.resume();
+    else this.parser.push(chunk);
+    this.messagesIn += counters.messagesReceived - before;
   }
 
   /** PublisherConnection: the socket can take more (the outbound side drains through the hub). */
@@ -201,7 +217,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       if (this.finished || this.closeReason !== undefined) return;
       this.authorized(options, admission);
       this.socket.resume();
-      this.parser.resume();
+      this.parse(undefined);
       this.host.router.flush();
     });
   }
@@ -217,6 +233,10 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       return;
     }
     this.permissions = admission.permissions;
+    // --user admits everyone with one name: the one CONNECT sent (a token names nobody).
+    const sent = options.credentials.user;
+    const single = this.host.config.user !== undefined && typeof sent === "string";
+    this.user = admission.user ?? (single ? sent : undefined);
     this.connected(options);
   }
 

@@ -10,6 +10,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason, formatPeer } from "../errors.ts";
 import { NATS_ERR } from "../protocol/nats-errors.ts";
+import { natsFigures } from "./connection-figures.ts";
 import type { Hub } from "./hub.ts";
 import { linePortSubjects, lineUserProblem } from "./line-user.ts";
 import { NatsAuth } from "./nats-auth.ts";
@@ -33,6 +34,7 @@ export type NatsPortHost = Pick<
   | "refuseOverLimit"
   | "closeGracefully"
   | "backlogShrank"
+  | "connections"
 >;
 
 /** The NATS side of one relay: the subject router, the credentials and the open clients. */
@@ -45,7 +47,6 @@ export class NatsPort implements NatsHost {
   private wsClients = 0;
   /** Clients accepted by the WebSocket port (upgraded), refused ones included. */
   wsAccepted = 0;
-  private nextClientId = 1;
   /** Publishers are held (pacing): new clients start paused too. */
   private held = false;
 
@@ -182,6 +183,12 @@ export class NatsPort implements NatsHost {
     if (host.refuseOverLimit(connection, connection.socket, NATS_ERR.maxConnections.wire)) return;
     this.connections.add(connection);
     if (ws) this.wsClients++;
+    connection.cid = host.connections.add(
+      ws ? "ws" : "nats",
+      undefined,
+      connection.socket,
+      natsFigures(connection),
+    );
     host.hub.add(connection.outbound);
     host.emit({ type: "open", side: sideOf(connection), peer: connection.peer });
     if (host.shuttingDown) {
@@ -190,7 +197,8 @@ export class NatsPort implements NatsHost {
       return;
     }
     if (this.held) connection.socket.pause();
-    connection.start(this.nextClientId++);
+    // INFO's client_id is the connection's cid, as nats-server's: /connz?cid= finds it.
+    connection.start(connection.cid);
   }
 
   /** Bytes from a client (a TCP read, or one WebSocket message: any part of the protocol). */
@@ -214,6 +222,7 @@ export class NatsPort implements NatsHost {
     if (this.connections.delete(connection) && connection.socket instanceof WsSocket) {
       this.wsClients--;
     }
+    host.connections.remove(connection.cid);
     host.hub.remove(connection.outbound);
     const { reason } = connection.closed(reset);
     const outbound = connection.outbound;

@@ -64,6 +64,15 @@ export class PublisherPacing {
     this.active = policy === "block" || policy === "stall";
   }
 
+  /**
+   * Milliseconds publishers have been held since start, the episode under way included (read
+   * by /connz: a publisher's held time is this now less this when it connected).
+   */
+  heldMsNow(): number {
+    const episode = this.holders.size > 0 ? performance.now() - this.heldSince : 0;
+    return this.counters.publishersHeldMs + episode;
+  }
+
   /** True while publishers are held. */
   get holding(): boolean {
     return this.holders.size > 0;
@@ -109,6 +118,7 @@ export class PublisherPacing {
   /** `subscriber` holds publishers no more; they resume when no one else holds them. */
   private release(subscriber: Subscriber): void {
     subscriber.holdingPublishers = false;
+    subscriber.heldPublishersMs += performance.now() - subscriber.holdingSince;
     this.holders.delete(subscriber);
     if (this.holders.size > 0) return;
     this.counters.publishersHeldMs += performance.now() - this.heldSince;

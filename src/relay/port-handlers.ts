@@ -7,6 +7,8 @@
 import type { Socket, SocketHandler } from "bun";
 import { CloseReason, formatPeer } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
+import { publisherFigures, subscriberFigures } from "./connection-figures.ts";
+import type { ConnectionRegistry } from "./connection-registry.ts";
 import type { RelayEventListener } from "./events.ts";
 import { FrameAuth, type TokenCheck } from "./frame-auth.ts";
 import { FramePublisher, type FramePublisherEvents } from "./frame-publisher.ts";
@@ -26,6 +28,8 @@ export interface PortHost {
   readonly access: NetAccess;
   readonly config: RelayOptions;
   readonly publishers: PublisherSockets;
+  /** Every open connection, for /connz (src/relay/connection-registry.ts). */
+  readonly connections: ConnectionRegistry;
   /** --token as its SHA-256; undefined when frame clients need none. */
   readonly tokenCheck: TokenCheck | undefined;
   readonly framePublisherEvents: FramePublisherEvents;
@@ -78,6 +82,12 @@ export function publisherHandlers(host: PortHost): SocketHandler<PublisherConnec
           : new LinePublisher(peer, config.maxLine);
       socket.data = publisher;
       if (host.refuseOverLimit(publisher, socket)) return;
+      publisher.cid = host.connections.add(
+        config.pubFraming,
+        "publisher",
+        socket,
+        publisherFigures(publisher, hub.pacing),
+      );
       host.publishers.add(socket);
       host.emit({ type: "open", side: "publisher", peer: publisher.peer });
       if (host.shuttingDown) host.publishers.close(socket, CloseReason.Shutdown);
@@ -113,6 +123,12 @@ export function subscriberHandlers(host: PortHost): SocketHandler<Subscriber> {
       const subscriber = new Subscriber(socket, peerOf(socket), format);
       socket.data = subscriber;
       if (host.refuseOverLimit(subscriber, socket)) return;
+      subscriber.cid = host.connections.add(
+        config.subFraming,
+        "subscriber",
+        socket,
+        subscriberFigures(subscriber, config.subSubject ?? config.subject),
+      );
       host.emit({ type: "open", side: "subscriber", peer: subscriber.peer });
       if (host.shuttingDown) {
         subscriber.closeReason = CloseReason.Shutdown;
@@ -156,6 +172,7 @@ export function subscriberHandlers(host: PortHost): SocketHandler<Subscriber> {
     close(socket, error) {
       const subscriber = socket.data;
       hub.remove(subscriber);
+      host.connections.remove(subscriber.cid);
       host.emit({
         type: "close",
         side: "subscriber",

@@ -9,6 +9,11 @@ import type { Hub } from "./hub.ts";
 
 export interface PublisherConnection {
   readonly peer: string;
+  /** Its id in the relay's ConnectionRegistry (0: not registered). */
+  cid: number;
+  /** Bytes and messages read from it (counted per read, for /connz). */
+  readonly bytesIn: number;
+  readonly messagesIn: number;
   /** Set when the relay itself closes the connection, so the close handler reports why. */
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;

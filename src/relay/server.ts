@@ -13,6 +13,7 @@ import type { FirstBytesRefusal } from "../net/first-bytes.ts";
 import { closeGracefully, LINGER_MS, LingerGroup } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
+import { ConnectionRegistry } from "./connection-registry.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { TokenCheck } from "./frame-auth.ts";
 import type { FramePublisherEvents } from "./frame-publisher.ts";
@@ -24,6 +25,9 @@ import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-han
 import type { PublisherConnection } from "./publisher.ts";
 import { PublisherSockets } from "./publisher-sockets.ts";
 import { RelayStats } from "./relay-stats.ts";
+import { StreamBridge } from "./stream-bridge.ts";
+import { type RoutedSubscription, SubjectRouter } from "./subject-router.ts";
+import { SubjectTail, type TailMessage } from "./subject-tail.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { WsListener } from "./ws-port.ts";
 import { closeRelaySocket, type RelaySocket } from "./ws-socket.ts";
@@ -49,6 +53,8 @@ export class Relay {
   readonly backplane: Backplane | undefined;
   /** Sockets the relay closed that still drain their peer's input (src/net/graceful-close.ts). */
   readonly lingerGroup = new LingerGroup();
+  /** Every open connection of every port, under its cid (for /connz, /varz, the status page). */
+  readonly connections = new ConnectionRegistry();
   private readonly publishers = new PublisherSockets((socket) =>
     closeGracefully(socket, this.lingerGroup),
   );
@@ -66,6 +72,12 @@ export class Relay {
    */
   readonly access: NetAccess;
   private readonly stats: RelayStats = new RelayStats(this);
+  /** The NATS port's INFO server_id, or one of the same form without --nats-port (/varz). */
+  readonly serverId: string;
+  /** Without --nats-port: the router made for the status page's tail (subjectRouter()). */
+  private tailRouter: SubjectRouter<RoutedSubscription> | undefined;
+  /** Tails open now (status page): their subscriptions are not the clients'. */
+  private tails = 0;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private writeTimer: ReturnType<typeof setInterval> | undefined;
   private shutdownPromise: Promise<ShutdownReport> | undefined;
@@ -156,6 +168,9 @@ export class Relay {
       for (const listener of opened) listener.stop(true);
       throw error;
     }
+    this.serverId =
+      (this.nats?.info.server_id as string | undefined) ??
+      `BUNRELAY${randomNodeId().toUpperCase()}`;
     for (const [side, listener] of [
       ["publisher", this.pubListener],
       ["subscriber", this.subListener],
@@ -247,9 +262,63 @@ export class Relay {
     return this.nats?.connections.size ?? 0;
   }
 
-  /** Subscriptions of every NATS client. */
+  /** Subscriptions of every NATS client (the status page's tails not counted). */
   get natsSubscriptionCount(): number {
-    return this.nats?.router.subscriptions ?? 0;
+    return (this.nats?.router.subscriptions ?? 0) - (this.nats === undefined ? 0 : this.tails);
+  }
+
+  /** The NATS port asks clients for credentials (/varz auth_required). */
+  get authRequired(): boolean {
+    return this.nats?.auth.required ?? false;
+  }
+
+  /** The relay's ports speak TLS (/varz tls_required). */
+  get tlsRequired(): boolean {
+    return this.access.tls !== undefined;
+  }
+
+  /**
+   * Tails `subject` (a subject or wildcard) for the status page (--status-tail): `send` gets
+   * at most `perSecond` of its messages a second until the returned tail is closed. Without
+   * --nats-port, the first tail sets up a subject router and the stream bridge, so the
+   * line/frame stream is tailed as --subject, as NATS clients would see it.
+   */
+  tail(
+    subject: string,
+    perSecond: number,
+    send: (message: TailMessage) => void,
+  ): { close(): void } {
+    const router = this.subjectRouter();
+    const tail = new SubjectTail(router, subject, perSecond, send);
+    this.tails++;
+    return {
+      close: () => {
+        if (!tail.accepting) return;
+        tail.close();
+        this.tails--;
+      },
+    };
+  }
+
+  private subjectRouter(): SubjectRouter<RoutedSubscription> {
+    if (this.nats !== undefined) {
+      // The tail is one more RoutedSubscription; the router never assumes NATS ones.
+      return this.nats.router as unknown as SubjectRouter<RoutedSubscription>;
+    }
+    if (this.tailRouter === undefined) {
+      const { config, hub } = this;
+      const router = new SubjectRouter<RoutedSubscription>(() => hub.pendingBytes === 0);
+      hub.afterDeliver = () => router.flush();
+      hub.bridge = new StreamBridge(
+        hub,
+        router,
+        config.subject,
+        config.subSubject ?? config.subject,
+        config.maxPayload,
+      );
+      this.tailRouter = router;
+    }
+    return this.tailRouter;
   }
 
   /** True from the first call to shutdown() on: /healthz answers 503 from then. */
@@ -363,6 +432,7 @@ export class Relay {
       config: this.config,
       access: this.access,
       publishers: this.publishers,
+      connections: this.connections,
       tokenCheck: this.tokenCheck,
       framePublisherEvents: this.framePublisherEvents,
       get shuttingDown() {
@@ -400,6 +470,7 @@ export class Relay {
   private onPublisherClose(socket: Socket<PublisherConnection>, error: Error | undefined): void {
     const publisher = socket.data;
     this.publishers.remove(socket);
+    this.connections.remove(publisher.cid);
     const { reason, droppedBytes } = publisher.closed(error !== undefined, this.hub);
     this.emit({
       type: "close",

@@ -42,6 +42,12 @@ export class Subscriber {
   closeDetail: string | undefined;
   /** Bytes the kernel took. */
   bytesSent = 0;
+  /** Message deliveries accepted for it (counted per batch by the hub), for /connz. */
+  messagesSent = 0;
+  /** Milliseconds its backlog held publishers in finished episodes (pacing), for /connz. */
+  heldPublishersMs = 0;
+  /** Its id in the relay's ConnectionRegistry (0: not registered). */
+  cid = 0;
   /** Queued bytes thrown away when the subscriber was removed. */
   droppedBytes = 0;
   /** Policy `drop`: messages and bytes dropped in the current episode (0 when none). */

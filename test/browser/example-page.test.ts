@@ -6,7 +6,7 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { servePage } from "../../examples/browser/serve.ts";
 import { relayPerTest } from "../support/harness.ts";
-import { chromiumMissing, close, newPage } from "./launch.ts";
+import { browserMissing, close, newPage } from "./launch.ts";
 
 setDefaultTimeout(60_000);
 const start = relayPerTest();
@@ -14,13 +14,13 @@ afterAll(() => close());
 
 const LINES = 50;
 
-test.skipIf(chromiumMissing !== undefined)(
-  `the example page shows exactly the lines a line publisher sent${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ""}`,
+test.skipIf(browserMissing !== undefined)(
+  `the example page shows exactly the lines a line publisher sent${browserMissing ? ` (skipped: ${browserMissing})` : ""}`,
   async () => {
     const r = start({ wsPort: 0, subPort: undefined, subject: "relay" });
     const pages = servePage(0);
     try {
-      const { page, consoleErrors } = await newPage();
+      const { page, errors } = await newPage();
       const url = `http://127.0.0.1:${pages.port}/?ws=ws://127.0.0.1:${r.relay.wsPort}&subject=relay`;
       await page.goto(url);
       await page.locator("#status", { hasText: "subscribed" }).waitFor();
@@ -39,7 +39,7 @@ test.skipIf(chromiumMissing !== undefined)(
       expect(shown).toEqual(sent);
       // Text, never markup: no <b> element was made from a payload.
       expect(await page.locator("#messages b").count()).toBe(0);
-      expect(consoleErrors).toEqual([]);
+      expect(errors).toEqual([]);
       publisher.end();
       await page.close();
     } finally {

@@ -1,48 +1,40 @@
 /**
- * Headless Chromium for the browser tests, through playwright-core and Debian's chromium
- * (/usr/bin/chromium; CI installs it when missing). `chromiumMissing` says why a test must
- * skip, or is undefined when the browser is there. Kept small and generic: launch(),
- * newPage(), close().
+ * Headless Chromium for the browser tests, through playwright-core (a devDependency) and
+ * Debian's /usr/bin/chromium (CI installs it when missing). Generic on purpose: launch(),
+ * newPage() that records console errors and page errors, close().
  */
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 
-/** Where Debian installs chromium; RELAY_CHROMIUM overrides it. */
-export const CHROMIUM_PATH = process.env.RELAY_CHROMIUM ?? "/usr/bin/chromium";
+/** Debian's Chromium; env CHROMIUM overrides it. */
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** Why the browser tests cannot run here, or undefined when they can. */
-export const chromiumMissing: string | undefined = existsSync(CHROMIUM_PATH)
+/** Why the browser tests cannot run here (for `test.skipIf` and its message); undefined: they can. */
+export const browserMissing: string | undefined = existsSync(CHROMIUM)
   ? undefined
-  : `no chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set RELAY_CHROMIUM)`;
+  : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
 
 let browser: Browser | undefined;
 
-/** Starts the shared headless browser (once). */
+/** Starts (once) headless Chromium; `--no-sandbox` as containers and CI need. */
 export async function launch(): Promise<Browser> {
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    // Containers and CI runners often forbid the user namespaces Chromium's sandbox needs.
-    args: ["--no-sandbox"],
-  });
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   return browser;
 }
 
-/**
- * A fresh page of the shared browser; `consoleErrors` collects its console errors and
- * uncaught exceptions, for tests that require none.
- */
-export async function newPage(): Promise<{ page: Page; consoleErrors: string[] }> {
-  const page = await (await launch()).newPage();
-  const consoleErrors: string[] = [];
+/** A page in a fresh context, and the console errors and uncaught page errors it has logged. */
+export async function newPage(): Promise<{ page: Page; errors: string[] }> {
+  const context = await (await launch()).newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    if (message.type() === "error") errors.push(message.text());
   });
-  page.on("pageerror", (error) => consoleErrors.push(String(error)));
-  return { page, consoleErrors };
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { page, errors };
 }
 
-/** Closes the shared browser, if it was started. */
+/** Closes the browser (call from afterAll). */
 export async function close(): Promise<void> {
   await browser?.close();
   browser = undefined;

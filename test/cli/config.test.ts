@@ -186,6 +186,16 @@ describe("parseCommandLine", () => {
     expect(helpText()).toContain("(default off; env RELAY_METRICS_PORT)");
   });
 
+  test("--status-tail is off by default, needs --metrics-port, and reads RELAY_STATUS_TAIL", () => {
+    expect(config([]).statusTail).toBe(false);
+    expect(config(["--metrics-port", "0", "--status-tail"]).statusTail).toBe(true);
+    expect(config(["--metrics-port", "0"], { RELAY_STATUS_TAIL: "true" }).statusTail).toBe(true);
+    expect(rejection(["--status-tail"]).reason).toBe(
+      "--status-tail needs --metrics-port (the status page is served there)",
+    );
+    expect(helpText()).toContain("(default false; env RELAY_STATUS_TAIL)");
+  });
+
   test("rejects a bad environment value, naming the variable", () => {
     expect(rejection([], { RELAY_MAX_PENDING: "x" }).reason).toContain("RELAY_MAX_PENDING");
   });

@@ -168,3 +168,45 @@ describe("bun run src/main.ts", () => {
     expect(out.lines.filter((line) => / (OPEN|CLOSE) /.test(line))).toEqual([]);
   });
 });
+
+/** A relay child on ephemeral loopback ports with --metrics-port 0 and `extra` flags. */
+async function relayWithMetrics(extra: string[]) {
+  const child = spawnRelay([
+    ...["--host", "127.0.0.1", "--pub-port", "0", "--sub-port", "0", "--metrics-port", "0"],
+    ...extra,
+  ]);
+  const out = new ChildLines(child.stdout);
+  const subPort = Number((await out.match(/LISTEN subscribers on 127\.0\.0\.1:(\d+)/))[1]);
+  const metrics = (await out.match(/LISTEN metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/))[1];
+  return { out, subPort, metrics };
+}
+
+describe("the metrics port as main.ts wires it", () => {
+  test("/connz sees the relay's connections; --status-tail opens the tail; /varz is served", async () => {
+    const { out, subPort, metrics } = await relayWithMetrics(["--status-tail"]);
+    const subscriber = await TestClient.connect(subPort);
+    await out.waitFor(/ OPEN subscriber /);
+    const connz = (await (await fetch(`${metrics}/connz`)).json()) as {
+      connections: { cid: number; kind: string; role: string; port: number }[];
+    };
+    expect(
+      connz.connections.map(({ cid, kind, role, port }) => ({ cid, kind, role, port })),
+    ).toEqual([{ cid: 1, kind: "line", role: "subscriber", port: subscriber.localPort }]);
+    expect((await fetch(`${metrics}/varz`)).status).toBe(200);
+    const tail = await fetch(`${metrics}/status/tail?subject=relay`);
+    expect(tail.status).toBe(200);
+    await tail.body?.cancel();
+    subscriber.end();
+  });
+
+  test("--allow-from refuses the metrics port too: 403 and a REFUSED metrics line", async () => {
+    const { out, metrics } = await relayWithMetrics(["--allow-from", "10.0.0.0/8"]);
+    const response = await fetch(`${metrics}/connz`);
+    expect(response.status).toBe(403);
+    expect(await out.waitFor(/REFUSED metrics/)).toMatch(
+      /REFUSED metrics 127\.0\.0\.1:\d+ reason=allow_from \(not in --allow-from 10\.0\.0\.0\/8\)$/,
+    );
+    const tail = await fetch(`${metrics}/status/tail?subject=relay`);
+    expect(tail.status).toBe(403);
+  });
+});

@@ -95,7 +95,14 @@ afterAll(() => {
 describe("npm pack", () => {
   test("the tarball holds src/, dist/client (JS and .d.ts), docs/, README.md and LICENSE, and nothing else", () => {
     const tops = new Set(files.map((file) => file.split("/")[1]));
-    expect([...tops].sort()).toEqual(["LICENSE", "README.md", "dist", "docs", "package.json", "src"]);
+    expect([...tops].sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "dist",
+      "docs",
+      "package.json",
+      "src",
+    ]);
     expect(files).toContain("package/src/main.ts");
     expect(files).toContain("package/src/client/index.ts");
     expect(files).toContain("package/dist/client/client/index.js");
