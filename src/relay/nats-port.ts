@@ -19,8 +19,8 @@ import type { NatsSubscription } from "./nats-subscription.ts";
 import { loadUsersFile } from "./nats-users.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PortHost } from "./port-handlers.ts";
-import { StreamBridge } from "./stream-bridge.ts";
-import { SubjectRouter } from "./subject-router.ts";
+import { routerOfStream } from "./stream-bridge.ts";
+import type { SubjectRouter } from "./subject-router.ts";
 import { type RelaySocket, WsSocket } from "./ws-socket.ts";
 
 /** What the NATS port needs of the relay: the part of the line/frame ports' host it uses. */
@@ -57,8 +57,7 @@ export class NatsPort implements NatsHost {
 
   constructor(private readonly host: NatsPortHost) {
     const { config } = host;
-    // No backlog anywhere means no bytes of the router's shared buffer are kept by anyone.
-    this.router = new SubjectRouter<NatsSubscription>(() => host.hub.pendingBytes === 0);
+    this.router = routerOfStream<NatsSubscription>(host.hub, config);
     this.auth = new NatsAuth({
       token: config.token,
       user: config.user,
@@ -79,14 +78,6 @@ export class NatsPort implements NatsHost {
       headers: true,
       max_payload: config.maxPayload,
     };
-    host.hub.afterDeliver = () => this.router.flush();
-    host.hub.bridge = new StreamBridge(
-      host.hub,
-      this.router,
-      config.subject,
-      config.subSubject ?? config.subject,
-      config.maxPayload,
-    );
   }
 
   get hub(): Hub {

@@ -25,8 +25,8 @@ import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-han
 import type { PublisherConnection } from "./publisher.ts";
 import { PublisherSockets } from "./publisher-sockets.ts";
 import { RelayStats } from "./relay-stats.ts";
-import { StreamBridge } from "./stream-bridge.ts";
-import { type RoutedSubscription, SubjectRouter } from "./subject-router.ts";
+import { routerOfStream } from "./stream-bridge.ts";
+import type { RoutedSubscription, SubjectRouter } from "./subject-router.ts";
 import { SubjectTail, type TailMessage } from "./subject-tail.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { WsListener } from "./ws-port.ts";
@@ -305,20 +305,9 @@ export class Relay {
       // The tail is one more RoutedSubscription; the router never assumes NATS ones.
       return this.nats.router as unknown as SubjectRouter<RoutedSubscription>;
     }
-    if (this.tailRouter === undefined) {
-      const { config, hub } = this;
-      const router = new SubjectRouter<RoutedSubscription>(() => hub.pendingBytes === 0);
-      hub.afterDeliver = () => router.flush();
-      hub.bridge = new StreamBridge(
-        hub,
-        router,
-        config.subject,
-        config.subSubject ?? config.subject,
-        config.maxPayload,
-      );
-      this.tailRouter = router;
-    }
-    return this.tailRouter;
+    const router = this.tailRouter ?? routerOfStream<RoutedSubscription>(this.hub, this.config);
+    this.tailRouter = router;
+    return router;
   }
 
   /** True from the first call to shutdown() on: /healthz answers 503 from then. */

@@ -21,7 +21,8 @@ import { BODY_OFFSET, ID_BYTES, SUBMIT } from "../protocol/frame-codec.ts";
 import { writeHeader } from "../protocol/frame-encoder.ts";
 import { FrameIdCounter } from "../protocol/frame-id.ts";
 import { type Hub, WireFormat } from "./hub.ts";
-import type { RoutedMessage, SubjectRouter } from "./subject-router.ts";
+import type { RelayOptions } from "./options.ts";
+import { type RoutedMessage, type RoutedSubscription, SubjectRouter } from "./subject-router.ts";
 import { matches } from "./subjects.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -187,4 +188,26 @@ export class StreamBridge {
     }
     return match;
   }
+}
+
+/**
+ * A subject router for `hub`, joined to the line/frame stream: the hub flushes the router at
+ * each delivery, and a StreamBridge carries the stream to and from subjects (`--subject`,
+ * `--sub-subject`). Used by the NATS port, and by the status page's tail without one.
+ */
+export function routerOfStream<S extends RoutedSubscription>(
+  hub: Hub,
+  config: Pick<RelayOptions, "subject" | "subSubject" | "maxPayload">,
+): SubjectRouter<S> {
+  // No backlog anywhere means no bytes of the router's shared buffer are kept by anyone.
+  const router = new SubjectRouter<S>(() => hub.pendingBytes === 0);
+  hub.afterDeliver = () => router.flush();
+  hub.bridge = new StreamBridge(
+    hub,
+    router as unknown as SubjectRouter,
+    config.subject,
+    config.subSubject ?? config.subject,
+    config.maxPayload,
+  );
+  return router;
 }

@@ -7,6 +7,7 @@
  * no password or token ever shows.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { wsconnect } from "@nats-io/nats-core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Registry } from "prom-client";
 import { createMetricsRegistry } from "../../src/metrics/registry.ts";
@@ -321,6 +322,29 @@ test("frame publishers and subscribers are kind frame, with their exact bytes", 
       in_bytes: length,
     }),
   ]);
+});
+
+test("a WebSocket client is kind ws, its INFO client_id its cid, with its subscriptions", async () => {
+  const r = start({ wsPort: 0, pubPort: undefined, subPort: undefined });
+  serve(r);
+  const ws = await wsconnect({ servers: `ws://127.0.0.1:${r.relay.wsPort}`, name: "page" });
+  try {
+    ws.subscribe("feed.>");
+    await ws.flush();
+    const body = await json("/connz?subs=1");
+    const connections = body.connections as Record<string, unknown>[];
+    expect(connections).toHaveLength(1);
+    expect(connections[0]).toMatchObject({
+      cid: ws.info?.client_id,
+      kind: "ws",
+      name: "page",
+      subscriptions: 1,
+      subscriptions_list: ["feed.>"],
+    });
+    expect((await json("/varz")).connections).toBe(1);
+  } finally {
+    await ws.close();
+  }
 });
 
 test("a closed connection leaves /connz; its cid is never reused", async () => {
