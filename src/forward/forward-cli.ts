@@ -9,16 +9,16 @@ import { ErrorCode, RelayError } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
 import { formatNetEvent } from "../net/net-events.ts";
 import { registerNetMetrics } from "../net/net-metrics.ts";
+import type { ConnectionTable } from "../pipe/connection-table.ts";
+import type { DialTls } from "../pipe/dialer.ts";
+import { forwardTextLogger } from "../pipe/pipe-log.ts";
 import { isLoopback } from "../proxy/proxy-policy.ts";
 import { ProxyServer } from "../proxy/proxy-server.ts";
-import type { ConnectionTable } from "./connection-table.ts";
-import type { DialTls } from "./dialer.ts";
 import {
   type ForwardingConfig,
   forwardingHelpText,
   parseForwardingCommandLine,
 } from "./forward-config.ts";
-import { forwardTextLogger } from "./forward-log.ts";
 import { createForwardMetricsRegistry } from "./forward-metrics.ts";
 import { Forwarder } from "./forwarder.ts";
 

@@ -1,7 +1,7 @@
 /**
  * `tunnel client`: accepts TCP connections and carries each one as one smux stream over a
  * pool of sessions to a `tunnel server` (or Go's smux-tunnel -mode server), piped both ways
- * by the forwarder's pipe (src/forward/pipe.ts) with a StreamEnd as its upstream.
+ * by the forwarder's pipe (src/pipe/pipe.ts) with a StreamEnd as its upstream.
  *
  *   TCP client ──▶ [listener] ──pipe──▶ StreamEnd ══ session k of --conns ══▶ tunnel server
  *
@@ -15,12 +15,12 @@
  */
 import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
-import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
-import type { Pipe } from "../forward/pipe.ts";
-import type { PipeEnd } from "../forward/pipe-end.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
+import { ConnectionTable, type TableSettings } from "../pipe/connection-table.ts";
+import type { Pipe } from "../pipe/pipe.ts";
+import type { PipeEnd } from "../pipe/pipe-end.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";

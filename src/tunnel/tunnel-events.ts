@@ -3,7 +3,7 @@
  * (OPEN, CLOSE, STATS, SHUTDOWN, as in forward) and the sessions' own. The command line
  * turns them into log lines (tunnel-log.ts); tests wait on them instead of sleeping.
  */
-import type { ConnectionTable, TableEvent } from "../forward/connection-table.ts";
+import type { ConnectionTable, TableEvent } from "../pipe/connection-table.ts";
 
 export type TunnelMode = "tunnel-client" | "tunnel-server";
 

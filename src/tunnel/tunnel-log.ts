@@ -1,6 +1,6 @@
 /**
  * Turns tunnel events into log lines. OPEN, CLOSE, STATS and SHUTDOWN are forward's lines
- * (src/forward/forward-log.ts) with the tunnel's mode name and stream labels, so one grep
+ * (src/pipe/pipe-log.ts) with the tunnel's mode name and stream labels, so one grep
  * works for every mode; the sessions add SESSION_UP, SESSION_DOWN, DIAL_FAILED and DRAINING,
  * which --quiet never hides.
  *
@@ -9,8 +9,8 @@
  *   SESSION_DOWN tunnel-client session 2 (127.0.0.1:9000, slot 2) after 61.2s, 340 streams:
  *     MUX_ERR_KEEPALIVE_TIMEOUT no frame from the peer for 30000 ms; redial in 0s
  */
-import type { ForwardEvent } from "../forward/forward-events.ts";
-import { formatForwardEvent } from "../forward/forward-log.ts";
+import type { ForwardEvent } from "../pipe/pipe-events.ts";
+import { formatForwardEvent } from "../pipe/pipe-log.ts";
 import type { SessionStats, TunnelEvent } from "./tunnel-events.ts";
 
 /** `Sessions: up=3/4 streams=12 opened=5 closed=2 dial_failures=1` */

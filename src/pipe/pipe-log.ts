@@ -4,7 +4,7 @@
  * interval. --quiet hides ordinary OPEN/CLOSE lines, never the ones for closes we caused.
  */
 import { CloseReason } from "../errors.ts";
-import type { ForwardEvent, ForwardStats } from "./forward-events.ts";
+import type { ForwardEvent, ForwardStats } from "./pipe-events.ts";
 
 const ORDINARY_CLOSES: ReadonlySet<string> = new Set([
   CloseReason.PeerClosed,

@@ -1,6 +1,6 @@
 /**
  * Everything `forward` and `proxy` report, as plain objects. The command line turns them into
- * log lines (forward-log.ts); tests wait on them instead of sleeping.
+ * log lines (pipe-log.ts); tests wait on them instead of sleeping.
  */
 import type { CloseReason } from "../errors.ts";
 

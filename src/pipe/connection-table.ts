@@ -1,7 +1,7 @@
 /**
  * The open pipes of a `forward`, `proxy` or `tunnel` listener: ids, --max-conns, counters, the
  * stats line, and the idle and half-close timeouts. The table does not care what carries a
- * pipe's ends (sockets or smux streams, src/forward/pipe.ts `Endpoint`).
+ * pipe's ends (sockets or smux streams, src/pipe/pipe.ts `Endpoint`).
  *
  * Timeouts run on one sweeper per listener rather than a timer per connection: the data path
  * only sets `pipe.active = true`, and each sweep turns that flag into a timestamp. A timeout
@@ -13,9 +13,9 @@ import { CloseReason, formatPeer } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
 import type { EndOwner, Endpoint } from "./endpoint.ts";
-import type { ForwardEvent, ForwardMode, ForwardStats } from "./forward-events.ts";
 import { type AnyPipe, Pipe, type PipeListener } from "./pipe.ts";
 import { listenForClients, PipeEnd } from "./pipe-end.ts";
+import type { ForwardEvent, ForwardMode, ForwardStats } from "./pipe-events.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */
