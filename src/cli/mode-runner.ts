@@ -1,16 +1,22 @@
 /**
- * The tail that the forwarding-style modes (forward, proxy, tunnel client/server) share once
- * their own part has started: the optional metrics endpoint, waiting for SIGINT/SIGTERM, and
- * the shutdown. Each mode keeps its own parsing and start-up; only this sequence is common.
+ * The runner that the stream modes (forward, proxy, tunnel client/server) share: parse, load
+ * the listener's access files, start, announce, reload on SIGHUP, serve the optional metrics
+ * endpoint, wait for SIGINT/SIGTERM, and shut down. Each mode supplies its parser and its
+ * start; the sequence, the exit statuses and the messages are common.
  */
 import type { Registry } from "prom-client";
 import { RelayError } from "../errors.ts";
 import { MetricsServer } from "../metrics/server.ts";
+import { NetAccess, type NetOptions } from "../net/access.ts";
 import { defaultLingerGroup, LINGER_MS } from "../net/graceful-close.ts";
+import { formatNetEvent } from "../net/net-events.ts";
+import { registerNetMetrics } from "../net/net-metrics.ts";
+import type { CommonModeOptions } from "./common-options.ts";
+import { programName } from "./program.ts";
 
 /**
  * Writes a start-up failure to stderr and returns `status` for the process to exit with.
- * Status 2 (a usage error) adds a pointer to `bun run src/main.ts <command> --help`.
+ * Status 2 (a usage error) adds a pointer to `<program> <command> --help` (programName).
  */
 export function reportModeFailure(error: unknown, status: number, command: string): number {
   const message =
@@ -18,7 +24,7 @@ export function reportModeFailure(error: unknown, status: number, command: strin
   process.stderr.write(`bun-relay: ${message}\n`);
   // `tunnel` without a role passes "tunnel ": one space between words in the hint.
   const words = command.trim().replace(/\s+/g, " ");
-  if (status === 2) process.stderr.write(`Try 'bun run src/main.ts ${words} --help'.\n`);
+  if (status === 2) process.stderr.write(`Try '${programName()} ${words} --help'.\n`);
   return status;
 }
 
@@ -85,4 +91,76 @@ export async function serveUntilSignal(mode: ServedMode): Promise<number> {
   await defaultLingerGroup.settled(LINGER_MS + 100);
   await metrics?.stop();
   return 0;
+}
+
+/** What a stream mode gives the shared runner. */
+export interface StreamMode<C extends NetOptions & CommonModeOptions, R extends { stop(): void }> {
+  /** The words after the program name in hints (`forward`, `tunnel client`). */
+  readonly command: string;
+  /** The command line: help text to print, or a config to run. Throws RelayError (exit 2). */
+  parse(
+    argv: readonly string[],
+    env: Record<string, string | undefined>,
+  ): { kind: "help"; text: string } | { kind: "run"; config: C };
+  /** Reads the mode's other files (dial-side CAs, …) so a bad one is exit 2; throws RelayError. */
+  preflight?(config: C): void;
+  /** Opens the listener. Throws a RelayError when it cannot start (exit 1). */
+  start(config: C, write: (line: string) => void, access: NetAccess): R;
+  /** The mode's metrics registry (the net metrics are added to it). */
+  registry(running: R): Registry;
+  /** Graceful shutdown after the first signal; absent: stop() at once. */
+  drain?(running: R, config: C): Promise<void>;
+}
+
+/** Runs a stream mode from its command line; resolves with the exit status. */
+export async function runStreamMode<
+  C extends NetOptions & CommonModeOptions,
+  R extends { stop(): void },
+>(mode: StreamMode<C, R>, argv: readonly string[]): Promise<number> {
+  const fail = (error: unknown, status: number) => reportModeFailure(error, status, mode.command);
+  let command: ReturnType<StreamMode<C, R>["parse"]>;
+  try {
+    command = mode.parse(argv, process.env);
+  } catch (error) {
+    return fail(error, 2);
+  }
+  if (command.kind === "help") {
+    process.stdout.write(`${command.text}\n`);
+    return 0;
+  }
+  const config = command.config;
+  const write = (line: string) => console.log(line);
+  // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
+  let access: NetAccess;
+  try {
+    access = NetAccess.load(config, (event) =>
+      write(`${new Date().toISOString()} ${formatNetEvent(event)}`),
+    );
+    mode.preflight?.(config);
+  } catch (error) {
+    return fail(error, 2);
+  }
+  let running: R;
+  try {
+    running = mode.start(config, write, access);
+  } catch (error) {
+    return fail(error, 1);
+  }
+  access.announce();
+  // SIGHUP: read the TLS files and --allow-from-file again; connections stay.
+  process.on("SIGHUP", () => access.reload());
+  const drain = mode.drain;
+  return serveUntilSignal({
+    write,
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    registry: () => {
+      const registry = mode.registry(running);
+      registerNetMetrics(registry, access);
+      return registry;
+    },
+    stop: () => running.stop(),
+    ...(drain ? { drain: () => drain(running, config) } : {}),
+    fail,
+  });
 }
