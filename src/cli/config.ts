@@ -18,11 +18,13 @@ import {
 } from "../relay/options.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
 import { FRAME_OPTION_ROWS } from "./frame-options.ts";
+import { LOG_FORMATS, type LogFormat } from "./mode-log.ts";
 import { checkNatsOptions } from "./nats-config.ts";
 import { NATS_OPTION_ROWS } from "./nats-options.ts";
 import {
   apply,
   badArgument,
+  builtInRows,
   nonNegative,
   type OptionSpec,
   oneOf,
@@ -30,7 +32,10 @@ import {
   parseBoolean,
   parseOptionTable,
   positive,
+  type RunOptions,
+  runOptionsOf,
 } from "./option-table.ts";
+import { didYouMean, programName } from "./program.ts";
 import {
   formatSize,
   parseCount,
@@ -40,8 +45,7 @@ import {
   parseSize,
 } from "./units.ts";
 
-export const LOG_FORMATS = ["text", "json"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, type LogFormat };
 
 /** The relay core's options plus what only the command line uses (logging, metrics). */
 export interface RelayConfig extends RelayOptions, NetOptions {
@@ -257,15 +261,19 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
 ];
 
 /** What the command line asked for: run the relay with a config, or print help / version. */
-export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | { kind: "version" };
+export type Command =
+  | { kind: "run"; config: RelayConfig; options: RunOptions }
+  | { kind: "help" }
+  | { kind: "version" };
 
 const PORT_KEYS = ["pubPort", "subPort"] as const;
 
 /** Throws a bad argument naming the modes when `word` is neither a flag nor a port number. */
 function checkNotAMode(word: string | undefined): void {
   if (word === undefined || word.startsWith("-") || /^\d+$/.test(word)) return;
+  const near = didYouMean(word, ["forward", "proxy", "tunnel"]);
   throw badArgument(
-    `unknown mode '${word}': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]`,
+    `unknown mode '${word}'${near}: the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]`,
   );
 }
 
@@ -282,6 +290,8 @@ export function parseCommandLine(
   // before its flags (forward's, say) are judged as the relay's.
   checkNotAMode(argv[0]);
   const parsed = parseOptionTable(OPTIONS, argv, env, DEFAULT_CONFIG, {
+    envPrefix: "RELAY_",
+    fileTable: "",
     positionals(config, positionals, flagGiven) {
       if (positionals.length > 2) {
         throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
@@ -326,7 +336,7 @@ export function parseCommandLine(
       throw badArgument(`--cluster: ${(error as Error).message}`);
     }
   }
-  return { kind: "run", config };
+  return { kind: "run", config, options: runOptionsOf(parsed) };
 }
 
 /**
@@ -372,8 +382,11 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   }
 }
 
-/** The --help text, built from the option table so it always matches what is parsed. */
-export function helpText(): string {
+/**
+ * The --help text, built from the option table so it always matches what is parsed.
+ * `program`: how the usage lines start (programName: `bun-relay` or `bun run src/main.ts`).
+ */
+export function helpText(program: string = programName()): string {
   const rows = optionRows(OPTIONS, DEFAULT_CONFIG, 28);
   return [
     "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
@@ -382,18 +395,18 @@ export function helpText(): string {
     'get a SubmitAck for every message (README, "Framed protocol"). With --nats-port, any',
     "NATS client publishes and subscribes by subject on a third port (docs/nats.md).",
     "",
-    "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
-    "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",
-    "       bun run src/main.ts tunnel client|server --help   (TCP over smux sessions)",
+    `Usage: ${program} [PUB_PORT [SUB_PORT]] [options]`,
+    `       ${program} forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)`,
+    `       ${program} tunnel client|server --help   (TCP over smux sessions)`,
     "",
     "Options:",
     ...rows,
-    `  ${"-h, --help".padEnd(26)}print this help and exit`,
-    `  ${"--version".padEnd(26)}print the version and exit`,
+    ...builtInRows(28, "RELAY_CONFIG"),
     "",
     "Sizes take k/KiB, m/MiB, g/GiB (binary) or kb/mb/gb (decimal); durations take ms, s, m, h.",
     "Signals: SIGINT/SIGTERM stop accepting, flush queued data (up to --shutdown-timeout), exit 0.",
-    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca, --allow-from-file and --users-file again;",
+    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca, --allow-from-file and --users-file again,",
+    "and the --config file: what can change live does, one RELOAD line says what needs a restart;",
     "connections stay (NATS clients keep the rights they were admitted with).",
     "Exit status: 0 after a clean shutdown, 1 when the relay cannot start, 2 on a bad argument.",
   ].join("\n");

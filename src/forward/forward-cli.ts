@@ -4,15 +4,19 @@
  * the status returned here.
  */
 import { readFileSync } from "node:fs";
-import { runStreamMode, type StreamMode } from "../cli/mode-runner.ts";
+import type { EventLine } from "../cli/mode-log.ts";
+import { type ModeCommand, runStreamMode, type StreamMode } from "../cli/mode-runner.ts";
+import { NET_LIVE_FLAGS } from "../cli/reload.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
+import type { TableSettings } from "../pipe/connection-table.ts";
 import type { DialTls } from "../pipe/dialer.ts";
-import { forwardTextLogger } from "../pipe/pipe-log.ts";
+import { forwardLogger } from "../pipe/pipe-log.ts";
 import {
   type ForwardingConfig,
   forwardingHelpText,
   parseForwardingCommandLine,
+  specsFor,
 } from "./forward-config.ts";
 import { createForwardMetricsRegistry } from "./forward-metrics.ts";
 import { Forwarder } from "./forwarder.ts";
@@ -23,43 +27,81 @@ import { Forwarder } from "./forwarder.ts";
  */
 export function startForward(
   config: ForwardingConfig,
-  log: (line: string) => void,
+  line: EventLine,
   access?: NetAccess,
 ): Forwarder {
   return new Forwarder(
     {
       ...(access === undefined ? {} : { access }),
+      ...tableSettings(config),
       listenHost: config.listen.host,
       listenPort: config.listen.port,
       connectTimeout: config.connectTimeout,
-      idleTimeout: config.idleTimeout,
-      halfCloseTimeout: config.halfCloseTimeout,
-      maxConns: config.maxConns,
-      statsInterval: config.statsInterval,
       targets: config.to,
       balance: config.balance,
       pool: config.pool,
       poolIdleTtl: config.poolIdleTtl,
       ...(config.toTls ? { toTls: loadDialTls(config) } : {}),
     },
-    forwardTextLogger({ quiet: config.quiet, write: log }),
+    // A getter: --quiet changes on reload.
+    forwardLogger({
+      get quiet() {
+        return config.quiet;
+      },
+      line,
+    }),
   );
+}
+
+/**
+ * The connection table's settings (the stream modes share them); max-conns is read at each
+ * accept, so a reload that copies it here applies to the next connection.
+ */
+export function tableSettings(config: ForwardingConfig | TableSettings): TableSettings {
+  return {
+    maxConns: config.maxConns,
+    idleTimeout: config.idleTimeout,
+    halfCloseTimeout: config.halfCloseTimeout,
+    statsInterval: config.statsInterval,
+    reusePort: config.reusePort,
+  };
+}
+
+/** What `forward` and `proxy` read again on SIGHUP with --config; the rest needs a restart. */
+export const FORWARDING_LIVE_FLAGS = new Set<string>([
+  ...NET_LIVE_FLAGS,
+  "quiet",
+  "max-conns",
+  "connect-timeout",
+]);
+
+/** `forward …` or `proxy …` as the shared runner takes it. */
+export function forwardingCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): ModeCommand<ForwardingConfig> {
+  const command = parseForwardingCommandLine(argv, env);
+  return command.kind === "help"
+    ? { kind: "help", text: forwardingHelpText(command.mode) }
+    : { kind: "run", config: command.config, ...command.options };
 }
 
 /** `forward` for the shared runner. */
 export const FORWARD_MODE: StreamMode<ForwardingConfig, Forwarder> = {
   command: "forward",
-  parse(argv, env) {
-    const command = parseForwardingCommandLine(argv, env);
-    return command.kind === "help"
-      ? { kind: "help", text: forwardingHelpText(command.mode) }
-      : command;
-  },
+  specs: specsFor("forward"),
+  live: FORWARDING_LIVE_FLAGS,
+  parse: forwardingCommand,
   preflight(config) {
     if (config.toTls) loadDialTls(config);
   },
   start: startForward,
   registry: (running) => createForwardMetricsRegistry(running.table),
+  drain: (running, config) => running.shutdown(config.shutdownTimeout),
+  applyLive(running, config) {
+    Object.assign(running.table.settings, tableSettings(config));
+    running.settings.connectTimeout = config.connectTimeout;
+  },
 };
 
 /** Parses, starts, and resolves with the exit status once a signal has stopped the mode. */

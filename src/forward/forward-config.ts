@@ -8,6 +8,7 @@
  * take a comma-separated list there.
  */
 import {
+  COMMON_DEFAULTS,
   type CommonModeOptions,
   connectionTimeoutRows,
   nonNegativeSeconds,
@@ -17,11 +18,15 @@ import {
 } from "../cli/common-options.ts";
 import {
   badArgument,
+  builtInRows,
   type OptionSpec,
   oneOf,
   optionRows,
   parseOptionTable,
+  type RunOptions,
+  runOptionsOf,
 } from "../cli/option-table.ts";
+import { programName } from "../cli/program.ts";
 import { formatSize, parseCount, parsePort, parseSize } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
@@ -69,10 +74,7 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
     idleTimeout: 3600,
     halfCloseTimeout: 60,
     maxConns: 0,
-    statsInterval: 60,
-    quiet: false,
-    metricsPort: undefined,
-    metricsHost: "127.0.0.1",
+    ...COMMON_DEFAULTS,
     allow: [],
     allowAny: false,
     auth: undefined,
@@ -244,7 +246,7 @@ export function envName(mode: Mode, spec: { flag: string }): string {
 }
 
 /** The options of one mode, each with its environment variable. */
-function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
+export function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
   return OPTIONS.filter((spec) => spec.modes.includes(mode)).map((spec) => ({
     ...spec,
     env: envName(mode, spec),
@@ -252,7 +254,7 @@ function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
 }
 
 export type ForwardingCommand =
-  | { kind: "run"; config: ForwardingConfig }
+  | { kind: "run"; config: ForwardingConfig; options: RunOptions }
   | { kind: "help"; mode: Mode };
 
 /**
@@ -267,6 +269,8 @@ export function parseForwardingCommandLine(
   if (mode !== "forward" && mode !== "proxy") throw badArgument(`unknown mode '${argv[0]}'`);
   const parsed = parseOptionTable(specsFor(mode), argv.slice(1), env, defaultConfig(mode), {
     context: `${mode}: `,
+    envPrefix: `${mode.toUpperCase()}_`,
+    fileTable: mode,
   });
   if (parsed.help) return { kind: "help", mode };
   const config = parsed.config;
@@ -278,23 +282,23 @@ export function parseForwardingCommandLine(
   if (!config.toTls && (config.toCa !== undefined || config.toServername !== undefined)) {
     throw badArgument(`${mode}: --to-ca and --to-servername need --to-tls`);
   }
-  return { kind: "run", config };
+  return { kind: "run", config, options: runOptionsOf(parsed) };
 }
 
 /** The --help text of one mode, built from the option table. */
-export function forwardingHelpText(mode: Mode): string {
+export function forwardingHelpText(mode: Mode, program: string = programName()): string {
   const rows = optionRows(specsFor(mode), defaultConfig(mode), 30);
   const intro =
     mode === "forward"
       ? [
           "bun-relay forward: accept TCP connections and pipe each one, both ways, to a target.",
           "",
-          "Usage: bun run src/main.ts forward --listen HOST:PORT --to HOST:PORT [--to HOST:PORT ...] [options]",
+          `Usage: ${program} forward --listen HOST:PORT --to HOST:PORT [--to HOST:PORT ...] [options]`,
         ]
       : [
           "bun-relay proxy: an HTTP CONNECT proxy (tunnels only; other methods get 405).",
           "",
-          "Usage: bun run src/main.ts proxy --listen HOST:PORT [--allow HOST:PORT ...] [options]",
+          `Usage: ${program} proxy --listen HOST:PORT [--allow HOST:PORT ...] [options]`,
           "Listening beyond loopback needs --allow patterns or --allow-any (no accidental open proxy).",
         ];
   return [
@@ -302,7 +306,7 @@ export function forwardingHelpText(mode: Mode): string {
     "",
     "Options:",
     ...rows,
-    `  ${"-h, --help".padEnd(28)}print this help and exit`,
+    ...builtInRows(30, `${mode.toUpperCase()}_CONFIG`),
     "",
     "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/forwarding.md.",
     "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",

@@ -26,6 +26,24 @@ export interface TableSettings {
   halfCloseTimeout: number;
   /** Seconds between stats lines; 0: none. */
   statsInterval: number;
+  /** --reuse-port: SO_REUSEPORT on the mode's listening port. */
+  reusePort?: boolean;
+}
+
+/**
+ * The graceful part of a shutdown (--shutdown-timeout): when connections are open and there
+ * is a grace period, reports `draining` and waits until they have all closed or the grace
+ * period is over. The caller has stopped accepting and stops the table afterwards.
+ */
+export async function drainTable<M extends string>(
+  table: ConnectionTable<M>,
+  emit: (event: { type: "draining"; mode: M; open: number; graceSeconds: number }) => void,
+  mode: M,
+  graceSeconds: number,
+): Promise<void> {
+  if (graceSeconds <= 0 || table.pipes.size === 0) return;
+  emit({ type: "draining", mode, open: table.pipes.size, graceSeconds });
+  await table.whenEmpty(graceSeconds * 1000);
 }
 
 /** Close reasons that mean the client was turned away before any upstream was used. */
@@ -216,11 +234,24 @@ export class ConnectionTable<M extends string = ForwardMode> implements PipeList
    */
   listen(
     what: string,
-    where: { listenHost: string; listenPort: number; access?: NetAccess | undefined },
+    where: {
+      listenHost: string;
+      listenPort: number;
+      access?: NetAccess | undefined;
+      /** --reuse-port: SO_REUSEPORT, so several processes share the port. */
+      reusePort?: boolean | undefined;
+    },
     accept: (socket: Socket<PipeEnd>) => void,
   ): NetListener<PipeEnd> {
     try {
-      return listenForClients(what, where.listenHost, where.listenPort, accept, where.access);
+      return listenForClients(
+        what,
+        where.listenHost,
+        where.listenPort,
+        accept,
+        where.access,
+        where.reusePort,
+      );
     } catch (error) {
       this.stop();
       throw error;

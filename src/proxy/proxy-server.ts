@@ -10,7 +10,7 @@ import type { Socket } from "bun";
 import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
-import { ConnectionTable, type TableSettings } from "../pipe/connection-table.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
 import { dialUpstream } from "../pipe/dialer.ts";
 import type { EndOwner } from "../pipe/endpoint.ts";
 import type { Pipe } from "../pipe/pipe.ts";
@@ -141,7 +141,7 @@ export class ProxyServer {
 
   constructor(
     readonly settings: ProxySettings,
-    emit: ForwardEventListener = () => {},
+    private readonly emit: ForwardEventListener = () => {},
   ) {
     this.table = new ConnectionTable("proxy", settings, emit, () => ({
       poolHits: 0,
@@ -155,6 +155,16 @@ export class ProxyServer {
 
   get port(): number {
     return this.listener.port;
+  }
+
+  /**
+   * Graceful stop (--shutdown-timeout): stops accepting; open tunnels may finish for
+   * `graceSeconds`, then everything is closed. Resolves once done.
+   */
+  async shutdown(graceSeconds: number): Promise<void> {
+    this.listener.stop(false);
+    await drainTable(this.table, this.emit, "proxy", graceSeconds);
+    this.stop();
   }
 
   stop(): void {

@@ -5,9 +5,11 @@
  * Exit status: 0 after a clean shutdown (or --help), 1 when the relay cannot start,
  * 2 on a bad argument. Errors are one line on stderr, never a stack trace.
  */
-import { helpText, parseCommandLine } from "../cli/config.ts";
-import { programName, versionText } from "../cli/program.ts";
-import { RelayError } from "../errors.ts";
+import { helpText, OPTIONS, parseCommandLine, type RelayConfig } from "../cli/config.ts";
+import { reportCheck, reportFailure } from "../cli/failure.ts";
+import { probePort } from "../cli/port-probe.ts";
+import { versionText } from "../cli/program.ts";
+import { NET_LIVE_FLAGS, reloadFromFile } from "../cli/reload.ts";
 import { jsonLogger, textLogger } from "../log.ts";
 import { createMetricsRegistry } from "../metrics/registry.ts";
 import { MetricsServer } from "../metrics/server.ts";
@@ -16,12 +18,14 @@ import { registerNetMetrics } from "../net/net-metrics.ts";
 import { Relay } from "./server.ts";
 
 function fail(error: unknown, status: number): never {
-  const message =
-    error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
-  process.stderr.write(`bun-relay: ${message}\n`);
-  if (status === 2) process.stderr.write(`Try '${programName()} --help'.\n`);
-  process.exit(status);
+  process.exit(reportFailure(error, status));
 }
+
+/**
+ * What the relay reads again on SIGHUP with --config (the parts read them at use time); the
+ * rest needs a restart.
+ */
+const RELAY_LIVE_FLAGS = new Set<string>([...NET_LIVE_FLAGS, "quiet", "max-conns", "users-file"]);
 
 /** Parses, starts, and serves until a signal; exits the process itself (0, 1 or 2). */
 export function runRelayMode(argv: string[]): void {
@@ -36,8 +40,16 @@ export function runRelayMode(argv: string[]): void {
     return;
   }
 
+  for (const warning of command.options.warnings) process.stderr.write(`bun-relay: ${warning}\n`);
   const config = command.config;
-  const logOptions = { quiet: config.quiet, write: (line: string) => console.log(line) };
+  const { configFile } = command.options;
+  const logOptions = {
+    // A getter: --quiet changes on reload.
+    get quiet() {
+      return config.quiet;
+    },
+    write: (line: string) => console.log(line),
+  };
   const log = config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions);
   // TLS files and --allow-from ranges, checked before anything listens (src/net).
   let access: NetAccess;
@@ -46,8 +58,13 @@ export function runRelayMode(argv: string[]): void {
   } catch (error) {
     fail(error, 2);
   }
+  if (command.options.check) process.exit(reportCheck("", configFile));
   let relay: Relay;
   try {
+    // A metrics port in use fails the start before any LISTEN line is announced.
+    if (config.metricsPort !== undefined) {
+      probePort("metrics", config.metricsHost, config.metricsPort, config.reusePort);
+    }
     relay = new Relay(config, log, access);
   } catch (error) {
     fail(error, 1);
@@ -99,8 +116,17 @@ export function runRelayMode(argv: string[]): void {
     await metrics?.stop();
     process.exit(0);
   };
-  // SIGHUP: read the TLS files, --allow-from-file and --users-file again; connections stay.
+  // SIGHUP: the --config file, then the TLS files, --allow-from-file and --users-file again;
+  // connections stay.
   process.on("SIGHUP", () => {
+    if (configFile !== undefined) {
+      log(
+        reloadFromFile(configFile, OPTIONS, config, RELAY_LIVE_FLAGS, () => {
+          const next = parseCommandLine(argv, process.env);
+          return (next as { config: RelayConfig }).config;
+        }),
+      );
+    }
     access.reload();
     relay.nats?.reloadUsers();
   });

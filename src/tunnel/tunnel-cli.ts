@@ -14,13 +14,20 @@
  */
 import { readFileSync } from "node:fs";
 import type { TLSOptions } from "bun";
+import type { EventLine } from "../cli/mode-log.ts";
 import { runStreamMode, type StreamMode } from "../cli/mode-runner.ts";
+import { NET_LIVE_FLAGS } from "../cli/reload.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import { TunnelClient } from "./tunnel-client.ts";
-import { parseTunnelCommandLine, type TunnelConfig, tunnelHelpText } from "./tunnel-config.ts";
-import { tunnelTextLogger } from "./tunnel-log.ts";
+import {
+  parseTunnelCommandLine,
+  specsFor,
+  type TunnelConfig,
+  tunnelHelpText,
+} from "./tunnel-config.ts";
+import { tunnelLogger } from "./tunnel-log.ts";
 import { createTunnelMetricsRegistry } from "./tunnel-metrics.ts";
 import { TunnelServer } from "./tunnel-server.ts";
 
@@ -31,13 +38,16 @@ import { TunnelServer } from "./tunnel-server.ts";
 export function startTunnel(
   config: TunnelConfig,
   mux: MuxConfig,
-  write: (line: string) => void,
+  line: EventLine,
   access?: NetAccess,
 ): TunnelClient | TunnelServer {
   let running: TunnelClient | TunnelServer | undefined;
-  const emit = tunnelTextLogger({
-    quiet: config.quiet,
-    write,
+  const emit = tunnelLogger({
+    // A getter: --quiet changes on reload.
+    get quiet() {
+      return config.quiet;
+    },
+    line,
     sessions: () => (running as TunnelClient | TunnelServer).sessionStats(),
   });
   const common = {
@@ -50,6 +60,7 @@ export function startTunnel(
     halfCloseTimeout: config.halfCloseTimeout,
     maxConns: config.maxConns,
     statsInterval: config.statsInterval,
+    reusePort: config.reusePort,
   };
   if (config.role === "client") {
     const server = config.server as { host: string; port: number };
@@ -70,16 +81,22 @@ export function startTunnel(
   return running;
 }
 
+/** What a tunnel reads again on SIGHUP with --config; the rest needs a restart. */
+const TUNNEL_LIVE_FLAGS = new Set<string>([...NET_LIVE_FLAGS, "quiet", "max-conns"]);
+
 /** `tunnel client` or `tunnel server` for the shared runner. */
 function tunnelMode(command: string): StreamMode<TunnelConfig, TunnelClient | TunnelServer> {
   let mux: MuxConfig | undefined;
+  const role = command === "tunnel client" ? "client" : "server";
   return {
     command,
+    specs: specsFor(role),
+    live: TUNNEL_LIVE_FLAGS,
     parse(argv, env) {
       const parsed = parseTunnelCommandLine(argv, env);
       if (parsed.kind === "help") return { kind: "help", text: tunnelHelpText(parsed.role) };
-      mux = parsed.mux;
-      return { kind: "run", config: parsed.config };
+      mux ??= parsed.mux; // a reload keeps the sessions' settings
+      return { kind: "run", config: parsed.config, ...parsed.options };
     },
     preflight(config) {
       if (config.serverTls) loadServerTls(config);
@@ -87,6 +104,9 @@ function tunnelMode(command: string): StreamMode<TunnelConfig, TunnelClient | Tu
     start: (config, write, access) => startTunnel(config, mux as MuxConfig, write, access),
     registry: (running) => createTunnelMetricsRegistry(running),
     drain: (running, config) => running.shutdown(config.shutdownTimeout),
+    applyLive(running, config) {
+      running.table.settings.maxConns = config.maxConns;
+    },
   };
 }
 

@@ -18,18 +18,13 @@ import { CloseReason } from "../errors.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
-import { ConnectionTable, type TableSettings } from "../pipe/connection-table.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
 import type { Pipe } from "../pipe/pipe.ts";
 import type { PipeEnd } from "../pipe/pipe-end.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";
-import {
-  drainPipes,
-  type SessionStats,
-  type TunnelEventListener,
-  type TunnelMode,
-} from "./tunnel-events.ts";
+import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
 
 export interface TunnelClientSettings extends TableSettings {
   listenHost: string;
@@ -138,7 +133,7 @@ export class TunnelClient {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    await drainPipes(this.table, this.emit, "tunnel-client", graceSeconds);
+    await drainTable(this.table, this.emit, "tunnel-client", graceSeconds);
     this.stop();
   }
 

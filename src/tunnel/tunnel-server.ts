@@ -15,18 +15,13 @@ import type { MuxConfig, MuxSocketData, Stream } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import { closeGracefully } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
-import { ConnectionTable, type TableSettings } from "../pipe/connection-table.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
 import { dialUpstream } from "../pipe/dialer.ts";
 import type { Pipe } from "../pipe/pipe.ts";
 import { PipeEnd } from "../pipe/pipe-end.ts";
 import { SessionBook, type SessionRecord } from "./session-book.ts";
 import { StreamEnd } from "./stream-end.ts";
-import {
-  drainPipes,
-  type SessionStats,
-  type TunnelEventListener,
-  type TunnelMode,
-} from "./tunnel-events.ts";
+import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
 
 export interface TunnelServerSettings extends TableSettings {
   listenHost: string;
@@ -96,6 +91,7 @@ export class TunnelServer {
         host: settings.listenHost,
         port: settings.listenPort,
         access: settings.access,
+        reusePort: settings.reusePort === true,
         socket,
       });
     } catch (error) {
@@ -129,7 +125,7 @@ export class TunnelServer {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    await drainPipes(this.table, this.emit, "tunnel-server", graceSeconds);
+    await drainTable(this.table, this.emit, "tunnel-server", graceSeconds);
     this.stop();
   }
 

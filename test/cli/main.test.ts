@@ -51,7 +51,7 @@ describe("bun run src/main.ts", () => {
     const { status, stderr } = await runToExit(["forwrad", "--listen", "127.0.0.1:0"]);
     expect(status).toBe(2);
     expect(stderr).toBe(
-      "bun-relay: unknown mode 'forwrad': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]\n" +
+      "bun-relay: unknown mode 'forwrad' (did you mean 'forward'?): the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]\n" +
         "Try 'bun run src/main.ts --help'.\n",
     );
   });

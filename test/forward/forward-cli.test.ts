@@ -62,13 +62,13 @@ test("`main.ts forward` logs LISTEN/OPEN/CLOSE with both addresses and exits 0 o
   expect(await child.exited).toBe(0);
 });
 
-test("`main.ts proxy` on 0.0.0.0 without --allow refuses to start (exit 1)", async () => {
+test("`main.ts proxy` on 0.0.0.0 without --allow is a configuration error (exit 2)", async () => {
   const child = Bun.spawn(["bun", "run", "src/main.ts", "proxy", "--listen", "0.0.0.0:0"], {
     stdout: "pipe",
     stderr: "pipe",
   });
   const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   expect(stderr).toContain("refusing to listen on 0.0.0.0 without --allow");
 });
 
