@@ -85,6 +85,9 @@ export async function runStreamMode<
     return fail(error, 2);
   }
   if (command.check) return reportCheck(mode.command, configFile);
+  // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
+  // the handlers installed, or the default action kills the process (exit 143).
+  const signalled = waitForSignal();
   let running: R;
   try {
     // A metrics port in use fails the start before any LISTEN line is announced.
@@ -101,6 +104,7 @@ export async function runStreamMode<
     access.reload(); // the TLS files and --allow-from-file again; connections stay
   });
   return serveUntilSignal({
+    signalled,
     line,
     metricsHost: config.metricsHost,
     metricsPort: config.metricsPort,
@@ -138,8 +142,18 @@ function reloadConfig<C extends NetOptions & CommonModeOptions, R extends { stop
   line(event, formatNetEvent(event));
 }
 
+/** Resolves with the first of SIGINT and SIGTERM (the handlers are installed at once). */
+export function waitForSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
+
 /** What {@link serveUntilSignal} needs from a mode that has started. */
 export interface ServedMode {
+  /** waitForSignal(), called before the mode announced itself. */
+  readonly signalled: Promise<string>;
   /** Log sink (LISTEN metrics, SIGNAL lines). */
   readonly line: EventLine;
   /** --metrics-host. */
@@ -185,10 +199,7 @@ export async function serveUntilSignal(mode: ServedMode): Promise<number> {
       `LISTEN metrics on ${metrics.url}`,
     );
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const signal = await mode.signalled;
   line({ type: "signal", signal }, `SIGNAL ${signal} received, shutting down`);
   serving = false;
   const again = () => mode.stop(); // a second signal does not wait

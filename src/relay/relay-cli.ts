@@ -7,6 +7,7 @@
  */
 import { helpText, OPTIONS, parseCommandLine, type RelayConfig } from "../cli/config.ts";
 import { reportCheck, reportFailure } from "../cli/failure.ts";
+import { waitForSignal } from "../cli/mode-runner.ts";
 import { probePort } from "../cli/port-probe.ts";
 import { versionText } from "../cli/program.ts";
 import { NET_LIVE_FLAGS, reloadFromFile } from "../cli/reload.ts";
@@ -59,6 +60,9 @@ export function runRelayMode(argv: string[]): void {
     fail(error, 2);
   }
   if (command.options.check) process.exit(reportCheck("", configFile));
+  // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
+  // the handlers installed, or the default action kills the process (exit 143).
+  const signalled = waitForSignal();
   let relay: Relay;
   try {
     // A metrics port in use fails the start before any LISTEN line is announced.
@@ -130,6 +134,5 @@ export function runRelayMode(argv: string[]): void {
     access.reload();
     relay.nats?.reloadUsers();
   });
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  void signalled.then(stop);
 }

@@ -15,7 +15,7 @@
  */
 import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
-import type { MuxConfig } from "../mux/index.ts";
+import { type MuxConfig, MuxErrorCode } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
 import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
@@ -89,7 +89,7 @@ export class TunnelClient {
             session: record.serial,
             peer: record.peer,
             code: cause.code,
-            reason: cause.reason,
+            reason: cause.reason + likelyCause(cause.code, record.session.counters),
             seconds: (performance.now() - record.upAt) / 1000,
             streams: record.session.counters.streamsOpened,
             slot: slot.index,
@@ -206,4 +206,21 @@ export class TunnelClient {
     pipe.upstreamAttached();
     this.table.opened(pipe);
   }
+}
+
+/**
+ * Why a server may have closed a session, when smux itself cannot say: a server that takes
+ * our frames' version for a protocol error closes the connection without a frame (smux has
+ * no error frame; xtaci/smux session.go recvLoop returns ErrInvalidProtocol), so a session
+ * closed by the peer after we sent frames and before it sent any is most likely a version
+ * mismatch, or a --server that is not a tunnel server.
+ */
+export function likelyCause(
+  code: string,
+  counters: { readonly framesIn: number; readonly framesOut: number },
+): string {
+  if (code !== MuxErrorCode.TransportClosed || counters.framesIn > 0 || counters.framesOut === 0) {
+    return "";
+  }
+  return " (the server closed it after our first frames without sending one: likely a different --smux-version on the server, or --server is not a tunnel server)";
 }
