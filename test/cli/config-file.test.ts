@@ -189,6 +189,34 @@ describe("the same flags in every mode", () => {
     expect(signal).toMatchObject({ event: "signal", signal: "SIGTERM" });
   });
 
+  test("forward --shutdown-timeout lets an open connection finish before exiting", async () => {
+    const upstream = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const child = spawn([
+        "forward",
+        "--listen",
+        "127.0.0.1:0",
+        "--to",
+        `127.0.0.1:${upstream.port}`,
+        "--shutdown-timeout",
+        "20",
+      ]);
+      const out = new ChildLines(child.stdout);
+      const port = Number((await out.match(/LISTEN forward on 127\.0\.0\.1:(\d+)$/))[1]);
+      const client = await TestClient.connect(port);
+      await out.waitFor(/OPEN forward #1 /);
+      child.kill("SIGTERM");
+      expect(await out.waitFor(/ DRAINING /)).toEndWith(
+        " DRAINING forward stopped accepting; waiting up to 20s for 1 connection(s)",
+      );
+      client.end(); // the last connection finishes: the process exits well before 20 s
+      expect(await child.exited).toBe(0);
+      await out.waitFor(/CLOSE forward #1 .* reason=peer_closed/);
+    } finally {
+      upstream.stop(true);
+    }
+  });
+
   test("a mistyped flag gets its near miss", async () => {
     const { status, stderr } = await runToExit(["forward", "--to", "a:1", "--idle-timout", "3"]);
     expect(status).toBe(2);
