@@ -88,6 +88,9 @@ export async function runStreamMode<
   // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
   // the handlers installed, or the default action kills the process (exit 143).
   const signalled = waitForSignal();
+  // SIGHUP's default action is to terminate: its handler too is in place before LISTEN.
+  let reload = () => {};
+  process.on("SIGHUP", () => reload());
   let running: R;
   try {
     // A metrics port in use fails the start before any LISTEN line is announced.
@@ -99,10 +102,10 @@ export async function runStreamMode<
     return fail(error, 1);
   }
   access.announce();
-  process.on("SIGHUP", () => {
+  reload = () => {
     if (configFile !== undefined) reloadConfig(mode, argv, running, config, configFile, line);
     access.reload(); // the TLS files and --allow-from-file again; connections stay
-  });
+  };
   return serveUntilSignal({
     signalled,
     line,

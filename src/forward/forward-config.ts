@@ -27,10 +27,14 @@ import {
   runOptionsOf,
 } from "../cli/option-table.ts";
 import { programName } from "../cli/program.ts";
-import { formatSize, parseCount, parsePort, parseSize } from "../cli/units.ts";
+import { parseCount, parsePort } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
-import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
+import {
+  DEFAULT_PROXY_OPTIONS,
+  PROXY_OPTION_ROWS,
+  type ProxyOptions,
+} from "../proxy/proxy-options.ts";
 import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
 
 export type Mode = "forward" | "proxy";
@@ -39,7 +43,7 @@ export type Mode = "forward" | "proxy";
  * NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port.
  * CommonModeOptions: the idle/half-close timeouts, stats and metrics flags shared with tunnel.
  */
-export interface ForwardingConfig extends NetOptions, CommonModeOptions {
+export interface ForwardingConfig extends NetOptions, CommonModeOptions, ProxyOptions {
   mode: Mode;
   listen: { host: string; port: number };
   to: { host: string; port: number }[];
@@ -48,11 +52,6 @@ export interface ForwardingConfig extends NetOptions, CommonModeOptions {
   poolIdleTtl: number;
   connectTimeout: number;
   maxConns: number;
-  allow: AllowPattern[];
-  allowAny: boolean;
-  auth: string | undefined;
-  maxHead: number;
-  headTimeout: number;
   /** forward --to-tls: TLS to the targets. */
   toTls: boolean;
   /** --to-ca: PEM CAs to verify the targets against (default: the system store). */
@@ -75,11 +74,7 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
     halfCloseTimeout: 60,
     maxConns: 0,
     ...COMMON_DEFAULTS,
-    allow: [],
-    allowAny: false,
-    auth: undefined,
-    maxHead: 8 * 1024,
-    headTimeout: 10,
+    ...DEFAULT_PROXY_OPTIONS,
     ...DEFAULT_NET_OPTIONS,
     toTls: false,
     toCa: undefined,
@@ -178,55 +173,7 @@ export const OPTIONS: readonly ForwardingOption[] = [
     parse: count,
     showDefault: (c) => String(c.maxConns),
   },
-  {
-    key: "allow",
-    flag: "allow",
-    modes: ["proxy"],
-    kind: "string",
-    multiple: true,
-    valueName: "HOST:PORT",
-    help: "CONNECT targets allowed (*, *.domain, port ranges); repeat for several",
-    parse: parseAllowPattern,
-    showDefault: () => "none",
-  },
-  {
-    key: "allowAny",
-    flag: "allow-any",
-    modes: ["proxy"],
-    kind: "boolean",
-    help: "allow every target, even when listening beyond loopback",
-    showDefault: (c) => String(c.allowAny),
-  },
-  {
-    key: "auth",
-    flag: "auth",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "USER:PASS",
-    help: "require Proxy-Authorization: Basic with these credentials",
-    parse: parseCredentials,
-    showDefault: () => "none",
-  },
-  {
-    key: "maxHead",
-    flag: "max-head",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "SIZE",
-    help: "largest CONNECT request head accepted (400 beyond)",
-    parse: parseSize,
-    showDefault: (c) => formatSize(c.maxHead),
-  },
-  {
-    key: "headTimeout",
-    flag: "head-timeout",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "SECS",
-    help: "time allowed for the whole request head (408 beyond)",
-    parse: positiveSeconds,
-    showDefault: (c) => showSeconds(c.headTimeout),
-  },
+  ...PROXY_OPTION_ROWS.map((spec): ForwardingOption => ({ ...spec, modes: ["proxy"] })),
   ...netOptionRows<ForwardingConfig>("", "the --listen port").map(
     ({ env: _env, ...spec }): ForwardingOption => ({ ...spec, modes: BOTH }),
   ),

@@ -63,6 +63,9 @@ export function runRelayMode(argv: string[]): void {
   // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
   // the handlers installed, or the default action kills the process (exit 143).
   const signalled = waitForSignal();
+  // SIGHUP's default action is to terminate: its handler too is in place before LISTEN.
+  let reload = () => {};
+  process.on("SIGHUP", () => reload());
   let relay: Relay;
   try {
     // A metrics port in use fails the start before any LISTEN line is announced.
@@ -122,7 +125,7 @@ export function runRelayMode(argv: string[]): void {
   };
   // SIGHUP: the --config file, then the TLS files, --allow-from-file and --users-file again;
   // connections stay.
-  process.on("SIGHUP", () => {
+  reload = () => {
     if (configFile !== undefined) {
       log(
         reloadFromFile(configFile, OPTIONS, config, RELAY_LIVE_FLAGS, () => {
@@ -133,6 +136,6 @@ export function runRelayMode(argv: string[]): void {
     }
     access.reload();
     relay.nats?.reloadUsers();
-  });
+  };
   void signalled.then(stop);
 }
