@@ -15,7 +15,7 @@ import type { CommonModeOptions } from "./common-options.ts";
 import { reportCheck, reportFailure } from "./failure.ts";
 import { type EventLine, eventLine } from "./mode-log.ts";
 import type { OptionSpec } from "./option-table.ts";
-import { probePort } from "./port-probe.ts";
+import { probeMetricsPort } from "./port-probe.ts";
 import { reloadFromFile } from "./reload.ts";
 
 /** A start-up failure of a stream mode (reportFailure with the mode's command). */
@@ -85,29 +85,21 @@ export async function runStreamMode<
     return fail(error, 2);
   }
   if (command.check) return reportCheck(mode.command, configFile);
-  // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
-  // the handlers installed, or the default action kills the process (exit 143).
-  const signalled = waitForSignal();
-  // SIGHUP's default action is to terminate: its handler too is in place before LISTEN.
-  let reload = () => {};
-  process.on("SIGHUP", () => reload());
+  const signals = installSignals();
   let running: R;
   try {
-    // A metrics port in use fails the start before any LISTEN line is announced.
-    if (config.metricsPort !== undefined) {
-      probePort("metrics", config.metricsHost, config.metricsPort, config.reusePort);
-    }
+    probeMetricsPort(config);
     running = mode.start(config, line, access);
   } catch (error) {
     return fail(error, 1);
   }
   access.announce();
-  reload = () => {
+  signals.onReload(() => {
     if (configFile !== undefined) reloadConfig(mode, argv, running, config, configFile, line);
     access.reload(); // the TLS files and --allow-from-file again; connections stay
-  };
+  });
   return serveUntilSignal({
-    signalled,
+    signalled: signals.signalled,
     line,
     metricsHost: config.metricsHost,
     metricsPort: config.metricsPort,
@@ -145,12 +137,28 @@ function reloadConfig<C extends NetOptions & CommonModeOptions, R extends { stop
   line(event, formatNetEvent(event));
 }
 
-/** Resolves with the first of SIGINT and SIGTERM (the handlers are installed at once). */
-export function waitForSignal(): Promise<string> {
-  return new Promise<string>((resolve) => {
+/**
+ * Installs the SIGINT, SIGTERM and SIGHUP handlers. Called before anything is announced: a
+ * signal sent as soon as a LISTEN line is read must find them, or its default action kills
+ * the process (exit 143 for SIGTERM, 129 for SIGHUP). `signalled` resolves with the first of
+ * SIGINT and SIGTERM; `onReload` sets what SIGHUP does once the mode runs.
+ */
+export function installSignals(): {
+  signalled: Promise<string>;
+  onReload(reload: () => void): void;
+} {
+  let reload = () => {};
+  process.on("SIGHUP", () => reload());
+  const signalled = new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
+  return {
+    signalled,
+    onReload(next) {
+      reload = next;
+    },
+  };
 }
 
 /** What {@link serveUntilSignal} needs from a mode that has started. */

@@ -17,3 +17,13 @@ export function probePort(what: string, host: string, port: number, reusePort: b
     throw listenError(what, host, port, error);
   }
 }
+
+/** probePort for a mode's --metrics-port (none: nothing to probe). */
+export function probeMetricsPort(options: {
+  readonly metricsHost: string;
+  readonly metricsPort: number | undefined;
+  readonly reusePort: boolean;
+}): void {
+  if (options.metricsPort === undefined) return;
+  probePort("metrics", options.metricsHost, options.metricsPort, options.reusePort);
+}

@@ -7,8 +7,8 @@
  */
 import { helpText, OPTIONS, parseCommandLine, type RelayConfig } from "../cli/config.ts";
 import { reportCheck, reportFailure } from "../cli/failure.ts";
-import { waitForSignal } from "../cli/mode-runner.ts";
-import { probePort } from "../cli/port-probe.ts";
+import { installSignals } from "../cli/mode-runner.ts";
+import { probeMetricsPort } from "../cli/port-probe.ts";
 import { versionText } from "../cli/program.ts";
 import { NET_LIVE_FLAGS, reloadFromFile } from "../cli/reload.ts";
 import { jsonLogger, textLogger } from "../log.ts";
@@ -60,18 +60,10 @@ export function runRelayMode(argv: string[]): void {
     fail(error, 2);
   }
   if (command.options.check) process.exit(reportCheck("", configFile));
-  // Before anything is announced: a signal sent as soon as a LISTEN line is read must find
-  // the handlers installed, or the default action kills the process (exit 143).
-  const signalled = waitForSignal();
-  // SIGHUP's default action is to terminate: its handler too is in place before LISTEN.
-  let reload = () => {};
-  process.on("SIGHUP", () => reload());
+  const signals = installSignals();
   let relay: Relay;
   try {
-    // A metrics port in use fails the start before any LISTEN line is announced.
-    if (config.metricsPort !== undefined) {
-      probePort("metrics", config.metricsHost, config.metricsPort, config.reusePort);
-    }
+    probeMetricsPort(config);
     relay = new Relay(config, log, access);
   } catch (error) {
     fail(error, 1);
@@ -125,7 +117,7 @@ export function runRelayMode(argv: string[]): void {
   };
   // SIGHUP: the --config file, then the TLS files, --allow-from-file and --users-file again;
   // connections stay.
-  reload = () => {
+  signals.onReload(() => {
     if (configFile !== undefined) {
       log(
         reloadFromFile(configFile, OPTIONS, config, RELAY_LIVE_FLAGS, () => {
@@ -136,6 +128,6 @@ export function runRelayMode(argv: string[]): void {
     }
     access.reload();
     relay.nats?.reloadUsers();
-  };
-  void signalled.then(stop);
+  });
+  void signals.signalled.then(stop);
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { ChildLines, relayProcesses } from "../support/child.ts";
+import { ChildLines, relayProcesses, runToExit } from "../support/child.ts";
 import { TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -24,15 +24,7 @@ function configFile(text: string): string {
   return path;
 }
 
-async function runToExit(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(args, env);
-  const [status, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { status, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runToExit(spawn, args, env);
 
 const HINT = "Try 'bun run src/main.ts --help'.\n";
 
@@ -44,7 +36,7 @@ describe("--version", () => {
     [["tunnel", "client", "--version"]],
     [["tunnel", "server", "--version", "--bogus"]],
   ])("%p prints the version and exits 0 before any other check", async (args) => {
-    const { status, stdout, stderr } = await runToExit(args);
+    const { status, stdout, stderr } = await run(args);
     expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
     expect(stdout).toBe(`bun-relay ${pkg.version} (Bun ${Bun.version})\n`);
   });
@@ -53,7 +45,7 @@ describe("--version", () => {
 describe("--config", () => {
   test("a misspelt key names the file, the line and the key, with the near miss (exit 2)", async () => {
     const path = configFile("# the relay\npub-port = 0\n\nmax-pendng = '1MiB'\n");
-    const { status, stderr } = await runToExit(["--config", path]);
+    const { status, stderr } = await run(["--config", path]);
     expect(status).toBe(2);
     expect(stderr).toBe(
       `bun-relay: ${path}:4: max-pendng: unknown key (did you mean 'max-pending'?)\n${HINT}`,
@@ -62,7 +54,7 @@ describe("--config", () => {
 
   test("a bad value is refused by the flag's own parser, with file and line", async () => {
     const path = configFile("[forward]\nto = ['127.0.0.1:9']\nidle-timeout = 'soon'\n");
-    const { status, stderr } = await runToExit(["forward", "--config", path]);
+    const { status, stderr } = await run(["forward", "--config", path]);
     expect(status).toBe(2);
     expect(stderr).toBe(
       `bun-relay: ${path}:3: idle-timeout: 'soon' is not a duration (examples: 5, 0.5, 250ms, 1m)\n` +
@@ -72,15 +64,15 @@ describe("--config", () => {
 
   test("a misspelt table, invalid TOML and a missing file are errors too", async () => {
     const table = configFile("pub-port = 0\n[fowrard]\nlisten = '127.0.0.1:0'\n");
-    expect((await runToExit(["--config", table])).stderr).toBe(
+    expect((await run(["--config", table])).stderr).toBe(
       `bun-relay: ${table}:2: [fowrard]: unknown table (did you mean 'forward'?)\n${HINT}`,
     );
     const broken = configFile("pub-port = 0\nsub-port = = 1\n");
-    expect((await runToExit(["--config", broken])).stderr).toBe(
+    expect((await run(["--config", broken])).stderr).toBe(
       `bun-relay: ${broken}:2: not valid TOML (expected a value but found '=')\n${HINT}`,
     );
     const missing = join(dir, "missing.toml");
-    expect((await runToExit(["--config", missing])).stderr).toBe(
+    expect((await run(["--config", missing])).stderr).toBe(
       `bun-relay: ${missing}: cannot read the file (ENOENT)\n${HINT}`,
     );
   });
@@ -141,7 +133,7 @@ describe("--check", () => {
       [["tunnel", "client"], " (tunnel client)"],
       [["tunnel", "server"], " (tunnel server)"],
     ] as const) {
-      const { status, stdout, stderr } = await runToExit([...mode, "--config", path, "--check"]);
+      const { status, stdout, stderr } = await run([...mode, "--config", path, "--check"]);
       expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
       expect(stdout).toBe(`bun-relay: configuration OK${label}: ${path}\n`);
     }
@@ -149,11 +141,11 @@ describe("--check", () => {
 
   test("finds what a start would refuse: a missing certificate file, an open proxy", async () => {
     const cert = join(dir, "absent.pem");
-    const tls = await runToExit(["0", "0", "--tls-cert", cert, "--tls-key", cert, "--check"]);
+    const tls = await run(["0", "0", "--tls-cert", cert, "--tls-key", cert, "--check"]);
     expect(tls.status).toBe(2);
     expect(tls.stdout).toBe("");
     expect(tls.stderr).toStartWith(`bun-relay: --tls-cert ${cert}: cannot read the file`);
-    const open = await runToExit(["proxy", "--listen", "0.0.0.0:0", "--check"]);
+    const open = await run(["proxy", "--listen", "0.0.0.0:0", "--check"]);
     expect(open.status).toBe(2);
     expect(open.stderr).toStartWith(
       "bun-relay: proxy: refusing to listen on 0.0.0.0 without --allow",
@@ -218,7 +210,7 @@ describe("the same flags in every mode", () => {
   });
 
   test("a mistyped flag gets its near miss", async () => {
-    const { status, stderr } = await runToExit(["forward", "--to", "a:1", "--idle-timout", "3"]);
+    const { status, stderr } = await run(["forward", "--to", "a:1", "--idle-timout", "3"]);
     expect(status).toBe(2);
     expect(stderr).toBe(
       "bun-relay: forward: unknown option '--idle-timout' (did you mean '--idle-timeout'?)\n" +
@@ -227,7 +219,7 @@ describe("the same flags in every mode", () => {
   });
 
   test("an unknown RELAY_* variable is a warning with its near miss", async () => {
-    const { status, stderr } = await runToExit(["0", "0", "--check"], { RELAY_FRAMNG: "frame" });
+    const { status, stderr } = await run(["0", "0", "--check"], { RELAY_FRAMNG: "frame" });
     expect(status).toBe(0);
     expect(stderr).toBe(
       "bun-relay: warning: unknown environment variable RELAY_FRAMNG (did you mean RELAY_FRAMING?); ignored\n",
@@ -242,7 +234,7 @@ describe("the same flags in every mode", () => {
         ["--host", "127.0.0.1", "0", "0", ...metrics],
         ["forward", "--to", "127.0.0.1:9", "--listen", "127.0.0.1:0", ...metrics],
       ]) {
-        const { status, stdout, stderr } = await runToExit(args);
+        const { status, stdout, stderr } = await run(args);
         expect(status).toBe(1);
         expect(stdout).toBe("");
         expect(stderr).toBe(
