@@ -26,7 +26,14 @@ function fail(error: unknown, status: number): never {
  * What the relay reads again on SIGHUP with --config (the parts read them at use time); the
  * rest needs a restart.
  */
-const RELAY_LIVE_FLAGS = new Set<string>([...NET_LIVE_FLAGS, "quiet", "max-conns", "users-file"]);
+const RELAY_LIVE_FLAGS = new Set<string>([
+  ...NET_LIVE_FLAGS,
+  "quiet",
+  "max-conns",
+  "users-file",
+  "max-pending",
+  "stall-timeout",
+]);
 
 /** Parses, starts, and serves until a signal; exits the process itself (0, 1 or 2). */
 export function runRelayMode(argv: string[]): void {
@@ -125,6 +132,7 @@ export function runRelayMode(argv: string[]): void {
           return (next as { config: RelayConfig }).config;
         }),
       );
+      relay.hub.resize(config.maxPending, config.stallTimeout * 1000);
     }
     access.reload();
     relay.nats?.reloadUsers();
