@@ -209,6 +209,7 @@ export function tunnelHelpText(
     ...builtInRows(30, "TUNNEL_CONFIG"),
     "",
     "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/tunnel.md.",
+    "SIGHUP reads the TLS files, --allow-from-file and the --config file again (docs/configuration.md).",
     "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",
   ].join("\n");
 }
