@@ -66,12 +66,24 @@ export function applyLiveChanges<C extends NetOptions>(
   return { applied, needRestart };
 }
 
-/** A scalar as it is (bytes, seconds), a list joined by commas, anything else as --help shows it. */
+/**
+ * A value as a flag would take it: scalars as they are (bytes, seconds), `host:port` for an
+ * address, a pattern's own text, lists joined by commas.
+ */
 function shownValue<C>(spec: OptionSpec<C>, config: C): string {
   const value = config[spec.key];
   if (value === undefined) return "none";
-  if (Array.isArray(value)) return value.map(String).join(",");
-  return typeof value === "object" ? spec.showDefault(config) : String(value);
+  return Array.isArray(value) ? value.map(itemText).join(",") : itemText(value);
+}
+
+function itemText(item: unknown): string {
+  if (typeof item !== "object" || item === null) return String(item);
+  const { text, host, port } = item as { text?: unknown; host?: unknown; port?: unknown };
+  if (typeof text === "string") return text;
+  if (typeof host === "string" && typeof port === "number") {
+    return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  }
+  return JSON.stringify(item);
 }
 
 /**
