@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { type ConfigFile, fileTexts, keySource, lineOf } from "../../src/cli/config-file.ts";
+import { specsFor } from "../../src/tunnel/tunnel-config.ts";
 import { ChildLines, relayProcesses, runToExit } from "../support/child.ts";
 import { TestClient } from "../support/harness.ts";
 
@@ -27,6 +29,41 @@ function configFile(text: string): string {
 const run = (args: string[], env: Record<string, string> = {}) => runToExit(spawn, args, env);
 
 const HINT = "Try 'bun run src/main.ts --help'.\n";
+
+describe("lines and keys (src/cli/config-file.ts)", () => {
+  const text = [
+    "pub-port = 1",
+    "[forward]",
+    "to = ['a:1']",
+    "[ tunnel . client ]",
+    '"conns" = 2',
+    "listen = '127.0.0.1:0'",
+    "[tunnel.server]",
+    "listen = '127.0.0.1:0'",
+  ].join("\n");
+  const file: ConfigFile = {
+    path: "x.toml",
+    text,
+    data: Bun.TOML.parse(text) as Record<string, unknown>,
+  };
+
+  test("a key's line is found in its own table, whatever the header's spacing or quotes", () => {
+    expect(lineOf(file, "", "pub-port")).toBe(1);
+    expect(lineOf(file, "forward", "to")).toBe(3);
+    expect(lineOf(file, "tunnel.client", "conns")).toBe(5);
+    expect(lineOf(file, "tunnel.client", "listen")).toBe(6);
+    expect(lineOf(file, "tunnel.server", "listen")).toBe(8);
+    expect(keySource(file, "tunnel.server", "listen")).toBe("x.toml:8: listen");
+  });
+
+  test("a table's values become the texts its rows parse", () => {
+    const texts = fileTexts(file, "tunnel.client", specsFor("client"));
+    expect(texts.map(({ spec, texts, source }) => [spec.flag, texts, source])).toEqual([
+      ["conns", ["2"], "x.toml:5: conns"],
+      ["listen", ["127.0.0.1:0"], "x.toml:6: listen"],
+    ]);
+  });
+});
 
 describe("--version", () => {
   test.each([
