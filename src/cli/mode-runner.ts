@@ -18,9 +18,6 @@ import type { OptionSpec } from "./option-table.ts";
 import { probeMetricsPort } from "./port-probe.ts";
 import { reloadFromFile } from "./reload.ts";
 
-/** A start-up failure of a stream mode (reportFailure with the mode's command). */
-export const reportModeFailure = reportFailure;
-
 /** What a mode's command line asked for, in the runner's terms. */
 export type ModeCommand<C> =
   | { kind: "help"; text: string }
@@ -62,7 +59,7 @@ export async function runStreamMode<
   C extends NetOptions & CommonModeOptions,
   R extends { stop(): void },
 >(mode: StreamMode<C, R>, argv: readonly string[]): Promise<number> {
-  const fail = (error: unknown, status: number) => reportModeFailure(error, status, mode.command);
+  const fail = (error: unknown, status: number) => reportFailure(error, status, mode.command);
   let command: ModeCommand<C>;
   try {
     command = mode.parse(argv, process.env);
@@ -179,7 +176,7 @@ export interface ServedMode {
   stop(): void;
   /** Graceful shutdown after the first signal; a second signal calls stop(). */
   readonly drain: () => Promise<void>;
-  /** Turns a start-up error into the exit status (reportModeFailure with the mode's command). */
+  /** Turns a start-up error into the exit status (reportFailure with the mode's command). */
   readonly fail: (error: unknown, status: number) => number;
 }
 
