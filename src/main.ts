@@ -1,133 +1,35 @@
 #!/usr/bin/env bun
 /**
- * bun-relay's command line: `bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]`.
- *
- * Exit status: 0 after a clean shutdown (or --help), 1 when the relay cannot start,
- * 2 on a bad argument. Errors are one line on stderr, never a stack trace.
+ * bun-relay's command line: `bun-relay [MODE] [options]`. The first word picks the mode and
+ * its runner (src/<mode>/<mode>-cli.ts), loaded only when asked for; anything else is the
+ * relay's own command line. `--version` is answered here, before any mode checks anything.
  */
-import pkg from "../package.json" with { type: "json" };
-import { helpText, parseCommandLine } from "./cli/config.ts";
-import { RelayError } from "./errors.ts";
-import { jsonLogger, textLogger } from "./log.ts";
-import { createMetricsRegistry } from "./metrics/registry.ts";
-import { MetricsServer } from "./metrics/server.ts";
-import { NetAccess } from "./net/access.ts";
-import { registerNetMetrics } from "./net/net-metrics.ts";
-import { Relay } from "./relay/server.ts";
+import { versionText } from "./cli/program.ts";
 
-function fail(error: unknown, status: number): never {
-  const message =
-    error instanceof RelayError ? error.reason : String((error as Error)?.message ?? error);
-  process.stderr.write(`bun-relay: ${message}\n`);
-  if (status === 2) process.stderr.write("Try 'bun run src/main.ts --help'.\n");
-  process.exit(status);
+/** Everything before a `--` that ends the options. */
+function options(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf("--");
+  return end === -1 ? argv : argv.slice(0, end);
 }
 
-function main(argv: string[]): void {
-  if (argv[0] === "forward" || argv[0] === "proxy") {
-    // The TCP forwarding modes (docs/forwarding.md) load only when asked for.
-    import("./forward/forward-cli.ts").then(async (mode) =>
-      process.exit(await mode.runForwardingMode(argv)),
-    );
-    return;
-  }
-  if (argv[0] === "tunnel") {
-    // TCP over smux streams (docs/tunnel.md), loaded only when asked for.
-    import("./tunnel/tunnel-cli.ts").then(async (mode) =>
-      process.exit(await mode.runTunnelMode(argv)),
-    );
-    return;
-  }
-  let command: ReturnType<typeof parseCommandLine>;
-  try {
-    command = parseCommandLine(argv, process.env);
-  } catch (error) {
-    fail(error, 2);
-  }
-  if (command.kind === "help") {
-    process.stdout.write(`${helpText()}\n`);
-    return;
-  }
-  if (command.kind === "version") {
-    process.stdout.write(`bun-relay ${pkg.version} (Bun ${Bun.version})\n`);
-    return;
-  }
-
-  const config = command.config;
-  const logOptions = { quiet: config.quiet, write: (line: string) => console.log(line) };
-  const log = config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions);
-  // TLS files and --allow-from ranges, checked before anything listens (src/net).
-  let access: NetAccess;
-  try {
-    access = NetAccess.load(config, log);
-  } catch (error) {
-    fail(error, 2);
-  }
-  let relay: Relay;
-  try {
-    relay = new Relay(config, log, access);
-  } catch (error) {
-    fail(error, 1);
-  }
-  access.announce();
-
-  let metrics: MetricsServer | undefined;
-  const backplane = relay.backplane;
-  if (config.metricsPort !== undefined) {
-    try {
-      const registry = createMetricsRegistry(relay);
-      registerNetMetrics(registry, access);
-      metrics = MetricsServer.start({
-        host: config.metricsHost,
-        port: config.metricsPort,
-        registry,
-        isServing: () => !relay.shuttingDown,
-        tls: config.metricsTls ? access.tls?.options : undefined,
-        access,
-        relay: {
-          source: relay,
-          options: { statusTail: config.statusTail, tlsTimeout: config.handshakeTimeout },
-        },
-        reusePort: config.reusePort,
-        ...(backplane ? { clusterState: () => backplane.state } : {}),
-      });
-    } catch (error) {
-      fail(error, 1); // exiting closes the relay's listeners too
-    }
-    log({
-      type: "metrics_listening",
-      host: config.metricsHost,
-      port: metrics.port,
-      ...(config.metricsTls ? { tls: true } : {}),
-    });
-    if (config.metricsTls) {
-      const server = metrics;
-      access.register({
-        prepareTls(tls) {
-          const previous = access.tls;
-          server.reloadTls(tls.options);
-          return { commit() {}, abort: () => previous && server.reloadTls(previous.options) };
-        },
-      });
-    }
-  }
-
-  const stop = async (signal: string) => {
-    log({ type: "signal", signal });
-    process.on(signal, () => process.exit(1)); // a second signal does not wait
-    // Exit 0 either way: the final BYE line says whether anything could not be flushed.
-    // The metrics endpoint stays up meanwhile, so /healthz answers 503 during the flush.
-    await relay.shutdown();
-    await metrics?.stop();
+async function main(argv: string[]): Promise<void> {
+  if (options(argv).includes("--version")) {
+    process.stdout.write(`${versionText()}\n`);
     process.exit(0);
-  };
-  // SIGHUP: read the TLS files, --allow-from-file and --users-file again; connections stay.
-  process.on("SIGHUP", () => {
-    access.reload();
-    relay.nats?.reloadUsers();
-  });
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  }
+  switch (argv[0]) {
+    case "forward": // TCP forwarding (docs/forwarding.md)
+      process.exit(await (await import("./forward/forward-cli.ts")).runForwardMode(argv));
+      break;
+    case "proxy": // the HTTP CONNECT proxy (docs/forwarding.md)
+      process.exit(await (await import("./proxy/proxy-cli.ts")).runProxyMode(argv));
+      break;
+    case "tunnel": // TCP over smux sessions (docs/tunnel.md)
+      process.exit(await (await import("./tunnel/tunnel-cli.ts")).runTunnelMode(argv));
+      break;
+    default:
+      (await import("./relay/relay-cli.ts")).runRelayMode(argv);
+  }
 }
 
-main(process.argv.slice(2));
+void main(process.argv.slice(2));

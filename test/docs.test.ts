@@ -16,7 +16,7 @@ test("README's usage block is exactly the --help text", async () => {
   const start = readme.indexOf("## Usage\n\n```\n");
   expect(start).toBeGreaterThan(-1);
   const body = readme.slice(start + "## Usage\n\n```\n".length);
-  expect(body.slice(0, body.indexOf("```")).trimEnd()).toBe(helpText());
+  expect(body.slice(0, body.indexOf("```")).trimEnd()).toBe(helpText("bun run src/main.ts"));
 });
 
 test("docs/nats.md names every flag of src/cli/nats-options.ts, with its env variable", async () => {

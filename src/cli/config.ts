@@ -18,6 +18,7 @@ import {
 } from "../relay/options.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
 import { FRAME_OPTION_ROWS } from "./frame-options.ts";
+import { LOG_FORMATS, type LogFormat } from "./mode-log.ts";
 import { checkNatsOptions } from "./nats-config.ts";
 import { NATS_OPTION_ROWS } from "./nats-options.ts";
 import {
@@ -26,11 +27,13 @@ import {
   nonNegative,
   type OptionSpec,
   oneOf,
-  optionRows,
   parseBoolean,
   parseOptionTable,
   positive,
+  type RunOptions,
+  runOptionsOf,
 } from "./option-table.ts";
+import { didYouMean } from "./program.ts";
 import {
   formatSize,
   parseCount,
@@ -41,8 +44,7 @@ import {
 } from "./units.ts";
 import { WS_OPTION_ROWS } from "./ws-options.ts";
 
-export const LOG_FORMATS = ["text", "json"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, type LogFormat };
 
 /** The relay core's options plus what only the command line uses (logging, metrics). */
 export interface RelayConfig extends RelayOptions, NetOptions {
@@ -271,15 +273,19 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
 ];
 
 /** What the command line asked for: run the relay with a config, or print help / version. */
-export type Command = { kind: "run"; config: RelayConfig } | { kind: "help" } | { kind: "version" };
+export type Command =
+  | { kind: "run"; config: RelayConfig; options: RunOptions }
+  | { kind: "help" }
+  | { kind: "version" };
 
 const PORT_KEYS = ["pubPort", "subPort"] as const;
 
 /** Throws a bad argument naming the modes when `word` is neither a flag nor a port number. */
 function checkNotAMode(word: string | undefined): void {
   if (word === undefined || word.startsWith("-") || /^\d+$/.test(word)) return;
+  const near = didYouMean(word, ["forward", "proxy", "tunnel"]);
   throw badArgument(
-    `unknown mode '${word}': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]`,
+    `unknown mode '${word}'${near}: the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]`,
   );
 }
 
@@ -296,6 +302,8 @@ export function parseCommandLine(
   // before its flags (forward's, say) are judged as the relay's.
   checkNotAMode(argv[0]);
   const parsed = parseOptionTable(OPTIONS, argv, env, DEFAULT_CONFIG, {
+    envPrefix: "RELAY_",
+    fileTable: "",
     positionals(config, positionals, flagGiven) {
       if (positionals.length > 2) {
         throw badArgument(`unexpected argument '${positionals[2]}' (at most two ports: PUB SUB)`);
@@ -344,7 +352,7 @@ export function parseCommandLine(
       throw badArgument(`--cluster: ${(error as Error).message}`);
     }
   }
-  return { kind: "run", config };
+  return { kind: "run", config, options: runOptionsOf(parsed) };
 }
 
 /**
@@ -390,29 +398,5 @@ function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
   }
 }
 
-/** The --help text, built from the option table so it always matches what is parsed. */
-export function helpText(): string {
-  const rows = optionRows(OPTIONS, DEFAULT_CONFIG, 28);
-  return [
-    "bun-relay: a TCP pub/sub relay. Publishers send newline-terminated messages to one port;",
-    "every message is delivered to every subscriber connected to the other port. With",
-    "--framing frame, a port speaks seed 003's length-prefixed frames instead, and publishers",
-    'get a SubmitAck for every message (README, "Framed protocol"). With --nats-port, any',
-    "NATS client publishes and subscribes by subject on a third port (docs/nats.md).",
-    "",
-    "Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]",
-    "       bun run src/main.ts forward|proxy --help   (TCP forwarding, HTTP CONNECT proxy)",
-    "       bun run src/main.ts tunnel client|server --help   (TCP over smux sessions)",
-    "",
-    "Options:",
-    ...rows,
-    `  ${"-h, --help".padEnd(26)}print this help and exit`,
-    `  ${"--version".padEnd(26)}print the version and exit`,
-    "",
-    "Sizes take k/KiB, m/MiB, g/GiB (binary) or kb/mb/gb (decimal); durations take ms, s, m, h.",
-    "Signals: SIGINT/SIGTERM stop accepting, flush queued data (up to --shutdown-timeout), exit 0.",
-    "SIGHUP reads --tls-cert, --tls-key, --tls-client-ca, --allow-from-file and --users-file again;",
-    "connections stay (NATS clients keep the rights they were admitted with).",
-    "Exit status: 0 after a clean shutdown, 1 when the relay cannot start, 2 on a bad argument.",
-  ].join("\n");
-}
+// The relay's --help (src/cli/help-text.ts), where importers have always found it.
+export { helpText } from "./help-text.ts";

@@ -1,14 +1,17 @@
 /**
  * The one mechanism behind every mode's command line (relay, forward, proxy, tunnel): a
- * table of options from which the parser, the environment variables and the --help rows are
- * all derived, so they cannot drift apart.
+ * table of options from which the parser, the environment variables, the --config file's
+ * keys (src/cli/config-file.ts) and the --help rows are all derived, so they cannot drift
+ * apart.
  *
  * Precedence: command-line flag > positional argument (the relay's ports) > environment
- * variable > default. A repeatable option appends on the command line and takes a
- * comma-separated list in its environment variable.
+ * variable > --config file > default. A repeatable option appends on the command line, takes
+ * a comma-separated list in its environment variable and a TOML array in the file.
  */
 import { parseArgs } from "node:util";
 import { ErrorCode, RelayError } from "../errors.ts";
+import { checkTables, fileTexts, readConfigFile } from "./config-file.ts";
+import { didYouMean } from "./program.ts";
 
 /** One option: its flag, its environment variable, how its text becomes a config value. */
 export interface OptionSpec<C> {
@@ -32,11 +35,28 @@ export interface OptionSpec<C> {
 /** What a command line asked for, once parsed against a table. */
 export interface ParsedOptions<C> {
   config: C;
-  /** Keys set by an environment variable, a positional argument or a flag. */
+  /** Keys set by the --config file, an environment variable, a positional argument or a flag. */
   given: Set<keyof C>;
   help: boolean;
   version: boolean;
+  /** --check: validate everything, then exit without listening. */
+  check: boolean;
+  /** --config FILE (or its environment variable), read again on SIGHUP. */
+  configFile: string | undefined;
+  /** One line each, for stderr: environment variables with the mode's prefix that no row reads. */
+  warnings: string[];
 }
+
+/** What a run needs besides the config: --check, --config, the warnings. */
+export type RunOptions = Pick<ParsedOptions<unknown>, "check" | "configFile" | "warnings">;
+
+/** The RunOptions part of a parse. */
+export function runOptionsOf(parsed: RunOptions): RunOptions {
+  return { check: parsed.check, configFile: parsed.configFile, warnings: parsed.warnings };
+}
+
+/** The flags every table has besides its rows. */
+export const BUILT_IN_FLAGS = ["help", "version", "config", "check"] as const;
 
 /** A RelayError with code RELAY_ERR_BAD_ARGUMENT: the one-line reason a bad argument gets. */
 export function badArgument(reason: string): RelayError {
@@ -82,6 +102,16 @@ export function parseOptionTable<C extends object>(
   defaults: Readonly<C>,
   options: {
     context?: string;
+    /**
+     * The environment variables' prefix (`RELAY_`, `FORWARD_`): `<prefix>CONFIG` names the
+     * config file when --config is absent, and any other variable with the prefix that no
+     * row reads is reported in `warnings` (a misspelt one would otherwise do nothing).
+     */
+    envPrefix?: string;
+    /** Variables with the prefix that other roles read (not warned about here). */
+    otherEnv?: readonly string[];
+    /** Where the mode's keys are in a --config file: "" (top level) or a table (`forward`). */
+    fileTable?: string;
     positionals?: (
       config: C,
       positionals: readonly string[],
@@ -96,28 +126,61 @@ export function parseOptionTable<C extends object>(
   > = {
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
+    config: { type: "string" },
+    check: { type: "boolean" },
   };
   for (const spec of specs) {
     parseOptions[spec.flag] = { type: spec.kind, multiple: spec.multiple ?? false };
   }
+  checkFlagNames(argv, Object.keys(parseOptions), context);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     const args = joinNegativeValues(argv, parseOptions);
     parsed = parseArgs({ args, options: parseOptions, allowPositionals: true });
   } catch (error) {
-    // node:util's messages name the flag but may span lines and end in advice about `--`.
+    // node:util's messages name the flag but may span lines, end in advice about `--`, and
+    // start with a capital and end with a period, unlike ours.
     const lines = (error as Error).message
       .split("\n")
       .filter((line) => !line.startsWith("To specify"));
-    throw badArgument(`${context}${lines.join(" ").replace(/\. To specify .*$/, ".")}`);
+    const text = lines
+      .join(" ")
+      .replace(/\. To specify .*$/, "")
+      .replace(/\.$/, "");
+    throw badArgument(`${context}${text.charAt(0).toLowerCase()}${text.slice(1)}`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const config = { ...defaults } as C;
   const given = new Set<keyof C>();
-  if (values.help || values.version) {
-    return { config, given, help: values.help === true, version: values.version === true };
-  }
+  const envPrefix = options.envPrefix;
+  const configFile =
+    (values.config as string | undefined) ??
+    (envPrefix === undefined ? undefined : env[`${envPrefix}CONFIG`]);
+  const result = {
+    config,
+    given,
+    help: values.help === true,
+    version: values.version === true,
+    check: values.check === true,
+    configFile,
+    warnings:
+      envPrefix === undefined
+        ? []
+        : unknownEnvironment(specs, env, envPrefix, options.otherEnv ?? []),
+  };
+  if (result.help || result.version) return result;
 
+  if (configFile !== undefined) {
+    const file = readConfigFile(configFile);
+    checkTables(
+      file,
+      specs.map((spec) => spec.flag),
+    );
+    for (const { spec, texts, source } of fileTexts(file, options.fileTable ?? "", specs)) {
+      apply(config, spec, texts, source);
+      given.add(spec.key);
+    }
+  }
   for (const spec of specs) {
     const fromEnv = env[spec.env];
     if (fromEnv === undefined) continue;
@@ -140,7 +203,40 @@ export function parseOptionTable<C extends object>(
     else apply(config, spec, Array.isArray(value) ? value : [value], `${context}--${spec.flag}`);
     given.add(spec.key);
   }
-  return { config, given, help: false, version: false };
+  return result;
+}
+
+/**
+ * Refuses a flag no row has, before node:util does, to add the near miss
+ * (`unknown option '--max-pendng' (did you mean '--max-pending'?)`).
+ * @throws RelayError RELAY_ERR_BAD_ARGUMENT.
+ */
+function checkFlagNames(argv: readonly string[], flags: readonly string[], context: string): void {
+  for (const arg of argv) {
+    if (arg === "--") return;
+    if (!arg.startsWith("--")) continue;
+    const name = arg.slice(2).split("=", 1)[0] as string;
+    if (!flags.includes(name)) {
+      throw badArgument(`${context}unknown option '--${name}'${didYouMean(name, flags, "--")}`);
+    }
+  }
+}
+
+/** `unknown environment variable RELAY_FRAMNG (did you mean RELAY_FRAMING?)` lines. */
+function unknownEnvironment<C>(
+  specs: readonly OptionSpec<C>[],
+  env: Record<string, string | undefined>,
+  prefix: string,
+  otherEnv: readonly string[],
+): string[] {
+  const known = new Set([...specs.map((spec) => spec.env), ...otherEnv, `${prefix}CONFIG`]);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(prefix) && !known.has(name))
+    .sort()
+    .map((name) => {
+      const near = didYouMean(name, known).replace(/'/g, "");
+      return `warning: unknown environment variable ${name}${near}; ignored`;
+    });
 }
 
 /**
@@ -175,6 +271,21 @@ export function optionRows<C>(
     const left = `  --${spec.flag}${spec.valueName ? ` ${spec.valueName}` : ""}`;
     return `${left.padEnd(width)}${spec.help}\n${"".padEnd(width)}(default ${spec.showDefault(defaults)}; env ${spec.env})`;
   });
+}
+
+/**
+ * The --help rows of the flags every table has (BUILT_IN_FLAGS), `width` wide on the left.
+ * `configEnv`: the variable that names the config file (`RELAY_CONFIG`).
+ */
+export function builtInRows(width: number, configEnv: string): string[] {
+  const left = (text: string) => `  ${text}`.padEnd(width);
+  return [
+    `${left("-h, --help")}print this help and exit`,
+    `${left("--version")}print the version and exit`,
+    `${left("--config FILE")}read options from a TOML file (keys are the flags' names; flags and`,
+    `${left("")}the environment override it; see docs/configuration.md; env ${configEnv})`,
+    `${left("--check")}validate the options and every file they name, then exit 0 or 2`,
+  ];
 }
 
 // Value parsers shared by the tables. Each throws a plain Error saying what is wrong.

@@ -1,137 +1,112 @@
 /**
- * Runs `bun run src/main.ts forward …` or `… proxy …` until SIGINT/SIGTERM. src/main.ts loads
- * this module only for these two modes and exits with the status returned here.
+ * Runs `bun-relay forward …` until SIGINT/SIGTERM through the stream modes' shared runner
+ * (src/cli/mode-runner.ts). src/main.ts loads this module only for `forward` and exits with
+ * the status returned here.
  */
 import { readFileSync } from "node:fs";
-import type { Registry } from "prom-client";
-import { reportModeFailure, serveUntilSignal } from "../cli/mode-runner.ts";
+import type { EventLine } from "../cli/mode-log.ts";
+import { type ModeCommand, runStreamMode, type StreamMode } from "../cli/mode-runner.ts";
+import { NET_LIVE_FLAGS } from "../cli/reload.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
-import { NetAccess } from "../net/access.ts";
-import { formatNetEvent } from "../net/net-events.ts";
-import { registerNetMetrics } from "../net/net-metrics.ts";
-import { isLoopback } from "../proxy/proxy-policy.ts";
-import { ProxyServer } from "../proxy/proxy-server.ts";
-import type { ConnectionTable } from "./connection-table.ts";
-import type { DialTls } from "./dialer.ts";
+import type { NetAccess } from "../net/access.ts";
+import type { TableSettings } from "../pipe/connection-table.ts";
+import type { DialTls } from "../pipe/dialer.ts";
+import { forwardLogger } from "../pipe/pipe-log.ts";
 import {
   type ForwardingConfig,
   forwardingHelpText,
   parseForwardingCommandLine,
+  specsFor,
 } from "./forward-config.ts";
-import { forwardTextLogger } from "./forward-log.ts";
 import { createForwardMetricsRegistry } from "./forward-metrics.ts";
 import { Forwarder } from "./forwarder.ts";
 
-/** What a running mode exposes to the runner. */
-interface Running {
-  readonly table: ConnectionTable;
-  stop(): void;
-}
-
 /**
- * Refuses an open proxy: listening beyond loopback needs --allow patterns or --allow-any.
- * Throws RELAY_ERR_OPEN_PROXY.
+ * Starts forwarding as a config describes. Throws a RelayError when it cannot start.
+ * `access`: TLS and --allow-from of the --listen port (NetAccess.load); none: plaintext.
  */
-export function checkNotOpenProxy(config: ForwardingConfig): void {
-  if (config.mode !== "proxy" || config.allowAny || config.allow.length > 0) return;
-  if (isLoopback(config.listen.host)) return;
-  throw new RelayError(
-    ErrorCode.OpenProxy,
-    `proxy: refusing to listen on ${config.listen.host} without --allow (anyone who can reach it could tunnel anywhere); add --allow HOST:PORT patterns or --allow-any`,
+export function startForward(
+  config: ForwardingConfig,
+  line: EventLine,
+  access?: NetAccess,
+): Forwarder {
+  return new Forwarder(
+    {
+      ...(access === undefined ? {} : { access }),
+      ...tableSettings(config),
+      listenHost: config.listen.host,
+      listenPort: config.listen.port,
+      connectTimeout: config.connectTimeout,
+      targets: config.to,
+      balance: config.balance,
+      pool: config.pool,
+      poolIdleTtl: config.poolIdleTtl,
+      ...(config.toTls ? { toTls: loadDialTls(config) } : {}),
+    },
+    // A getter: --quiet changes on reload.
+    forwardLogger({
+      get quiet() {
+        return config.quiet;
+      },
+      line,
+    }),
   );
 }
 
 /**
- * Starts the mode a config describes. Throws a RelayError when it cannot start. `access`:
- * TLS and --allow-from of the --listen port (NetAccess.load); none: plaintext, open to all.
+ * The connection table's settings (the stream modes share them); max-conns is read at each
+ * accept, so a reload that copies it here applies to the next connection.
  */
-export function startForwarding(
-  config: ForwardingConfig,
-  log: Parameters<typeof forwardTextLogger>[0]["write"],
-  access?: NetAccess,
-): Running {
-  checkNotOpenProxy(config);
-  const emit = forwardTextLogger({ quiet: config.quiet, write: log });
-  const common = {
-    ...(access === undefined ? {} : { access }),
-    listenHost: config.listen.host,
-    listenPort: config.listen.port,
-    connectTimeout: config.connectTimeout,
+export function tableSettings(config: ForwardingConfig | TableSettings): TableSettings {
+  return {
+    maxConns: config.maxConns,
     idleTimeout: config.idleTimeout,
     halfCloseTimeout: config.halfCloseTimeout,
-    maxConns: config.maxConns,
     statsInterval: config.statsInterval,
+    reusePort: config.reusePort,
   };
-  if (config.mode === "forward") {
-    return new Forwarder(
-      {
-        ...common,
-        targets: config.to,
-        balance: config.balance,
-        pool: config.pool,
-        poolIdleTtl: config.poolIdleTtl,
-        ...(config.toTls ? { toTls: loadDialTls(config) } : {}),
-      },
-      emit,
-    );
-  }
-  // With neither --allow nor --allow-any on loopback, only local users can reach the proxy,
-  // and they may go anywhere.
-  const allowAny = config.allowAny || config.allow.length === 0;
-  return new ProxyServer(
-    {
-      ...common,
-      allow: config.allow,
-      allowAny,
-      auth: config.auth,
-      maxHead: config.maxHead,
-      headTimeout: config.headTimeout,
-    },
-    emit,
-  );
 }
 
-/** Parses, starts, and resolves with the exit status once a signal has stopped the mode. */
-export async function runForwardingMode(argv: readonly string[]): Promise<number> {
-  let command: ReturnType<typeof parseForwardingCommandLine>;
-  try {
-    command = parseForwardingCommandLine(argv, process.env);
-  } catch (error) {
-    return reportModeFailure(error, 2, argv[0] ?? "forward");
-  }
-  if (command.kind === "help") {
-    process.stdout.write(`${forwardingHelpText(command.mode)}\n`);
-    return 0;
-  }
-  const config = command.config;
-  const write = (line: string) => console.log(line);
-  // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
-  let access: NetAccess;
-  try {
-    access = NetAccess.load(config, (event) =>
-      write(`${new Date().toISOString()} ${formatNetEvent(event)}`),
-    );
+/** What `forward` and `proxy` read again on SIGHUP with --config; the rest needs a restart. */
+export const FORWARDING_LIVE_FLAGS = new Set<string>([
+  ...NET_LIVE_FLAGS,
+  "quiet",
+  "max-conns",
+  "connect-timeout",
+]);
+
+/** `forward …` or `proxy …` as the shared runner takes it. */
+export function forwardingCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): ModeCommand<ForwardingConfig> {
+  const command = parseForwardingCommandLine(argv, env);
+  return command.kind === "help"
+    ? { kind: "help", text: forwardingHelpText(command.mode) }
+    : { kind: "run", config: command.config, ...command.options };
+}
+
+/** `forward` for the shared runner. */
+export const FORWARD_MODE: StreamMode<ForwardingConfig, Forwarder> = {
+  command: "forward",
+  specs: specsFor("forward"),
+  live: FORWARDING_LIVE_FLAGS,
+  parse: forwardingCommand,
+  preflight(config) {
     if (config.toTls) loadDialTls(config);
-  } catch (error) {
-    return reportModeFailure(error, 2, config.mode);
-  }
-  let running: Running;
-  try {
-    running = startForwarding(config, write, access);
-  } catch (error) {
-    return reportModeFailure(error, 1, config.mode);
-  }
-  access.announce();
-  // SIGHUP: read the TLS files and --allow-from-file again; connections stay.
-  process.on("SIGHUP", () => access.reload());
-  return serveUntilSignal({
-    write,
-    metricsHost: config.metricsHost,
-    metricsPort: config.metricsPort,
-    registry: () => withNetMetrics(createForwardMetricsRegistry(running.table), access),
-    stop: () => running.stop(),
-    fail: (error, status) => reportModeFailure(error, status, config.mode),
-  });
+  },
+  start: startForward,
+  registry: (running) => createForwardMetricsRegistry(running.table),
+  drain: (running, config) => running.shutdown(config.shutdownTimeout),
+  applyLive(running, config) {
+    Object.assign(running.table.settings, tableSettings(config));
+    running.settings.connectTimeout = config.connectTimeout;
+  },
+};
+
+/** Parses, starts, and resolves with the exit status once a signal has stopped the mode. */
+export function runForwardMode(argv: readonly string[]): Promise<number> {
+  return runStreamMode(FORWARD_MODE, argv);
 }
 
 /** forward --to-tls: --to-ca read now, so a bad file is a one-line error at start. */
@@ -154,9 +129,4 @@ function loadDialTls(config: ForwardingConfig): DialTls {
     );
   }
   return { ca, serverName: config.toServername };
-}
-
-function withNetMetrics(registry: Registry, access: NetAccess): Registry {
-  registerNetMetrics(registry, access);
-  return registry;
 }

@@ -8,6 +8,7 @@
  * take a comma-separated list there.
  */
 import {
+  COMMON_DEFAULTS,
   type CommonModeOptions,
   connectionTimeoutRows,
   nonNegativeSeconds,
@@ -17,15 +18,23 @@ import {
 } from "../cli/common-options.ts";
 import {
   badArgument,
+  builtInRows,
   type OptionSpec,
   oneOf,
   optionRows,
   parseOptionTable,
+  type RunOptions,
+  runOptionsOf,
 } from "../cli/option-table.ts";
-import { formatSize, parseCount, parsePort, parseSize } from "../cli/units.ts";
+import { programName } from "../cli/program.ts";
+import { parseCount, parsePort } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
-import { type AllowPattern, parseAllowPattern, parseCredentials } from "../proxy/proxy-policy.ts";
+import {
+  DEFAULT_PROXY_OPTIONS,
+  PROXY_OPTION_ROWS,
+  type ProxyOptions,
+} from "../proxy/proxy-options.ts";
 import { BALANCE_POLICIES, type BalancePolicy, parseHostPort } from "./targets.ts";
 
 export type Mode = "forward" | "proxy";
@@ -34,7 +43,7 @@ export type Mode = "forward" | "proxy";
  * NetOptions: --tls-cert, --tls-key, --tls-client-ca, --allow-from… on the --listen port.
  * CommonModeOptions: the idle/half-close timeouts, stats and metrics flags shared with tunnel.
  */
-export interface ForwardingConfig extends NetOptions, CommonModeOptions {
+export interface ForwardingConfig extends NetOptions, CommonModeOptions, ProxyOptions {
   mode: Mode;
   listen: { host: string; port: number };
   to: { host: string; port: number }[];
@@ -43,11 +52,6 @@ export interface ForwardingConfig extends NetOptions, CommonModeOptions {
   poolIdleTtl: number;
   connectTimeout: number;
   maxConns: number;
-  allow: AllowPattern[];
-  allowAny: boolean;
-  auth: string | undefined;
-  maxHead: number;
-  headTimeout: number;
   /** forward --to-tls: TLS to the targets. */
   toTls: boolean;
   /** --to-ca: PEM CAs to verify the targets against (default: the system store). */
@@ -69,15 +73,8 @@ export function defaultConfig(mode: Mode): ForwardingConfig {
     idleTimeout: 3600,
     halfCloseTimeout: 60,
     maxConns: 0,
-    statsInterval: 60,
-    quiet: false,
-    metricsPort: undefined,
-    metricsHost: "127.0.0.1",
-    allow: [],
-    allowAny: false,
-    auth: undefined,
-    maxHead: 8 * 1024,
-    headTimeout: 10,
+    ...COMMON_DEFAULTS,
+    ...DEFAULT_PROXY_OPTIONS,
     ...DEFAULT_NET_OPTIONS,
     toTls: false,
     toCa: undefined,
@@ -176,55 +173,7 @@ export const OPTIONS: readonly ForwardingOption[] = [
     parse: count,
     showDefault: (c) => String(c.maxConns),
   },
-  {
-    key: "allow",
-    flag: "allow",
-    modes: ["proxy"],
-    kind: "string",
-    multiple: true,
-    valueName: "HOST:PORT",
-    help: "CONNECT targets allowed (*, *.domain, port ranges); repeat for several",
-    parse: parseAllowPattern,
-    showDefault: () => "none",
-  },
-  {
-    key: "allowAny",
-    flag: "allow-any",
-    modes: ["proxy"],
-    kind: "boolean",
-    help: "allow every target, even when listening beyond loopback",
-    showDefault: (c) => String(c.allowAny),
-  },
-  {
-    key: "auth",
-    flag: "auth",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "USER:PASS",
-    help: "require Proxy-Authorization: Basic with these credentials",
-    parse: parseCredentials,
-    showDefault: () => "none",
-  },
-  {
-    key: "maxHead",
-    flag: "max-head",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "SIZE",
-    help: "largest CONNECT request head accepted (400 beyond)",
-    parse: parseSize,
-    showDefault: (c) => formatSize(c.maxHead),
-  },
-  {
-    key: "headTimeout",
-    flag: "head-timeout",
-    modes: ["proxy"],
-    kind: "string",
-    valueName: "SECS",
-    help: "time allowed for the whole request head (408 beyond)",
-    parse: positiveSeconds,
-    showDefault: (c) => showSeconds(c.headTimeout),
-  },
+  ...PROXY_OPTION_ROWS.map((spec): ForwardingOption => ({ ...spec, modes: ["proxy"] })),
   ...netOptionRows<ForwardingConfig>("", "the --listen port").map(
     ({ env: _env, ...spec }): ForwardingOption => ({ ...spec, modes: BOTH }),
   ),
@@ -244,7 +193,7 @@ export function envName(mode: Mode, spec: { flag: string }): string {
 }
 
 /** The options of one mode, each with its environment variable. */
-function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
+export function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
   return OPTIONS.filter((spec) => spec.modes.includes(mode)).map((spec) => ({
     ...spec,
     env: envName(mode, spec),
@@ -252,7 +201,7 @@ function specsFor(mode: Mode): OptionSpec<ForwardingConfig>[] {
 }
 
 export type ForwardingCommand =
-  | { kind: "run"; config: ForwardingConfig }
+  | { kind: "run"; config: ForwardingConfig; options: RunOptions }
   | { kind: "help"; mode: Mode };
 
 /**
@@ -267,6 +216,8 @@ export function parseForwardingCommandLine(
   if (mode !== "forward" && mode !== "proxy") throw badArgument(`unknown mode '${argv[0]}'`);
   const parsed = parseOptionTable(specsFor(mode), argv.slice(1), env, defaultConfig(mode), {
     context: `${mode}: `,
+    envPrefix: `${mode.toUpperCase()}_`,
+    fileTable: mode,
   });
   if (parsed.help) return { kind: "help", mode };
   const config = parsed.config;
@@ -278,23 +229,23 @@ export function parseForwardingCommandLine(
   if (!config.toTls && (config.toCa !== undefined || config.toServername !== undefined)) {
     throw badArgument(`${mode}: --to-ca and --to-servername need --to-tls`);
   }
-  return { kind: "run", config };
+  return { kind: "run", config, options: runOptionsOf(parsed) };
 }
 
 /** The --help text of one mode, built from the option table. */
-export function forwardingHelpText(mode: Mode): string {
+export function forwardingHelpText(mode: Mode, program: string = programName()): string {
   const rows = optionRows(specsFor(mode), defaultConfig(mode), 30);
   const intro =
     mode === "forward"
       ? [
           "bun-relay forward: accept TCP connections and pipe each one, both ways, to a target.",
           "",
-          "Usage: bun run src/main.ts forward --listen HOST:PORT --to HOST:PORT [--to HOST:PORT ...] [options]",
+          `Usage: ${program} forward --listen HOST:PORT --to HOST:PORT [--to HOST:PORT ...] [options]`,
         ]
       : [
           "bun-relay proxy: an HTTP CONNECT proxy (tunnels only; other methods get 405).",
           "",
-          "Usage: bun run src/main.ts proxy --listen HOST:PORT [--allow HOST:PORT ...] [options]",
+          `Usage: ${program} proxy --listen HOST:PORT [--allow HOST:PORT ...] [options]`,
           "Listening beyond loopback needs --allow patterns or --allow-any (no accidental open proxy).",
         ];
   return [
@@ -302,9 +253,10 @@ export function forwardingHelpText(mode: Mode): string {
     "",
     "Options:",
     ...rows,
-    `  ${"-h, --help".padEnd(28)}print this help and exit`,
+    ...builtInRows(30, `${mode.toUpperCase()}_CONFIG`),
     "",
     "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/forwarding.md.",
+    "SIGHUP reads the TLS files, --allow-from-file and the --config file again (docs/configuration.md).",
     "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",
   ].join("\n");
 }

@@ -8,7 +8,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { METRIC_PREFIX } from "../metrics/registry.ts";
-import type { ConnectionTable } from "./connection-table.ts";
+import type { ConnectionTable } from "../pipe/connection-table.ts";
 
 const PREFIX = `${METRIC_PREFIX}forward_`;
 

@@ -8,11 +8,11 @@ import { CloseReason, ErrorCode, type RelayError } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
 import { closeGracefully } from "../net/graceful-close.ts";
 import type { NetListener } from "../net/listener.ts";
-import { ConnectionTable, type TableSettings } from "./connection-table.ts";
-import { type DialTls, dialUpstream } from "./dialer.ts";
-import type { ForwardEventListener } from "./forward-events.ts";
-import type { Pipe } from "./pipe.ts";
-import { PipeEnd } from "./pipe-end.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
+import { type DialTls, dialUpstream } from "../pipe/dialer.ts";
+import type { Pipe } from "../pipe/pipe.ts";
+import { PipeEnd } from "../pipe/pipe-end.ts";
+import type { ForwardEventListener } from "../pipe/pipe-events.ts";
 import { UpstreamPool } from "./pool.ts";
 import { type BalancePolicy, Target, TargetSet } from "./targets.ts";
 
@@ -75,6 +75,16 @@ export class Forwarder {
 
   get port(): number {
     return this.listener.port;
+  }
+
+  /**
+   * Graceful stop (--shutdown-timeout): stops accepting; open pipes may finish for
+   * `graceSeconds`, then everything is closed. Resolves once done.
+   */
+  async shutdown(graceSeconds: number): Promise<void> {
+    this.listener.stop(false);
+    await drainTable(this.table, this.emit, "forward", graceSeconds);
+    this.stop();
   }
 
   /** Stops accepting, empties the pools and closes every pipe. */

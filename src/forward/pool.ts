@@ -13,9 +13,9 @@
 import type { Socket } from "bun";
 import type { RelayError } from "../errors.ts";
 import { closeGracefully } from "../net/graceful-close.ts";
-import { type DialTls, dialUpstream } from "./dialer.ts";
-import type { EndOwner } from "./endpoint.ts";
-import { PipeEnd } from "./pipe-end.ts";
+import { type DialTls, dialUpstream } from "../pipe/dialer.ts";
+import type { EndOwner } from "../pipe/endpoint.ts";
+import { PipeEnd } from "../pipe/pipe-end.ts";
 import type { Target } from "./targets.ts";
 
 export const EARLY_BYTES_LIMIT = 64 * 1024;

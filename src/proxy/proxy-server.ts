@@ -1,21 +1,21 @@
 /**
  * `proxy`: an HTTP CONNECT proxy. Reads a bounded request head (connect-head.ts), checks
  * --auth and --allow (proxy-policy.ts), dials the target with --connect-timeout, answers
- * `200 Connection Established`, then pipes exactly like `forward` (src/forward/pipe.ts).
+ * `200 Connection Established`, then pipes exactly like `forward` (src/pipe/pipe.ts).
  *
  * Refusals: 400 (malformed or oversized head), 405 (not CONNECT), 407 (credentials), 403
  * (target not allowed), 408 (head too slow), 502 (target unreachable), 504 (connect timeout).
  */
 import type { Socket } from "bun";
 import { CloseReason, ErrorCode, formatPeer, type RelayError } from "../errors.ts";
-import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
-import { dialUpstream } from "../forward/dialer.ts";
-import type { EndOwner } from "../forward/endpoint.ts";
-import type { ForwardEventListener } from "../forward/forward-events.ts";
-import type { Pipe } from "../forward/pipe.ts";
-import { PipeEnd } from "../forward/pipe-end.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
+import { dialUpstream } from "../pipe/dialer.ts";
+import type { EndOwner } from "../pipe/endpoint.ts";
+import type { Pipe } from "../pipe/pipe.ts";
+import { PipeEnd } from "../pipe/pipe-end.ts";
+import type { ForwardEventListener } from "../pipe/pipe-events.ts";
 import { ConnectHeadReader, type ConnectRequest } from "./connect-head.ts";
 import { type AllowPattern, checkProxyAuthorization, isAllowed } from "./proxy-policy.ts";
 
@@ -141,7 +141,7 @@ export class ProxyServer {
 
   constructor(
     readonly settings: ProxySettings,
-    emit: ForwardEventListener = () => {},
+    private readonly emit: ForwardEventListener = () => {},
   ) {
     this.table = new ConnectionTable("proxy", settings, emit, () => ({
       poolHits: 0,
@@ -155,6 +155,16 @@ export class ProxyServer {
 
   get port(): number {
     return this.listener.port;
+  }
+
+  /**
+   * Graceful stop (--shutdown-timeout): stops accepting; open tunnels may finish for
+   * `graceSeconds`, then everything is closed. Resolves once done.
+   */
+  async shutdown(graceSeconds: number): Promise<void> {
+    this.listener.stop(false);
+    await drainTable(this.table, this.emit, "proxy", graceSeconds);
+    this.stop();
   }
 
   stop(): void {

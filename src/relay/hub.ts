@@ -195,6 +195,16 @@ export class Hub {
     );
   }
 
+  /**
+   * New --max-pending and --stall-timeout while running (SIGHUP with --config); the policy
+   * stays. A subscriber's backlog is judged against the new bound at its next message.
+   */
+  resize(maxPending: number, stallTimeoutMs: number): void {
+    this.limits.maxPending = maxPending;
+    this.limits.stallTimeoutMs = stallTimeoutMs;
+    this.pacing.resize(maxPending, stallTimeoutMs);
+  }
+
   /** True while publishers are held: policies `block` and `stall`, or the backplane. */
   get holdingPublishers(): boolean {
     return this.pacing.holding || this.sinkHolding;

@@ -35,9 +35,9 @@ export interface PacingEvents {
 
 export class PublisherPacing {
   /** Backlog above which a subscriber holds publishers: 3/4 of the bound, at most 1 MiB. */
-  readonly highWater: number;
+  highWater = 0;
   /** Backlog at or below which it releases them: a third of the high-water mark. */
-  readonly lowWater: number;
+  lowWater = 0;
   /** Whether the policy paces publishers at all (`stall`, `block`). */
   readonly active: boolean;
   /** The subscribers over the high-water mark; publishers are held while it is not empty. */
@@ -55,13 +55,23 @@ export class PublisherPacing {
   constructor(
     maxPending: number,
     private readonly policy: SlowConsumerPolicy,
-    private readonly stallTimeoutMs: number,
+    private stallTimeoutMs: number,
     private readonly counters: Counters,
     private readonly events: PacingEvents,
   ) {
+    this.resize(maxPending, stallTimeoutMs);
+    this.active = policy === "block" || policy === "stall";
+  }
+
+  /**
+   * New bounds (SIGHUP with --config): the water marks follow --max-pending, and the next
+   * stall episode has the new --stall-timeout. Holders are judged against the new marks at
+   * their next write or drain, as always.
+   */
+  resize(maxPending: number, stallTimeoutMs: number): void {
     this.highWater = Math.min(Math.floor((maxPending * 3) / 4), HIGH_WATER_MAX);
     this.lowWater = Math.floor(this.highWater / 3);
-    this.active = policy === "block" || policy === "stall";
+    this.stallTimeoutMs = stallTimeoutMs;
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * An smux Stream as an endpoint of the one byte pipe (src/forward/pipe.ts `Endpoint`), so a
+ * An smux Stream as an endpoint of the one byte pipe (src/pipe/pipe.ts `Endpoint`), so a
  * tunnel moves bytes with the same code, and the same guarantees, as `forward`:
  *
  *   pipe call            smux stream
@@ -22,8 +22,9 @@
  * Before a stream is attached (a tunnel client waiting for a session), sent bytes wait here;
  * the pipe pauses its producer past PRECONNECT_HIGH_WATER, as for a socket still connecting.
  */
-import type { EndOwner, Endpoint } from "../forward/endpoint.ts";
+
 import { MuxError, type Stream } from "../mux/index.ts";
+import type { EndOwner, Endpoint } from "../pipe/endpoint.ts";
 
 /** Bytes queued in a stream, not yet framed, past which the pipe stops reading the other side. */
 export const STREAM_HIGH_WATER = 256 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Runs `bun run src/main.ts tunnel client …` or `… tunnel server …` until SIGINT/SIGTERM.
+ * Runs `bun-relay tunnel client …` or `… tunnel server …` until SIGINT/SIGTERM.
  * src/main.ts loads this module only for `tunnel` and exits with the status returned here.
  *
  * Shutdown: the first signal stops accepting and lets open connections finish for
@@ -14,16 +14,20 @@
  */
 import { readFileSync } from "node:fs";
 import type { TLSOptions } from "bun";
-import type { Registry } from "prom-client";
-import { reportModeFailure, serveUntilSignal } from "../cli/mode-runner.ts";
+import type { EventLine } from "../cli/mode-log.ts";
+import { runStreamMode, type StreamMode } from "../cli/mode-runner.ts";
+import { NET_LIVE_FLAGS } from "../cli/reload.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
 import type { MuxConfig } from "../mux/index.ts";
-import { NetAccess } from "../net/access.ts";
-import { formatNetEvent } from "../net/net-events.ts";
-import { registerNetMetrics } from "../net/net-metrics.ts";
+import type { NetAccess } from "../net/access.ts";
 import { TunnelClient } from "./tunnel-client.ts";
-import { parseTunnelCommandLine, type TunnelConfig, tunnelHelpText } from "./tunnel-config.ts";
-import { tunnelTextLogger } from "./tunnel-log.ts";
+import {
+  parseTunnelCommandLine,
+  specsFor,
+  type TunnelConfig,
+  tunnelHelpText,
+} from "./tunnel-config.ts";
+import { tunnelLogger } from "./tunnel-log.ts";
 import { createTunnelMetricsRegistry } from "./tunnel-metrics.ts";
 import { TunnelServer } from "./tunnel-server.ts";
 
@@ -34,13 +38,16 @@ import { TunnelServer } from "./tunnel-server.ts";
 export function startTunnel(
   config: TunnelConfig,
   mux: MuxConfig,
-  write: (line: string) => void,
+  line: EventLine,
   access?: NetAccess,
 ): TunnelClient | TunnelServer {
   let running: TunnelClient | TunnelServer | undefined;
-  const emit = tunnelTextLogger({
-    quiet: config.quiet,
-    write,
+  const emit = tunnelLogger({
+    // A getter: --quiet changes on reload.
+    get quiet() {
+      return config.quiet;
+    },
+    line,
     sessions: () => (running as TunnelClient | TunnelServer).sessionStats(),
   });
   const common = {
@@ -53,6 +60,7 @@ export function startTunnel(
     halfCloseTimeout: config.halfCloseTimeout,
     maxConns: config.maxConns,
     statsInterval: config.statsInterval,
+    reusePort: config.reusePort,
   };
   if (config.role === "client") {
     const server = config.server as { host: string; port: number };
@@ -73,49 +81,39 @@ export function startTunnel(
   return running;
 }
 
+/** What a tunnel reads again on SIGHUP with --config; the rest needs a restart. */
+const TUNNEL_LIVE_FLAGS = new Set<string>([...NET_LIVE_FLAGS, "quiet", "max-conns"]);
+
+/** `tunnel client` or `tunnel server` for the shared runner. */
+function tunnelMode(command: string): StreamMode<TunnelConfig, TunnelClient | TunnelServer> {
+  let mux: MuxConfig | undefined;
+  const role = command === "tunnel client" ? "client" : "server";
+  return {
+    command,
+    specs: specsFor(role),
+    live: TUNNEL_LIVE_FLAGS,
+    parse(argv, env) {
+      const parsed = parseTunnelCommandLine(argv, env);
+      if (parsed.kind === "help") return { kind: "help", text: tunnelHelpText(parsed.role) };
+      mux ??= parsed.mux; // a reload keeps the sessions' settings
+      return { kind: "run", config: parsed.config, ...parsed.options };
+    },
+    preflight(config) {
+      if (config.serverTls) loadServerTls(config);
+    },
+    start: (config, write, access) => startTunnel(config, mux as MuxConfig, write, access),
+    registry: (running) => createTunnelMetricsRegistry(running),
+    drain: (running, config) => running.shutdown(config.shutdownTimeout),
+    applyLive(running, config) {
+      running.table.settings.maxConns = config.maxConns;
+    },
+  };
+}
+
 /** Parses, starts, and resolves with the exit status once a signal has stopped the tunnel. */
-export async function runTunnelMode(argv: readonly string[]): Promise<number> {
-  let command: ReturnType<typeof parseTunnelCommandLine>;
-  try {
-    command = parseTunnelCommandLine(argv, process.env);
-  } catch (error) {
-    const role = argv[1] === "client" || argv[1] === "server" ? argv[1] : "";
-    return reportModeFailure(error, 2, `tunnel ${role}`);
-  }
-  if (command.kind === "help") {
-    process.stdout.write(`${tunnelHelpText(command.role)}\n`);
-    return 0;
-  }
-  const { config, mux } = command;
-  const write = (line: string) => console.log(line);
-  // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
-  let access: NetAccess;
-  try {
-    access = NetAccess.load(config, (event) =>
-      write(`${new Date().toISOString()} ${formatNetEvent(event)}`),
-    );
-    if (config.serverTls) loadServerTls(config);
-  } catch (error) {
-    return reportModeFailure(error, 2, `tunnel ${config.role}`);
-  }
-  let running: TunnelClient | TunnelServer;
-  try {
-    running = startTunnel(config, mux, write, access);
-  } catch (error) {
-    return reportModeFailure(error, 1, `tunnel ${config.role}`);
-  }
-  access.announce();
-  // SIGHUP: read the TLS files and --allow-from-file again; sessions and connections stay.
-  process.on("SIGHUP", () => access.reload());
-  return serveUntilSignal({
-    write,
-    metricsHost: config.metricsHost,
-    metricsPort: config.metricsPort,
-    registry: () => withNetMetrics(createTunnelMetricsRegistry(running), access),
-    stop: () => running.stop(),
-    drain: () => running.shutdown(config.shutdownTimeout),
-    fail: (error, status) => reportModeFailure(error, status, `tunnel ${config.role}`),
-  });
+export function runTunnelMode(argv: readonly string[]): Promise<number> {
+  const role = argv[1] === "client" || argv[1] === "server" ? argv[1] : "";
+  return runStreamMode(tunnelMode(`tunnel ${role}`), argv);
 }
 
 function readPem(flag: string, file: string, marker: string): string {
@@ -148,9 +146,4 @@ export function loadServerTls(config: TunnelConfig): TLSOptions {
     tls.key = readPem("--server-key", config.serverKey, "PRIVATE KEY-----");
   }
   return tls;
-}
-
-function withNetMetrics(registry: Registry, access: NetAccess): Registry {
-  registerNetMetrics(registry, access);
-  return registry;
 }

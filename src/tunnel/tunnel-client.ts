@@ -1,7 +1,7 @@
 /**
  * `tunnel client`: accepts TCP connections and carries each one as one smux stream over a
  * pool of sessions to a `tunnel server` (or Go's smux-tunnel -mode server), piped both ways
- * by the forwarder's pipe (src/forward/pipe.ts) with a StreamEnd as its upstream.
+ * by the forwarder's pipe (src/pipe/pipe.ts) with a StreamEnd as its upstream.
  *
  *   TCP client ──▶ [listener] ──pipe──▶ StreamEnd ══ session k of --conns ══▶ tunnel server
  *
@@ -15,21 +15,16 @@
  */
 import type { Socket, TLSOptions } from "bun";
 import { CloseReason } from "../errors.ts";
-import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
-import type { Pipe } from "../forward/pipe.ts";
-import type { PipeEnd } from "../forward/pipe-end.ts";
-import type { MuxConfig } from "../mux/index.ts";
+import { type MuxConfig, MuxErrorCode } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
+import type { Pipe } from "../pipe/pipe.ts";
+import type { PipeEnd } from "../pipe/pipe-end.ts";
 import { SessionBook } from "./session-book.ts";
 import { isGoAway, SessionPool, type SessionSlot } from "./session-pool.ts";
 import { StreamEnd } from "./stream-end.ts";
-import {
-  drainPipes,
-  type SessionStats,
-  type TunnelEventListener,
-  type TunnelMode,
-} from "./tunnel-events.ts";
+import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
 
 export interface TunnelClientSettings extends TableSettings {
   listenHost: string;
@@ -94,7 +89,7 @@ export class TunnelClient {
             session: record.serial,
             peer: record.peer,
             code: cause.code,
-            reason: cause.reason,
+            reason: cause.reason + likelyCause(cause.code, record.session.counters),
             seconds: (performance.now() - record.upAt) / 1000,
             streams: record.session.counters.streamsOpened,
             slot: slot.index,
@@ -138,7 +133,7 @@ export class TunnelClient {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    await drainPipes(this.table, this.emit, "tunnel-client", graceSeconds);
+    await drainTable(this.table, this.emit, "tunnel-client", graceSeconds);
     this.stop();
   }
 
@@ -211,4 +206,21 @@ export class TunnelClient {
     pipe.upstreamAttached();
     this.table.opened(pipe);
   }
+}
+
+/**
+ * Why a server may have closed a session, when smux itself cannot say: a server that takes
+ * our frames' version for a protocol error closes the connection without a frame (smux has
+ * no error frame; xtaci/smux session.go recvLoop returns ErrInvalidProtocol), so a session
+ * closed by the peer after we sent frames and before it sent any is most likely a version
+ * mismatch, or a --server that is not a tunnel server.
+ */
+export function likelyCause(
+  code: string,
+  counters: { readonly framesIn: number; readonly framesOut: number },
+): string {
+  if (code !== MuxErrorCode.TransportClosed || counters.framesIn > 0 || counters.framesOut === 0) {
+    return "";
+  }
+  return " (the server closed it after our first frames without sending one: likely a different --smux-version on the server, or --server is not a tunnel server)";
 }

@@ -7,8 +7,17 @@
  * MuxConfig (src/mux/config.ts) and are checked with Go's VerifyConfig rules at parse time,
  * so a bad combination is a bad argument (exit 2), not a failure after start.
  */
-import type { CommonModeOptions } from "../cli/common-options.ts";
-import { badArgument, type OptionSpec, optionRows, parseOptionTable } from "../cli/option-table.ts";
+import { COMMON_DEFAULTS, type CommonModeOptions } from "../cli/common-options.ts";
+import {
+  badArgument,
+  builtInRows,
+  type OptionSpec,
+  optionRows,
+  parseOptionTable,
+  type RunOptions,
+  runOptionsOf,
+} from "../cli/option-table.ts";
+import { didYouMean, programName } from "../cli/program.ts";
 import { DEFAULT_MUX_CONFIG, type MuxConfig, MuxError, resolveConfig } from "../mux/index.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { TUNNEL_OPTIONS, tunnelEnvName } from "./tunnel-options.ts";
@@ -38,7 +47,6 @@ export interface TunnelConfig extends NetOptions, CommonModeOptions {
   maxReceiveBuffer: number;
   maxStreamBuffer: number;
   connectTimeout: number;
-  shutdownTimeout: number;
   maxConns: number;
   /** Client --server-tls: the sessions to the tunnel server speak TLS. */
   serverTls: boolean;
@@ -67,12 +75,9 @@ export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
     connectTimeout: 5,
     idleTimeout: 3600,
     halfCloseTimeout: 60,
-    shutdownTimeout: 10,
     maxConns: 0,
-    statsInterval: 60,
-    quiet: false,
-    metricsPort: undefined,
-    metricsHost: "127.0.0.1",
+    ...COMMON_DEFAULTS,
+    shutdownTimeout: 10,
     ...DEFAULT_NET_OPTIONS,
     serverTls: false,
     serverCa: undefined,
@@ -82,7 +87,7 @@ export function defaultTunnelConfig(role: TunnelRole): TunnelConfig {
   };
 }
 
-function specsFor(role: TunnelRole): OptionSpec<TunnelConfig>[] {
+export function specsFor(role: TunnelRole): OptionSpec<TunnelConfig>[] {
   return TUNNEL_OPTIONS.filter((spec) => spec.roles.includes(role)).map((spec) => ({
     ...spec,
     env: tunnelEnvName(spec),
@@ -106,7 +111,7 @@ export function muxConfigOf(config: TunnelConfig): MuxConfig {
 }
 
 export type TunnelCommand =
-  | { kind: "run"; config: TunnelConfig; mux: MuxConfig }
+  | { kind: "run"; config: TunnelConfig; mux: MuxConfig; options: RunOptions }
   | { kind: "help"; role: TunnelRole | undefined };
 
 /**
@@ -121,11 +126,17 @@ export function parseTunnelCommandLine(
   if (role === undefined || role === "--help" || role === "-h")
     return { kind: "help", role: undefined };
   if (role !== "client" && role !== "server") {
-    throw badArgument(`tunnel: unknown role '${role}' (use 'tunnel client' or 'tunnel server')`);
+    const near = didYouMean(role, ["client", "server"], "tunnel ");
+    throw badArgument(
+      `tunnel: unknown role '${role}'${near || " (use 'tunnel client' or 'tunnel server')"}`,
+    );
   }
   const context = `tunnel ${role}: `;
   const parsed = parseOptionTable(specsFor(role), argv.slice(2), env, defaultTunnelConfig(role), {
     context,
+    envPrefix: "TUNNEL_",
+    otherEnv: TUNNEL_OPTIONS.map(tunnelEnvName),
+    fileTable: `tunnel.${role}`,
   });
   if (parsed.help) return { kind: "help", role };
   const config = parsed.config;
@@ -154,21 +165,24 @@ export function parseTunnelCommandLine(
     );
   }
   try {
-    return { kind: "run", config, mux: muxConfigOf(config) };
+    return { kind: "run", config, mux: muxConfigOf(config), options: runOptionsOf(parsed) };
   } catch (error) {
     if (!(error instanceof MuxError)) throw error;
     throw badArgument(`${context}smux settings: ${error.reason}`);
   }
 }
 
-const USAGE = {
-  client:
-    "Usage: bun run src/main.ts tunnel client --listen HOST:PORT --server HOST:PORT [--conns N] [options]",
-  server: "Usage: bun run src/main.ts tunnel server --listen HOST:PORT --to HOST:PORT [options]",
-} as const;
+const usage = (program: string) => ({
+  client: `Usage: ${program} tunnel client --listen HOST:PORT --server HOST:PORT [--conns N] [options]`,
+  server: `Usage: ${program} tunnel server --listen HOST:PORT --to HOST:PORT [options]`,
+});
 
 /** The --help text of one role (or, without one, the overview), built from the option table. */
-export function tunnelHelpText(role: TunnelRole | undefined): string {
+export function tunnelHelpText(
+  role: TunnelRole | undefined,
+  program: string = programName(),
+): string {
+  const USAGE = usage(program);
   if (role === undefined) {
     return [
       "bun-relay tunnel: carry TCP connections as smux streams (wire-compatible with Go xtaci/smux v1/v2).",
@@ -178,7 +192,7 @@ export function tunnelHelpText(role: TunnelRole | undefined): string {
       "",
       "The client accepts TCP connections and carries each one as a stream over a pool of",
       "sessions to the server, which connects every stream to --to.",
-      "'bun run src/main.ts tunnel client --help' and '… tunnel server --help' list the options.",
+      `'${program} tunnel client --help' and '… tunnel server --help' list the options.`,
     ].join("\n");
   }
   const intro =
@@ -192,9 +206,10 @@ export function tunnelHelpText(role: TunnelRole | undefined): string {
     "",
     "Options:",
     ...optionRows(specsFor(role), defaultTunnelConfig(role), 30),
-    `  ${"-h, --help".padEnd(28)}print this help and exit`,
+    ...builtInRows(30, "TUNNEL_CONFIG"),
     "",
     "Durations take ms, s, m, h (5s, 250ms, 1h); sizes take k/KiB, m/MiB. See docs/tunnel.md.",
+    "SIGHUP reads the TLS files, --allow-from-file and the --config file again (docs/configuration.md).",
     "Exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start, 2 on a bad argument.",
   ].join("\n");
 }

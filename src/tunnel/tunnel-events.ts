@@ -3,7 +3,7 @@
  * (OPEN, CLOSE, STATS, SHUTDOWN, as in forward) and the sessions' own. The command line
  * turns them into log lines (tunnel-log.ts); tests wait on them instead of sleeping.
  */
-import type { ConnectionTable, TableEvent } from "../forward/connection-table.ts";
+import type { TableEvent } from "../pipe/connection-table.ts";
 
 export type TunnelMode = "tunnel-client" | "tunnel-server";
 
@@ -57,19 +57,3 @@ export type TunnelEvent =
   | { type: "draining"; mode: TunnelMode; open: number; graceSeconds: number };
 
 export type TunnelEventListener = (event: TunnelEvent) => void;
-
-/**
- * The graceful half of a tunnel side's shutdown, once it has stopped accepting: when pipes are
- * open and there is a grace period, reports `draining` and waits until they have all closed
- * or `graceSeconds` has passed. The caller then stops everything that is left.
- */
-export async function drainPipes(
-  table: ConnectionTable<TunnelMode>,
-  emit: TunnelEventListener,
-  mode: TunnelMode,
-  graceSeconds: number,
-): Promise<void> {
-  if (graceSeconds <= 0 || table.pipes.size === 0) return;
-  emit({ type: "draining", mode, open: table.pipes.size, graceSeconds });
-  await table.whenEmpty(graceSeconds * 1000);
-}

@@ -1,6 +1,6 @@
 /**
  * Turns tunnel events into log lines. OPEN, CLOSE, STATS and SHUTDOWN are forward's lines
- * (src/forward/forward-log.ts) with the tunnel's mode name and stream labels, so one grep
+ * (src/pipe/pipe-log.ts) with the tunnel's mode name and stream labels, so one grep
  * works for every mode; the sessions add SESSION_UP, SESSION_DOWN, DIAL_FAILED and DRAINING,
  * which --quiet never hides.
  *
@@ -9,8 +9,9 @@
  *   SESSION_DOWN tunnel-client session 2 (127.0.0.1:9000, slot 2) after 61.2s, 340 streams:
  *     MUX_ERR_KEEPALIVE_TIMEOUT no frame from the peer for 30000 ms; redial in 0s
  */
-import type { ForwardEvent } from "../forward/forward-events.ts";
-import { formatForwardEvent } from "../forward/forward-log.ts";
+import type { EventLine } from "../cli/mode-log.ts";
+import type { ForwardEvent } from "../pipe/pipe-events.ts";
+import { formatForwardEvent } from "../pipe/pipe-log.ts";
 import type { SessionStats, TunnelEvent } from "./tunnel-events.ts";
 
 /** `Sessions: up=3/4 streams=12 opened=5 closed=2 dial_failures=1` */
@@ -59,14 +60,14 @@ export function formatTunnelEvent(
   }
 }
 
-/** An event listener that writes each logged event as one timestamped line. */
-export function tunnelTextLogger(options: {
+/**
+ * An event listener that writes each logged event through `line` (src/cli/mode-log.ts: one
+ * timestamped text line, or one JSON object with --log-format json).
+ */
+export function tunnelLogger(options: {
   quiet: boolean;
-  write: (line: string) => void;
+  line: EventLine;
   sessions?: () => SessionStats;
 }): (event: TunnelEvent) => void {
-  return (event) => {
-    const text = formatTunnelEvent(event, options.quiet, options.sessions);
-    if (text !== undefined) options.write(`${new Date().toISOString()} ${text}`);
-  };
+  return (event) => options.line(event, formatTunnelEvent(event, options.quiet, options.sessions));
 }

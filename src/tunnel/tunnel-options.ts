@@ -147,16 +147,6 @@ export const TUNNEL_OPTIONS: readonly TunnelOption[] = [
   },
   ...connectionTimeoutRows<TunnelConfig>().map((spec): TunnelOption => ({ ...spec, roles: BOTH })),
   {
-    key: "shutdownTimeout",
-    flag: "shutdown-timeout",
-    roles: BOTH,
-    kind: "string",
-    valueName: "SECS",
-    help: "on SIGINT/SIGTERM, let open connections finish for this long (0: close at once)",
-    parse: nonNegativeSeconds,
-    showDefault: (c) => showSeconds(c.shutdownTimeout),
-  },
-  {
     key: "maxConns",
     flag: "max-conns",
     roles: BOTH,

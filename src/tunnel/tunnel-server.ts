@@ -1,7 +1,7 @@
 /**
  * `tunnel server`: accepts smux sessions (from our `tunnel client` or any smux client of the
  * same version) and, for every stream a session opens, dials --to and pipes both ways with
- * the forwarder's pipe (src/forward/pipe.ts), the stream being the pipe's client end.
+ * the forwarder's pipe (src/pipe/pipe.ts), the stream being the pipe's client end.
  *
  *   tunnel client ══ session ══▶ [listener] ── StreamEnd ──pipe──▶ TCP to --to
  *
@@ -10,23 +10,18 @@
  * client sees a stream that ends without a byte, as with Go's smux-tunnel.
  */
 import { CloseReason, ErrorCode, listenError, RelayError } from "../errors.ts";
-import { ConnectionTable, type TableSettings } from "../forward/connection-table.ts";
-import { dialUpstream } from "../forward/dialer.ts";
-import type { Pipe } from "../forward/pipe.ts";
-import { PipeEnd } from "../forward/pipe-end.ts";
 import { sessionAcceptHandlers } from "../mux/adapters/bun.ts";
 import type { MuxConfig, MuxSocketData, Stream } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
 import { closeGracefully } from "../net/graceful-close.ts";
 import { type NetListener, openListener } from "../net/listener.ts";
+import { ConnectionTable, drainTable, type TableSettings } from "../pipe/connection-table.ts";
+import { dialUpstream } from "../pipe/dialer.ts";
+import type { Pipe } from "../pipe/pipe.ts";
+import { PipeEnd } from "../pipe/pipe-end.ts";
 import { SessionBook, type SessionRecord } from "./session-book.ts";
 import { StreamEnd } from "./stream-end.ts";
-import {
-  drainPipes,
-  type SessionStats,
-  type TunnelEventListener,
-  type TunnelMode,
-} from "./tunnel-events.ts";
+import type { SessionStats, TunnelEventListener, TunnelMode } from "./tunnel-events.ts";
 
 export interface TunnelServerSettings extends TableSettings {
   listenHost: string;
@@ -96,6 +91,7 @@ export class TunnelServer {
         host: settings.listenHost,
         port: settings.listenPort,
         access: settings.access,
+        reusePort: settings.reusePort === true,
         socket,
       });
     } catch (error) {
@@ -129,7 +125,7 @@ export class TunnelServer {
     if (this.stopping) return;
     this.stopping = true;
     this.listener.stop(false);
-    await drainPipes(this.table, this.emit, "tunnel-server", graceSeconds);
+    await drainTable(this.table, this.emit, "tunnel-server", graceSeconds);
     this.stop();
   }
 

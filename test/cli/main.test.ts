@@ -2,7 +2,7 @@
  * The relay as users run it: `bun run src/main.ts …` in a child process, over real sockets.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { ChildLines, relayProcesses } from "../support/child.ts";
+import { ChildLines, relayProcesses, runToExit } from "../support/child.ts";
 import { TestClient } from "../support/harness.ts";
 
 setDefaultTimeout(30_000);
@@ -10,19 +10,11 @@ setDefaultTimeout(30_000);
 const spawnRelay = relayProcesses();
 const MAIN_PATH = new URL("../../src/main.ts", import.meta.url).pathname;
 
-async function runToExit(args: string[], env: Record<string, string> = {}) {
-  const child = spawnRelay(args, env);
-  const [status, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { status, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runToExit(spawnRelay, args, env);
 
 describe("bun run src/main.ts", () => {
   test("--help prints usage with every flag and exits 0", async () => {
-    const { status, stdout } = await runToExit(["--help"]);
+    const { status, stdout } = await run(["--help"]);
     expect(status).toBe(0);
     expect(stdout).toContain("Usage: bun run src/main.ts [PUB_PORT [SUB_PORT]] [options]");
     for (const flag of [
@@ -38,7 +30,7 @@ describe("bun run src/main.ts", () => {
   });
 
   test("a bad flag is one line on stderr and exit status 2, no stack trace", async () => {
-    const { status, stdout, stderr } = await runToExit(["--max-pending", "huge"]);
+    const { status, stdout, stderr } = await run(["--max-pending", "huge"]);
     expect(status).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toBe(
@@ -48,16 +40,16 @@ describe("bun run src/main.ts", () => {
   });
 
   test("a mistyped mode is named as an unknown mode, not as a bad port", async () => {
-    const { status, stderr } = await runToExit(["forwrad", "--listen", "127.0.0.1:0"]);
+    const { status, stderr } = await run(["forwrad", "--listen", "127.0.0.1:0"]);
     expect(status).toBe(2);
     expect(stderr).toBe(
-      "bun-relay: unknown mode 'forwrad': the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]\n" +
+      "bun-relay: unknown mode 'forwrad' (did you mean 'forward'?): the modes are forward, proxy and tunnel; the relay itself takes [PUB_PORT [SUB_PORT]]\n" +
         "Try 'bun run src/main.ts --help'.\n",
     );
   });
 
   test("a negative value after a flag is that flag's value, refused by its own rule", async () => {
-    const { status, stderr } = await runToExit(["--stall-timeout", "-1"]);
+    const { status, stderr } = await run(["--stall-timeout", "-1"]);
     expect(status).toBe(2);
     expect(stderr).toBe(
       "bun-relay: --stall-timeout: '-1' is not a duration (examples: 5, 0.5, 250ms, 1m)\n" +
@@ -66,7 +58,7 @@ describe("bun run src/main.ts", () => {
   });
 
   test("tunnel with an unknown role points to `tunnel --help`", async () => {
-    const { status, stderr } = await runToExit(["tunnel", "bogus"]);
+    const { status, stderr } = await run(["tunnel", "bogus"]);
     expect(status).toBe(2);
     expect(stderr).toBe(
       "bun-relay: tunnel: unknown role 'bogus' (use 'tunnel client' or 'tunnel server')\n" +
@@ -77,12 +69,7 @@ describe("bun run src/main.ts", () => {
   test("a port already in use is one line on stderr and exit status 1", async () => {
     const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const { status, stderr } = await runToExit([
-        "--host",
-        "127.0.0.1",
-        String(squatter.port),
-        "0",
-      ]);
+      const { status, stderr } = await run(["--host", "127.0.0.1", String(squatter.port), "0"]);
       expect(status).toBe(1);
       expect(stderr).toBe(
         `bun-relay: publisher port 127.0.0.1:${squatter.port} is already in use\n`,

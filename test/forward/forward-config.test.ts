@@ -100,8 +100,8 @@ describe("forward/proxy command line", () => {
     [["forward", "--to", "a:1", "--balance", "random"], "--balance: 'random' is not one of"],
     [["forward", "--to", "a:1", "--pool", "-1"], "--pool"],
     [["forward", "--to", "a:1", "--connect-timeout", "0"], "must be greater than zero"],
-    [["forward", "--to", "a:1", "--allow", "x:1"], "Unknown option '--allow'"],
-    [["proxy", "--to", "a:1"], "Unknown option '--to'"],
+    [["forward", "--to", "a:1", "--allow", "x:1"], "unknown option '--allow'"],
+    [["proxy", "--to", "a:1"], "unknown option '--to'"],
     [["proxy", "--allow", "x"], "is not an allow pattern"],
     [["proxy", "extra"], "unexpected argument 'extra'"],
   ])("rejects %p", (argv, message) => {

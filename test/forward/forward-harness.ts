@@ -8,7 +8,7 @@ import { dlopen, FFIType } from "bun:ffi";
 import { afterEach } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { flushOutbox, type OutboxConn, sendWithBackpressure } from "../../bench/forward/echo-io.ts";
-import type { ForwardEvent } from "../../src/forward/forward-events.ts";
+import type { ForwardEvent } from "../../src/pipe/pipe-events.ts";
 import { TypedEventLog } from "../support/event-log.ts";
 import { TestClient } from "../support/harness.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { checkNotOpenProxy } from "../../src/forward/forward-cli.ts";
 import { defaultConfig } from "../../src/forward/forward-config.ts";
+import { checkNotOpenProxy } from "../../src/proxy/proxy-cli.ts";
 import { parseAllowPattern } from "../../src/proxy/proxy-policy.ts";
 import { ProxyServer, type ProxySettings } from "../../src/proxy/proxy-server.ts";
 import {

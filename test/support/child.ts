@@ -31,6 +31,21 @@ export function relayProcesses(): (
   };
 }
 
+/** Runs `spawn(args, env)` to its end: its exit status and everything it wrote. */
+export async function runToExit(
+  spawn: ReturnType<typeof relayProcesses>,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const child = spawn(args, env);
+  const [status, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { status, stdout, stderr };
+}
+
 /** Reads a child's stdout as lines, waiting for lines that match. */
 export class ChildLines {
   readonly lines: string[] = [];

@@ -4,8 +4,8 @@
  * half-close, abort, and the session's death reported as an error close.
  */
 import { describe, expect, test } from "bun:test";
-import type { EndOwner, Endpoint } from "../../src/forward/endpoint.ts";
 import { MuxError, type Stream } from "../../src/mux/index.ts";
+import type { EndOwner, Endpoint } from "../../src/pipe/endpoint.ts";
 import { STREAM_HIGH_WATER, StreamEnd } from "../../src/tunnel/stream-end.ts";
 import { cleanupAfterEach, readAll, sessionPair, until } from "../mux/support.ts";
 import { patterned, sha256 } from "./tunnel-harness.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Forwarder } from "../../src/forward/forwarder.ts";
-import { cleanupAfterEach, EchoServer, PipeClient } from "./forward-harness.ts";
-import { startForwarder } from "./start.ts";
+import { cleanupAfterEach, EchoServer, PipeClient } from "../forward/forward-harness.ts";
+import { startForwarder } from "../forward/start.ts";
 
 const cleanup = cleanupAfterEach();
 

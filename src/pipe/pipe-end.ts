@@ -167,12 +167,14 @@ export function listenForClients(
   port: number,
   accept: (socket: Socket<PipeEnd>) => void,
   access?: NetAccess,
+  reusePort = false,
 ): NetListener<PipeEnd> {
   return openListener<PipeEnd>({
     what: mode,
     host,
     port,
     access,
+    reusePort,
     allowHalfOpen: true,
     socket: { ...pipeEndHandlers, open: accept },
   });

@@ -1,6 +1,6 @@
 /**
  * Everything `forward` and `proxy` report, as plain objects. The command line turns them into
- * log lines (forward-log.ts); tests wait on them instead of sleeping.
+ * log lines (pipe-log.ts); tests wait on them instead of sleeping.
  */
 import type { CloseReason } from "../errors.ts";
 
@@ -57,6 +57,8 @@ export type ForwardEvent =
   /** A target that was down connected again (the down -> up transition). */
   | { type: "target_up"; target: string }
   | { type: "stats"; mode: ForwardMode; stats: ForwardStats }
-  | { type: "shutdown"; mode: ForwardMode; open: number };
+  | { type: "shutdown"; mode: ForwardMode; open: number }
+  /** --shutdown-timeout: stopped accepting; open connections may finish for graceSeconds. */
+  | { type: "draining"; mode: ForwardMode; open: number; graceSeconds: number };
 
 export type ForwardEventListener = (event: ForwardEvent) => void;

@@ -3,8 +3,10 @@
  * addresses, the close reason and the bytes each way; target up/down; a stats line per
  * interval. --quiet hides ordinary OPEN/CLOSE lines, never the ones for closes we caused.
  */
+
+import type { EventLine } from "../cli/mode-log.ts";
 import { CloseReason } from "../errors.ts";
-import type { ForwardEvent, ForwardStats } from "./forward-events.ts";
+import type { ForwardEvent, ForwardStats } from "./pipe-events.ts";
 
 const ORDINARY_CLOSES: ReadonlySet<string> = new Set([
   CloseReason.PeerClosed,
@@ -56,16 +58,18 @@ export function formatForwardEvent(event: ForwardEvent, quiet: boolean): string 
       return `STATS ${event.mode} ${formatForwardStats(event.stats)}`;
     case "shutdown":
       return `SHUTDOWN ${event.mode} stopped accepting; closing ${event.open} connection(s)`;
+    case "draining":
+      return `DRAINING ${event.mode} stopped accepting; waiting up to ${event.graceSeconds}s for ${event.open} connection(s)`;
   }
 }
 
-/** An event listener that writes each logged event as one timestamped line. */
-export function forwardTextLogger(options: {
+/**
+ * An event listener that writes each logged event through `line` (src/cli/mode-log.ts: one
+ * timestamped text line, or one JSON object with --log-format json).
+ */
+export function forwardLogger(options: {
   quiet: boolean;
-  write: (line: string) => void;
+  line: EventLine;
 }): (event: ForwardEvent) => void {
-  return (event) => {
-    const text = formatForwardEvent(event, options.quiet);
-    if (text !== undefined) options.write(`${new Date().toISOString()} ${text}`);
-  };
+  return (event) => options.line(event, formatForwardEvent(event, options.quiet));
 }

@@ -1,7 +1,7 @@
 /**
  * The open pipes of a `forward`, `proxy` or `tunnel` listener: ids, --max-conns, counters, the
  * stats line, and the idle and half-close timeouts. The table does not care what carries a
- * pipe's ends (sockets or smux streams, src/forward/pipe.ts `Endpoint`).
+ * pipe's ends (sockets or smux streams, src/pipe/pipe.ts `Endpoint`).
  *
  * Timeouts run on one sweeper per listener rather than a timer per connection: the data path
  * only sets `pipe.active = true`, and each sweep turns that flag into a timestamp. A timeout
@@ -13,9 +13,9 @@ import { CloseReason, formatPeer } from "../errors.ts";
 import type { NetAccess } from "../net/access.ts";
 import type { NetListener } from "../net/listener.ts";
 import type { EndOwner, Endpoint } from "./endpoint.ts";
-import type { ForwardEvent, ForwardMode, ForwardStats } from "./forward-events.ts";
 import { type AnyPipe, Pipe, type PipeListener } from "./pipe.ts";
 import { listenForClients, PipeEnd } from "./pipe-end.ts";
+import type { ForwardEvent, ForwardMode, ForwardStats } from "./pipe-events.ts";
 
 export interface TableSettings {
   /** 0: unlimited. */
@@ -26,6 +26,24 @@ export interface TableSettings {
   halfCloseTimeout: number;
   /** Seconds between stats lines; 0: none. */
   statsInterval: number;
+  /** --reuse-port: SO_REUSEPORT on the mode's listening port. */
+  reusePort?: boolean;
+}
+
+/**
+ * The graceful part of a shutdown (--shutdown-timeout): when connections are open and there
+ * is a grace period, reports `draining` and waits until they have all closed or the grace
+ * period is over. The caller has stopped accepting and stops the table afterwards.
+ */
+export async function drainTable<M extends string>(
+  table: ConnectionTable<M>,
+  emit: (event: { type: "draining"; mode: M; open: number; graceSeconds: number }) => void,
+  mode: M,
+  graceSeconds: number,
+): Promise<void> {
+  if (graceSeconds <= 0 || table.pipes.size === 0) return;
+  emit({ type: "draining", mode, open: table.pipes.size, graceSeconds });
+  await table.whenEmpty(graceSeconds * 1000);
 }
 
 /** Close reasons that mean the client was turned away before any upstream was used. */
@@ -216,11 +234,24 @@ export class ConnectionTable<M extends string = ForwardMode> implements PipeList
    */
   listen(
     what: string,
-    where: { listenHost: string; listenPort: number; access?: NetAccess | undefined },
+    where: {
+      listenHost: string;
+      listenPort: number;
+      access?: NetAccess | undefined;
+      /** --reuse-port: SO_REUSEPORT, so several processes share the port. */
+      reusePort?: boolean | undefined;
+    },
     accept: (socket: Socket<PipeEnd>) => void,
   ): NetListener<PipeEnd> {
     try {
-      return listenForClients(what, where.listenHost, where.listenPort, accept, where.access);
+      return listenForClients(
+        what,
+        where.listenHost,
+        where.listenPort,
+        accept,
+        where.access,
+        where.reusePort,
+      );
     } catch (error) {
       this.stop();
       throw error;
