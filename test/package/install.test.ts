@@ -154,8 +154,14 @@ describe("installed in an empty project", () => {
         const result = await run([...cmd], dir);
         expect(result.stderr).toBe("");
         expect(result.stdout).toStartWith("bun-relay: a TCP pub/sub relay.");
+        // Started from the package's bin: every usage line names it so.
+        expect(result.stdout).toContain("Usage: bun-relay ");
+        expect(result.stdout).not.toContain("src/main.ts");
         expect(result.exitCode).toBe(0);
       }
+      const bad = await run(["bunx", "bun-relay", "--bogus"], bunApp);
+      expect(bad.stderr).toBe("bun-relay: unknown option '--bogus'\nTry 'bun-relay --help'.\n");
+      expect(bad.exitCode).toBe(2);
     },
   );
 
