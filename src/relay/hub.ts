@@ -205,6 +205,12 @@ export class Hub {
     this.pacing.resize(maxPending, stallTimeoutMs);
   }
 
+  /** A new --slow-consumer policy (SIGHUP with --config): see PublisherPacing.setPolicy. */
+  setPolicy(policy: SlowConsumerPolicy): void {
+    this.limits.policy = policy;
+    this.pacing.setPolicy(policy);
+  }
+
   /** True while publishers are held: policies `block` and `stall`, or the backplane. */
   get holdingPublishers(): boolean {
     return this.pacing.holding || this.sinkHolding;

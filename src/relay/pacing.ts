@@ -39,7 +39,7 @@ export class PublisherPacing {
   /** Backlog at or below which it releases them: a third of the high-water mark. */
   lowWater = 0;
   /** Whether the policy paces publishers at all (`stall`, `block`). */
-  readonly active: boolean;
+  active: boolean;
   /** The subscribers over the high-water mark; publishers are held while it is not empty. */
   private readonly holders = new Set<Subscriber>();
   /** performance.now() when publishers were last held. */
@@ -54,7 +54,7 @@ export class PublisherPacing {
    */
   constructor(
     maxPending: number,
-    private readonly policy: SlowConsumerPolicy,
+    private policy: SlowConsumerPolicy,
     private stallTimeoutMs: number,
     private readonly counters: Counters,
     private readonly events: PacingEvents,
@@ -72,6 +72,23 @@ export class PublisherPacing {
     this.highWater = Math.min(Math.floor((maxPending * 3) / 4), HIGH_WATER_MAX);
     this.lowWater = Math.floor(this.highWater / 3);
     this.stallTimeoutMs = stallTimeoutMs;
+  }
+
+  /**
+   * A new --slow-consumer policy (SIGHUP with --config). Leaving `stall`/`block` for `drop` or
+   * `disconnect` releases the publishers at once (the new policy handles each backlog at its
+   * next message); `stall` arms its timer for whoever holds them now, `block` disarms it.
+   */
+  setPolicy(policy: SlowConsumerPolicy): void {
+    if (policy === this.policy) return;
+    this.policy = policy;
+    this.active = policy === "block" || policy === "stall";
+    this.stop();
+    if (!this.active) {
+      for (const subscriber of [...this.holders]) this.release(subscriber);
+    } else if (policy === "stall" && this.holders.size > 0) {
+      this.armStallTimer(this.stallTimeoutMs);
+    }
   }
 
   /**

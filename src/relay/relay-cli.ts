@@ -33,6 +33,7 @@ const RELAY_LIVE_FLAGS = new Set<string>([
   "users-file",
   "max-pending",
   "stall-timeout",
+  "slow-consumer",
 ]);
 
 /** Parses, starts, and serves until a signal; exits the process itself (0, 1 or 2). */
@@ -138,6 +139,7 @@ export function runRelayMode(argv: string[]): void {
         }),
       );
       relay.hub.resize(config.maxPending, config.stallTimeout * 1000);
+      relay.hub.setPolicy(config.slowConsumer);
     }
     access.reload();
     relay.nats?.reloadUsers();

@@ -63,7 +63,7 @@ test("forward: max-conns and quiet change live; listen needs a restart; a bad fi
   }
 });
 
-test("relay: quiet and max-pending change live, slow-consumer needs a restart", async () => {
+test("relay: quiet, max-pending and slow-consumer change live, write-timeout needs a restart", async () => {
   const path = join(dir, "relay.toml");
   writeFileSync(path, "host = '127.0.0.1'\npub-port = 0\nsub-port = 0\n");
   const child = spawn(["--config", path]);
@@ -71,11 +71,11 @@ test("relay: quiet and max-pending change live, slow-consumer needs a restart", 
   await out.waitFor(/LISTEN subscribers/);
   writeFileSync(
     path,
-    "host = '127.0.0.1'\npub-port = 0\nsub-port = 0\nquiet = true\nmax-pending = '2MiB'\nslow-consumer = 'drop'\n",
+    "host = '127.0.0.1'\npub-port = 0\nsub-port = 0\nquiet = true\nmax-pending = '2MiB'\nslow-consumer = 'drop'\nwrite-timeout = 5\n",
   );
   child.kill("SIGHUP");
   expect(await out.waitFor(/ RELOAD .*relay\.toml/)).toEndWith(
-    ` RELOAD ${path}: changed --max-pending=2097152, --quiet=true; needs a restart: --slow-consumer`,
+    ` RELOAD ${path}: changed --max-pending=2097152, --slow-consumer=drop, --quiet=true; needs a restart: --write-timeout`,
   );
   child.kill("SIGTERM");
   expect(await child.exited).toBe(0);
