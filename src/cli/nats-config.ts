@@ -28,6 +28,11 @@ export function checkNatsOptions(config: RelayConfig): void {
   ) {
     throw badArgument(`--ws-port ${wsPort} is also the publisher, subscriber or NATS port`);
   }
+  if (wsPort === undefined && (config.wsAllowedOrigins.length > 0 || config.wsSameOrigin)) {
+    throw badArgument(
+      `--ws-allowed-origins and --ws-same-origin apply to the WebSocket port: add --ws-port`,
+    );
+  }
   checkNatsCredentials(config);
   if (!isValidSubject(config.subject) || !isValidLiteralSubject(config.subject)) {
     throw badArgument(

@@ -27,11 +27,16 @@ export const WS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "LIST",
     help: "WebSocket: comma-separated origins (scheme://host[:port]) a browser page may connect from; others get 403",
-    parse: (text) =>
-      text
-        .split(",")
-        .filter((entry) => entry.trim() !== "")
-        .map((entry) => parseAllowedOrigin(entry)),
+    parse: (text) => {
+      const entries = text.split(",").filter((entry) => entry.trim() !== "");
+      if (entries.length === 0) {
+        // An empty list would read as "any origin": say so rather than open the port.
+        throw new Error(
+          "the list is empty: name origins (scheme://host[:port], comma-separated), or leave the flag out to allow any",
+        );
+      }
+      return entries.map((entry) => parseAllowedOrigin(entry));
+    },
     showDefault: () => "any",
   },
   {

@@ -47,9 +47,10 @@ import { HEADER_BYTES, parseNodeId, sourceKey } from "./wire.ts";
 /** The first connection: retry delays double from this up to the maximum, with jitter. */
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
-/** Reconnects (nats.js): delays double from this up to 2 s, plus up to 100 ms of jitter. */
+/** Reconnects: delays double from this up to 2 s, plus up to 100 ms of jitter (ours). */
 const RECONNECT_BASE_MS = 100;
 const RECONNECT_MAX_MS = 2000;
+const RECONNECT_JITTER_MS = 100;
 /** How long shutdown waits for NATS to take our last batches. */
 const CLOSE_FLUSH_MS = 1000;
 
@@ -139,7 +140,6 @@ export class Backplane {
       noEcho: true,
       maxReconnectAttempts: -1,
       reconnectDelayHandler: () => this.reconnectDelay(),
-      reconnectJitter: 100,
       pingInterval: 10_000,
       maxPingOut: 3,
       timeout: 5000,
@@ -177,7 +177,9 @@ export class Backplane {
       lost: { ...this.counters.lost },
       state: this.link.state,
       nodeId: this.nodeId,
-      sources: this.inbound.sources,
+      // With the subject channel, the nodes alive now (they announce themselves every 2 s);
+      // without it, every node whose batches arrived since start.
+      sources: this.subjects?.remoteNodes ?? this.inbound.sources,
     };
   }
 
@@ -230,6 +232,7 @@ export class Backplane {
   holdInput(hold: boolean): void {
     if (hold === this.inputHeld) return;
     this.inputHeld = hold;
+    this.subjects?.inputHeld(hold);
     this.applyInputHold();
   }
 
@@ -403,12 +406,15 @@ export class Backplane {
     });
   }
 
-  /** nats.js asks before each reconnect attempt: 100 ms doubling to 2 s (it adds jitter). */
+  /** nats.js asks before each reconnect attempt: 100 ms doubling to 2 s, plus jitter. */
   private reconnectDelay(): number {
-    return Math.min(
+    // nats.js adds `reconnectJitter` only in its own delay handler, not to ours: the jitter is
+    // added here, so that nodes cut by one NATS restart do not all come back at once.
+    const base = Math.min(
       RECONNECT_MAX_MS,
       RECONNECT_BASE_MS * 2 ** Math.max(0, this.reconnectAttempts - 1),
     );
+    return base + Math.floor(Math.random() * (RECONNECT_JITTER_MS + 1));
   }
 
   private warn(message: string): void {

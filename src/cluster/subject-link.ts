@@ -41,6 +41,7 @@ import {
   decodeInterest,
   decodeMessages,
   encodeInterest,
+  INTEREST_HEADER_BYTES,
   type InterestEntry,
   InterestKind,
   MAX_NAME_BYTES,
@@ -54,6 +55,10 @@ import {
 export const HEARTBEAT_MS = 2000;
 /** A node not heard from for this long is forgotten, with all its interest. */
 export const NODE_EXPIRY_MS = 3 * HEARTBEAT_MS + 500;
+/** How often silent nodes are looked for: one is forgotten at most this late. */
+const EXPIRY_SWEEP_MS = 250;
+/** Interest messages are cut at this many bytes (well below any NATS max_payload). */
+const INTEREST_CHUNK_BYTES = 64 * 1024;
 /** A destination's batch is published at once past this many bytes. */
 const FLUSH_AT_BYTES = 64 * 1024;
 
@@ -83,6 +88,8 @@ export interface SharedFlow {
   countPublished(bytes: number): void;
   /** Counts (and reports, per episode) messages this node drops itself. */
   drop(cause: DropCause, messages: number, batches: number): void;
+  /** Reports the episode of `cause` now (a `cluster_dropped` event), if any. */
+  endEpisode(cause: DropCause): void;
 }
 
 export interface SubjectLinkOptions {
@@ -108,6 +115,9 @@ export class SubjectLink implements RemoteRoutes {
   private readonly queueNames = new Map<string, Uint8Array>();
   private subscriptions: Subscription[] = [];
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private expirySweep: ReturnType<typeof setInterval> | undefined;
+  /** False while the backplane does not read from NATS: silence then proves nothing. */
+  private reading = true;
   private readonly message: Mutable<RoutedMessage>;
 
   constructor(
@@ -148,16 +158,34 @@ export class SubjectLink implements RemoteRoutes {
       }),
     ];
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.expirySweep = setInterval(() => this.forgetSilentNodes(), EXPIRY_SWEEP_MS);
   }
 
   /** Every (re)connect: whatever was missed meanwhile, everyone tells everyone again. */
   connected(): void {
+    this.hearAllNow();
     this.sendInterest(InterestKind.hello, this.local.snapshot());
+  }
+
+  /**
+   * The backplane stops (true) or resumes (false) reading from NATS (Backplane.holdInput).
+   * Other nodes' announcements then wait in NATS: nobody is forgotten meanwhile, and each gets
+   * a full NODE_EXPIRY_MS again when reading resumes.
+   */
+  inputHeld(held: boolean): void {
+    this.reading = !held;
+    if (!held) this.hearAllNow();
+  }
+
+  private hearAllNow(): void {
+    const now = performance.now();
+    for (const node of this.table.nodes.values()) node.heardAt = now;
   }
 
   /** Shutdown: says bye, stops announcing, no longer routes to other nodes. */
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.expirySweep);
     this.flushOutgoing();
     this.sendInterest(InterestKind.bye, []);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
@@ -224,23 +252,52 @@ export class SubjectLink implements RemoteRoutes {
     this.scheduleFlush();
   }
 
+  /**
+   * Publishes `entries` as one interest message, or as several of at most INTEREST_CHUNK_BYTES
+   * (a snapshot of 100,000 subscriptions is megabytes, past NATS's max_payload): the first
+   * carries `kind` (a snapshot or hello replaces the receiver's view), the rest are changes
+   * that add to it, in order.
+   */
   private sendInterest(kind: InterestKind, entries: readonly InterestEntry[]): void {
     const nc = this.link.nc;
     if (this.link.state !== "connected" || nc === undefined) return;
-    try {
-      nc.publish(
-        this.interestSubject,
-        encodeInterest(kind, this.options.nodeIdBytes, this.interestSeq, entries),
-      );
-      this.interestSeq++;
-    } catch (error) {
-      this.warn(`interest could not be published: ${(error as Error).message}`);
-    }
+    let first = 0;
+    let chunkKind: InterestKind = kind;
+    do {
+      let end = first;
+      let bytes = INTEREST_HEADER_BYTES;
+      while (end < entries.length) {
+        const entry = entries[end] as InterestEntry;
+        // At most 3 bytes of UTF-8 per UTF-16 unit: never past the bound.
+        const size = 5 + 3 * (entry.subject.length + (entry.queue?.length ?? 0));
+        if (end > first && bytes + size > INTEREST_CHUNK_BYTES) break;
+        bytes += size;
+        end++;
+      }
+      const chunk = first === 0 && end === entries.length ? entries : entries.slice(first, end);
+      try {
+        nc.publish(
+          this.interestSubject,
+          encodeInterest(chunkKind, this.options.nodeIdBytes, this.interestSeq, chunk),
+        );
+        this.interestSeq++;
+      } catch (error) {
+        this.warn(`interest could not be published: ${(error as Error).message}`);
+        return;
+      }
+      chunkKind = InterestKind.changes;
+      first = end;
+    } while (first < entries.length);
   }
 
   private beat(): void {
     this.flushOutgoing();
     this.sendInterest(InterestKind.changes, []);
+  }
+
+  /** Forgets the nodes not heard from for NODE_EXPIRY_MS, while this node can hear them. */
+  private forgetSilentNodes(): void {
+    if (!this.reading || this.link.state !== "connected") return;
     const now = performance.now();
     for (const node of [...this.table.nodes.values()]) {
       if (now - node.heardAt > NODE_EXPIRY_MS) this.forgetNode(node.id, "not heard from");
@@ -376,7 +433,9 @@ export class SubjectLink implements RemoteRoutes {
       return;
     }
     if (bytes.length > this.link.maxPayload) {
+      // One message (a batch past 64 KiB holds one) that NATS would refuse: reported at once.
       this.flow.drop("too_large", count, 1);
+      this.flow.endEpisode("too_large");
       return;
     }
     writeMessagesHeader(bytes, this.options.nodeIdBytes, out.sent, count);

@@ -11,7 +11,7 @@
  */
 import type { Server } from "bun";
 import type { TailMessage } from "../relay/subject-tail.ts";
-import { hasValidStructure } from "../relay/subjects.ts";
+import { isValidSubject } from "../relay/subjects.ts";
 import { connz, parseConnzQuery, QueryError } from "./connz.ts";
 import { EVENT_STREAM_HEADERS, eventStream } from "./sse.ts";
 import { StatusAssets } from "./status-assets.ts";
@@ -155,7 +155,8 @@ export class Monitor {
       });
     }
     const subject = url.searchParams.get("subject") ?? "";
-    if (!hasValidStructure(subject)) {
+    // As a SUB's subject (nats-server's IsValidSubject): no empty token, no whitespace.
+    if (!isValidSubject(subject)) {
       return new Response(`not a subject or wildcard: ${JSON.stringify(subject)}\n`, {
         status: 400,
         headers: TEXT_HEADERS,

@@ -110,11 +110,17 @@ export class MetricsServer {
     return server;
   }
 
-  /** --allow-from: a 403 for a peer outside it (counted and logged), else undefined. */
+  /**
+   * --allow-from: a 403 for a peer outside it (counted and logged), else undefined. /healthz
+   * is answered to everyone: it says only "ok" or "shutting down" (and the backplane's
+   * state), and load balancers, orchestrators and the image's HEALTHCHECK probe it from
+   * addresses an operator does not list.
+   */
   private refusal(request: Request, server: Server<undefined>): Response | undefined {
     const access = this.options.access;
     const allow = access?.allow;
     if (access === undefined || allow === undefined) return undefined;
+    if (new URL(request.url).pathname === "/healthz") return undefined;
     const address = server.requestIP(request);
     if (address !== null && allow.allows(address.address)) return undefined;
     const peer = address === null ? "unknown" : formatPeer(address.address, address.port);

@@ -349,4 +349,25 @@ describe.skipIf(natsMissing !== undefined)("NATS subjects across nodes", () => {
     expect(a.relay.backplane?.subjects?.hasInterest("fake.one")).toBe(false);
     expect(a.relay.backplane?.stats().malformed).toBe(1);
   });
+
+  test("a node that joins late learns 3,000 subscriptions sent as several interest messages", async () => {
+    const clusterSubject = uniqueSubject("late");
+    const early = new TestRelay({ cluster: [nats.url], clusterSubject, natsPort: 0 });
+    started.push(early);
+    await early.waitFor(clusterConnected(false));
+    const nc = await client(early, "many");
+    const subject = (i: number) =>
+      `orders.region-${i % 7}.customer-${String(i).padStart(6, "0")}.events`;
+    for (let i = 0; i < 3000; i++) nc.subscribe(subject(i), i % 2 === 0 ? {} : { queue: "q" });
+    await nc.flush();
+    const late = new TestRelay({ cluster: [nats.url], clusterSubject, natsPort: 0 });
+    started.push(late);
+    const learned = () => late.relay.backplane?.subjects?.table.pairs === 3000;
+    await late.waitFor((event) => event.type === "cluster_interest" && learned());
+    expect(late.relay.backplane?.subjects?.hasInterest(subject(2999))).toBe(true);
+    // More than one interest message carried them (64 KiB each at most).
+    const interestEvents = late.events.filter((e) => e.type === "cluster_interest").length;
+    expect(interestEvents).toBeGreaterThan(1);
+    expect(late.relay.backplane?.stats().malformed).toBe(0);
+  });
 });

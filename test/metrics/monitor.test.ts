@@ -116,11 +116,15 @@ describe("/status/tail", () => {
     expect(await response.text()).toBe("not found: the tail needs --status-tail\n");
   });
 
-  test("a bad subject: 400", async () => {
+  test("a bad subject (an empty token, whitespace, '>' not last): 400 saying which", async () => {
     const r = start();
     serve(r, true);
-    const response = await fetch(`http://127.0.0.1:${server?.port}/status/tail?subject=a..b`);
-    expect(response.status).toBe(400);
+    for (const subject of ["a..b", "a b", ">.x"]) {
+      const query = encodeURIComponent(subject);
+      const response = await fetch(`http://127.0.0.1:${server?.port}/status/tail?subject=${query}`);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toBe(`not a subject or wildcard: ${JSON.stringify(subject)}\n`);
+    }
   });
 
   test("the line stream (no --nats-port) as --subject, five messages a second at most", async () => {

@@ -75,6 +75,14 @@ describe("combinations that are refused at start (exit 2, one line)", () => {
       "--subject 'a b' is not a literal NATS subject (non-empty tokens separated by '.', no whitespace, no wildcard)",
     ],
     [
+      ["--ws-allowed-origins", "https://app.example.com"],
+      "--ws-allowed-origins and --ws-same-origin apply to the WebSocket port: add --ws-port",
+    ],
+    [
+      ["--ws-port", "0", "--ws-allowed-origins", ","],
+      "--ws-allowed-origins: the list is empty: name origins (scheme://host[:port], comma-separated), or leave the flag out to allow any",
+    ],
+    [
       ["--sub-subject", "a.>.b"],
       "--sub-subject 'a.>.b' is not a NATS subject (non-empty tokens separated by '.', no whitespace, '>' only as the last token)",
     ],
