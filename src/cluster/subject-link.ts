@@ -14,7 +14,7 @@
  *   plain subscription, and to one node for each queue group that has no member here, the
  *   group's name attached (route.go's RMSG `| queue`): so each group gets it exactly once
  *   cluster-wide, a local member first. Each node's messages are batched per destination and
- *   published on `CS.msgs.NODEID` once per read (microtask) or at 64 KiB.
+ *   published on `CS.msgs.NODEID` once per read (microtask) or at 64 KiB (subject-outbox.ts).
  * - A node delivers what it receives to its own NATS subscriptions only (the stream channel
  *   carries what line and frame subscribers get), never sending it on.
  *
@@ -35,20 +35,17 @@ import type {
 } from "../relay/subject-router.ts";
 import type { MatchResult } from "../relay/subscription-index.ts";
 import type { ClusterCounters, ClusterEvent } from "./events.ts";
-import type { DropCause, OutboundLink } from "./outbound.ts";
-import { LocalInterest, RemoteInterestTable, type RemoteNode } from "./remote-interest.ts";
+import type { OutboundLink } from "./outbound.ts";
+import { LocalInterest, RemoteInterestTable } from "./remote-interest.ts";
+import { type SharedFlow, SubjectOutbox } from "./subject-outbox.ts";
 import {
   decodeInterest,
-  decodeMessages,
   encodeInterest,
   INTEREST_HEADER_BYTES,
   type InterestEntry,
   InterestKind,
   MAX_NAME_BYTES,
-  MESSAGES_HEADER_BYTES,
-  messageEntryBytes,
-  writeMessageEntry,
-  writeMessagesHeader,
+  MessagesReader,
 } from "./subject-wire.ts";
 
 /** A node announces itself this often (an empty changes message when nothing changed). */
@@ -59,37 +56,34 @@ export const NODE_EXPIRY_MS = 3 * HEARTBEAT_MS + 500;
 const EXPIRY_SWEEP_MS = 250;
 /** Interest messages are cut at this many bytes (well below any NATS max_payload). */
 const INTEREST_CHUNK_BYTES = 64 * 1024;
-/** A destination's batch is published at once past this many bytes. */
-const FLUSH_AT_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const decoder = new TextDecoder();
+const NO_QUEUES: readonly string[] = [];
 
-/** One destination's batch being built, and its count for `before`. */
-interface Outgoing {
-  readonly node: RemoteNode;
-  readonly subject: string;
-  buffer: Uint8Array;
-  at: number;
-  count: number;
-  /** Messages sent to this node so far (`before` of the next batch). */
-  sent: number;
-  /** The queue groups chosen for this node, for the message being forwarded. */
-  queues: Uint8Array[];
-  /** Set to the router's message stamp when this node is a target of the current message. */
-  stamp: number;
+/** True when `bytes[start, end)` holds the same bytes as `known`. */
+function sameBytes(known: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (known.length !== end - start) return false;
+  for (let i = 0; i < known.length; i++) if (known[i] !== bytes[start + i]) return false;
+  return true;
 }
 
-/** The flow control this channel shares with the stream channel (outbound.ts). */
-export interface SharedFlow {
-  /** NATS is too far behind and the policy lets nobody wait: batches are dropped. */
-  readonly dropping: boolean;
-  /** `bytes` were handed to the NATS client. */
-  countPublished(bytes: number): void;
-  /** Counts (and reports, per episode) messages this node drops itself. */
-  drop(cause: DropCause, messages: number, batches: number): void;
-  /** Reports the episode of `cause` now (a `cluster_dropped` event), if any. */
-  endEpisode(cause: DropCause): void;
+/**
+ * One message of a batch from another node, as the router takes it: offsets into the batch,
+ * and its payload as a view only when a receiver asks for one.
+ */
+class ReceivedMessage implements RoutedMessage {
+  subject = "";
+  subjectBytes: Uint8Array = new Uint8Array(0);
+  replyBytes: Uint8Array | undefined = undefined;
+  headerSize = -1;
+  source: Uint8Array = new Uint8Array(0);
+  payloadStart = 0;
+  payloadEnd = 0;
+
+  get payload(): Uint8Array {
+    return this.source.subarray(this.payloadStart, this.payloadEnd);
+  }
 }
 
 export interface SubjectLinkOptions {
@@ -104,45 +98,35 @@ export class SubjectLink implements RemoteRoutes {
   readonly table = new RemoteInterestTable();
   private readonly local = new LocalInterest();
   private readonly interestSubject: string;
-  private readonly outgoing = new Map<RemoteNode, Outgoing>();
+  private readonly outbox: SubjectOutbox;
   private readonly received = new Map<string, number>();
   private changes: InterestEntry[] = [];
   private interestSeq = 0;
   private flushQueued = false;
-  private stamp = 0;
-  private targets: Outgoing[] = [];
-  private readonly cursors = new WeakMap<object, number>();
-  private readonly queueNames = new Map<string, Uint8Array>();
   private subscriptions: Subscription[] = [];
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private expirySweep: ReturnType<typeof setInterval> | undefined;
   /** False while the backplane does not read from NATS: silence then proves nothing. */
   private reading = true;
-  private readonly message: Mutable<RoutedMessage>;
+  private readonly message = new ReceivedMessage();
+  private readonly reader = new MessagesReader();
 
   constructor(
     private readonly router: SubjectRouter,
     private readonly link: OutboundLink,
     private readonly counters: ClusterCounters,
-    private readonly flow: SharedFlow,
+    flow: SharedFlow,
     private readonly options: SubjectLinkOptions,
     private readonly emit: (event: ClusterEvent) => void,
   ) {
     this.interestSubject = `${options.subject}.interest`;
-    const empty = new Uint8Array(0);
-    this.message = {
-      subject: "",
-      subjectBytes: empty,
-      replyBytes: undefined,
-      headerSize: -1,
-      payload: empty,
-      source: empty,
-      payloadStart: 0,
-      payloadEnd: 0,
-    };
-    for (const subscription of router.index.match(">").plain) {
-      this.local.added(subscription.subject, subscription.queue);
-    }
+    this.outbox = new SubjectOutbox(this.table, link, counters, flow, {
+      subject: options.subject,
+      nodeIdBytes: options.nodeIdBytes,
+      scheduleFlush: () => this.scheduleFlush(),
+      warn: (message) => this.warn(message),
+    });
+    // Made at start, before any client subscribes: from now on the router reports every one.
     router.remote = this;
     router.interestListener = (subject, queue, added) => this.localChanged(subject, queue, added);
   }
@@ -205,41 +189,7 @@ export class SubjectLink implements RemoteRoutes {
   }
 
   forward(message: RoutedMessage, local: MatchResult<RoutedSubscription>): number {
-    const remote = this.table.index.match(message.subject);
-    const plain = remote.plain;
-    const groups = remote.queues;
-    if (plain.length === 0 && groups.length === 0) return 0;
-    const stamp = ++this.stamp;
-    const targets = this.targets;
-    targets.length = 0;
-    for (let i = 0; i < plain.length; i++) {
-      this.target((plain[i] as (typeof plain)[number]).node, stamp);
-    }
-    for (let g = 0; g < groups.length; g++) {
-      const name = remote.queueNames[g] as string;
-      if (local.queueNames.includes(name)) continue; // a member here takes it
-      const group = groups[g] as (typeof groups)[number];
-      const turn = this.cursors.get(group) ?? Math.floor(Math.random() * group.length);
-      this.cursors.set(group, (turn + 1) & 0x7fffffff);
-      const chosen = this.target(
-        (group[turn % group.length] as (typeof group)[number]).node,
-        stamp,
-      );
-      chosen.queues.push(this.queueBytes(name));
-    }
-    for (const out of targets) this.append(out, message);
-    return targets.length;
-  }
-
-  /** A queue name's bytes, encoded once. */
-  private queueBytes(name: string): Uint8Array {
-    let bytes = this.queueNames.get(name);
-    if (bytes === undefined) {
-      if (this.queueNames.size >= 4096) this.queueNames.clear();
-      bytes = encoder.encode(name);
-      this.queueNames.set(name, bytes);
-    }
-    return bytes;
+    return this.outbox.forward(message, local);
   }
 
   // ---- Interest ----
@@ -340,61 +290,13 @@ export class SubjectLink implements RemoteRoutes {
   private forgetNode(id: string, reason: string): void {
     const node = this.table.nodes.get(id);
     if (node === undefined) return;
-    this.outgoing.delete(node);
+    this.outbox.forget(node);
     this.table.forget(id);
     this.emit({ type: "cluster_node", source: id, joined: false, reason });
     this.emit({ type: "cluster_interest", source: id, pairs: 0 });
   }
 
-  // ---- Messages out ----
-
-  private target(node: RemoteNode, stamp: number): Outgoing {
-    let out = this.outgoing.get(node);
-    if (out === undefined) {
-      out = {
-        node,
-        subject: `${this.options.subject}.msgs.${node.id}`,
-        buffer: new Uint8Array(FLUSH_AT_BYTES),
-        at: MESSAGES_HEADER_BYTES,
-        count: 0,
-        sent: 0,
-        queues: [],
-        stamp: 0,
-      };
-      this.outgoing.set(node, out);
-    }
-    if (out.stamp !== stamp) {
-      out.stamp = stamp;
-      out.queues.length = 0;
-      this.targets.push(out);
-    }
-    return out;
-  }
-
-  private append(out: Outgoing, message: RoutedMessage): void {
-    const { subjectBytes, replyBytes, source, payloadStart, payloadEnd } = message;
-    const size = messageEntryBytes(subjectBytes, replyBytes, out.queues, payloadEnd - payloadStart);
-    if (out.at + size > out.buffer.length) {
-      if (out.count > 0) this.publish(out);
-      if (MESSAGES_HEADER_BYTES + size > out.buffer.length) {
-        out.buffer = new Uint8Array(MESSAGES_HEADER_BYTES + size);
-      }
-    }
-    out.at = writeMessageEntry(
-      out.buffer,
-      out.at,
-      subjectBytes,
-      replyBytes,
-      out.queues,
-      message.headerSize,
-      source,
-      payloadStart,
-      payloadEnd,
-    );
-    out.count++;
-    if (out.at >= FLUSH_AT_BYTES) this.publish(out);
-    else this.scheduleFlush();
-  }
+  // ---- Flushing ----
 
   private scheduleFlush(): void {
     if (this.flushQueued) return;
@@ -413,84 +315,61 @@ export class SubjectLink implements RemoteRoutes {
       this.changes = [];
       this.sendInterest(InterestKind.changes, changes);
     }
-    for (const out of this.outgoing.values()) if (out.count > 0) this.publish(out);
-  }
-
-  /** Publishes `out`'s batch (handing its buffer to the client) or drops it, counted. */
-  private publish(out: Outgoing): void {
-    const nc = this.link.nc;
-    const count = out.count;
-    const bytes = out.buffer.subarray(0, out.at);
-    out.buffer = new Uint8Array(Math.max(FLUSH_AT_BYTES, out.buffer.length >>> 1));
-    out.at = MESSAGES_HEADER_BYTES;
-    out.count = 0;
-    if (this.link.state !== "connected" || nc === undefined) {
-      this.flow.drop("not_connected", count, 1);
-      return;
-    }
-    if (this.flow.dropping) {
-      this.flow.drop("slow_nats", count, 1);
-      return;
-    }
-    if (bytes.length > this.link.maxPayload) {
-      // One message (a batch past 64 KiB holds one) that NATS would refuse: reported at once.
-      this.flow.drop("too_large", count, 1);
-      this.flow.endEpisode("too_large");
-      return;
-    }
-    writeMessagesHeader(bytes, this.options.nodeIdBytes, out.sent, count);
-    try {
-      nc.publish(out.subject, bytes);
-    } catch (error) {
-      this.flow.drop("not_connected", count, 1);
-      this.warn(`publish failed: ${(error as Error).message}`);
-      return;
-    }
-    out.sent += count;
-    const c = this.counters;
-    c.messagesOut += count;
-    c.bytesOut += bytes.length;
-    c.batchesOut++;
-    this.flow.countPublished(bytes.length);
+    this.outbox.flush();
   }
 
   // ---- Messages in ----
 
   private onMessages(data: Uint8Array): void {
-    const batch = decodeMessages(data);
-    if (typeof batch === "string") {
+    const reader = this.reader;
+    const problem = reader.open(data);
+    if (problem !== undefined) {
       this.counters.malformed++;
-      this.warn(`a malformed message batch was dropped (${batch})`);
+      this.warn(`a malformed message batch was dropped (${problem})`);
       return;
     }
-    const node = this.table.nodes.get(batch.source);
+    const source = reader.source;
+    const node = this.table.nodes.get(source);
     if (node !== undefined) node.heardAt = performance.now();
-    const count = batch.entries.length;
-    const expected = this.received.get(batch.source);
-    if (expected !== undefined && batch.before > expected) {
-      const lost = batch.before - expected;
+    const count = reader.count;
+    const expected = this.received.get(source);
+    if (expected !== undefined && reader.before > expected) {
+      const lost = reader.before - expected;
       this.counters.lost.gap += lost;
-      this.emit({ type: "cluster_gap", source: batch.source, messages: lost });
-    } else if (expected !== undefined && batch.before < expected) {
-      this.emit({ type: "cluster_source", source: batch.source, restarted: true });
+      this.emit({ type: "cluster_gap", source, messages: lost });
+    } else if (expected !== undefined && reader.before < expected) {
+      this.emit({ type: "cluster_source", source, restarted: true });
     }
-    this.received.set(batch.source, batch.before + count);
+    this.received.set(source, reader.before + count);
     const c = this.counters;
     c.messagesIn += count;
     c.bytesIn += data.length;
     c.batchesIn++;
     const message = this.message;
     message.source = data;
-    for (const entry of batch.entries) {
-      message.subject = entry.subject;
-      message.subjectBytes = entry.subjectBytes;
-      message.replyBytes = entry.replyBytes;
-      message.headerSize = entry.headerSize;
-      message.payloadStart = entry.payloadStart;
-      message.payloadEnd = entry.payloadEnd;
-      message.payload = data.subarray(entry.payloadStart, entry.payloadEnd);
-      this.router.routeFromNode(message, entry.queues);
-      if (entry.queues.length > 0) this.checkQueues(entry.subject, entry.queues);
+    while (reader.next()) {
+      // The same subject as the last message keeps the same bytes and string: no decoding,
+      // and the router's shared run goes on (it compares the subject by identity).
+      const start = reader.subjectStart;
+      const end = reader.subjectEnd;
+      if (!sameBytes(message.subjectBytes, data, start, end)) {
+        message.subjectBytes = data.subarray(start, end);
+        message.subject = decoder.decode(message.subjectBytes);
+      }
+      message.replyBytes =
+        reader.replyEnd === reader.replyStart
+          ? undefined
+          : data.subarray(reader.replyStart, reader.replyEnd);
+      message.headerSize = reader.headerSize;
+      message.payloadStart = reader.payloadStart;
+      message.payloadEnd = reader.payloadEnd;
+      if (reader.queueCount === 0) {
+        this.router.routeFromNode(message, NO_QUEUES);
+      } else {
+        const queues = reader.queues();
+        this.router.routeFromNode(message, queues);
+        this.checkQueues(message.subject, queues);
+      }
     }
     this.router.flushRead();
   }

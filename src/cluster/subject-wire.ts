@@ -41,6 +41,7 @@
  * and to one member of each queue group it names (the sender chose this node for them).
  */
 import { readU32, writeU32 } from "../protocol/frame-codec.ts";
+import { copyRange } from "../util/copy-range.ts";
 import { NODE_ID_BYTES, readHeader, sourceText, writeHeader } from "./wire.ts";
 
 export const SUBJECT_WIRE_VERSION = 1;
@@ -195,7 +196,7 @@ export function writeMessageEntry(
     out.set(queue, i + 2);
     i += 2 + queue.length;
   }
-  out.set(source.subarray(payloadStart, payloadEnd), i);
+  copyRange.call(source, out, i, payloadStart, payloadEnd);
   return i + payloadLength;
 }
 
@@ -205,7 +206,97 @@ export function writeMessageEntry(
  */
 export const writeMessagesHeader = writeHeader;
 
-/** One decoded message entry: views into the batch (valid while the batch is). */
+/**
+ * Reads a batch of messages without allocating per message: `open` checks the whole batch
+ * (nothing of a malformed batch is delivered), then each `next` sets the fields below to the
+ * next entry's offsets in `bytes`. One reader is reused for every batch.
+ */
+export class MessagesReader {
+  bytes: Uint8Array = new Uint8Array(0);
+  /** The sending node's id (16 hex digits), its count before this batch, and the entries. */
+  source = "";
+  before = 0;
+  count = 0;
+  subjectStart = 0;
+  subjectEnd = 0;
+  replyStart = 0;
+  replyEnd = 0;
+  queueCount = 0;
+  queuesStart = 0;
+  /** Bytes of NATS headers at the start of the payload, or -1 for none. */
+  headerSize = -1;
+  payloadStart = 0;
+  payloadEnd = 0;
+  private at = 0;
+
+  /** Checks `bytes` whole and rewinds to its first entry; returns why it is malformed, if it is. */
+  open(bytes: Uint8Array): string | undefined {
+    const header = readHeader(bytes);
+    if (typeof header === "string") return header;
+    let at = MESSAGES_HEADER_BYTES;
+    for (let i = 0; i < header.count; i++) {
+      if (at + MESSAGE_ENTRY_FIXED > bytes.length) return "entry_length";
+      const subjectLength = readU16(bytes, at);
+      const replyLength = readU16(bytes, at + 2);
+      const queueCount = bytes[at + 4] as number;
+      const rawHeaderSize = readU32(bytes, at + 5);
+      const payloadLength = readU32(bytes, at + 9);
+      let next = at + MESSAGE_ENTRY_FIXED + subjectLength + replyLength;
+      if (subjectLength === 0 || next > bytes.length) return "entry_length";
+      for (let q = 0; q < queueCount; q++) {
+        if (next + 2 > bytes.length) return "entry_length";
+        const length = readU16(bytes, next);
+        if (length === 0 || next + 2 + length > bytes.length) return "entry_length";
+        next += 2 + length;
+      }
+      if (rawHeaderSize !== 0xffffffff && rawHeaderSize > payloadLength) return "entry_length";
+      if (next + payloadLength > bytes.length) return "entry_length";
+      at = next + payloadLength;
+    }
+    if (at !== bytes.length) return "entry_count";
+    this.bytes = bytes;
+    this.source = sourceText(header.source);
+    this.before = header.before;
+    this.count = header.count;
+    this.at = MESSAGES_HEADER_BYTES;
+    return undefined;
+  }
+
+  /** Moves to the next entry of the batch `open` checked; false after the last. */
+  next(): boolean {
+    const bytes = this.bytes;
+    const at = this.at;
+    if (at >= bytes.length) return false;
+    const rawHeaderSize = readU32(bytes, at + 5);
+    this.subjectStart = at + MESSAGE_ENTRY_FIXED;
+    this.subjectEnd = this.subjectStart + readU16(bytes, at);
+    this.replyStart = this.subjectEnd;
+    this.replyEnd = this.replyStart + readU16(bytes, at + 2);
+    this.queueCount = bytes[at + 4] as number;
+    this.queuesStart = this.replyEnd;
+    let i = this.replyEnd;
+    for (let q = 0; q < this.queueCount; q++) i += 2 + readU16(bytes, i);
+    this.headerSize = rawHeaderSize === 0xffffffff ? -1 : rawHeaderSize;
+    this.payloadStart = i;
+    this.payloadEnd = i + readU32(bytes, at + 9);
+    this.at = this.payloadEnd;
+    return true;
+  }
+
+  /** The queue groups named by the current entry (decoded: a rare path). */
+  queues(): string[] {
+    const names: string[] = [];
+    let i = this.queuesStart;
+    for (let q = 0; q < this.queueCount; q++) {
+      const length = readU16(this.bytes, i);
+      names.push(decoder.decode(this.bytes.subarray(i + 2, i + 2 + length)));
+      i += 2 + length;
+    }
+    return names;
+  }
+}
+
+/** One decoded message entry (decodeMessages): views into the batch. */
 export interface MessageEntry {
   subject: string;
   subjectBytes: Uint8Array;
@@ -223,51 +314,31 @@ export interface MessagesBatch {
   readonly entries: MessageEntry[];
 }
 
-/** Decodes a batch whole, or says why it is not one (nothing of it is delivered then). */
+/**
+ * Decodes a batch whole into objects, or says why it is not one: MessagesReader's result as
+ * data, for tests and tools (the relay reads with MessagesReader itself).
+ */
 export function decodeMessages(bytes: Uint8Array): MessagesBatch | string {
-  const header = readHeader(bytes);
-  if (typeof header === "string") return header;
-  const count = header.count;
+  const reader = new MessagesReader();
+  const problem = reader.open(bytes);
+  if (problem !== undefined) return problem;
   const entries: MessageEntry[] = [];
-  let at = MESSAGES_HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    if (at + MESSAGE_ENTRY_FIXED > bytes.length) return "entry_length";
-    const subjectLength = readU16(bytes, at);
-    const replyLength = readU16(bytes, at + 2);
-    const queueCount = bytes[at + 4] as number;
-    const rawHeaderSize = readU32(bytes, at + 5);
-    const payloadLength = readU32(bytes, at + 9);
-    let i2 = at + MESSAGE_ENTRY_FIXED;
-    if (subjectLength === 0 || i2 + subjectLength + replyLength > bytes.length) {
-      return "entry_length";
-    }
-    const subjectBytes = bytes.subarray(i2, i2 + subjectLength);
-    i2 += subjectLength;
-    const replyBytes = replyLength === 0 ? undefined : bytes.subarray(i2, i2 + replyLength);
-    i2 += replyLength;
-    const queues: string[] = [];
-    for (let q = 0; q < queueCount; q++) {
-      if (i2 + 2 > bytes.length) return "entry_length";
-      const length = readU16(bytes, i2);
-      if (length === 0 || i2 + 2 + length > bytes.length) return "entry_length";
-      queues.push(decoder.decode(bytes.subarray(i2 + 2, i2 + 2 + length)));
-      i2 += 2 + length;
-    }
-    const headerSize = rawHeaderSize === 0xffffffff ? -1 : rawHeaderSize;
-    if (i2 + payloadLength > bytes.length || headerSize > payloadLength) return "entry_length";
+  while (reader.next()) {
+    const subjectBytes = bytes.subarray(reader.subjectStart, reader.subjectEnd);
     entries.push({
       subject: decoder.decode(subjectBytes),
       subjectBytes,
-      replyBytes,
-      queues,
-      headerSize,
-      payloadStart: i2,
-      payloadEnd: i2 + payloadLength,
+      replyBytes:
+        reader.replyEnd === reader.replyStart
+          ? undefined
+          : bytes.subarray(reader.replyStart, reader.replyEnd),
+      queues: reader.queues(),
+      headerSize: reader.headerSize,
+      payloadStart: reader.payloadStart,
+      payloadEnd: reader.payloadEnd,
     });
-    at = i2 + payloadLength;
   }
-  if (at !== bytes.length) return "entry_count";
-  return { source: sourceText(header.source), before: header.before, entries };
+  return { source: reader.source, before: reader.before, entries };
 }
 
 function writeU16(out: Uint8Array, at: number, value: number): void {
