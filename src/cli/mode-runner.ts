@@ -9,7 +9,7 @@ import type { Registry } from "prom-client";
 import { MetricsServer } from "../metrics/server.ts";
 import { NetAccess, type NetOptions } from "../net/access.ts";
 import { defaultLingerGroup, LINGER_MS } from "../net/graceful-close.ts";
-import { formatNetEvent } from "../net/net-events.ts";
+import { formatNetEvent, type NetEvent } from "../net/net-events.ts";
 import { registerNetMetrics } from "../net/net-metrics.ts";
 import type { CommonModeOptions } from "./common-options.ts";
 import { reportCheck, reportFailure } from "./failure.ts";
@@ -17,6 +17,7 @@ import { type EventLine, eventLine } from "./mode-log.ts";
 import type { OptionSpec } from "./option-table.ts";
 import { probeMetricsPort } from "./port-probe.ts";
 import { reloadFromFile } from "./reload.ts";
+import { ReloadLine } from "./reload-line.ts";
 
 /** What a mode's command line asked for, in the runner's terms. */
 export type ModeCommand<C> =
@@ -72,11 +73,15 @@ export async function runStreamMode<
   }
   for (const warning of command.warnings) process.stderr.write(`bun-relay: ${warning}\n`);
   const { config, configFile } = command;
-  const line = eventLine(config.logFormat, (text) => console.log(text));
+  // One RELOAD line per SIGHUP, whatever its parts report (reload-line.ts).
+  const writeLine = eventLine(config.logFormat, (text) => console.log(text));
+  const reloadLine = new ReloadLine<NetEvent>((event) => writeLine(event, formatNetEvent(event)));
+  const line: EventLine = (event, text) =>
+    event.type === "reload" ? reloadLine.log(event as NetEvent) : writeLine(event, text);
   // TLS files and --allow-from ranges of the --listen port, checked before it opens (src/net).
   let access: NetAccess;
   try {
-    access = NetAccess.load(config, (event) => line(event, formatNetEvent(event)));
+    access = NetAccess.load(config, reloadLine.log);
     mode.preflight?.(config);
   } catch (error) {
     return fail(error, 2);
@@ -91,10 +96,12 @@ export async function runStreamMode<
     return fail(error, 1);
   }
   access.announce();
-  signals.onReload(() => {
-    if (configFile !== undefined) reloadConfig(mode, argv, running, config, configFile, line);
-    access.reload(); // the TLS files and --allow-from-file again; connections stay
-  });
+  signals.onReload(() =>
+    reloadLine.during(() => {
+      if (configFile !== undefined) reloadConfig(mode, argv, running, config, configFile, line);
+      access.reload(); // the TLS files and --allow-from-file again; connections stay
+    }),
+  );
   return serveUntilSignal({
     signalled: signals.signalled,
     line,

@@ -98,6 +98,8 @@ export type NetEvent =
       type: "reload";
       ok: boolean;
       detail: string;
+      /** A failed reload with other parts that did apply (src/cli/reload-line.ts): those. */
+      applied?: string;
     };
 
 /**
@@ -196,7 +198,7 @@ export function formatNetEvent(event: NetEvent): string {
     case "reload":
       return event.ok
         ? `RELOAD ${event.detail}`
-        : `RELOAD failed: ${event.detail}; keeping the previous configuration`;
+        : `RELOAD failed: ${event.detail}; keeping the previous configuration${event.applied === undefined ? "" : ` | applied: ${event.applied}`}`;
   }
 }
 

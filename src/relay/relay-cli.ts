@@ -11,11 +11,13 @@ import { installSignals } from "../cli/mode-runner.ts";
 import { probeMetricsPort } from "../cli/port-probe.ts";
 import { versionText } from "../cli/program.ts";
 import { NET_LIVE_FLAGS, reloadFromFile } from "../cli/reload.ts";
+import { ReloadLine } from "../cli/reload-line.ts";
 import { jsonLogger, textLogger } from "../log.ts";
 import { createMetricsRegistry } from "../metrics/registry.ts";
 import { MetricsServer } from "../metrics/server.ts";
 import { NetAccess } from "../net/access.ts";
 import { registerNetMetrics } from "../net/net-metrics.ts";
+import type { RelayEvent } from "./events.ts";
 import { Relay } from "./server.ts";
 
 function fail(error: unknown, status: number): never {
@@ -59,7 +61,11 @@ export function runRelayMode(argv: string[]): void {
     },
     write: (line: string) => console.log(line),
   };
-  const log = config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions);
+  // One RELOAD line per SIGHUP, whatever its parts report (reload-line.ts).
+  const reloadLine = new ReloadLine<RelayEvent>(
+    config.logFormat === "json" ? jsonLogger(logOptions) : textLogger(logOptions),
+  );
+  const log = reloadLine.log;
   // TLS files and --allow-from ranges, checked before anything listens (src/net).
   let access: NetAccess;
   try {
@@ -130,19 +136,21 @@ export function runRelayMode(argv: string[]): void {
   };
   // SIGHUP: the --config file, then the TLS files, --allow-from-file and --users-file again;
   // connections stay.
-  signals.onReload(() => {
-    if (configFile !== undefined) {
-      log(
-        reloadFromFile(configFile, OPTIONS, config, RELAY_LIVE_FLAGS, () => {
-          const next = parseCommandLine(argv, process.env);
-          return (next as { config: RelayConfig }).config;
-        }),
-      );
-      relay.hub.resize(config.maxPending, config.stallTimeout * 1000);
-      relay.hub.setPolicy(config.slowConsumer);
-    }
-    access.reload();
-    relay.nats?.reloadUsers();
-  });
+  signals.onReload(() =>
+    reloadLine.during(() => {
+      if (configFile !== undefined) {
+        log(
+          reloadFromFile(configFile, OPTIONS, config, RELAY_LIVE_FLAGS, () => {
+            const next = parseCommandLine(argv, process.env);
+            return (next as { config: RelayConfig }).config;
+          }),
+        );
+        relay.hub.resize(config.maxPending, config.stallTimeout * 1000);
+        relay.hub.setPolicy(config.slowConsumer);
+      }
+      access.reload();
+      relay.nats?.reloadUsers();
+    }),
+  );
   void signals.signalled.then(stop);
 }

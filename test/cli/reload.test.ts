@@ -80,3 +80,35 @@ test("relay: quiet, max-pending and slow-consumer change live, write-timeout nee
   child.kill("SIGTERM");
   expect(await child.exited).toBe(0);
 });
+
+test("relay: one RELOAD line for the file, the allow-list and the users file together", async () => {
+  const path = join(dir, "one-line.toml");
+  const users = join(dir, "users.toml");
+  writeFileSync(users, '[[users]]\nuser = "a"\npassword = "pw"\n');
+  const config = (pending: string) =>
+    `host = '127.0.0.1'\npub-port = 'off'\nsub-port = 'off'\nnats-port = 0\n` +
+    `users-file = '${users}'\nallow-from = ['127.0.0.1']\nmax-pending = '${pending}'\n`;
+  writeFileSync(path, config("1MiB"));
+  const child = spawn(["--config", path]);
+  const out = new ChildLines(child.stdout);
+  await out.waitFor(/LISTEN nats-clients/);
+  writeFileSync(path, config("2MiB"));
+  writeFileSync(
+    users,
+    '[[users]]\nuser = "a"\npassword = "pw"\n\n[[users]]\nuser = "b"\npassword = "x"\n',
+  );
+  child.kill("SIGHUP");
+  expect(await out.waitFor(/ RELOAD /)).toEndWith(
+    ` RELOAD ${path}: changed --max-pending=2097152; --allow-from 127.0.0.1; --users-file ${users}: 2 users`,
+  );
+  // A users file that fails (the file's check fails with it): said once, then what applied.
+  writeFileSync(users, '[[users]]\nuser = "a"\n');
+  child.kill("SIGHUP");
+  expect(await out.waitFor(/ RELOAD failed/)).toEndWith(
+    ` RELOAD failed: --users-file ${users}:1: users[0].password: a non-empty string is required; keeping the previous configuration | applied: --allow-from 127.0.0.1`,
+  );
+  child.kill("SIGTERM");
+  expect(await child.exited).toBe(0);
+  const lines = await out.rest();
+  expect(lines.filter((line) => / RELOAD /.test(line))).toHaveLength(2);
+});
