@@ -14,8 +14,8 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import pkg from "../../package.json" with { type: "json" };
 import { type ClusterStats, LOST_CAUSES } from "../cluster/events.ts";
 import { FrameErrorCode } from "../protocol/frame-codec.ts";
-import type { Counters } from "../relay/hub.ts";
 import type { SlowConsumerPolicy } from "../relay/options.ts";
+import type { Counters } from "../relay/relay-stats.ts";
 
 /** What the metrics read from the relay. `Relay` (src/relay/server.ts) satisfies it. */
 export interface MetricsSource {
