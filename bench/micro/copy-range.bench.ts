@@ -1,6 +1,6 @@
 /**
  * Copying a small payload out of a read chunk into an output buffer, the shared runs' inner
- * step (src/relay/subject-router.ts appendToRun): a `subarray` view plus `set`, against
+ * step (src/relay/shared-run.ts SharedRuns.append): a `subarray` view plus `set`, against
  * `Buffer.prototype.copy`, which takes the range itself and makes no view. 80 B payloads at
  * 92-byte strides, as `PUB foo 80` messages lie in a read.
  */

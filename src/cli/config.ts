@@ -5,19 +5,13 @@
  * Precedence: command-line flag > positional port > environment variable > default.
  */
 
-import { readFileSync } from "node:fs";
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
 import { netOptionRows } from "../net/net-options.ts";
-import { isBcryptHash } from "../relay/nats-auth.ts";
-import {
-  DEFAULT_RELAY_OPTIONS,
-  type Framing,
-  type RelayOptions,
-  SLOW_CONSUMER_POLICIES,
-} from "../relay/options.ts";
+import { DEFAULT_RELAY_OPTIONS, type Framing, type RelayOptions } from "../relay/options.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
-import { FRAME_OPTION_ROWS } from "./frame-options.ts";
+import { FRAME_OPTION_ROWS, resolveFrameOptions } from "./frame-options.ts";
+import { LIMIT_OPTION_ROWS } from "./limit-options.ts";
 import { LOG_FORMATS, type LogFormat } from "./mode-log.ts";
 import { checkNatsOptions } from "./nats-config.ts";
 import { NATS_OPTION_ROWS } from "./nats-options.ts";
@@ -29,19 +23,11 @@ import {
   oneOf,
   parseBoolean,
   parseOptionTable,
-  positive,
   type RunOptions,
   runOptionsOf,
 } from "./option-table.ts";
 import { didYouMean } from "./program.ts";
-import {
-  formatSize,
-  parseCount,
-  parsePort,
-  parsePortOrOff,
-  parseSeconds,
-  parseSize,
-} from "./units.ts";
+import { parsePort, parsePortOrOff, parseSeconds } from "./units.ts";
 import { WS_OPTION_ROWS } from "./ws-options.ts";
 
 export { LOG_FORMATS, type LogFormat };
@@ -78,8 +64,6 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   statusTail: false,
 };
 
-type Key = keyof RelayConfig;
-
 export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
   {
     key: "host",
@@ -113,74 +97,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
   ...FRAME_OPTION_ROWS,
   ...NATS_OPTION_ROWS,
   ...WS_OPTION_ROWS,
-  {
-    key: "maxLine",
-    flag: "max-line",
-    env: "RELAY_MAX_LINE",
-    kind: "string",
-    valueName: "SIZE",
-    help: "longest message a publisher may send; past it the publisher is disconnected",
-    parse: positive(parseSize),
-    showDefault: (c) => formatSize(c.maxLine),
-  },
-  {
-    key: "maxPending",
-    flag: "max-pending",
-    env: "RELAY_MAX_PENDING",
-    kind: "string",
-    valueName: "SIZE",
-    help: "bytes queued for one subscriber before it is a slow consumer",
-    parse: positive(parseSize),
-    showDefault: (c) => formatSize(c.maxPending),
-  },
-  {
-    key: "slowConsumer",
-    flag: "slow-consumer",
-    env: "RELAY_SLOW_CONSUMER",
-    kind: "string",
-    valueName: "POLICY",
-    help:
-      "what to do when a subscriber falls behind: stall (hold all publishers while a " +
-      "backlog is over 3/4 of --max-pending, at most 1 MiB, until it is under a third of " +
-      "that, but for at most --stall-timeout per episode; a subscriber still behind then " +
-      "is cut at --max-pending) | disconnect (cut it as soon as its backlog would pass " +
-      "--max-pending) | drop (drop whole messages for it while over --max-pending) | " +
-      "block (like stall with no time limit: lossless, one stuck subscriber holds everyone)",
-    parse: oneOf(SLOW_CONSUMER_POLICIES),
-    showDefault: (c) => c.slowConsumer,
-  },
-  {
-    key: "stallTimeout",
-    flag: "stall-timeout",
-    env: "RELAY_STALL_TIMEOUT",
-    kind: "string",
-    valueName: "SECS",
-    help:
-      "policy stall: how long one subscriber may hold publishers in one episode before " +
-      "they resume without it",
-    parse: positive(parseSeconds),
-    showDefault: (c) => String(c.stallTimeout),
-  },
-  {
-    key: "writeTimeout",
-    flag: "write-timeout",
-    env: "RELAY_WRITE_TIMEOUT",
-    kind: "string",
-    valueName: "SECS",
-    help: "disconnect a subscriber that takes no bytes for this long while data waits (0: never)",
-    parse: nonNegative(parseSeconds),
-    showDefault: (c) => String(c.writeTimeout),
-  },
-  {
-    key: "maxConns",
-    flag: "max-conns",
-    env: "RELAY_MAX_CONNS",
-    kind: "string",
-    valueName: "N",
-    help: "most connections at once (publishers + subscribers + NATS clients); more are closed at once (0: no limit)",
-    parse: nonNegative(parseCount),
-    showDefault: (c) => String(c.maxConns),
-  },
+  ...LIMIT_OPTION_ROWS,
   {
     key: "statsInterval",
     flag: "stats-interval",
@@ -335,7 +252,7 @@ export function parseCommandLine(
   if (config.pubPort !== undefined && config.pubPort !== 0 && config.pubPort === config.subPort) {
     throw badArgument(`the publisher and subscriber ports are both ${config.pubPort}`);
   }
-  resolveFraming(config, parsed.given);
+  resolveFrameOptions(config, parsed.given);
   checkNatsOptions(config);
   const netProblem = checkNetOptions(config);
   if (netProblem !== undefined) throw badArgument(netProblem);
@@ -353,49 +270,6 @@ export function parseCommandLine(
     }
   }
   return { kind: "run", config, options: runOptionsOf(parsed) };
-}
-
-/**
- * The options that depend on others: each port's framing defaults to --framing; the token
- * may come from a file; a token needs every open line/frame port to be frame (NATS clients
- * send it in CONNECT), since a line client cannot present one (a line port beside it would be
- * open to anyone).
- */
-function resolveFraming(config: RelayConfig, given: ReadonlySet<Key>): void {
-  if (!given.has("pubFraming")) config.pubFraming = config.framing;
-  if (!given.has("subFraming")) config.subFraming = config.framing;
-  if (config.tokenFile !== undefined) {
-    if (config.token !== undefined) throw badArgument("--token and --token-file are both given");
-    let text: string;
-    try {
-      text = readFileSync(config.tokenFile, "utf8");
-    } catch (error) {
-      const why = (error as { code?: string }).code ?? (error as Error).message;
-      throw badArgument(`--token-file: cannot read ${config.tokenFile} (${why})`);
-    }
-    config.token = text.split("\n", 1)[0]?.replace(/\r$/, "") ?? "";
-  }
-  if (config.token === undefined) return;
-  if (config.token.length === 0) throw badArgument("--token: the token is empty");
-  const linePorts = [
-    config.pubPort !== undefined && config.pubFraming === "line" ? "--pub-port" : undefined,
-    config.subPort !== undefined && config.subFraming === "line" ? "--sub-port" : undefined,
-  ].filter((flag) => flag !== undefined);
-  if (linePorts.length > 0) {
-    throw badArgument(
-      `--token needs ${linePorts.join(" and ")} to be frame or off (a line client cannot present a token)`,
-    );
-  }
-  // A frame client's Conn carries the token itself, compared as given: only NATS clients can
-  // be checked against a bcrypt hash.
-  if (
-    isBcryptHash(config.token) &&
-    (config.pubPort !== undefined || config.subPort !== undefined)
-  ) {
-    throw badArgument(
-      "--token is a bcrypt hash, which only NATS clients can be checked against: set --pub-port and --sub-port off, or give frame clients the token itself",
-    );
-  }
 }
 
 // The relay's --help (src/cli/help-text.ts), where importers have always found it.

@@ -1,11 +1,14 @@
 /**
  * The relay's option rows for seed 003's framed protocol (issue 12): the wire format of each
  * port, the ack codes, the frame size limit and the token. Part of the relay's one option
- * table (config.ts), which drives parsing, environment variables and --help.
+ * table (config.ts), which drives parsing, environment variables and --help; and, checked
+ * after parsing, what ties them together (resolveFrameOptions).
  */
+import { readFileSync } from "node:fs";
+import { isBcryptHash } from "../relay/nats-auth.ts";
 import { FRAME_CODE_SETS, FRAMINGS } from "../relay/options.ts";
 import type { RelayConfig } from "./config.ts";
-import { type OptionSpec, oneOf } from "./option-table.ts";
+import { badArgument, type OptionSpec, oneOf } from "./option-table.ts";
 import { formatSize, parseSize } from "./units.ts";
 
 export const FRAME_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
@@ -93,4 +96,50 @@ function frameSize(text: string): number {
     throw new Error(`'${text}' must be from 14 B to 4 GiB - 1 B`);
   }
   return value;
+}
+
+/**
+ * The options that depend on others: each port's framing defaults to --framing; the token
+ * may come from a file; a token needs every open line/frame port to be frame (NATS clients
+ * send it in CONNECT), since a line client cannot present one (a line port beside it would be
+ * open to anyone). Throws a RelayError (RELAY_ERR_BAD_ARGUMENT) naming the flags.
+ */
+export function resolveFrameOptions(
+  config: RelayConfig,
+  given: ReadonlySet<keyof RelayConfig>,
+): void {
+  if (!given.has("pubFraming")) config.pubFraming = config.framing;
+  if (!given.has("subFraming")) config.subFraming = config.framing;
+  if (config.tokenFile !== undefined) {
+    if (config.token !== undefined) throw badArgument("--token and --token-file are both given");
+    let text: string;
+    try {
+      text = readFileSync(config.tokenFile, "utf8");
+    } catch (error) {
+      const why = (error as { code?: string }).code ?? (error as Error).message;
+      throw badArgument(`--token-file: cannot read ${config.tokenFile} (${why})`);
+    }
+    config.token = text.split("\n", 1)[0]?.replace(/\r$/, "") ?? "";
+  }
+  if (config.token === undefined) return;
+  if (config.token.length === 0) throw badArgument("--token: the token is empty");
+  const linePorts = [
+    config.pubPort !== undefined && config.pubFraming === "line" ? "--pub-port" : undefined,
+    config.subPort !== undefined && config.subFraming === "line" ? "--sub-port" : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (linePorts.length > 0) {
+    throw badArgument(
+      `--token needs ${linePorts.join(" and ")} to be frame or off (a line client cannot present a token)`,
+    );
+  }
+  // A frame client's Conn carries the token itself, compared as given: only NATS clients can
+  // be checked against a bcrypt hash.
+  if (
+    isBcryptHash(config.token) &&
+    (config.pubPort !== undefined || config.subPort !== undefined)
+  ) {
+    throw badArgument(
+      "--token is a bcrypt hash, which only NATS clients can be checked against: set --pub-port and --sub-port off, or give frame clients the token itself",
+    );
+  }
 }

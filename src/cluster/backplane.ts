@@ -22,10 +22,16 @@
  * connection uses `noEcho` and batches carrying our own node id are dropped besides.
  *
  * This file owns the connection: its state, first connection and reconnect bookkeeping (down
- * time, slow consumer cuts), and pausing input for cross-node backpressure. The sink side is
+ * time, slow consumer cuts), and pausing input for cross-node backpressure; the client's
+ * options and the retry delays are in servers.ts. The sink side is
  * outbound.ts, the source side inbound.ts: one concept per file.
  */
-import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import {
+  connect,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  type Status,
+} from "@nats-io/transport-node";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import type { Batch } from "../relay/batch.ts";
 import type { Hub } from "../relay/hub.ts";
@@ -40,17 +46,10 @@ import {
 } from "./events.ts";
 import { Inbound } from "./inbound.ts";
 import { Outbound, type OutboundLink } from "./outbound.ts";
-import { parseNatsUrl, sharedSettings } from "./servers.ts";
+import { clusterConnectOptions, firstRetryDelay, parseNatsUrl, reconnectDelay } from "./servers.ts";
 import { SubjectLink } from "./subject-link.ts";
 import { HEADER_BYTES, parseNodeId, sourceKey } from "./wire.ts";
 
-/** The first connection: retry delays double from this up to the maximum, with jitter. */
-const FIRST_RETRY_MS = 250;
-const MAX_RETRY_MS = 5000;
-/** Reconnects: delays double from this up to 2 s, plus up to 100 ms of jitter (ours). */
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_MAX_MS = 2000;
-const RECONNECT_JITTER_MS = 100;
 /** How long shutdown waits for NATS to take our last batches. */
 const CLOSE_FLUSH_MS = 1000;
 
@@ -96,7 +95,7 @@ export class Backplane {
   /** With --nats-port: NATS subjects across the nodes. */
   readonly subjects: SubjectLink | undefined;
   private readonly displayServers: string[];
-  private readonly connectOptions: Parameters<typeof connect>[0];
+  private readonly connectOptions: NodeConnectionOptions;
   private serverId: string | undefined;
   private disconnectedAt = 0;
   /** An -ERR or stale connection since the last connect: the disconnect had a known cause. */
@@ -133,19 +132,9 @@ export class Backplane {
           );
     const servers = options.servers.map(parseNatsUrl);
     this.displayServers = servers.map((s) => s.display);
-    const { tls, ...credentials } = sharedSettings(servers);
-    this.connectOptions = {
-      servers: servers.map((s) => s.hostport),
-      name: `bun-relay ${this.nodeId}`,
-      noEcho: true,
-      maxReconnectAttempts: -1,
-      reconnectDelayHandler: () => this.reconnectDelay(),
-      pingInterval: 10_000,
-      maxPingOut: 3,
-      timeout: 5000,
-      ...credentials,
-      ...(tls ? { tls: {} } : {}),
-    };
+    this.connectOptions = clusterConnectOptions(servers, this.nodeId, () =>
+      reconnectDelay(this.reconnectAttempts),
+    );
     hub.attachSink(this);
   }
 
@@ -259,8 +248,7 @@ export class Backplane {
       } catch (error) {
         if (this.closing) return;
         attempt++;
-        const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
-        const retryMs = Math.round(base * (0.8 + 0.4 * Math.random()));
+        const retryMs = firstRetryDelay(attempt);
         const reason = (error as Error).message;
         if (attempt === 1 || reason !== lastReason) {
           this.events.emit({
@@ -404,17 +392,6 @@ export class Backplane {
       server,
       reason: this.errorSinceConnect ?? "connection closed",
     });
-  }
-
-  /** nats.js asks before each reconnect attempt: 100 ms doubling to 2 s, plus jitter. */
-  private reconnectDelay(): number {
-    // nats.js adds `reconnectJitter` only in its own delay handler, not to ours: the jitter is
-    // added here, so that nodes cut by one NATS restart do not all come back at once.
-    const base = Math.min(
-      RECONNECT_MAX_MS,
-      RECONNECT_BASE_MS * 2 ** Math.max(0, this.reconnectAttempts - 1),
-    );
-    return base + Math.floor(Math.random() * (RECONNECT_JITTER_MS + 1));
   }
 
   private warn(message: string): void {

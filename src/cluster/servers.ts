@@ -2,8 +2,18 @@
  * --cluster URLs: `nats://[user:password@|token@]host[:port]`, or `tls://…` to require TLS
  * (the server's certificate checked against the system's CAs). Credentials apply to every
  * server (the NATS client takes one set), so URLs that give different ones are refused.
- * Pure: no I/O.
+ * And how a node dials them: the NATS client's options and the retry and reconnect delays
+ * (the connection itself is the backplane's, backplane.ts). Pure: no I/O.
  */
+import type { NodeConnectionOptions } from "@nats-io/transport-node";
+
+/** The first connection: retry delays double from this up to the maximum, with jitter. */
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+/** Reconnects: delays double from this up to 2 s, plus up to 100 ms of jitter (ours). */
+const RECONNECT_BASE_MS = 100;
+const RECONNECT_MAX_MS = 2000;
+const RECONNECT_JITTER_MS = 100;
 
 export interface NatsServer {
   /** `host:port`, what the NATS client dials. */
@@ -83,4 +93,46 @@ export function sharedSettings(servers: readonly NatsServer[]): {
     ...(pass !== undefined ? { pass } : {}),
     ...(token !== undefined ? { token } : {}),
   };
+}
+
+/**
+ * The NATS client's options for a node: every server of the list, `noEcho`, reconnecting
+ * forever with `reconnectDelay` (called before each attempt), PINGs every 10 s (3 missed:
+ * stale), the shared credentials, TLS for tls:// URLs. @throws Error as sharedSettings.
+ */
+export function clusterConnectOptions(
+  servers: readonly NatsServer[],
+  nodeId: string,
+  reconnectDelay: () => number,
+): NodeConnectionOptions {
+  const { tls, ...credentials } = sharedSettings(servers);
+  return {
+    servers: servers.map((s) => s.hostport),
+    name: `bun-relay ${nodeId}`,
+    noEcho: true,
+    maxReconnectAttempts: -1,
+    reconnectDelayHandler: reconnectDelay,
+    pingInterval: 10_000,
+    maxPingOut: 3,
+    timeout: 5000,
+    ...credentials,
+    ...(tls ? { tls: {} } : {}),
+  };
+}
+
+/** Milliseconds before first-connection attempt `attempt` + 1: 250 ms doubling to 5 s, ±20%. */
+export function firstRetryDelay(attempt: number): number {
+  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * Math.random()));
+}
+
+/**
+ * Milliseconds before a reconnect, after `attempts` reconnect attempts since the connection
+ * was lost: 100 ms doubling to 2 s, plus up to 100 ms of jitter. nats.js adds
+ * `reconnectJitter` only in its own delay handler, not to ours: the jitter is added here, so
+ * that nodes cut by one NATS restart do not all come back at once.
+ */
+export function reconnectDelay(attempts: number): number {
+  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return base + Math.floor(Math.random() * (RECONNECT_JITTER_MS + 1));
 }

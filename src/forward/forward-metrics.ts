@@ -7,7 +7,7 @@
  * from those totals at each scrape (reset, then inc by the total).
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { METRIC_PREFIX } from "../metrics/registry.ts";
+import { METRIC_PREFIX } from "../metrics/scraped-metrics.ts";
 import type { ConnectionTable } from "../pipe/connection-table.ts";
 
 const PREFIX = `${METRIC_PREFIX}forward_`;

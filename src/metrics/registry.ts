@@ -6,16 +6,17 @@
  * list, in its `collect()` callback, which prom-client calls only when /metrics is scraped.
  * So the hot path pays nothing for metrics, and a relay nobody scrapes does no metric work.
  *
- * Counters are restated at each scrape from the relay's own totals (reset, then inc by the
- * total): prom-client has no `set` on a Counter, and the totals only grow, so what Prometheus
- * sees is a proper monotonic counter.
+ * Counters are restated at each scrape from the relay's own totals (scraped-metrics.ts); the
+ * backplane's bun_relay_cluster_* metrics are in cluster-metrics.ts.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import pkg from "../../package.json" with { type: "json" };
-import { type ClusterStats, LOST_CAUSES } from "../cluster/events.ts";
+import type { ClusterStats } from "../cluster/events.ts";
 import { FrameErrorCode } from "../protocol/frame-codec.ts";
-import type { Counters } from "../relay/hub.ts";
 import type { SlowConsumerPolicy } from "../relay/options.ts";
+import type { Counters } from "../relay/relay-stats.ts";
+import { clusterMetrics } from "./cluster-metrics.ts";
+import { METRIC_PREFIX, scrapedCounter, scrapedGauge } from "./scraped-metrics.ts";
 
 /** What the metrics read from the relay. `Relay` (src/relay/server.ts) satisfies it. */
 export interface MetricsSource {
@@ -44,9 +45,6 @@ export interface MetricsRegistryOptions {
   defaultMetrics?: boolean;
 }
 
-/** Every metric name this file registers starts with this. */
-export const METRIC_PREFIX = "bun_relay_";
-
 /**
  * prom-client default metrics the registry removes again, because Bun (1.4.5) cannot fill
  * them and so they would only ever show a constant:
@@ -69,119 +67,6 @@ export const DROPPED_DEFAULT_METRICS: readonly string[] = [
   "nodejs_active_resources_total",
   "nodejs_gc_duration_seconds",
 ];
-
-/** A counter whose value is read from the relay at scrape time. */
-function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
-  new Counter({
-    name: METRIC_PREFIX + name,
-    help,
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(read());
-    },
-  });
-}
-
-/** A gauge whose value is read from the relay at scrape time. */
-function scrapedGauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name: METRIC_PREFIX + name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
-}
-
-/** bun_relay_cluster_*: the NATS backplane (docs/cluster.md). Read at scrape time. */
-function clusterMetrics(registry: Registry, backplane: { stats(): ClusterStats }): void {
-  const directed = (
-    name: string,
-    help: string,
-    read: (stats: ClusterStats) => [out: number, inbound: number],
-  ) =>
-    new Counter({
-      name: `${METRIC_PREFIX}cluster_${name}`,
-      help,
-      labelNames: ["direction"],
-      registers: [registry],
-      collect() {
-        const [out, inbound] = read(backplane.stats());
-        this.reset();
-        this.inc({ direction: "out" }, out);
-        this.inc({ direction: "in" }, inbound);
-      },
-    });
-  directed(
-    "messages_total",
-    "Messages published to the backplane (out: this node's) and received from other nodes (in).",
-    (s) => [s.messagesOut, s.messagesIn],
-  );
-  directed(
-    "bytes_total",
-    "Bytes of NATS message payloads (22-byte header and Submit frames) published and received.",
-    (s) => [s.bytesOut, s.bytesIn],
-  );
-  directed("batches_total", "NATS messages (batches of messages) published and received.", (s) => [
-    s.batchesOut,
-    s.batchesIn,
-  ]);
-  new Counter({
-    name: `${METRIC_PREFIX}cluster_lost_messages_total`,
-    help:
-      "Messages that did not cross the backplane, by cause: not_connected, too_large, slow_nats " +
-      "(dropped by this node as sender), gap (another node's messages that never arrived here).",
-    labelNames: ["cause"],
-    registers: [registry],
-    collect() {
-      const stats = backplane.stats();
-      this.reset();
-      for (const cause of LOST_CAUSES) this.inc({ cause }, stats.lost[cause]);
-    },
-  });
-  const scraped = (name: string, help: string, read: (stats: ClusterStats) => number) =>
-    scrapedCounter(registry, `cluster_${name}`, help, () => read(backplane.stats()));
-  scraped(
-    "malformed_total",
-    "NATS messages on the subject that are no valid batch (dropped whole).",
-    (s) => s.malformed,
-  );
-  scraped(
-    "reconnects_total",
-    "Times the NATS connection came back after a disconnect.",
-    (s) => s.reconnects,
-  );
-  scraped("disconnects_total", "Times the NATS connection was lost.", (s) => s.disconnects);
-  scraped(
-    "slow_consumer_cuts_total",
-    "Disconnects where the NATS server closed our connection with no error and stayed up (a slow consumer cut).",
-    (s) => s.slowConsumerCuts,
-  );
-  scraped(
-    "holds_total",
-    "Times the backplane held local publishers because NATS had not confirmed 4 MiB of our batches.",
-    (s) => s.holds,
-  );
-  scraped(
-    "held_seconds_total",
-    "Time local publishers spent held by the backplane.",
-    (s) => s.heldMs / 1000,
-  );
-  scrapedGauge(
-    registry,
-    "cluster_connected",
-    "1 while the NATS backplane is connected, else 0.",
-    () => (backplane.stats().state === "connected" ? 1 : 0),
-  );
-  scrapedGauge(
-    registry,
-    "cluster_nodes",
-    "Relay nodes known on the backplane: this one plus every node a batch came from (with --nats-port: every node heard from in the last 6.5 s).",
-    () => backplane.stats().sources + 1,
-  );
-}
 
 /** The largest backlog of one subscriber. Walks every subscriber: scrape time only. */
 function largestBacklog(source: MetricsSource): number {

@@ -9,7 +9,7 @@
  * runs per message.
  */
 import type { ConnectionRegistry } from "../relay/connection-registry.ts";
-import type { Counters } from "../relay/hub.ts";
+import type { Counters } from "../relay/relay-stats.ts";
 
 /** Samples kept: five minutes at one a second. */
 export const HISTORY_SAMPLES = 300;

@@ -8,8 +8,8 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import type { ConnectionRegistry } from "../relay/connection-registry.ts";
-import type { Counters } from "../relay/hub.ts";
 import type { RelayOptions } from "../relay/options.ts";
+import type { Counters } from "../relay/relay-stats.ts";
 import { goTime, goUptime } from "./go-format.ts";
 
 const NS_PER_SECOND = 1_000_000_000;

@@ -14,6 +14,7 @@
  *   frame port. While the first bytes are still the start of such an opening they are held
  *   (never delivered), for at most FIRST_BYTES_BOUND_MS; once accepted, the mode's `data` gets
  *   them as one chunk before anything later. The mode's `refused` hook sets its close reason.
+ *   The holding and settling are in first-bytes-gate.ts.
  * - TCP keepalive on every accepted socket.
  * - The graceful close (graceful-close.ts): `closeGracefully(socket)` sends FIN, and the
  *   listener discards what the peer still sends until its FIN or the bound, then releases the
@@ -36,14 +37,8 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { formatPeer, listenError } from "../errors.ts";
 import type { NetAccess, ReloadableListener } from "./access.ts";
-import {
-  classifyFirstBytes,
-  FIRST_BYTES_BOUND_MS,
-  type FirstBytesRefusal,
-  type FirstBytesVerdict,
-  type PortProtocol,
-  verdictAtBound,
-} from "./first-bytes.ts";
+import type { FirstBytesRefusal, PortProtocol } from "./first-bytes.ts";
+import { FirstBytesGate } from "./first-bytes-gate.ts";
 import {
   closeGracefully,
   defaultLingerGroup,
@@ -103,19 +98,6 @@ interface Shadow {
 }
 
 /**
- * A plaintext socket whose first bytes are not decided yet (given to the mode, which has not
- * seen a byte of it), or one refused on its way out.
- */
-interface Sniffing {
-  /** Every byte received so far, while undecided; undefined before the first. */
-  held: Uint8Array | undefined;
-  /** FIRST_BYTES_BOUND_MS from the first byte held. */
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** Refused: whatever it still sends is swallowed until it closes. */
-  refused: boolean;
-}
-
-/**
  * Checks that nobody holds `host:port` with a plain listen (which fails when anyone does),
  * before a listener that sets SO_REUSEPORT, which would share it silently. Returns the port
  * (the one the kernel picked for 0).
@@ -133,14 +115,15 @@ export class NetListener<T> implements ReloadableListener {
   /** Listening sockets replaced by a reload: stopped, their connections still served. */
   private readonly retired: TCPSocketListener<T>[] = [];
   private readonly shadows = new Map<Socket<T>, Shadow>();
-  /** Plaintext sockets whose first bytes are not decided yet, or that were refused for them. */
-  private readonly sniffing = new Map<Socket<T>, Sniffing>();
+  /** The first-bytes check of a plaintext port that `expects` a protocol (first-bytes-gate.ts). */
+  private readonly firstBytes: FirstBytesGate<T>;
   private readonly handlers: SocketHandler<T>;
   private tls: LoadedTls | undefined;
   private stopped = false;
 
   constructor(private readonly options: ListenerOptions<T>) {
     this.tls = options.access?.tls;
+    this.firstBytes = new FirstBytesGate(options, (socket) => this.closeGracefully(socket));
     this.handlers = this.wrapHandlers();
     this.current = this.listen(options.port, this.tls, true);
     options.access?.register(this, options.what);
@@ -170,7 +153,7 @@ export class NetListener<T> implements ReloadableListener {
     this.current.stop(closeActive);
     if (closeActive) for (const old of this.retired) old.stop(true);
     for (const shadow of this.shadows.values()) clearTimeout(shadow.timer);
-    for (const sniffing of this.sniffing.values()) clearTimeout(sniffing.timer);
+    this.firstBytes.stop();
   }
 
   /**
@@ -229,7 +212,8 @@ export class NetListener<T> implements ReloadableListener {
     const { what, access, socket: user } = this.options;
     const keepAliveMs = this.options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
     const shadows = this.shadows;
-    const sniffing = this.sniffing;
+    const firstBytes = this.firstBytes;
+    const sniffing = firstBytes.sockets;
     const sniff = this.options.expects !== undefined;
     const userData = user.data;
     const userOpen = user.open;
@@ -260,7 +244,7 @@ export class NetListener<T> implements ReloadableListener {
           shadows.set(socket, shadow);
           return;
         }
-        if (sniff) sniffing.set(socket, { held: undefined, timer: undefined, refused: false });
+        if (sniff) firstBytes.watch(socket);
         return userOpen?.(socket);
       },
       handshake(socket, success, error) {
@@ -286,7 +270,7 @@ export class NetListener<T> implements ReloadableListener {
         if (isLingering(socket)) return;
         if (sniffing.size !== 0) {
           const state = sniffing.get(socket);
-          if (state !== undefined) return listener.firstBytes(socket, state, chunk);
+          if (state !== undefined) return firstBytes.chunk(socket, state, chunk);
         }
         return userData?.(socket, chunk);
       },
@@ -299,7 +283,7 @@ export class NetListener<T> implements ReloadableListener {
         if (shadows.size !== 0 && shadows.has(socket)) return;
         if (lingerEnded(socket)) return;
         // The peer sent all it will: undecided first bytes are decided now.
-        if (sniffing.size !== 0) listener.settleHeld(socket, "peer_closed");
+        if (sniffing.size !== 0) firstBytes.settleHeld(socket, "peer_closed");
         return user.end?.(socket);
       },
       close(socket, error) {
@@ -320,10 +304,7 @@ export class NetListener<T> implements ReloadableListener {
           }
         }
         lingerClosed(socket);
-        if (sniffing.size !== 0) {
-          listener.settleHeld(socket, "peer_closed");
-          sniffing.delete(socket);
-        }
+        if (sniffing.size !== 0) firstBytes.forget(socket);
         return user.close?.(socket, error);
       },
       error(socket, error) {
@@ -349,88 +330,6 @@ export class NetListener<T> implements ReloadableListener {
       `no finished handshake within --handshake-timeout ${seconds}s`,
     );
     socket.terminate();
-  }
-
-  /**
-   * A chunk from a socket whose first bytes are undecided (or that was refused): holds it,
-   * hands everything held to the mode, or refuses the socket, as first-bytes.ts decides.
-   */
-  private firstBytes(socket: Socket<T>, state: Sniffing, chunk: unknown): void {
-    if (state.refused) return;
-    const view = chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : (chunk as Uint8Array);
-    const held = state.held;
-    let bytes = view;
-    if (held !== undefined) {
-      bytes = new Uint8Array(held.length + view.length);
-      bytes.set(held);
-      bytes.set(view, held.length);
-    }
-    const verdict = classifyFirstBytes(bytes, this.options.expects as PortProtocol);
-    if (verdict.kind === "undecided") {
-      state.held = bytes;
-      state.timer ??= setTimeout(() => this.settleHeld(socket, "bound"), FIRST_BYTES_BOUND_MS);
-      return;
-    }
-    // Accepted at the first chunk: the mode gets Bun's own chunk, untouched.
-    this.settle(socket, state, verdict, held === undefined ? chunk : this.asModeChunk(bytes));
-  }
-
-  /**
-   * Nothing more will settle the socket's held bytes: the bound passed, the peer sent its FIN
-   * or the socket closed. They are decided as they are (first-bytes.ts verdictAtBound).
-   */
-  private settleHeld(socket: Socket<T>, ended: "bound" | "peer_closed"): void {
-    const state = this.sniffing.get(socket);
-    if (state === undefined || state.refused || state.held === undefined) return;
-    const verdict = verdictAtBound(state.held, this.options.expects as PortProtocol, ended);
-    this.settle(socket, state, verdict, this.asModeChunk(state.held));
-  }
-
-  /** Applies a decision: the mode gets `chunk` (every byte so far), or the socket is refused. */
-  private settle(
-    socket: Socket<T>,
-    state: Sniffing,
-    verdict: FirstBytesVerdict,
-    chunk: unknown,
-  ): void {
-    clearTimeout(state.timer);
-    state.timer = undefined;
-    state.held = undefined;
-    if (verdict.kind === "refuse") {
-      state.refused = true;
-      this.refuse(socket, verdict.reason, verdict.detail);
-      return;
-    }
-    this.sniffing.delete(socket);
-    const data = this.options.socket.data as
-      | ((socket: Socket<T>, chunk: unknown) => void)
-      | undefined;
-    data?.(socket, chunk);
-  }
-
-  /** Held bytes as the mode's `binaryType` delivers chunks (Buffer by default, as Bun). */
-  private asModeChunk(bytes: Uint8Array): unknown {
-    switch (this.options.socket.binaryType) {
-      case "uint8array":
-        return bytes;
-      case "arraybuffer":
-        return bytes.buffer;
-      default:
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
-  }
-
-  /**
-   * Every refusal of a socket the mode already has goes through here: the mode records why
-   * (its `close` handler reports it), the refusal is counted and logged, and the socket is
-   * closed gracefully: what it still sends is read and discarded, never delivered, so the
-   * close cannot turn into a reset.
-   */
-  private refuse(socket: Socket<T>, reason: FirstBytesRefusal, detail: string): void {
-    const peer = formatPeer(socket.remoteAddress, socket.remotePort);
-    this.options.refused?.(socket, reason, detail);
-    this.options.access?.refused(this.options.what, reason, peer, detail);
-    this.closeGracefully(socket);
   }
 }
 

@@ -5,7 +5,7 @@
 import type { ClusterEvent, ClusterStats } from "../cluster/events.ts";
 import type { CloseReason } from "../errors.ts";
 import type { NetEvent } from "../net/net-events.ts";
-import type { Counters } from "./hub.ts";
+import type { Counters } from "./relay-stats.ts";
 
 /** Which port a connection came in on: the publisher, subscriber, NATS or WebSocket port. */
 export type Side = "publisher" | "subscriber" | "nats-client" | "ws-client";

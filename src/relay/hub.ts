@@ -1,6 +1,6 @@
 /**
  * The fan-out: the set of subscribers, one batch of encoded messages per wire format, the
- * slow-consumer policy, and the relay's counters. The hub knows no protocol: publishers'
+ * slow-consumer policy, and the relay's counters (relay-stats.ts). The hub knows no protocol: publishers'
  * codecs append already-encoded bytes (lines, or seed 003 Submit frames) to the batch of each
  * format that has subscribers, and the hub hands each subscriber its format's batch.
  *
@@ -11,26 +11,21 @@
  * subscriber. Every subscriber of a format gets the same bytes, so a batch is built once,
  * whatever their number (see BatchBuilder for when it is zero-copy).
  *
- * Slow consumers (a backlog past --max-pending) are handled by the policy:
- * - `disconnect`: the hub reports the subscriber to `events.slowConsumer`, which closes it.
- * - `drop`: whole batches are dropped for that subscriber while it is over the bound; an
- *   episode of drops is reported once, with its totals, when it ends: when a batch reaches
- *   the subscriber again, when its backlog drains to the low-water mark (`flush`), or when it
- *   closes (`remove`). The drain test keeps the report from waiting for traffic that may
- *   never come; it costs `deliver` nothing.
- * - `block` and `stall` (the default): a backlog past the high-water mark holds every
- *   publisher (PublisherPacing); under `stall` for at most --stall-timeout per episode, after
- *   which the subscriber is cut at the bound like `disconnect`.
+ * Slow consumers (a backlog past --max-pending) are handled by the --slow-consumer policy
+ * (`disconnect`, `drop`, `block`, `stall`), applied at each offer and drain by OfferPolicy
+ * (offer-policy.ts).
  *
  * With --cluster, the NATS backplane is one more reader of the frame format (a BatchSink):
  * each delivered frame batch of local messages is also handed to it, and batches from other
  * nodes come in through `publishRemote`, delivered like local ones but never sent back out.
  */
 import { type Batch, BatchBuilder } from "./batch.ts";
+import { OfferPolicy } from "./offer-policy.ts";
 import type { SlowConsumerPolicy } from "./options.ts";
 import { type PacingEvents, PublisherPacing } from "./pacing.ts";
+import { type Counters, newCounters } from "./relay-stats.ts";
 import type { StreamBridge } from "./stream-bridge.ts";
-import { Offer, type Subscriber } from "./subscriber.ts";
+import type { Offer, Subscriber } from "./subscriber.ts";
 
 /**
  * Which encoding a subscriber reads: index into the hub's batches for line and frame
@@ -45,47 +40,6 @@ export type WireFormat = (typeof WireFormat)[keyof typeof WireFormat];
  * fills a write, and waiting would only copy it into the scratch buffer behind other chunks.
  */
 const DELIVER_AT_ONCE_BYTES = 64 * 1024;
-
-/** Running totals since the relay started. */
-export interface Counters {
-  messagesReceived: number;
-  /** Message deliveries: one message to three subscribers counts three. */
-  messagesSent: number;
-  bytesReceived: number;
-  /** Bytes handed to subscribers (written, or queued in their backlog). */
-  bytesSent: number;
-  slowConsumerDisconnects: number;
-  writeTimeouts: number;
-  /** Policy `drop`: message deliveries dropped. */
-  messagesDropped: number;
-  /** Policies `block` and `stall`: times publishers were held. */
-  publisherPauses: number;
-  /** Policies `block` and `stall`: milliseconds publishers spent held, in total. */
-  publishersHeldMs: number;
-  /** Policy `stall`: subscribers that held publishers for --stall-timeout and were left behind. */
-  stallTimeouts: number;
-  linesTooLong: number;
-  /** Frame publishers: Submit frames received (each is also a message received). */
-  submitsReceived: number;
-  /** Frame clients: SubmitAck/ConnAck frames sent with result 0, and with result 1. */
-  acksOk: number;
-  acksFailed: number;
-  /** Frame connections closed for a malformed frame (by code: Hub.frameErrors). */
-  frameErrors: number;
-  /** Frame connections refused for a missing or wrong --token. */
-  authFailures: number;
-  /** Messages from frame publishers not given to line subscribers: the payload holds `\n`. */
-  messagesNotLines: number;
-  /** Line/frame messages not given to NATS subscribers: larger than --max-payload. */
-  messagesTooLargeForNats: number;
-  /** Connections closed at accept because of --max-conns. */
-  refusedConnections: number;
-  /** Connections accepted by each listener, refused ones included (read by /metrics). */
-  publishersAccepted: number;
-  subscribersAccepted: number;
-  /** Clients accepted by the NATS port, refused ones included. */
-  natsClientsAccepted: number;
-}
 
 export interface HubLimits {
   /** Bytes one subscriber may have queued. */
@@ -121,30 +75,7 @@ export interface AckSource {
 
 export class Hub {
   readonly subscribers: Subscriber[] = [];
-  readonly counters: Counters = {
-    messagesReceived: 0,
-    messagesSent: 0,
-    bytesReceived: 0,
-    bytesSent: 0,
-    slowConsumerDisconnects: 0,
-    writeTimeouts: 0,
-    messagesDropped: 0,
-    publisherPauses: 0,
-    publishersHeldMs: 0,
-    stallTimeouts: 0,
-    linesTooLong: 0,
-    submitsReceived: 0,
-    acksOk: 0,
-    acksFailed: 0,
-    frameErrors: 0,
-    authFailures: 0,
-    messagesNotLines: 0,
-    messagesTooLargeForNats: 0,
-    refusedConnections: 0,
-    publishersAccepted: 0,
-    subscribersAccepted: 0,
-    natsClientsAccepted: 0,
-  };
+  readonly counters: Counters = newCounters();
   /** Frame errors by code (FRAME_ERR_*), for the metrics' label. */
   readonly frameErrors = new Map<string, number>();
   /** Bytes queued in the relay across all subscribers. */
@@ -161,6 +92,8 @@ export class Hub {
    */
   readonly readers: [number, number, number] = [0, 0, 0];
   readonly pacing: PublisherPacing;
+  /** The slow-consumer policy at each offer and drain. */
+  private readonly offers: OfferPolicy;
   /** Messages received since the last delivery. */
   private received = 0;
   /**
@@ -184,7 +117,7 @@ export class Hub {
 
   constructor(
     private readonly limits: HubLimits,
-    private readonly events: HubEvents,
+    readonly events: HubEvents,
   ) {
     this.pacing = new PublisherPacing(
       limits.maxPending,
@@ -193,6 +126,7 @@ export class Hub {
       this.counters,
       events,
     );
+    this.offers = new OfferPolicy(this, limits, this.counters, this.pacing, events);
   }
 
   /**
@@ -278,7 +212,7 @@ export class Hub {
     const dropped = subscriber.backlog.clear();
     subscriber.droppedBytes += dropped;
     this.pendingBytes -= dropped;
-    this.endDropEpisode(subscriber);
+    this.offers.endDropEpisode(subscriber);
     if (this.pacing.active) this.pacing.update(subscriber);
     return dropped;
   }
@@ -339,9 +273,9 @@ export class Hub {
         const subscriber = subscribers[i] as Subscriber;
         const format = subscriber.format;
         if (format === WireFormat.Line) {
-          if (lineLength > 0) this.offerTo(subscriber, lines, lineMessages, policy);
+          if (lineLength > 0) this.offers.offer(subscriber, lines, lineMessages, policy);
         } else if (format === WireFormat.Frame) {
-          if (frameLength > 0) this.offerTo(subscriber, frames, frameMessages, policy);
+          if (frameLength > 0) this.offers.offer(subscriber, frames, frameMessages, policy);
         } // NATS connections are fed by offerOwn
       }
     }
@@ -363,58 +297,16 @@ export class Hub {
    * the deliveries in it. Returns the Offer outcome (OverLimit: the slow-consumer event fired).
    */
   offerOwn(subscriber: Subscriber, batch: Batch, messages: number): Offer {
-    return this.offerTo(subscriber, batch, messages, this.limits.policy);
-  }
-
-  /** One subscriber, one batch: the offer and what follows from it (counters, policy, pacing). */
-  private offerTo(
-    subscriber: Subscriber,
-    batch: Batch,
-    messages: number,
-    policy: SlowConsumerPolicy,
-  ): Offer {
-    const counters = this.counters;
-    const length = batch.length + batch.tailLength;
-    const queuedBefore = subscriber.backlog.length;
-    const outcome = subscriber.offer(batch, this.limits.maxPending, policy);
-    if (outcome === Offer.Accepted) {
-      counters.messagesSent += messages;
-      counters.bytesSent += length;
-      subscriber.messagesSent += messages;
-      const queued = subscriber.backlog.length;
-      this.pendingBytes += queued - queuedBefore;
-      if (subscriber.episodeDroppedMessages > 0) this.endDropEpisode(subscriber);
-      if (queued > this.pacing.highWater && this.pacing.active) this.pacing.update(subscriber);
-    } else if (outcome === Offer.Dropped) {
-      subscriber.episodeDroppedMessages += messages;
-      subscriber.episodeDroppedBytes += length;
-      subscriber.droppedMessages += messages;
-      counters.messagesDropped += messages;
-    } else if (outcome === Offer.OverLimit) {
-      counters.slowConsumerDisconnects++;
-      this.events.slowConsumer(subscriber, queuedBefore + length);
-    }
-    return outcome;
+    return this.offers.offer(subscriber, batch, messages, this.limits.policy);
   }
 
   /**
-   * Drain: writes what the socket takes of a subscriber's backlog. Policy `drop`: a drop
-   * episode ends here once the backlog is at or below the low-water mark (the mark at which
-   * `stall` releases publishers, at most a quarter of --max-pending): the subscriber caught up
-   * far enough that a batch of up to three quarters of the bound is accepted again. The
-   * backlog's own bound would not do: drops start when backlog plus batch pass it, so the
-   * backlog alone is nearly always under it and every drain would end (and log) an episode
-   * while drops go on; the mark gives hysteresis.
+   * Drain: writes what the socket takes of a subscriber's backlog, then applies the policy
+   * (a drop episode may end, publishers may be released: OfferPolicy.drained).
    */
   flush(subscriber: Subscriber): void {
     this.pendingBytes -= subscriber.flush();
-    if (
-      subscriber.episodeDroppedMessages > 0 &&
-      subscriber.backlog.length <= this.pacing.lowWater
-    ) {
-      this.endDropEpisode(subscriber);
-    }
-    if (subscriber.holdingPublishers || subscriber.stallExpired) this.pacing.update(subscriber);
+    this.offers.drained(subscriber);
   }
 
   /** Counts one ConnAck or SubmitAck sent, whichever side sent it: OK or FAILED. */
@@ -444,14 +336,5 @@ export class Hub {
       }
     }
     return stalled;
-  }
-
-  private endDropEpisode(subscriber: Subscriber): void {
-    const messages = subscriber.episodeDroppedMessages;
-    if (messages === 0) return;
-    const bytes = subscriber.episodeDroppedBytes;
-    subscriber.episodeDroppedMessages = 0;
-    subscriber.episodeDroppedBytes = 0;
-    this.events.dropEpisode(subscriber, messages, bytes);
   }
 }

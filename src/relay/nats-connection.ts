@@ -9,6 +9,8 @@
  * buffer once at the end of the read that filled it: one write per socket per read. The
  * write goes through the hub (`offerOwn`) as one batch of this subscriber's own, so the
  * slow-consumer policies, pacing, write timeouts and shutdown apply as to line subscribers.
+ * CONNECT and its credentials are in nats-handshake.ts, the SUB/UNSUB bookkeeping in
+ * nats-subscription.ts.
  */
 import type { Socket } from "bun";
 import { CloseReason } from "../errors.ts";
@@ -23,12 +25,12 @@ import {
 import { NatsParser } from "../protocol/nats-parser.ts";
 import type { Hub } from "./hub.ts";
 import { WireFormat } from "./hub.ts";
-import type { Admission, NatsAuth } from "./nats-auth.ts";
-import { certificateNames } from "./nats-cert-user.ts";
-import { type ConnectOptions, isRefusal, readConnect } from "./nats-connect.ts";
+import type { NatsAuth } from "./nats-auth.ts";
+import type { ConnectOptions } from "./nats-connect.ts";
+import { type AdmittedUser, type HandshakeParty, NatsHandshake } from "./nats-handshake.ts";
 import { NatsOutbound } from "./nats-outbound.ts";
-import type { UserPermissions } from "./nats-permissions.ts";
-import { NatsSubscription } from "./nats-subscription.ts";
+import { publishViolation, subscribeViolation, type UserPermissions } from "./nats-permissions.ts";
+import { type NatsSubscription, NatsSubscriptions } from "./nats-subscription.ts";
 import type { RelayOptions } from "./options.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import type {
@@ -37,7 +39,7 @@ import type {
   RouteTarget,
   SubjectRouter,
 } from "./subject-router.ts";
-import { hasValidStructure, isValidLiteralSubject, matches } from "./subjects.ts";
+import { isValidLiteralSubject } from "./subjects.ts";
 import { Subscriber } from "./subscriber.ts";
 import type { RelaySocket, WsSocket } from "./ws-socket.ts";
 
@@ -71,11 +73,14 @@ export interface NatsHost {
  */
 export type NatsSocket = Socket<NatsConnection> | WsSocket;
 
-export class NatsConnection implements NatsClientHandler, RouteTarget, PublisherConnection {
+export class NatsConnection
+  implements NatsClientHandler, RouteTarget, PublisherConnection, HandshakeParty
+{
   readonly parser: NatsParser;
   /** The outbound half: its backlog, policy and counters, in the hub's subscriber list. */
   readonly outbound: Subscriber;
-  readonly subscriptions = new Map<string, NatsSubscription>();
+  /** Its SUBs by sid (nats-subscription.ts). */
+  readonly subscriptions: NatsSubscriptions;
   closeReason: CloseReason | undefined;
   closeDetail: string | undefined;
   readonly selfPaused = false;
@@ -87,8 +92,8 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   user: string | undefined;
   flushPending = false;
   echo = true;
-  /** A CONNECT's bcrypt check is under way: the socket stays paused, whatever pacing says. */
-  authPending = false;
+  /** CONNECT, its credentials and the auth timeout (nats-handshake.ts). */
+  readonly handshake: NatsHandshake;
   /** CONNECT options (nats-server's defaults before a CONNECT: verbose and pedantic on). */
   private verbose = true;
   private pedantic = true;
@@ -105,7 +110,6 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   private denyFilter = false;
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
-  private authTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly output = new NatsOutbound();
   /** The graceful close has begun: nothing more is queued. */
   private finished = false;
@@ -122,6 +126,8 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       awaitingConnect: auth.required,
     });
     this.outbound = new Subscriber(socket, peer, WireFormat.Nats);
+    this.subscriptions = new NatsSubscriptions(this, host);
+    this.handshake = new NatsHandshake(this, host);
   }
 
   /** Sends INFO and starts the timers; the connection is in the hub from here on. */
@@ -137,16 +143,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
         ...(auth.required ? { auth_required: true } : {}),
       }),
     );
-    if (auth.required) {
-      this.authTimer = setTimeout(() => {
-        this.fail(
-          NATS_ERR.authenticationTimeout,
-          CloseReason.AuthTimeout,
-          "no CONNECT with credentials",
-        );
-        this.host.router.flush();
-      }, config.authTimeout * 1000);
-    }
+    this.handshake.start();
     if (config.pingInterval > 0) {
       this.pingTimer = setInterval(() => this.pingTick(), config.pingInterval * 1000);
     }
@@ -176,9 +173,8 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   /** Forgets every subscription and timer; returns the close reason for the log. */
   closed(reset: boolean): { reason: CloseReason; droppedBytes: number } {
     clearInterval(this.pingTimer);
-    clearTimeout(this.authTimer);
+    this.handshake.stop();
     this.finished = true;
-    for (const subscription of this.subscriptions.values()) this.host.router.remove(subscription);
     this.subscriptions.clear();
     const reason = this.closeReason ?? (reset ? CloseReason.PeerReset : CloseReason.PeerClosed);
     return { reason, droppedBytes: 0 };
@@ -187,62 +183,21 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
   // NatsClientHandler: called by the parser, in wire order.
 
   connect(json: Uint8Array): void {
-    const options = readConnect(json);
-    if (isRefusal(options)) {
-      this.fail(options.err, CloseReason.ProtocolError, options.detail);
-      return;
-    }
-    const auth = this.host.auth;
-    if (!auth.required) {
-      this.connected(options);
-      return;
-    }
-    if (this.host.config.tlsMapUser) {
-      // verify_and_map: the verified certificate decides; CONNECT's user/pass are not used.
-      const names = certificateNames(this.socket.getPeerCertificate() ?? undefined);
-      this.authorized(options, auth.byCertificate(names), "the client certificate names no user");
-      return;
-    }
-    const verdict = auth.check(options.credentials);
-    if (!(verdict instanceof Promise)) {
-      this.authorized(options, verdict);
-      return;
-    }
-    // A bcrypt check off the event loop: nothing after this CONNECT is read until it answers.
-    this.authPending = true;
-    this.parser.suspend();
-    this.socket.pause();
-    void verdict.then((admission) => {
-      this.authPending = false;
-      if (this.finished || this.closeReason !== undefined) return;
-      this.authorized(options, admission);
-      this.socket.resume();
-      this.parse(undefined);
-      this.host.router.flush();
-    });
+    this.handshake.connect(json);
   }
 
-  private authorized(
-    options: ConnectOptions,
-    admission: Admission | undefined,
-    refusal = "wrong credentials in CONNECT",
-  ): void {
-    if (admission === undefined) {
-      this.host.hub.counters.authFailures++;
-      this.fail(NATS_ERR.authorizationViolation, CloseReason.AuthFailed, refusal);
-      return;
-    }
-    this.permissions = admission.permissions;
-    // --user admits everyone with one name: the one CONNECT sent (a token names nobody).
-    const sent = options.credentials.user;
-    const single = this.host.config.user !== undefined && typeof sent === "string";
-    this.user = admission.user ?? (single ? sent : undefined);
-    this.connected(options);
+  /** HandshakeParty: the failed or closing connection takes no late verdict. */
+  get closing(): boolean {
+    return this.finished || this.closeReason !== undefined;
   }
 
-  /** CONNECT's options, once its credentials passed (or none are needed). */
-  private connected(options: ConnectOptions): void {
-    clearTimeout(this.authTimer);
+  /** HandshakeParty: CONNECT's options, once its credentials passed (or none are needed). */
+  admitted(options: ConnectOptions, user?: AdmittedUser): void {
+    this.handshake.stop();
+    if (user !== undefined) {
+      this.user = user.name;
+      this.permissions = user.permissions;
+    }
     this.parser.awaitingConnect = false;
     if (options.verbose !== undefined) this.verbose = options.verbose;
     if (options.pedantic !== undefined) this.pedantic = options.pedantic;
@@ -290,32 +245,16 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
         this.host.router.changed(); // no shared run may include this connection unfiltered
       }
     }
-    if (!hasValidStructure(subject) || (queue !== undefined && !hasValidStructure(queue))) {
-      this.sendErr(NATS_ERR.invalidSubject);
-      return;
+    const added = this.subscriptions.add(subject, queue, sid);
+    if (added === "added") {
+      if (this.verbose) this.send(NATS_OK);
+    } else if (added !== "sid_in_use") {
+      this.sendErr(added);
     }
-    const max = this.host.config.maxSubscriptions;
-    if (max > 0 && this.subscriptions.size >= max) {
-      this.sendErr(NATS_ERR.maxSubscriptions);
-      return;
-    }
-    if (this.subscriptions.has(sid)) return; // nats-server ignores a sid already in use
-    const subscription = new NatsSubscription(this, subject, queue, sid);
-    this.subscriptions.set(sid, subscription);
-    this.host.router.add(subscription);
-    if (this.verbose) this.send(NATS_OK);
   }
 
   unsub(sid: string, max: number | undefined): void {
-    const subscription = this.subscriptions.get(sid);
-    if (subscription !== undefined) {
-      if (max !== undefined && max > subscription.delivered) {
-        subscription.max = max;
-        this.host.router.changed(); // no shared run may include it now
-      } else {
-        this.unsubscribe(subscription);
-      }
-    }
+    this.subscriptions.unsub(sid, max);
     if (this.verbose) this.send(NATS_OK);
   }
 
@@ -349,7 +288,7 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
       this.headers,
     );
     sub.delivered++;
-    if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
+    if (sub.max > 0 && sub.delivered >= sub.max) this.subscriptions.remove(sub);
     return true;
   }
 
@@ -392,29 +331,21 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     }
   }
 
-  private unsubscribe(subscription: NatsSubscription): void {
-    if (this.subscriptions.get(subscription.sid) !== subscription) return;
-    this.subscriptions.delete(subscription.sid);
-    this.host.router.remove(subscription);
-  }
-
   /** No subscriber had interest: tell the requester, on its own subscription to `reply`. */
   private noResponder(reply: string, replyBytes: Uint8Array): void {
-    for (const subscription of this.subscriptions.values()) {
-      if (subscription.queue !== undefined || !matches(subscription.subject, reply)) continue;
-      this.deliver(subscription, {
-        subject: reply,
-        subjectBytes: replyBytes,
-        replyBytes: undefined,
-        headerSize: NO_RESPONDERS_HEADERS.length,
-        payload: NO_RESPONDERS_HEADERS,
-        source: NO_RESPONDERS_HEADERS,
-        payloadStart: 0,
-        payloadEnd: NO_RESPONDERS_HEADERS.length,
-      });
-      this.host.router.markPending(this);
-      return;
-    }
+    const subscription = this.subscriptions.forReply(reply);
+    if (subscription === undefined) return;
+    this.deliver(subscription, {
+      subject: reply,
+      subjectBytes: replyBytes,
+      replyBytes: undefined,
+      headerSize: NO_RESPONDERS_HEADERS.length,
+      payload: NO_RESPONDERS_HEADERS,
+      source: NO_RESPONDERS_HEADERS,
+      payloadStart: 0,
+      payloadEnd: NO_RESPONDERS_HEADERS.length,
+    });
+    this.host.router.markPending(this);
   }
 
   private pingTick(): void {
@@ -434,11 +365,18 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     this.host.router.flush();
   }
 
+  /** HandshakeParty: reads on after a bcrypt check, flushing the replies. */
+  resumeReading(): void {
+    this.socket.resume();
+    this.parse(undefined);
+    this.host.router.flush();
+  }
+
   /** Sends `-ERR` (if any) and closes once it is written; later input is not read. */
-  private fail(err: NatsErr | undefined, reason: CloseReason, detail: string): void {
+  fail(err: NatsErr | undefined, reason: CloseReason, detail: string): void {
     if (this.closeReason !== undefined) return;
     this.parser.stop();
-    clearTimeout(this.authTimer);
+    this.handshake.stop();
     clearInterval(this.pingTimer);
     this.closeReason = reason;
     this.closeDetail = err === undefined ? detail : `-ERR '${err.text}': ${detail}`;
@@ -457,19 +395,4 @@ export class NatsConnection implements NatsClientHandler, RouteTarget, Publisher
     this.output.append(bytes);
     this.host.router.markPending(this);
   }
-}
-
-/** client.go pubPermissionViolation (Go's %q quoting; subjects are printable ASCII). */
-function publishViolation(subject: string): Uint8Array {
-  return encoder.encode(
-    `-ERR 'Permissions Violation for Publish to ${JSON.stringify(subject)}'\r\n`,
-  );
-}
-
-/** client.go subPermissionViolation: the queue is named for a queue subscription. */
-function subscribeViolation(subject: string, queue: string | undefined): Uint8Array {
-  const using = queue === undefined ? "" : ` using queue ${JSON.stringify(queue)}`;
-  return encoder.encode(
-    `-ERR 'Permissions Violation for Subscription to ${JSON.stringify(subject)}${using}'\r\n`,
-  );
 }

@@ -136,3 +136,20 @@ export class UserPermissions {
 function nonEmpty(rules: readonly SubjectRule[] | undefined): readonly SubjectRule[] | undefined {
   return rules !== undefined && rules.length > 0 ? rules : undefined;
 }
+
+const encoder = new TextEncoder();
+
+/** client.go pubPermissionViolation (Go's %q quoting; subjects are printable ASCII). */
+export function publishViolation(subject: string): Uint8Array {
+  return encoder.encode(
+    `-ERR 'Permissions Violation for Publish to ${JSON.stringify(subject)}'\r\n`,
+  );
+}
+
+/** client.go subPermissionViolation: the queue is named for a queue subscription. */
+export function subscribeViolation(subject: string, queue: string | undefined): Uint8Array {
+  const using = queue === undefined ? "" : ` using queue ${JSON.stringify(queue)}`;
+  return encoder.encode(
+    `-ERR 'Permissions Violation for Subscription to ${JSON.stringify(subject)}${using}'\r\n`,
+  );
+}

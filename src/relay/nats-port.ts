@@ -144,7 +144,7 @@ export class NatsPort implements NatsHost {
   hold(hold: boolean): void {
     this.held = hold;
     for (const connection of this.connections) {
-      if (connection.closeReason !== undefined || connection.authPending) continue;
+      if (connection.closeReason !== undefined || connection.handshake.pending) continue;
       if (hold) connection.socket.pause();
       else connection.socket.resume();
     }

@@ -10,8 +10,9 @@
  * A clock is read when a hold starts and ends, never per message; the timer is armed only
  * while publishers are held.
  */
-import type { Counters } from "./hub.ts";
+
 import type { SlowConsumerPolicy } from "./options.ts";
+import type { Counters } from "./relay-stats.ts";
 import type { Subscriber } from "./subscriber.ts";
 
 /**

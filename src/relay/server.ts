@@ -1,45 +1,35 @@
 /**
  * The relay: two listeners (src/net), publishers on one port and subscribers on the other,
  * joined by a Hub; its lifecycle (start, STATS, write timeouts, shutdown) and the decisions
- * that close connections. What each port does per connection is in port-handlers.ts; line
- * splitting, framing, queuing and fan-out live in their own modules.
+ * that close connections. Opening the ports is in relay-ports.ts, what each port does per
+ * connection in port-handlers.ts; line splitting, framing, queuing and fan-out live in their
+ * own modules.
  */
-import type { Socket, SocketHandler } from "bun";
+import type { Socket } from "bun";
 import { Backplane } from "../cluster/backplane.ts";
 import { randomNodeId } from "../cluster/wire.ts";
 import { CloseReason } from "../errors.ts";
 import { NetAccess } from "../net/access.ts";
-import type { FirstBytesRefusal } from "../net/first-bytes.ts";
 import { closeGracefully, LINGER_MS, LingerGroup } from "../net/graceful-close.ts";
-import { type NetListener, openListener } from "../net/listener.ts";
 import { BODY_OFFSET } from "../protocol/frame-codec.ts";
 import { ConnectionRegistry } from "./connection-registry.ts";
 import type { RelayEvent, RelayEventListener, StatsSnapshot } from "./events.ts";
 import { TokenCheck } from "./frame-auth.ts";
 import type { FramePublisherEvents } from "./frame-publisher.ts";
 import { Hub } from "./hub.ts";
-import type { NatsConnection } from "./nats-connection.ts";
-import { NatsPort } from "./nats-port.ts";
-import type { Framing, RelayOptions } from "./options.ts";
-import { type PortHost, publisherHandlers, subscriberHandlers } from "./port-handlers.ts";
+import type { NatsPort } from "./nats-port.ts";
+import type { RelayOptions } from "./options.ts";
+import type { PortHost } from "./port-handlers.ts";
 import type { PublisherConnection } from "./publisher.ts";
 import { PublisherSockets } from "./publisher-sockets.ts";
+import { RelayPorts } from "./relay-ports.ts";
 import { RelayStats } from "./relay-stats.ts";
 import { routerOfStream } from "./stream-bridge.ts";
 import type { RoutedSubscription, SubjectRouter } from "./subject-router.ts";
-import { SubjectTail, type TailMessage } from "./subject-tail.ts";
+import { StatusTails, type TailMessage } from "./subject-tail.ts";
 import type { Subscriber } from "./subscriber.ts";
-import { WsListener } from "./ws-port.ts";
+import type { WsListener } from "./ws-port.ts";
 import { closeRelaySocket, type RelaySocket } from "./ws-socket.ts";
-
-/** The CLOSE reason of a connection the listener refused for its first bytes. */
-const REFUSAL_CLOSE_REASONS: Readonly<Record<FirstBytesRefusal, CloseReason>> = {
-  tls_client: CloseReason.TlsClient,
-  frame_client: CloseReason.FrameClient,
-  http_client: CloseReason.HttpClient,
-  line_client: CloseReason.LineClient,
-  first_bytes_timeout: CloseReason.FirstBytesTimeout,
-};
 
 export interface ShutdownReport {
   /** Bytes still queued for subscribers when --shutdown-timeout ran out. */
@@ -58,14 +48,10 @@ export class Relay {
   private readonly publishers = new PublisherSockets((socket) =>
     closeGracefully(socket, this.lingerGroup),
   );
-  /** Undefined when the port is off (`--pub-port off`, `--sub-port off`). */
-  private readonly pubListener: NetListener<PublisherConnection> | undefined;
-  private readonly subListener: NetListener<Subscriber> | undefined;
-  /** With --nats-port: the NATS clients, their subject router and their listener. */
+  /** The open ports; a listener is undefined when its port is off. */
+  private readonly ports: RelayPorts;
+  /** With --nats-port or --ws-port: the NATS clients, their subject router and handlers. */
   readonly nats: NatsPort | undefined;
-  private readonly natsListener: NetListener<NatsConnection> | undefined;
-  /** With --ws-port: NATS over WebSocket, its clients in `nats` with the TCP ones. */
-  readonly wsListener: WsListener | undefined;
   /**
    * TLS, mutual TLS and --allow-from of both ports (src/net), with their counters; reload()
    * on it (SIGHUP) swaps certificates and allow-lists without closing connections.
@@ -74,10 +60,8 @@ export class Relay {
   private readonly stats: RelayStats = new RelayStats(this);
   /** The NATS port's INFO server_id, or one of the same form without --nats-port (/varz). */
   readonly serverId: string;
-  /** Without --nats-port: the router made for the status page's tail (subjectRouter()). */
-  private tailRouter: SubjectRouter<RoutedSubscription> | undefined;
-  /** Tails open now (status page): their subscriptions are not the clients'. */
-  private tails = 0;
+  /** The status page's tails (--status-tail). */
+  private readonly tails: StatusTails;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private writeTimer: ReturnType<typeof setInterval> | undefined;
   private shutdownPromise: Promise<ShutdownReport> | undefined;
@@ -129,64 +113,23 @@ export class Relay {
           }),
       },
     );
-    const host = this.portHost();
-    // Each port may be off; a port that cannot be opened closes the ones opened before it.
-    const opened: { stop(closeActive: boolean): void }[] = [];
-    try {
-      if (config.pubPort !== undefined) {
-        const handlers = publisherHandlers(host);
-        this.pubListener = this.openPort("publisher", config.pubPort, config.pubFraming, handlers);
-        opened.push(this.pubListener);
-      }
-      if (config.subPort !== undefined) {
-        const handlers = subscriberHandlers(host);
-        this.subListener = this.openPort("subscriber", config.subPort, config.subFraming, handlers);
-        opened.push(this.subListener);
-      }
-      if (config.natsPort !== undefined || config.wsPort !== undefined) {
-        this.nats = new NatsPort(host);
-      }
-      if (config.natsPort !== undefined) {
-        const nats = this.nats as NatsPort;
-        this.natsListener = openListener<NatsConnection>({
-          what: "nats",
-          host: config.host,
-          port: config.natsPort,
-          access: this.access,
-          reusePort: config.reusePort,
-          // No first-bytes check: the server speaks first (INFO), and a NATS client answers.
-          lingerGroup: this.lingerGroup,
-          socket: { ...nats.handlers(), binaryType: "uint8array" },
-        });
-        nats.boundPort = this.natsListener.port;
-        opened.push(this.natsListener);
-      }
-      if (config.wsPort !== undefined) {
-        this.wsListener = new WsListener(this.nats as NatsPort, config, this.access);
-      }
-    } catch (error) {
-      for (const listener of opened) listener.stop(true);
-      throw error;
-    }
+    this.ports = new RelayPorts(config, this.access, this.lingerGroup, this.portHost());
+    this.nats = this.ports.natsClients;
+    this.tails = new StatusTails(
+      // The tail is one more RoutedSubscription; the router never assumes NATS ones.
+      this.nats?.router as unknown as SubjectRouter<RoutedSubscription> | undefined,
+      () => routerOfStream<RoutedSubscription>(this.hub, this.config),
+    );
     this.serverId =
       (this.nats?.info.server_id as string | undefined) ??
       `BUNRELAY${randomNodeId().toUpperCase()}`;
-    for (const [side, listener] of [
-      ["publisher", this.pubListener],
-      ["subscriber", this.subListener],
-      ["nats-client", this.natsListener],
-      ["ws-client", this.wsListener],
-    ] as const) {
-      if (listener !== undefined) {
-        this.emit({ type: "listening", side, host: config.host, port: listener.port });
-      }
-    }
+    this.ports.announce(this.emit);
     if (config.cluster.length > 0) {
       this.backplane = new Backplane(
         this.hub,
         {
           servers: config.cluster,
-          subject: config.clusterSubject ?? this.defaultClusterSubject(),
+          subject: config.clusterSubject ?? this.ports.defaultClusterSubject(),
           nodeId: config.nodeId ?? randomNodeId(),
           policy: config.slowConsumer,
           stallTimeoutMs: config.stallTimeout * 1000,
@@ -213,29 +156,17 @@ export class Relay {
 
   /** The bound publisher port; 0 when it is off. */
   get pubPort(): number {
-    return this.pubListener?.port ?? 0;
+    return this.ports.pub?.port ?? 0;
   }
 
   /** The bound subscriber port; 0 when it is off. */
   get subPort(): number {
-    return this.subListener?.port ?? 0;
-  }
-
-  /**
-   * --cluster-subject's default: `bun-relay.PUB_PORT.SUB_PORT` (the bound ports, `off` for a
-   * port that is off), or `bun-relay.nats.NATS_PORT` when both line ports are off, so nodes
-   * that serve only NATS clients on the same port join without it (docs/cluster.md).
-   */
-  private defaultClusterSubject(): string {
-    if (this.pubListener === undefined && this.subListener === undefined && this.natsListener) {
-      return `bun-relay.nats.${this.natsListener.port}`;
-    }
-    return `bun-relay.${this.pubPort || "off"}.${this.subPort || "off"}`;
+    return this.ports.sub?.port ?? 0;
   }
 
   /** The NATS port, or undefined without --nats-port. */
   get natsPort(): number | undefined {
-    return this.natsListener?.port;
+    return this.ports.nats?.port;
   }
 
   get publisherCount(): number {
@@ -247,9 +178,14 @@ export class Relay {
     return this.hub.subscribers.length - this.natsClientCount;
   }
 
+  /** With --ws-port: its listener (NATS over WebSocket), or undefined. */
+  get wsListener(): WsListener | undefined {
+    return this.ports.ws;
+  }
+
   /** The WebSocket port, or undefined without --ws-port. */
   get wsPort(): number | undefined {
-    return this.wsListener?.port;
+    return this.ports.ws?.port;
   }
 
   /** Clients of the WebSocket port (also counted in natsClientCount). */
@@ -264,7 +200,7 @@ export class Relay {
 
   /** Subscriptions of every NATS client (the status page's tails not counted). */
   get natsSubscriptionCount(): number {
-    return (this.nats?.router.subscriptions ?? 0) - (this.nats === undefined ? 0 : this.tails);
+    return (this.nats?.router.subscriptions ?? 0) - (this.nats === undefined ? 0 : this.tails.open);
   }
 
   /** The NATS port asks clients for credentials (/varz auth_required). */
@@ -288,26 +224,7 @@ export class Relay {
     perSecond: number,
     send: (message: TailMessage) => void,
   ): { close(): void } {
-    const router = this.subjectRouter();
-    const tail = new SubjectTail(router, subject, perSecond, send);
-    this.tails++;
-    return {
-      close: () => {
-        if (!tail.accepting) return;
-        tail.close();
-        this.tails--;
-      },
-    };
-  }
-
-  private subjectRouter(): SubjectRouter<RoutedSubscription> {
-    if (this.nats !== undefined) {
-      // The tail is one more RoutedSubscription; the router never assumes NATS ones.
-      return this.nats.router as unknown as SubjectRouter<RoutedSubscription>;
-    }
-    const router = this.tailRouter ?? routerOfStream<RoutedSubscription>(this.hub, this.config);
-    this.tailRouter = router;
-    return router;
+    return this.tails.tail(subject, perSecond, send);
   }
 
   /** True from the first call to shutdown() on: /healthz answers 503 from then. */
@@ -338,10 +255,7 @@ export class Relay {
     clearInterval(this.statsTimer);
     clearInterval(this.writeTimer);
     this.hub.stop();
-    this.pubListener?.stop(false);
-    this.subListener?.stop(false);
-    this.natsListener?.stop(false);
-    this.wsListener?.stop(false);
+    this.ports.stopAccepting();
     this.nats?.stopReading(); // NATS clients: their output is flushed and closed below
     this.hub.deliver(); // what publishers sent this turn goes out before they are closed
     // The backplane takes in nothing more; NATS gets a moment for our last batches.
@@ -376,41 +290,6 @@ export class Relay {
     const report = { unflushedBytes, totals: this.totals() };
     this.emit({ type: "shutdown_finished", ...report });
     return report;
-  }
-
-  /**
-   * Opens one of the relay's two ports with what both share: --host, the access rules,
-   * SO_REUSEPORT, closing (on a plaintext port) clients whose first bytes speak another
-   * protocol than `framing` (src/net/first-bytes.ts), and recording why a socket was refused
-   * so its close handler reports it. `socket`: the side's own handlers.
-   */
-  private openPort<T extends PublisherConnection | Subscriber>(
-    what: "publisher" | "subscriber",
-    port: number,
-    framing: Framing,
-    handlers: SocketHandler<T>,
-  ): NetListener<T> {
-    return openListener<T>({
-      what,
-      host: this.config.host,
-      port,
-      access: this.access,
-      reusePort: this.config.reusePort,
-      lingerGroup: this.lingerGroup,
-      expects: { framing, maxFrame: this.config.maxFrame },
-      refused: (connection, reason, detail) => this.markRefused(connection.data, reason, detail),
-      socket: { ...handlers, binaryType: "uint8array" },
-    });
-  }
-
-  /** A client speaking the wrong protocol: the listener closes it, its CLOSE line says why. */
-  private markRefused(
-    connection: PublisherConnection | Subscriber,
-    reason: FirstBytesRefusal,
-    detail: string,
-  ): void {
-    connection.closeReason = REFUSAL_CLOSE_REASONS[reason];
-    connection.closeDetail = detail;
   }
 
   /** What the port handlers (port-handlers.ts) need of this relay, in one object. */

@@ -5,15 +5,15 @@
  * the subject, and tells each receiving connection to queue one delivery; each connection
  * writes its own `MSG` head per subscription. Connections that received something are kept in
  * a list and flushed once, at the end of the read that caused it (nats-server's `pcd` and
- * flushClients), so one read costs one write per receiving socket.
+ * flushClients), so one read costs one write per receiving socket. Messages whose receivers
+ * all get the same bytes are encoded once, in shared runs (shared-run.ts).
  */
-import { msgHeadLength, writeMsgHead } from "../protocol/nats-encoder.ts";
-import { copyRange } from "../util/copy-range.ts";
 import { pickMember } from "./queue-pick.ts";
+import { SharedRuns } from "./shared-run.ts";
 import { type MatchResult, SubscriptionIndex } from "./subscription-index.ts";
 
-const CR = 13;
-const LF = 10;
+const _CR = 13;
+const _LF = 10;
 
 /** One message as it is routed: views the receivers copy from before the call returns. */
 export interface RoutedMessage {
@@ -88,36 +88,8 @@ export interface RoutedSubscription {
   delivered: number;
 }
 
-/**
- * A run of messages on one subject whose receivers all get the same bytes: plain
- * subscriptions with one sid, no reply, no headers, no queue group, no UNSUB max (a publisher
- * repeating its subject to subscribers that each subscribed first, as sid 1). Each message is
- * encoded once into `buffer`; the receivers get `[start, end)` of it when the run ends.
- */
-interface SharedRun<S> {
-  readonly result: MatchResult<S>;
-  readonly subjectBytes: Uint8Array;
-  readonly sidBytes: Uint8Array;
-  readonly origin: RouteTarget | undefined;
-  /** The router's `changes` when the run began: any SUB, UNSUB or limit change ends it. */
-  readonly changes: number;
-  readonly buffer: Uint8Array;
-  readonly start: number;
-  messages: number;
-  /** The last message's payload size and where its head is: the next head, if same size. */
-  lastSize: number;
-  lastHeadStart: number;
-  lastHeadEnd: number;
-}
-
 /** A read that leaves at most this many receivers to write is flushed at once (flushRead). */
 const FLUSH_AT_ONCE_TARGETS = 16;
-
-/**
- * Bytes of one shared buffer: room for the runs of two full 512 KiB reads of PUBs. A message
- * that does not fit gets a buffer of its own size.
- */
-const SHARED_BUFFER_BYTES = 1024 * 1024;
 
 export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
   readonly index = new SubscriptionIndex<S>();
@@ -129,10 +101,8 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
    */
   private readonly cursors = new WeakMap<readonly S[], number>();
   private pending: RouteTarget[] = [];
-  /** Shared runs are encoded here, forward only: a region handed out is never rewritten. */
-  private shared = new Uint8Array(SHARED_BUFFER_BYTES);
-  private sharedAt = 0;
-  private run: SharedRun<S> | undefined;
+  /** Shared runs: messages encoded once for several receivers (shared-run.ts). */
+  private readonly runs = new SharedRuns<S>();
   /** Bumped by every change of subscriptions, so a shared run never outlives one. */
   private changes = 0;
   /** With --cluster: the other nodes' subscriptions and the way to them. */
@@ -209,7 +179,8 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     origin: RouteTarget | undefined,
     onlyQueues: readonly string[] | undefined,
   ): number {
-    const run = this.run;
+    const runs = this.runs;
+    const run = runs.current;
     if (run !== undefined) {
       if (
         run.result === result &&
@@ -218,7 +189,7 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
         run.changes === this.changes &&
         message.replyBytes === undefined &&
         message.headerSize < 0 &&
-        this.appendToRun(run, message)
+        runs.append(run, message)
       ) {
         return result.plain.length;
       }
@@ -226,7 +197,7 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     }
     if (
       (onlyQueues === undefined || onlyQueues.length === 0) &&
-      this.startRun(result, message, origin)
+      runs.start(result, message, origin, this.changes)
     ) {
       return result.plain.length;
     }
@@ -261,13 +232,11 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
    * connection (its own replies), so its output keeps the order of the wire.
    */
   endRun(): void {
-    const run = this.run;
-    if (run === undefined) return;
-    this.run = undefined;
-    const end = this.sharedAt;
+    if (this.runs.current === undefined) return;
+    const run = this.runs.close();
     for (const subscription of run.result.plain) {
       const target = subscription.target;
-      if (target.deliverShared(run.buffer, run.start, end, run.messages)) {
+      if (target.deliverShared(run.buffer, run.start, run.end, run.messages)) {
         subscription.delivered += run.messages;
         this.markPending(target);
       }
@@ -306,7 +275,7 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
       target.flushOutbound();
     }
     // Everything written, nothing queued by reference: the shared buffer is free again.
-    if (this.sharedAt > 0 && this.nothingRetained()) this.sharedAt = 0;
+    if (this.runs.used && this.nothingRetained()) this.runs.rewind();
   }
 
   /** Puts `target` on the flush list (once). */
@@ -314,87 +283,6 @@ export class SubjectRouter<S extends RoutedSubscription = RoutedSubscription> {
     if (target.flushPending) return;
     target.flushPending = true;
     this.pending.push(target);
-  }
-
-  /** Begins a shared run with `message` when its receivers all take the same bytes. */
-  private startRun(
-    result: MatchResult<S>,
-    message: RoutedMessage,
-    origin: RouteTarget | undefined,
-  ): boolean {
-    const plain = result.plain;
-    if (
-      plain.length < 2 ||
-      result.queues.length > 0 ||
-      message.replyBytes !== undefined ||
-      message.headerSize >= 0
-    ) {
-      return false;
-    }
-    const first = plain[0] as S;
-    const skip = origin !== undefined && !origin.echo ? origin : undefined;
-    for (const subscription of plain) {
-      const target = subscription.target;
-      if (subscription.sid !== first.sid || subscription.max !== 0) return false;
-      if (target === skip || !target.accepting || target.filters(message.subject)) return false;
-    }
-    const run: SharedRun<S> = {
-      result,
-      subjectBytes: message.subjectBytes,
-      sidBytes: first.sidBytes,
-      origin,
-      changes: this.changes,
-      buffer: this.shared,
-      start: this.sharedAt,
-      messages: 0,
-      lastSize: -1,
-      lastHeadStart: 0,
-      lastHeadEnd: 0,
-    };
-    if (!this.appendToRun(run, message)) {
-      // Not enough room left: a fresh buffer (the old one's regions stay with their holders).
-      const needed =
-        msgHeadLength(message.subjectBytes, first.sidBytes, undefined, -1, message.payload.length) +
-        message.payload.length +
-        2;
-      this.shared = new Uint8Array(Math.max(SHARED_BUFFER_BYTES, needed));
-      this.sharedAt = 0;
-      return this.startRun(result, message, origin);
-    }
-    this.run = run;
-    return true;
-  }
-
-  /** Encodes `message` as `MSG subject sid size` at the end of the run; false when full. */
-  private appendToRun(run: SharedRun<S>, message: RoutedMessage): boolean {
-    const { source, payloadStart, payloadEnd } = message;
-    const size = payloadEnd - payloadStart;
-    const buffer = run.buffer;
-    if (buffer !== this.shared) return false;
-    const at = this.sharedAt;
-    let i: number;
-    if (size === run.lastSize) {
-      // The same head as the last message's: copied within the buffer, no encoding.
-      const headLength = run.lastHeadEnd - run.lastHeadStart;
-      if (at + headLength + size + 2 > buffer.length) return false;
-      buffer.copyWithin(at, run.lastHeadStart, run.lastHeadEnd);
-      i = at + headLength;
-    } else {
-      const head = msgHeadLength(run.subjectBytes, run.sidBytes, undefined, -1, size);
-      if (at + head + size + 2 > buffer.length) return false;
-      i = writeMsgHead(buffer, at, run.subjectBytes, run.sidBytes, undefined, -1, size);
-      run.lastSize = size;
-    }
-    run.lastHeadStart = at;
-    run.lastHeadEnd = i;
-    // Buffer.prototype.copy takes a range: no view made per message (3x cheaper than set).
-    copyRange.call(source, buffer, i, payloadStart, payloadEnd);
-    i += size;
-    buffer[i] = CR;
-    buffer[i + 1] = LF;
-    this.sharedAt = i + 2;
-    run.messages++;
-    return true;
   }
 
   private deliverTo(subscription: S, message: RoutedMessage): boolean {

@@ -107,3 +107,41 @@ export class SubjectTail implements RouteTarget, RoutedSubscription {
   /** Nothing is queued: `send` already had it. */
   flushOutbound(): void {}
 }
+
+/**
+ * The status page's open tails and the router they sit in: the NATS port's router, or
+ * (without --nats-port) one made by `streamRouter` on the first tail and kept after.
+ */
+export class StatusTails {
+  /** Tails open now: their subscriptions are not the clients' (natsSubscriptionCount). */
+  open = 0;
+  private router: SubjectRouter<RoutedSubscription> | undefined;
+
+  constructor(
+    natsRouter: SubjectRouter<RoutedSubscription> | undefined,
+    private readonly streamRouter: () => SubjectRouter<RoutedSubscription>,
+  ) {
+    this.router = natsRouter;
+  }
+
+  /**
+   * Tails `subject` (a subject or wildcard): `send` gets at most `perSecond` of its messages
+   * a second until the returned tail is closed (closing twice counts once).
+   */
+  tail(
+    subject: string,
+    perSecond: number,
+    send: (message: TailMessage) => void,
+  ): { close(): void } {
+    this.router ??= this.streamRouter();
+    const tail = new SubjectTail(this.router, subject, perSecond, send);
+    this.open++;
+    return {
+      close: () => {
+        if (!tail.accepting) return;
+        tail.close();
+        this.open--;
+      },
+    };
+  }
+}

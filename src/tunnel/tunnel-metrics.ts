@@ -8,7 +8,7 @@
  * `tunnel-client` or `tunnel-server`.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { METRIC_PREFIX } from "../metrics/registry.ts";
+import { METRIC_PREFIX } from "../metrics/scraped-metrics.ts";
 import type { ConnectionTable } from "../pipe/connection-table.ts";
 import type { SessionBook, SessionTotals } from "./session-book.ts";
 import type { TunnelMode } from "./tunnel-events.ts";
