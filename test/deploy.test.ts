@@ -47,6 +47,8 @@ async function exportedMetricNames(): Promise<Set<string>> {
     publisherCount: 0,
     subscriberCount: 0,
     natsClientCount: 0,
+    natsWsClientCount: 0,
+    wsClientsAccepted: 0,
     natsSubscriptionCount: 0,
     config: DEFAULT_CONFIG,
   };

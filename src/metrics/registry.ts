@@ -29,8 +29,11 @@ export interface MetricsSource {
   };
   readonly publisherCount: number;
   readonly subscriberCount: number;
-  /** Clients of the NATS port, and their subscriptions (0 without --nats-port). */
+  /** Clients of the NATS and WebSocket ports, and their subscriptions (0 without either). */
   readonly natsClientCount: number;
+  /** The WebSocket port's share of natsClientCount, and the upgrades it accepted. */
+  readonly natsWsClientCount: number;
+  readonly wsClientsAccepted: number;
   readonly natsSubscriptionCount: number;
   readonly config: { readonly maxPending: number; readonly slowConsumer: SlowConsumerPolicy };
   /** With --cluster: the backplane (its bun_relay_cluster_* metrics exist only then). */
@@ -90,13 +93,14 @@ export function createMetricsRegistry(
 
   new Gauge({
     name: `${METRIC_PREFIX}connections`,
-    help: 'Connections open now, by side (publisher, subscriber, nats-client). side="subscriber" is the article\'s clients connected.',
+    help: 'Connections open now, by side (publisher, subscriber, nats-client, ws-client). side="subscriber" is the article\'s clients connected.',
     labelNames: ["side"],
     registers: [registry],
     collect() {
       this.set({ side: "publisher" }, source.publisherCount);
       this.set({ side: "subscriber" }, source.subscriberCount);
-      this.set({ side: "nats-client" }, source.natsClientCount);
+      this.set({ side: "nats-client" }, source.natsClientCount - source.natsWsClientCount);
+      this.set({ side: "ws-client" }, source.natsWsClientCount);
     },
   });
   new Counter({
@@ -108,7 +112,8 @@ export function createMetricsRegistry(
       this.reset();
       this.inc({ side: "publisher" }, counters.publishersAccepted);
       this.inc({ side: "subscriber" }, counters.subscribersAccepted);
-      this.inc({ side: "nats-client" }, counters.natsClientsAccepted);
+      this.inc({ side: "nats-client" }, counters.natsClientsAccepted - source.wsClientsAccepted);
+      this.inc({ side: "ws-client" }, source.wsClientsAccepted);
     },
   });
   scrapedCounter(

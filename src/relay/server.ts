@@ -193,6 +193,11 @@ export class Relay {
     return this.nats?.wsClientCount ?? 0;
   }
 
+  /** Upgrades the WebSocket port accepted (also counted in natsClientsAccepted). */
+  get wsClientsAccepted(): number {
+    return this.nats?.wsAccepted ?? 0;
+  }
+
   /** Clients of the NATS and WebSocket ports. */
   get natsClientCount(): number {
     return this.nats?.connections.size ?? 0;

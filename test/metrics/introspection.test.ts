@@ -342,6 +342,12 @@ test("a WebSocket client is kind ws, its INFO client_id its cid, with its subscr
       subscriptions_list: ["feed.>"],
     });
     expect((await json("/varz")).connections).toBe(1);
+    // Prometheus: its own side, apart from the TCP NATS clients.
+    const metrics = await (await get("/metrics")).text();
+    expect(metrics).toContain('bun_relay_connections{side="ws-client"} 1\n');
+    expect(metrics).toContain('bun_relay_connections{side="nats-client"} 0\n');
+    expect(metrics).toContain('bun_relay_connections_accepted_total{side="ws-client"} 1\n');
+    expect(metrics).toContain('bun_relay_connections_accepted_total{side="nats-client"} 0\n');
   } finally {
     await ws.close();
   }
