@@ -12,6 +12,7 @@ export const CLUSTER_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
   {
     key: "cluster",
     flag: "cluster",
+    secret: true,
     env: "RELAY_CLUSTER",
     kind: "string",
     multiple: true,

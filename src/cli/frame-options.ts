@@ -69,6 +69,7 @@ export const FRAME_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
   {
     key: "token",
     flag: "token",
+    secret: true,
     env: "RELAY_TOKEN",
     kind: "string",
     valueName: "TOKEN",

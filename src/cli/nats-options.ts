@@ -109,6 +109,7 @@ export const NATS_OPTION_ROWS: readonly OptionSpec<RelayConfig>[] = [
   {
     key: "pass",
     flag: "pass",
+    secret: true,
     env: "RELAY_PASS",
     kind: "string",
     valueName: "PASS",

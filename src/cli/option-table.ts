@@ -30,6 +30,11 @@ export interface OptionSpec<C> {
   /** Text to value; throws a plain Error whose message says what is wrong. */
   parse?: (text: string) => unknown;
   showDefault: (config: C) => string;
+  /**
+   * The value is a credential (a password, a token, URLs that may carry them): a RELOAD line
+   * says that it changed, never what it is.
+   */
+  secret?: boolean;
 }
 
 /** What a command line asked for, once parsed against a table. */

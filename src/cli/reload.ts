@@ -73,6 +73,7 @@ export function applyLiveChanges<C extends NetOptions>(
 function shownValue<C>(spec: OptionSpec<C>, config: C): string {
   const value = config[spec.key];
   if (value === undefined) return "none";
+  if (spec.secret) return "(not shown)";
   return Array.isArray(value) ? value.map(itemText).join(",") : itemText(value);
 }
 

@@ -6,8 +6,8 @@
  * table's running totals in its collect() callback, at scrape time only. Counters are restated
  * from those totals at each scrape (reset, then inc by the total).
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { METRIC_PREFIX } from "../metrics/scraped-metrics.ts";
+import { Counter, Gauge, Registry } from "prom-client";
+import { METRIC_PREFIX, registerProcessMetrics } from "../metrics/scraped-metrics.ts";
 import type { ConnectionTable } from "../pipe/connection-table.ts";
 
 const PREFIX = `${METRIC_PREFIX}forward_`;
@@ -85,6 +85,6 @@ export function createForwardMetricsRegistry(
       this.set({ mode, state: "down" }, stats.targets - stats.targetsUp);
     },
   });
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) registerProcessMetrics(registry);
   return registry;
 }

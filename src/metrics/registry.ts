@@ -9,14 +9,19 @@
  * Counters are restated at each scrape from the relay's own totals (scraped-metrics.ts); the
  * backplane's bun_relay_cluster_* metrics are in cluster-metrics.ts.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import pkg from "../../package.json" with { type: "json" };
 import type { ClusterStats } from "../cluster/events.ts";
 import { FrameErrorCode } from "../protocol/frame-codec.ts";
 import type { SlowConsumerPolicy } from "../relay/options.ts";
 import type { Counters } from "../relay/relay-stats.ts";
 import { clusterMetrics } from "./cluster-metrics.ts";
-import { METRIC_PREFIX, scrapedCounter, scrapedGauge } from "./scraped-metrics.ts";
+import {
+  METRIC_PREFIX,
+  registerProcessMetrics,
+  scrapedCounter,
+  scrapedGauge,
+} from "./scraped-metrics.ts";
 
 /** What the metrics read from the relay. `Relay` (src/relay/server.ts) satisfies it. */
 export interface MetricsSource {
@@ -43,33 +48,10 @@ export interface MetricsSource {
 export interface MetricsRegistryOptions {
   /**
    * prom-client's process_* and nodejs_* metrics (CPU, memory, fds, start time, event loop
-   * lag, heap), less {@link DROPPED_DEFAULT_METRICS}.
+   * lag, heap), less the ones Bun cannot fill (scraped-metrics.ts, DROPPED_DEFAULT_METRICS).
    */
   defaultMetrics?: boolean;
 }
-
-/**
- * prom-client default metrics the registry removes again, because Bun (1.4.5) cannot fill
- * them and so they would only ever show a constant:
- *
- * - `nodejs_active_{handles,requests,resources}`: Bun's `process._getActiveHandles()`,
- *   `process._getActiveRequests()` and `process.getActiveResourcesInfo()` always return `[]`,
- *   so these by-type gauges never have a sample, whatever the relay has open.
- * - `nodejs_active_{handles,requests,resources}_total`: the same empty lists counted, a
- *   constant 0. They are also gauges named like counters, which `promtool check metrics`
- *   rejects ("non-counter metrics should not have "_total" suffix", exit 3).
- * - `nodejs_gc_duration_seconds`: Bun emits no `gc` performance entries, so this histogram
- *   never has a sample.
- */
-export const DROPPED_DEFAULT_METRICS: readonly string[] = [
-  "nodejs_active_handles",
-  "nodejs_active_handles_total",
-  "nodejs_active_requests",
-  "nodejs_active_requests_total",
-  "nodejs_active_resources",
-  "nodejs_active_resources_total",
-  "nodejs_gc_duration_seconds",
-];
 
 /** The largest backlog of one subscriber. Walks every subscriber: scrape time only. */
 function largestBacklog(source: MetricsSource): number {
@@ -287,9 +269,6 @@ export function createMetricsRegistry(
     1,
   );
 
-  if (options.defaultMetrics ?? true) {
-    collectDefaultMetrics({ register: registry });
-    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
-  }
+  if (options.defaultMetrics ?? true) registerProcessMetrics(registry);
   return registry;
 }

@@ -51,6 +51,7 @@ export const PROXY_OPTION_ROWS: readonly Omit<OptionSpec<ProxyOptions>, "env">[]
   {
     key: "auth",
     flag: "auth",
+    secret: true,
     kind: "string",
     valueName: "USER:PASS",
     help: "require Proxy-Authorization: Basic with these credentials",

@@ -7,8 +7,8 @@
  * nothing is counted per chunk or per frame. Each metric has a `mode` label,
  * `tunnel-client` or `tunnel-server`.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { METRIC_PREFIX } from "../metrics/scraped-metrics.ts";
+import { Counter, Gauge, Registry } from "prom-client";
+import { METRIC_PREFIX, registerProcessMetrics } from "../metrics/scraped-metrics.ts";
 import type { ConnectionTable } from "../pipe/connection-table.ts";
 import type { SessionBook, SessionTotals } from "./session-book.ts";
 import type { TunnelMode } from "./tunnel-events.ts";
@@ -150,6 +150,6 @@ export function createTunnelMetricsRegistry(
     ["mode"],
     (set) => set({ mode }, sessions.totals().readPauses),
   );
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) registerProcessMetrics(registry);
   return registry;
 }

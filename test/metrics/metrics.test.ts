@@ -4,8 +4,8 @@
  * for the relay's own events (never a sleep), scrapes, and checks exact values.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createMetricsRegistry, DROPPED_DEFAULT_METRICS } from "../../src/metrics/registry.ts";
-import { METRIC_PREFIX } from "../../src/metrics/scraped-metrics.ts";
+import { createMetricsRegistry } from "../../src/metrics/registry.ts";
+import { DROPPED_DEFAULT_METRICS, METRIC_PREFIX } from "../../src/metrics/scraped-metrics.ts";
 import { MetricsServer } from "../../src/metrics/server.ts";
 import { encodeConn, encodeSubmit } from "../../src/protocol/frame-codec.ts";
 import type { RelayEvent } from "../../src/relay/events.ts";

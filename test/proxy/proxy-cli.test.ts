@@ -72,6 +72,16 @@ test("SIGHUP with --config changes --allow live", async () => {
     ` RELOAD ${path}: changed --allow=127.0.0.1:${echo.port}`,
   );
   expect(await connect()).toBe("HTTP/1.1 200");
+  // A new password applies, and the RELOAD line says so without showing it.
+  writeFileSync(
+    path,
+    `[proxy]\nlisten = '127.0.0.1:0'\nallow = ['127.0.0.1:${echo.port}']\nauth = 'alice:topsecret'\n`,
+  );
+  child.kill("SIGHUP");
+  const reload = await out.waitFor(/ RELOAD .*--auth/);
+  expect(reload).toEndWith(` RELOAD ${path}: changed --auth=(not shown)`);
+  expect(reload).not.toContain("topsecret");
+  expect(await connect()).toBe("HTTP/1.1 407");
   child.kill("SIGTERM");
   expect(await child.exited).toBe(0);
 });
