@@ -253,16 +253,20 @@ export class ConnectionTable<M extends string = ForwardMode> implements PipeList
         where.reusePort,
       );
     } catch (error) {
-      this.stop();
+      // Never listened: nothing to announce as shut down, only the timers to stop.
+      this.stop(false);
       throw error;
     }
   }
 
-  /** Stops the timers and closes every pipe (FIN both ways). */
-  stop(): void {
+  /**
+   * Stops the timers and closes every pipe (FIN both ways). `announce` false: the table never
+   * served (its port could not be opened), so no SHUTDOWN line.
+   */
+  stop(announce = true): void {
     clearInterval(this.sweepTimer);
     clearInterval(this.statsTimer);
-    this.emit({ type: "shutdown", mode: this.mode, open: this.pipes.size });
+    if (announce) this.emit({ type: "shutdown", mode: this.mode, open: this.pipes.size });
     for (const pipe of [...this.pipes]) pipe.close(CloseReason.Shutdown);
   }
 

@@ -95,7 +95,7 @@ export class TunnelServer {
         socket,
       });
     } catch (error) {
-      this.table.stop();
+      this.table.stop(false); // never served: no SHUTDOWN line
       if (error instanceof RelayError) throw error;
       throw listenError("tunnel server", settings.listenHost, settings.listenPort, error);
     }

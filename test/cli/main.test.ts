@@ -79,6 +79,29 @@ describe("bun run src/main.ts", () => {
     }
   });
 
+  test.each([
+    ["forward", ["--to", "127.0.0.1:9"]],
+    ["proxy", ["--allow-any"]],
+    ["tunnel server", ["--to", "127.0.0.1:9"]],
+    ["tunnel client", ["--server", "127.0.0.1:9"]],
+  ])(
+    "%s: its port in use is one line, exit 1, and no SHUTDOWN for what never started",
+    async (mode, rest) => {
+      const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      try {
+        const listen = ["--listen", `127.0.0.1:${squatter.port}`];
+        const result = await run([...mode.split(" "), ...listen, ...rest]);
+        expect(result).toEqual({
+          status: 1,
+          stdout: "",
+          stderr: `bun-relay: ${mode} port 127.0.0.1:${squatter.port} is already in use\n`,
+        });
+      } finally {
+        squatter.stop(true);
+      }
+    },
+  );
+
   test("relays, logs OPEN/CLOSE, and on SIGTERM flushes, says BYE and exits 0", async () => {
     const child = spawnRelay(["--host", "127.0.0.1", "0", "0"], { RELAY_STATS_INTERVAL: "0" });
     const out = new ChildLines(child.stdout);
