@@ -16,7 +16,7 @@ import { defaultTunnelConfig, specsFor as tunnelSpecs } from "../src/tunnel/tunn
 /** The doc the blocks live in. */
 export const CONFIGURATION_DOC = new URL("../docs/configuration.md", import.meta.url).pathname;
 
-/** Comment lines are wrapped to this many columns, `# ` included. */
+/** Comment text is wrapped to this many columns, not counting its `# `. */
 const WRAP_COLUMNS = 90;
 
 /** One mode's example: its marker name, the TOML table its keys sit in, its rows. */
@@ -80,18 +80,19 @@ export const EXAMPLE_MODES: readonly ExampleMode[] = [
   },
 ];
 
-/** `text` as `# ` comment lines of at most WRAP_COLUMNS columns, split at spaces. */
+/** `text` as `# ` comment lines, split at spaces into at most WRAP_COLUMNS of text each. */
 export function commentLines(text: string): string[] {
   const lines: string[] = [];
-  let line = "#";
+  let line = "";
   for (const word of text.split(" ")) {
-    if (line !== "#" && line.length + 1 + word.length > WRAP_COLUMNS) {
-      lines.push(line);
-      line = "#";
+    if (line !== "" && line.length + 1 + word.length > WRAP_COLUMNS) {
+      lines.push(`# ${line}`);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
     }
-    line += ` ${word}`;
   }
-  lines.push(line);
+  lines.push(`# ${line}`);
   return lines;
 }
 
