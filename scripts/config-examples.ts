@@ -36,6 +36,24 @@ interface ExampleMode {
   required: Record<string, string>;
 }
 
+/** forward or proxy: the table named after the mode. */
+function forwardingMode(mode: "forward" | "proxy", required: Record<string, string>): ExampleMode {
+  const rows = forwardingSpecs(mode) as OptionSpec<object>[];
+  return { name: mode, args: [mode], table: mode, rows, defaults: defaultConfig(mode), required };
+}
+
+/** tunnel client or server: `[tunnel.ROLE]`. */
+function tunnelMode(role: "client" | "server", required: Record<string, string>): ExampleMode {
+  return {
+    name: `tunnel-${role}`,
+    args: ["tunnel", role],
+    table: `tunnel.${role}`,
+    rows: tunnelSpecs(role) as OptionSpec<object>[],
+    defaults: defaultTunnelConfig(role),
+    required,
+  };
+}
+
 /** Every mode, in the doc's order. */
 export const EXAMPLE_MODES: readonly ExampleMode[] = [
   {
@@ -46,38 +64,10 @@ export const EXAMPLE_MODES: readonly ExampleMode[] = [
     defaults: DEFAULT_CONFIG,
     required: {},
   },
-  {
-    name: "forward",
-    args: ["forward"],
-    table: "forward",
-    rows: forwardingSpecs("forward") as OptionSpec<object>[],
-    defaults: defaultConfig("forward"),
-    required: { to: '["127.0.0.1:7001", "127.0.0.1:7011"]' },
-  },
-  {
-    name: "proxy",
-    args: ["proxy"],
-    table: "proxy",
-    rows: forwardingSpecs("proxy") as OptionSpec<object>[],
-    defaults: defaultConfig("proxy"),
-    required: {},
-  },
-  {
-    name: "tunnel-client",
-    args: ["tunnel", "client"],
-    table: "tunnel.client",
-    rows: tunnelSpecs("client") as OptionSpec<object>[],
-    defaults: defaultTunnelConfig("client"),
-    required: { server: '"127.0.0.1:9000"' },
-  },
-  {
-    name: "tunnel-server",
-    args: ["tunnel", "server"],
-    table: "tunnel.server",
-    rows: tunnelSpecs("server") as OptionSpec<object>[],
-    defaults: defaultTunnelConfig("server"),
-    required: { to: '"127.0.0.1:7001"' },
-  },
+  forwardingMode("forward", { to: '["127.0.0.1:7001", "127.0.0.1:7011"]' }),
+  forwardingMode("proxy", {}),
+  tunnelMode("client", { server: '"127.0.0.1:9000"' }),
+  tunnelMode("server", { to: '"127.0.0.1:7001"' }),
 ];
 
 /** `text` as `# ` comment lines, split at spaces into at most WRAP_COLUMNS of text each. */
