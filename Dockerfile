@@ -21,7 +21,11 @@ USER bun
 EXPOSE 7001 7002 9464
 
 # The slim image has no curl: Bun itself asks /healthz, which answers 200 while the relay
-# serves and 503 from the moment shutdown begins. It follows RELAY_METRICS_PORT if changed.
+# serves and 503 from the moment shutdown begins. It probes $RELAY_METRICS_PORT over plain
+# HTTP on 127.0.0.1: change the metrics port with that variable (docker run -e
+# RELAY_METRICS_PORT=9100), not with --metrics-port, which the check cannot see. With
+# --metrics-tls the endpoint speaks HTTPS only and this check fails: give the container a
+# HEALTHCHECK of your own (docker run --health-cmd, or a derived image).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.RELAY_METRICS_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

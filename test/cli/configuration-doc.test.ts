@@ -1,14 +1,14 @@
 /**
- * docs/configuration.md's complete examples (issue 24) are real files: each one passes
- * `--check` in the real process for its mode, and names every flag of that mode's table.
+ * docs/configuration.md's complete examples (issue 24) are real files: the doc is exactly
+ * what scripts/config-examples.ts generates from the option tables (so a help text or
+ * default changed without `bun run docs:config` fails here), and each example passes
+ * `--check` in the real process for its mode and names every flag of that mode's table.
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OPTIONS } from "../../src/cli/config.ts";
-import { specsFor as forwardingSpecs } from "../../src/forward/forward-config.ts";
-import { specsFor as tunnelSpecs } from "../../src/tunnel/tunnel-config.ts";
+import { CONFIGURATION_DOC, EXAMPLE_MODES, regenerate } from "../../scripts/config-examples.ts";
 import { relayProcesses } from "../support/child.ts";
 
 setDefaultTimeout(30_000);
@@ -17,24 +17,27 @@ const spawn = relayProcesses();
 const dir = mkdtempSync(join(tmpdir(), "bun-relay-doc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const doc = await Bun.file(new URL("../../docs/configuration.md", import.meta.url)).text();
+const doc = await Bun.file(CONFIGURATION_DOC).text();
 const examples = [...doc.matchAll(/```toml\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 
-const MODES = [
-  { args: [] as string[], label: "", flags: OPTIONS.map((spec) => spec.flag) },
-  { args: ["forward"], label: " (forward)", flags: forwardingSpecs("forward").map((s) => s.flag) },
-  { args: ["proxy"], label: " (proxy)", flags: forwardingSpecs("proxy").map((s) => s.flag) },
-  {
-    args: ["tunnel", "client"],
-    label: " (tunnel client)",
-    flags: tunnelSpecs("client").map((s) => s.flag),
-  },
-  {
-    args: ["tunnel", "server"],
-    label: " (tunnel server)",
-    flags: tunnelSpecs("server").map((s) => s.flag),
-  },
-];
+const MODES = EXAMPLE_MODES.map((mode) => ({
+  args: mode.args,
+  label: mode.args.length === 0 ? "" : ` (${mode.args.join(" ")})`,
+  flags: mode.rows.map((row) => row.flag),
+}));
+
+test("the examples are what the option tables generate (else run `bun run docs:config`)", () => {
+  const generated = regenerate(doc);
+  if (generated !== doc) {
+    // The first differing line, so the failure says what drifted, not just that it did.
+    const docLines = doc.split("\n");
+    const line = generated.split("\n").findIndex((text, i) => text !== docLines[i]);
+    throw new Error(
+      `docs/configuration.md:${line + 1} differs from the option tables' --help text; ` +
+        "run `bun run docs:config` and commit the result",
+    );
+  }
+});
 
 test("there is one complete example per mode", () => {
   expect(examples.length).toBe(MODES.length);
