@@ -131,7 +131,13 @@ export function checkTables(file: ConfigFile, topLevelKeys: readonly string[]): 
     }
     if (key !== "tunnel") continue;
     for (const [role, inner] of Object.entries(value)) {
-      if (isTable(inner) && role !== "client" && role !== "server") {
+      if (!isTable(inner)) {
+        // `[tunnel] conns = 4` would be read by neither role: say where it belongs.
+        throw badArgument(
+          `${keySource(file, "tunnel", role)}: the tunnel's keys go in [tunnel.client] or [tunnel.server]`,
+        );
+      }
+      if (role !== "client" && role !== "server") {
         throw badArgument(
           `${tableSource(file, `tunnel.${role}`)}: unknown table${didYouMean(role, ["client", "server"], "tunnel.")}`,
         );

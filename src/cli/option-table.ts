@@ -4,8 +4,9 @@
  * keys (src/cli/config-file.ts) and the --help rows are all derived, so they cannot drift
  * apart.
  *
- * Precedence: command-line flag > positional argument (the relay's ports) > environment
- * variable > --config file > default. A repeatable option appends on the command line, takes
+ * Precedence: command-line flag > environment variable > --config file > default; a relay
+ * port given both as a positional argument and as its flag is an error ("given twice"), and
+ * a positional port overrides the environment and the file. A repeatable option appends on the command line, takes
  * a comma-separated list in its environment variable and a TOML array in the file.
  */
 import { parseArgs } from "node:util";

@@ -104,6 +104,14 @@ describe("--config", () => {
     expect((await run(["--config", table])).stderr).toBe(
       `bun-relay: ${table}:2: [fowrard]: unknown table (did you mean 'forward'?)\n${HINT}`,
     );
+    // Keys right under [tunnel] would be read by neither role.
+    const tunnel = configFile("[tunnel]\nconns = 4\n");
+    const tunnelRun = await run(["tunnel", "client", "--config", tunnel, "--check"]);
+    expect([tunnelRun.status, tunnelRun.stderr]).toEqual([
+      2,
+      `bun-relay: ${tunnel}:2: conns: the tunnel's keys go in [tunnel.client] or [tunnel.server]\n` +
+        "Try 'bun run src/main.ts tunnel client --help'.\n",
+    ]);
     const broken = configFile("pub-port = 0\nsub-port = = 1\n");
     expect((await run(["--config", broken])).stderr).toBe(
       `bun-relay: ${broken}:2: not valid TOML (expected a value but found '=')\n${HINT}`,
