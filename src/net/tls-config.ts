@@ -97,30 +97,10 @@ export function loadTls(files: TlsFiles, now: Date = new Date()): LoadedTls {
   const [leaf] = certificatesIn("--tls-cert", files.cert, certText);
   const certificate = leaf as X509Certificate;
 
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyText)) {
-    throw new TlsConfigError(
-      `--tls-key ${files.key}: the private key is encrypted (decrypt it: openssl pkey -in FILE -out FILE.plain)`,
-    );
-  }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyText)) {
-    const hint = keyText.includes("-----BEGIN CERTIFICATE-----")
-      ? " (it holds a certificate: swapped with --tls-cert?)"
-      : "";
-    throw new TlsConfigError(`--tls-key ${files.key}: no PEM private key in the file${hint}`);
-  }
-  let key: ReturnType<typeof createPrivateKey>;
-  try {
-    key = createPrivateKey(keyText);
-  } catch (error) {
-    throw new TlsConfigError(
-      `--tls-key ${files.key}: not a usable PEM private key (${(error as Error).message})`,
-    );
-  }
-  if (!certificate.checkPrivateKey(key)) {
-    throw new TlsConfigError(
-      `--tls-key ${files.key} does not match the certificate in --tls-cert ${files.cert} (${certificate.subject.replaceAll("\n", ", ")})`,
-    );
-  }
+  checkKeyMatches(
+    { flag: "--tls-cert", path: files.cert, certificate },
+    { flag: "--tls-key", path: files.key, text: keyText },
+  );
 
   const options: ListenerTlsOptions = { cert: certText, key: keyText };
   if (files.clientCa !== undefined) {
@@ -164,4 +144,50 @@ export function describeTlsListenError(error: unknown): string | undefined {
   if (code.startsWith("ERR_OSSL_PEM")) return `a TLS file is not valid PEM (${message})`;
   if (code.startsWith("ERR_OSSL") || code === "ERR_BORINGSSL") return `TLS: ${message}`;
   return undefined;
+}
+
+/**
+ * Checks that the PEM private key `key.text` is usable (not encrypted, parseable) and belongs
+ * to `cert.certificate`, the leaf of the file `cert.path`: a listener's --tls-cert/--tls-key,
+ * or the tunnel client's --server-cert/--server-key. Checked at start and by --check, so a
+ * mismatch is one line naming both files instead of a failing handshake later.
+ * @throws TlsConfigError naming the flag, the file and the problem.
+ */
+export function checkKeyMatches(
+  cert: { flag: string; path: string; certificate: X509Certificate },
+  keyFile: { flag: string; path: string; text: string },
+): void {
+  const keyText = keyFile.text;
+  const files = { key: keyFile.path, cert: cert.path };
+  const certificate = cert.certificate;
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyText)) {
+    throw new TlsConfigError(
+      `${keyFile.flag} ${files.key}: the private key is encrypted (decrypt it: openssl pkey -in FILE -out FILE.plain)`,
+    );
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyText)) {
+    const hint = keyText.includes("-----BEGIN CERTIFICATE-----")
+      ? ` (it holds a certificate: swapped with ${cert.flag}?)`
+      : "";
+    throw new TlsConfigError(`${keyFile.flag} ${files.key}: no PEM private key in the file${hint}`);
+  }
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(keyText);
+  } catch (error) {
+    throw new TlsConfigError(
+      `${keyFile.flag} ${files.key}: not a usable PEM private key (${(error as Error).message})`,
+    );
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new TlsConfigError(
+      `${keyFile.flag} ${files.key} does not match the certificate in ${cert.flag} ${files.cert} (${certificate.subject.replaceAll("\n", ", ")})`,
+    );
+  }
+
+}
+
+/** The leaf (first) certificate of the PEM file `path`, read and checked; see certificatesIn. */
+export function leafCertificate(flag: string, path: string, text: string): X509Certificate {
+  return certificatesIn(flag, path, text)[0] as X509Certificate;
 }

@@ -20,6 +20,7 @@ import { NET_LIVE_FLAGS } from "../cli/reload.ts";
 import { ErrorCode, RelayError } from "../errors.ts";
 import type { MuxConfig } from "../mux/index.ts";
 import type { NetAccess } from "../net/access.ts";
+import { checkKeyMatches, leafCertificate } from "../net/tls-config.ts";
 import { TunnelClient } from "./tunnel-client.ts";
 import {
   parseTunnelCommandLine,
@@ -142,8 +143,23 @@ export function loadServerTls(config: TunnelConfig): TLSOptions {
   }
   if (config.serverServername !== undefined) tls.serverName = config.serverServername;
   if (config.serverCert !== undefined && config.serverKey !== undefined) {
-    tls.cert = readPem("--server-cert", config.serverCert, "-----BEGIN CERTIFICATE-----");
-    tls.key = readPem("--server-key", config.serverKey, "PRIVATE KEY-----");
+    const cert = readPem("--server-cert", config.serverCert, "-----BEGIN CERTIFICATE-----");
+    const key = readPem("--server-key", config.serverKey, "PRIVATE KEY-----");
+    // A pair that does not match fails here (start, --check), not at every dial.
+    try {
+      checkKeyMatches(
+        {
+          flag: "--server-cert",
+          path: config.serverCert,
+          certificate: leafCertificate("--server-cert", config.serverCert, cert),
+        },
+        { flag: "--server-key", path: config.serverKey, text: key },
+      );
+    } catch (error) {
+      throw new RelayError(ErrorCode.BadArgument, (error as Error).message);
+    }
+    tls.cert = cert;
+    tls.key = key;
   }
   return tls;
 }

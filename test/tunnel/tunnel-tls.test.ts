@@ -328,6 +328,17 @@ describe("tunnel command line: access flags", () => {
     expect(() => run(["tunnel", "server", "--to", "127.0.0.1:80", "--server-tls"])).toThrow();
   });
 
+  test("--server-cert and --server-key that do not match: one line naming both", () => {
+    expect(() =>
+      serverTls(["--server-cert", certs.clientCert, "--server-key", certs.serverKey]),
+    ).toThrow(
+      `--server-key ${certs.serverKey} does not match the certificate in --server-cert ${certs.clientCert} (CN=client)`,
+    );
+    expect(() =>
+      serverTls(["--server-cert", certs.clientCert, "--server-key", certs.clientKey]),
+    ).not.toThrow();
+  });
+
   test("--server-ca that is not a PEM certificate is a one-line error", () => {
     expect(() => serverTls(["--server-ca", certs.serverKey])).toThrow(/no PEM/);
     expect(() => serverTls(["--server-ca", `${certs.dir}/missing.crt`])).toThrow(/ENOENT/);
