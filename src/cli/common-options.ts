@@ -5,6 +5,7 @@
  * environment variable names. The relay's table has the same flags with the same parsers
  * (COMMON_FLAGS; test/cli/common-flags.test.ts holds every mode to it).
  */
+import { parseHostName } from "../net/host-name.ts";
 import { LOG_FORMATS, type LogFormat } from "./mode-log.ts";
 import { nonNegative, type OptionSpec, oneOf, parseBoolean, positive } from "./option-table.ts";
 import { parsePort, parseSeconds } from "./units.ts";
@@ -154,6 +155,7 @@ export function reportingRows<C extends CommonModeOptions>(): CommonRow<C>[] {
       kind: "string",
       valueName: "ADDR",
       help: "address the metrics endpoint listens on",
+      parse: parseHostName,
       showDefault: (c) => c.metricsHost,
     },
   ];

@@ -7,6 +7,7 @@
 
 import { parseNatsUrl, sharedSettings } from "../cluster/servers.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
+import { parseHostName } from "../net/host-name.ts";
 import { netOptionRows } from "../net/net-options.ts";
 import { DEFAULT_RELAY_OPTIONS, type Framing, type RelayOptions } from "../relay/options.ts";
 import { CLUSTER_OPTION_ROWS } from "./cluster-options.ts";
@@ -72,6 +73,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "ADDR",
     help: "address every port listens on (publisher, subscriber, NATS)",
+    parse: parseHostName,
     showDefault: (c) => c.host,
   },
   {
@@ -167,6 +169,7 @@ export const OPTIONS: readonly OptionSpec<RelayConfig>[] = [
     kind: "string",
     valueName: "ADDR",
     help: "address the metrics endpoint listens on (0.0.0.0 to let a remote Prometheus scrape)",
+    parse: parseHostName,
     showDefault: (c) => c.metricsHost,
   },
   {

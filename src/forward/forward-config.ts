@@ -7,6 +7,7 @@
  * named after the mode and the flag (`FORWARD_IDLE_TIMEOUT`, `PROXY_ALLOW`); repeatable flags
  * take a comma-separated list there.
  */
+
 import {
   COMMON_DEFAULTS,
   type CommonModeOptions,
@@ -29,6 +30,7 @@ import {
 import { programName } from "../cli/program.ts";
 import { parseCount, parsePort } from "../cli/units.ts";
 import { checkNetOptions, DEFAULT_NET_OPTIONS, type NetOptions } from "../net/access.ts";
+import { hostNameProblem } from "../net/host-name.ts";
 import { dialTlsOptionRows, netOptionRows } from "../net/net-options.ts";
 import {
   DEFAULT_PROXY_OPTIONS,
@@ -93,7 +95,10 @@ export function parseListen(text: string): { host: string; port: number } {
   const match =
     /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   if (!match) throw new Error(`'${text}' is not host:port (examples: 0.0.0.0:8888, 127.0.0.1:0)`);
-  return { host: match[1] || match[2] || "0.0.0.0", port: parsePort(match[3] as string) };
+  const host = match[1] || match[2] || "0.0.0.0";
+  const problem = hostNameProblem(host);
+  if (problem !== undefined) throw new Error(`'${text}': the host ${problem}`);
+  return { host, port: parsePort(match[3] as string) };
 }
 
 const listenText = (c: ForwardingConfig) => `${c.listen.host}:${c.listen.port}`;

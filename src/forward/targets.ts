@@ -14,6 +14,7 @@
  * 30 s; like nginx, which never marks a group's only server down. Pure bookkeeping: no sockets.
  */
 import { ErrorCode, RelayError } from "../errors.ts";
+import { hostNameProblem } from "../net/host-name.ts";
 
 export const BALANCE_POLICIES = ["round-robin", "least-conn"] as const;
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
@@ -52,7 +53,10 @@ export function parseHostPort(text: string): { host: string; port: number } {
   if (!match || port < 1 || port > 65535) {
     throw new Error(`'${text}' is not host:port (examples: 10.0.0.5:80, [::1]:8080)`);
   }
-  return { host: (match[1] ?? match[2]) as string, port };
+  const host = (match[1] ?? match[2]) as string;
+  const problem = hostNameProblem(host);
+  if (problem !== undefined) throw new Error(`'${text}': the host ${problem}`);
+  return { host, port };
 }
 
 /** What `TargetSet.markDown` made of one failed dial. */

@@ -184,7 +184,6 @@ export function checkKeyMatches(
       `${keyFile.flag} ${files.key} does not match the certificate in ${cert.flag} ${files.cert} (${certificate.subject.replaceAll("\n", ", ")})`,
     );
   }
-
 }
 
 /** The leaf (first) certificate of the PEM file `path`, read and checked; see certificatesIn. */

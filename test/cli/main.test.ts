@@ -66,6 +66,26 @@ describe("bun run src/main.ts", () => {
     );
   });
 
+  test("an address that names no host is refused at parse time, so --check finds it", async () => {
+    const relay = await run(["--host", "999.1.1.1", "--check"]);
+    expect([relay.status, relay.stderr]).toEqual([
+      2,
+      "bun-relay: --host: '999.1.1.1' is not an IPv4 address\nTry 'bun run src/main.ts --help'.\n",
+    ]);
+    const forward = await run([
+      "forward",
+      "--listen",
+      "1.2.3.999:80",
+      "--to",
+      "127.0.0.1:9",
+      "--check",
+    ]);
+    expect(forward.status).toBe(2);
+    expect(forward.stderr.split("\n")[0]).toBe(
+      "bun-relay: forward: --listen: '1.2.3.999:80': the host is not an IPv4 address",
+    );
+  });
+
   test("a port already in use is one line on stderr and exit status 1", async () => {
     const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
