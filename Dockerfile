@@ -10,6 +10,7 @@ COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile --production
 
 COPY src ./src
+COPY bin ./bin
 
 # Metrics and /healthz on every interface of the container (the relay's default is
 # 127.0.0.1, which nothing outside the container can reach). Flags override these.
@@ -30,5 +31,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.RELAY_METRICS_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # Exec form, so SIGTERM from `docker stop` reaches the relay and it flushes before exiting.
-ENTRYPOINT ["bun", "run", "src/main.ts"]
+# Started through bin/bun-relay, usage lines and hints name the program `bun-relay`.
+ENTRYPOINT ["bun", "bin/bun-relay"]
 CMD []

@@ -1,15 +1,16 @@
 /**
  * How the program was started and what it calls itself (issue 23): every usage line and hint
- * names the command a user can type again. `bun-relay …` when run through the package's bin
- * (node_modules/.bin, `bunx bun-relay`) or as a compiled binary (`bun build --compile`),
- * `bun run src/main.ts …` from a checkout.
+ * names the command a user can type again. `bun-relay …` when run through bin/bun-relay (the
+ * package's bin: node_modules/.bin, `bunx bun-relay`; the image's entrypoint) or as a
+ * compiled binary (`bun build --compile`), `bun run src/main.ts …` from a checkout.
  */
 import pkg from "../../package.json" with { type: "json" };
 
 /**
  * `bun-relay` or `bun run src/main.ts`. A compiled binary's entry lives in Bun's embedded
- * file system (`/$bunfs/…`, `B:/~BUN/…` on Windows); a bin is a symlink named `bun-relay` or a
- * path through node_modules; anything else is a checkout's src/main.ts.
+ * file system (`/$bunfs/…`, `B:/~BUN/…` on Windows); bin/bun-relay (or a symlink to it, or a
+ * path through node_modules) is the installed command; anything else is a checkout's
+ * src/main.ts.
  */
 export function programName(
   main: string = Bun.main,

@@ -54,7 +54,7 @@ describe("Dockerfile", () => {
 
   test("runs as the unprivileged bun user, the relay as PID 1 in exec form", () => {
     expect(only("USER").map((i) => i.args)).toEqual(["bun"]);
-    expect(JSON.parse(only("ENTRYPOINT")[0]?.args ?? "[]")).toEqual(["bun", "run", "src/main.ts"]);
+    expect(JSON.parse(only("ENTRYPOINT")[0]?.args ?? "[]")).toEqual(["bun", "bin/bun-relay"]);
     expect(only("FROM")[0]?.args).toBe(
       `oven/bun:${JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.bun}-slim`,
     );
@@ -101,7 +101,7 @@ describe(".dockerignore", () => {
 
   test("keeps in everything the Dockerfile copies", () => {
     const copied = only("COPY").flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    expect(copied).toEqual(["package.json", "bun.lock", "src"]);
+    expect(copied).toEqual(["package.json", "bun.lock", "src", "bin"]);
     for (const source of copied) expect(ignored).not.toContain(source);
   });
 });

@@ -25,7 +25,7 @@ const FIXTURE = new URL("./fixtures/pubsub.mjs", import.meta.url).pathname;
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
 const TARBALL = `bun-relay-${VERSION}.tgz`;
 /** The bin only runs as `bunx bun-relay` / `npx bun-relay` when main.ts says which runtime. */
-const HAS_SHEBANG = readFileSync(join(ROOT, "src/main.ts"), "utf8").startsWith(
+const HAS_SHEBANG = readFileSync(join(ROOT, "bin/bun-relay"), "utf8").startsWith(
   "#!/usr/bin/env bun\n",
 );
 
@@ -93,16 +93,18 @@ afterAll(() => {
 });
 
 describe("npm pack", () => {
-  test("the tarball holds src/, dist/client (JS and .d.ts), docs/, README.md and LICENSE, and nothing else", () => {
+  test("the tarball holds bin/, src/, dist/client (JS and .d.ts), docs/, README.md and LICENSE, and nothing else", () => {
     const tops = new Set(files.map((file) => file.split("/")[1]));
     expect([...tops].sort()).toEqual([
       "LICENSE",
       "README.md",
+      "bin",
       "dist",
       "docs",
       "package.json",
       "src",
     ]);
+    expect(files).toContain("package/bin/bun-relay");
     expect(files).toContain("package/src/main.ts");
     expect(files).toContain("package/src/client/index.ts");
     expect(files).toContain("package/dist/client/client/index.js");
@@ -119,7 +121,7 @@ describe("npm pack", () => {
       readFileSync(join(bunApp, "node_modules/bun-relay/package.json"), "utf8"),
     );
     expect(manifest.private).toBeUndefined();
-    expect(manifest.bin).toEqual({ "bun-relay": "src/main.ts" });
+    expect(manifest.bin).toEqual({ "bun-relay": "bin/bun-relay" });
     expect(manifest.exports["./client"]).toEqual({
       types: "./dist/client/client/index.d.ts",
       bun: "./src/client/index.ts",
@@ -145,7 +147,7 @@ describe("npm pack", () => {
 
 describe("installed in an empty project", () => {
   test.skipIf(!HAS_SHEBANG)(
-    `bunx bun-relay --help and npx bun-relay --help print the usage${HAS_SHEBANG ? "" : " (skipped: src/main.ts has no #!/usr/bin/env bun line)"}`,
+    `bunx bun-relay --help and npx bun-relay --help print the usage${HAS_SHEBANG ? "" : " (skipped: bin/bun-relay has no #!/usr/bin/env bun line)"}`,
     async () => {
       for (const [cmd, dir] of [
         [["bunx", "bun-relay", "--help"], bunApp],
