@@ -27,6 +27,7 @@
  * when no node has interest.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { NatsPub } from "../protocol/nats-client-ops.ts";
 import type {
   RemoteRoutes,
   RoutedMessage,
@@ -68,24 +69,6 @@ function sameBytes(known: Uint8Array, bytes: Uint8Array, start: number, end: num
   return true;
 }
 
-/**
- * One message of a batch from another node, as the router takes it: offsets into the batch,
- * and its payload as a view only when a receiver asks for one.
- */
-class ReceivedMessage implements RoutedMessage {
-  subject = "";
-  subjectBytes: Uint8Array = new Uint8Array(0);
-  replyBytes: Uint8Array | undefined = undefined;
-  headerSize = -1;
-  source: Uint8Array = new Uint8Array(0);
-  payloadStart = 0;
-  payloadEnd = 0;
-
-  get payload(): Uint8Array {
-    return this.source.subarray(this.payloadStart, this.payloadEnd);
-  }
-}
-
 export interface SubjectLinkOptions {
   /** --cluster-subject: the channel's subjects are `CS.interest` and `CS.msgs.NODEID`. */
   subject: string;
@@ -108,7 +91,8 @@ export class SubjectLink implements RemoteRoutes {
   private expirySweep: ReturnType<typeof setInterval> | undefined;
   /** False while the backplane does not read from NATS: silence then proves nothing. */
   private reading = true;
-  private readonly message = new ReceivedMessage();
+  /** The message being delivered: the parser's own shape, its payload a view on demand. */
+  private readonly message = new NatsPub();
   private readonly reader = new MessagesReader();
 
   constructor(
@@ -346,7 +330,6 @@ export class SubjectLink implements RemoteRoutes {
     c.bytesIn += data.length;
     c.batchesIn++;
     const message = this.message;
-    message.source = data;
     while (reader.next()) {
       // The same subject as the last message keeps the same bytes and string: no decoding,
       // and the router's shared run goes on (it compares the subject by identity).
@@ -356,13 +339,13 @@ export class SubjectLink implements RemoteRoutes {
         message.subjectBytes = data.subarray(start, end);
         message.subject = decoder.decode(message.subjectBytes);
       }
-      message.replyBytes =
+      message.setReply(
         reader.replyEnd === reader.replyStart
           ? undefined
-          : data.subarray(reader.replyStart, reader.replyEnd);
+          : data.subarray(reader.replyStart, reader.replyEnd),
+      );
       message.headerSize = reader.headerSize;
-      message.payloadStart = reader.payloadStart;
-      message.payloadEnd = reader.payloadEnd;
+      message.setPayload(data, reader.payloadStart, reader.payloadEnd);
       if (reader.queueCount === 0) {
         this.router.routeFromNode(message, NO_QUEUES);
       } else {
