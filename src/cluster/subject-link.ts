@@ -55,6 +55,8 @@ export const HEARTBEAT_MS = 2000;
 export const NODE_EXPIRY_MS = 3 * HEARTBEAT_MS + 500;
 /** How often silent nodes are looked for: one is forgotten at most this late. */
 const EXPIRY_SWEEP_MS = 250;
+/** The same kind of warning is logged at most this often (the stream's malformed rate). */
+const WARN_INTERVAL_MS = 10_000;
 /** Interest messages are cut at this many bytes (well below any NATS max_payload). */
 const INTEREST_CHUNK_BYTES = 64 * 1024;
 
@@ -93,6 +95,7 @@ export class SubjectLink implements RemoteRoutes {
   private reading = true;
   /** The message being delivered: the parser's own shape, its payload a view on demand. */
   private readonly message = new NatsPub();
+  private readonly lastWarnAt = new Map<string, number>();
   private readonly reader = new MessagesReader();
 
   constructor(
@@ -181,7 +184,15 @@ export class SubjectLink implements RemoteRoutes {
   private localChanged(subject: string, queue: string | undefined, added: boolean): void {
     const entry = added ? this.local.added(subject, queue) : this.local.removed(subject, queue);
     if (entry === undefined) return;
-    if (encoder.encode(subject).length > MAX_NAME_BYTES) return; // cannot be announced
+    // At most 3 bytes of UTF-8 per UTF-16 unit: only a long subject needs encoding to tell.
+    if (subject.length * 3 > MAX_NAME_BYTES && encoder.encode(subject).length > MAX_NAME_BYTES) {
+      // Only with --max-control-line past 64 KiB: the channel's u16 lengths cannot carry it.
+      this.warnEvery(
+        "long_subject",
+        `a subscription to a subject of more than ${MAX_NAME_BYTES} bytes is not shared with the other nodes: it receives only what is published on this node`,
+      );
+      return;
+    }
     this.changes.push(entry);
     this.scheduleFlush();
   }
@@ -242,7 +253,10 @@ export class SubjectLink implements RemoteRoutes {
     const decoded = decodeInterest(data);
     if (typeof decoded === "string") {
       this.counters.malformed++;
-      this.warn(`a malformed interest message was dropped (${decoded})`);
+      this.warnEvery(
+        "malformed",
+        `a malformed interest message was dropped (${decoded}; ${this.counters.malformed} malformed so far)`,
+      );
       return;
     }
     if (decoded.source === this.options.nodeId) return;
@@ -309,7 +323,10 @@ export class SubjectLink implements RemoteRoutes {
     const problem = reader.open(data);
     if (problem !== undefined) {
       this.counters.malformed++;
-      this.warn(`a malformed message batch was dropped (${problem})`);
+      this.warnEvery(
+        "malformed",
+        `a malformed message batch was dropped (${problem}; ${this.counters.malformed} malformed so far)`,
+      );
       return;
     }
     const source = reader.source;
@@ -362,8 +379,11 @@ export class SubjectLink implements RemoteRoutes {
     const names = this.router.index.match(subject).queueNames;
     for (const queue of queues) {
       if (names.includes(queue)) continue;
-      this.counters.lost.no_member++;
-      this.warn(`a message on ${subject} for queue group ${queue} found no member here (it left)`);
+      const lost = ++this.counters.lost.no_member;
+      this.warnEvery(
+        "no_member",
+        `a message on ${subject} for queue group ${queue} found no member here (it left; ${lost} such messages so far)`,
+      );
     }
   }
 
@@ -377,5 +397,17 @@ export class SubjectLink implements RemoteRoutes {
 
   private warn(message: string): void {
     this.emit({ type: "cluster_warning", message });
+  }
+
+  /**
+   * A warning of `kind` at most every WARN_INTERVAL_MS (the message carries the running
+   * count), so that a program publishing garbage, or a burst of queue messages for a group
+   * that just left, cannot flood the log; the counters count every one.
+   */
+  private warnEvery(kind: string, message: string): void {
+    const now = performance.now();
+    if (now - (this.lastWarnAt.get(kind) ?? Number.NEGATIVE_INFINITY) < WARN_INTERVAL_MS) return;
+    this.lastWarnAt.set(kind, now);
+    this.warn(message);
   }
 }
