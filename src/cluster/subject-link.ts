@@ -61,15 +61,7 @@ const WARN_INTERVAL_MS = 10_000;
 const INTEREST_CHUNK_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const NO_QUEUES: readonly string[] = [];
-
-/** True when `bytes[start, end)` holds the same bytes as `known`. */
-function sameBytes(known: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  if (known.length !== end - start) return false;
-  for (let i = 0; i < known.length; i++) if (known[i] !== bytes[start + i]) return false;
-  return true;
-}
 
 export interface SubjectLinkOptions {
   /** --cluster-subject: the channel's subjects are `CS.interest` and `CS.msgs.NODEID`. */
@@ -350,12 +342,7 @@ export class SubjectLink implements RemoteRoutes {
     while (reader.next()) {
       // The same subject as the last message keeps the same bytes and string: no decoding,
       // and the router's shared run goes on (it compares the subject by identity).
-      const start = reader.subjectStart;
-      const end = reader.subjectEnd;
-      if (!sameBytes(message.subjectBytes, data, start, end)) {
-        message.subjectBytes = data.subarray(start, end);
-        message.subject = decoder.decode(message.subjectBytes);
-      }
+      message.setSubject(data, reader.subjectStart, reader.subjectEnd);
       message.setReply(
         reader.replyEnd === reader.replyStart
           ? undefined

@@ -42,7 +42,7 @@
  */
 import { readU32, writeU32 } from "../protocol/frame-codec.ts";
 import { copyRange } from "../util/copy-range.ts";
-import { NODE_ID_BYTES, readHeader, sourceText, writeHeader } from "./wire.ts";
+import { nodeIdText, readHeader, sourceText, writeHeader } from "./wire.ts";
 
 export const SUBJECT_WIRE_VERSION = 1;
 export const INTEREST_HEADER_BYTES = 18;
@@ -93,19 +93,18 @@ export function encodeInterest(
     size += 5 + subject.length + queue.length;
   }
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
   out[0] = SUBJECT_WIRE_VERSION;
   out[1] = kind;
   out.set(nodeId, 2);
-  view.setUint32(10, seq >>> 0);
-  view.setUint32(14, entries.length);
+  writeU32(out, 10, seq >>> 0);
+  writeU32(out, 14, entries.length);
   let at = INTEREST_HEADER_BYTES;
   for (let i = 0; i < entries.length; i++) {
     const subject = names[2 * i] as Uint8Array;
     const queue = names[2 * i + 1] as Uint8Array;
     out[at] = (entries[i] as InterestEntry).add ? 1 : 0;
-    view.setUint16(at + 1, subject.length);
-    view.setUint16(at + 3, queue.length);
+    writeU16(out, at + 1, subject.length);
+    writeU16(out, at + 3, queue.length);
     out.set(subject, at + 5);
     out.set(queue, at + 5 + subject.length);
     at += 5 + subject.length + queue.length;
@@ -119,16 +118,15 @@ export function decodeInterest(bytes: Uint8Array): InterestMessage | string {
   if (bytes[0] !== SUBJECT_WIRE_VERSION) return "version";
   const kind = bytes[1] as number;
   if (kind < InterestKind.snapshot || kind > InterestKind.bye) return "kind";
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = view.getUint32(14);
+  const count = readU32(bytes, 14);
   const entries: InterestEntry[] = [];
   let at = INTEREST_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     if (at + 5 > bytes.length) return "entry_length";
     const op = bytes[at] as number;
     if (op > 1) return "entry_op";
-    const subjectLength = view.getUint16(at + 1);
-    const queueLength = view.getUint16(at + 3);
+    const subjectLength = readU16(bytes, at + 1);
+    const queueLength = readU16(bytes, at + 3);
     const end = at + 5 + subjectLength + queueLength;
     if (end > bytes.length || subjectLength === 0) return "entry_length";
     const subject = decoder.decode(bytes.subarray(at + 5, at + 5 + subjectLength));
@@ -138,16 +136,12 @@ export function decodeInterest(bytes: Uint8Array): InterestMessage | string {
     at = end;
   }
   if (at !== bytes.length) return "entry_count";
-  return { kind: kind as InterestKind, source: hex(bytes, 2), seq: view.getUint32(10), entries };
-}
-
-/** The node id at `bytes[at, at + 8)` as 16 lowercase hex digits. */
-function hex(bytes: Uint8Array, at: number): string {
-  let text = "";
-  for (let i = at; i < at + NODE_ID_BYTES; i++) {
-    text += (bytes[i] as number).toString(16).padStart(2, "0");
-  }
-  return text;
+  return {
+    kind: kind as InterestKind,
+    source: nodeIdText(bytes, 2),
+    seq: readU32(bytes, 10),
+    entries,
+  };
 }
 
 /** Bytes one message entry takes. */

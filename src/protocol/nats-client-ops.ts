@@ -72,6 +72,24 @@ export class NatsPub {
     return this.replyText;
   }
 
+  /**
+   * Sets the subject from `bytes[start, end)`, keeping the last subject's string and bytes
+   * when they are the same (a publisher usually repeats its subject, and the router's shared
+   * runs compare subjects by identity); otherwise a copy of the bytes and their UTF-8 text.
+   */
+  setSubject(bytes: Uint8Array, start: number, end: number): void {
+    const last = this.subjectBytes;
+    const length = end - start;
+    if (last.length === length) {
+      let i = 0;
+      while (i < length && last[i] === bytes[start + i]) i++;
+      if (i === length) return;
+    }
+    const copy = bytes.slice(start, end);
+    this.subjectBytes = copy;
+    this.subject = utf8.decode(copy);
+  }
+
   /** Sets the reply for the next message (the parser's; clears the cached string). */
   setReply(bytes: Uint8Array | undefined): void {
     this.replyBytes = bytes;

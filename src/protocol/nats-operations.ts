@@ -38,8 +38,6 @@ export const AWAIT_PAYLOAD = 1;
 /** The line broke a rule: see `refusedCode`, `refusedErr`, `refusedReason`. */
 export const LINE_REFUSED = 2;
 
-const utf8 = new TextDecoder();
-
 export class NatsOperations {
   /** The PUB/HPUB being read, reused for every message (see NatsPub). */
   readonly msg = new NatsPub();
@@ -143,7 +141,7 @@ export class NatsOperations {
       return this.refuse(NatsErrorCode.MaxPayload, NATS_ERR.maxPayload, reason);
     }
     const msg = this.msg;
-    this.setSubject(bytes, fields.starts[0] as number, fields.ends[0] as number);
+    this.msg.setSubject(bytes, fields.starts[0] as number, fields.ends[0] as number);
     if (fields.reply > 0) {
       const replyStart = fields.starts[1] as number;
       const replyEnd = fields.ends[1] as number;
@@ -157,24 +155,6 @@ export class NatsOperations {
     msg.headerSize = fields.headerSize;
     this.payloadSize = fields.size;
     return AWAIT_PAYLOAD;
-  }
-
-  /**
-   * Sets the message's subject from `bytes[start, end)`, reusing the last subject's string
-   * and bytes when they are the same (a publisher usually repeats its subject).
-   */
-  private setSubject(bytes: Uint8Array, start: number, end: number): void {
-    const msg = this.msg;
-    const last = msg.subjectBytes;
-    const length = end - start;
-    if (last.length === length) {
-      let i = 0;
-      while (i < length && last[i] === bytes[start + i]) i++;
-      if (i === length) return;
-    }
-    const copy = bytes.slice(start, end);
-    msg.subjectBytes = copy;
-    msg.subject = utf8.decode(copy);
   }
 
   private refuse(code: NatsErrorCode, err: NatsErr | undefined, reason: string): number {
